@@ -1,0 +1,394 @@
+//! Splits on disk: a directory with `train.parquet`, `val.parquet`, `test.parquet` (columns
+//! `user_id`, `history_item`, `history_cate`, `target_item`, `target_cate`, `label`; encoded ids,
+//! histories as lists without padding, oldest first), `vocab.json` (the id maps) and `split.json`
+//! (the split's parameters and counts). `../shared/reference/rechub_on_splits.py` reads the same
+//! Parquet files, so torch-rechub can train on exactly our rows.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::split::{Dataset, HistPool, Split, SplitConfig, SplitStats};
+use super::vocab::Vocab;
+use crate::error::{Error, Result};
+
+/// The Parquet columns, in order.
+pub const SPLIT_COLUMNS: [&str; 6] = [
+    "user_id",
+    "history_item",
+    "history_cate",
+    "target_item",
+    "target_cate",
+    "label",
+];
+
+/// Names of the three split files.
+pub const SPLIT_NAMES: [&str; 3] = ["train", "val", "test"];
+
+#[derive(Serialize, Deserialize)]
+struct SplitMeta {
+    config: SplitConfig,
+    stats: SplitStats,
+}
+
+/// Write a split as Parquet (atomically).
+pub fn write_split(split: &Split, path: &Path) -> Result<()> {
+    let n = split.len();
+    let total: usize = split.hist_len.iter().map(|&l| l as usize).sum();
+    let mut hi = ListPrimitiveChunkedBuilder::<Int32Type>::new(
+        "history_item".into(),
+        n,
+        total,
+        DataType::Int32,
+    );
+    let mut hc = ListPrimitiveChunkedBuilder::<Int32Type>::new(
+        "history_cate".into(),
+        n,
+        total,
+        DataType::Int32,
+    );
+    let mut buf_i = Vec::new();
+    let mut buf_c = Vec::new();
+    for r in 0..n {
+        let (items, cates) = split.history(r);
+        buf_i.clear();
+        buf_c.clear();
+        buf_i.extend(items.iter().map(|&x| x as i32));
+        buf_c.extend(cates.iter().map(|&x| x as i32));
+        hi.append_slice(&buf_i);
+        hc.append_slice(&buf_c);
+    }
+    let ints = |name: &str, v: &[u32]| -> Column {
+        Column::new(name.into(), v.iter().map(|&x| x as i32).collect::<Vec<i32>>())
+    };
+    let labels: Vec<i32> = split.label.iter().map(|&l| l as i32).collect();
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            ints("user_id", &split.user),
+            hi.finish().into_series().into_column(),
+            hc.finish().into_series().into_column(),
+            ints("target_item", &split.target_item),
+            ints("target_cate", &split.target_cate),
+            Column::new("label".into(), labels),
+        ],
+    )?;
+    let mut res = Ok(());
+    crate::io::write_atomic(path, |w| {
+        if let Err(e) = ParquetWriter::new(w)
+            .with_compression(ParquetCompression::Snappy)
+            .finish(&mut df)
+        {
+            res = Err(e);
+        }
+        Ok(())
+    })?;
+    res?;
+    Ok(())
+}
+
+/// Read a split written by [`write_split`] (or by any tool writing the same columns; integer
+/// types of any width are accepted). Histories that repeat the previous row's are stored once.
+pub fn read_split(path: &Path) -> Result<Split> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let df = ParquetReader::new(f)
+        .finish()
+        .map_err(|e| Error::data(path, None, None, format!("not a readable Parquet file: {e}")))?;
+    for c in SPLIT_COLUMNS {
+        if df.column(c).is_err() {
+            let have: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+            return Err(Error::data(
+                path,
+                None,
+                Some(c),
+                format!("missing column (file has: {})", have.join(",")),
+            ));
+        }
+    }
+    let ids = |name: &str| -> Result<Vec<u32>> {
+        let s = df.column(name)?.as_materialized_series();
+        if !s.dtype().is_integer() {
+            return Err(Error::data(
+                path,
+                None,
+                Some(name),
+                format!("expected integers, found {}", s.dtype()),
+            ));
+        }
+        let s = s.cast(&DataType::Int64)?;
+        let mut out = Vec::with_capacity(s.len());
+        for (row, x) in s.i64()?.iter().enumerate() {
+            match x {
+                Some(x) if (0..=u32::MAX as i64).contains(&x) => out.push(x as u32),
+                Some(x) => {
+                    return Err(Error::data(
+                        path,
+                        Some(row),
+                        Some(name),
+                        format!("id {x} out of range (row {row})"),
+                    ))
+                }
+                None => {
+                    return Err(Error::data(
+                        path,
+                        Some(row),
+                        Some(name),
+                        format!("null value (row {row})"),
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    };
+    let label_s = df.column("label")?.as_materialized_series();
+    if !label_s.dtype().is_primitive_numeric() {
+        return Err(Error::data(
+            path,
+            None,
+            Some("label"),
+            format!("expected numbers, found {}", label_s.dtype()),
+        ));
+    }
+    let label: Vec<f32> = label_s
+        .cast(&DataType::Float32)?
+        .f32()?
+        .iter()
+        .map(|x| x.unwrap_or(f32::NAN))
+        .collect();
+    if let Some(row) = label.iter().position(|l| !(0.0..=1.0).contains(l)) {
+        return Err(Error::data(
+            path,
+            Some(row),
+            Some("label"),
+            format!("label must be in [0, 1] (row {row})"),
+        ));
+    }
+    let (offs_i, vals_i) = read_lists(&df, "history_item", path)?;
+    let (offs_c, vals_c) = read_lists(&df, "history_cate", path)?;
+    let n = df.height();
+    let mut split = Split {
+        user: ids("user_id")?,
+        target_item: ids("target_item")?,
+        target_cate: ids("target_cate")?,
+        label,
+        ..Default::default()
+    };
+    let mut pool = HistPool::default();
+    let mut prev: Option<(usize, usize, usize)> = None; // (pool start, src start, len)
+    for r in 0..n {
+        let (s, e) = (offs_i[r], offs_i[r + 1]);
+        if offs_c[r + 1] - offs_c[r] != e - s {
+            return Err(Error::data(
+                path,
+                Some(r),
+                Some("history_cate"),
+                format!("row {r}: history_cate and history_item differ in length"),
+            ));
+        }
+        let (cs, len) = (offs_c[r], e - s);
+        let same_as_prev = prev.is_some_and(|(ps, _, plen)| {
+            plen == len
+                && pool.items[ps..ps + len] == vals_i[s..e]
+                && pool.cates[ps..ps + len] == vals_c[cs..cs + len]
+        });
+        let start = if same_as_prev {
+            prev.map(|p| p.0).unwrap_or(0)
+        } else {
+            let st = pool.items.len();
+            pool.items.extend_from_slice(&vals_i[s..e]);
+            pool.cates.extend_from_slice(&vals_c[cs..cs + len]);
+            prev = Some((st, s, len));
+            st
+        };
+        split.hist_start.push(start);
+        split.hist_len.push(len as u32);
+    }
+    split.pool = Arc::new(pool);
+    Ok(split)
+}
+
+/// Offsets and values (as u32) of a list-of-integers column.
+fn read_lists(df: &DataFrame, name: &str, path: &Path) -> Result<(Vec<usize>, Vec<u32>)> {
+    let s = df.column(name)?.as_materialized_series();
+    let inner_ok = matches!(s.dtype(), DataType::List(inner) if inner.is_integer());
+    if !inner_ok {
+        return Err(Error::data(
+            path,
+            None,
+            Some(name),
+            format!("expected a list of integers, found {}", s.dtype()),
+        ));
+    }
+    let ca = s
+        .cast(&DataType::List(Box::new(DataType::Int64)))?
+        .list()?
+        .rechunk()
+        .into_owned();
+    let arr = ca.downcast_as_array();
+    if arr.validity().is_some_and(|v| v.unset_bits() > 0) {
+        return Err(Error::data(path, None, Some(name), "null history list"));
+    }
+    let offsets: Vec<usize> = arr.offsets().as_slice().iter().map(|&o| o as usize).collect();
+    let inner = ca.get_inner();
+    let inner = inner.i64()?.rechunk();
+    let mut vals = Vec::with_capacity(inner.len());
+    for x in inner.iter() {
+        match x {
+            Some(x) if (0..=u32::MAX as i64).contains(&x) => vals.push(x as u32),
+            _ => {
+                return Err(Error::data(
+                    path,
+                    None,
+                    Some(name),
+                    "history ids must be non-null and non-negative",
+                ))
+            }
+        }
+    }
+    Ok((offsets, vals))
+}
+
+impl Dataset {
+    /// Write the dataset to a split directory (see the module docs).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        for (name, split) in SPLIT_NAMES.iter().zip([&self.train, &self.val, &self.test]) {
+            write_split(split, &dir.join(format!("{name}.parquet")))?;
+        }
+        crate::io::write_json(&dir.join("vocab.json"), &self.vocab)?;
+        let meta = SplitMeta {
+            config: self.config,
+            stats: self.stats.clone(),
+        };
+        crate::io::write_json(&dir.join("split.json"), &meta)?;
+        Ok(())
+    }
+
+    /// Load a split directory written by [`Dataset::save`].
+    pub fn load(dir: &Path) -> Result<Dataset> {
+        let file = |n: &str| -> PathBuf { dir.join(n) };
+        let vocab: Vocab = crate::io::read_json(&file("vocab.json"))?;
+        let meta: SplitMeta = crate::io::read_json(&file("split.json"))?;
+        let train = read_split(&file("train.parquet"))?;
+        let val = read_split(&file("val.parquet"))?;
+        let test = read_split(&file("test.parquet"))?;
+        let limits = [
+            ("user_id", vocab.users.table_rows()),
+            ("item", vocab.items.table_rows()),
+            ("cate", vocab.cates.table_rows()),
+        ];
+        for (name, split) in SPLIT_NAMES.iter().zip([&train, &val, &test]) {
+            let p = file(&format!("{name}.parquet"));
+            let max_u = split.user.iter().copied().max().unwrap_or(0) as usize;
+            let max_i = split
+                .target_item
+                .iter()
+                .chain(&split.pool.items)
+                .copied()
+                .max()
+                .unwrap_or(0) as usize;
+            let max_c = split
+                .target_cate
+                .iter()
+                .chain(&split.pool.cates)
+                .copied()
+                .max()
+                .unwrap_or(0) as usize;
+            for ((field, rows), max) in limits.iter().zip([max_u, max_i, max_c]) {
+                if max >= *rows {
+                    return Err(Error::data(
+                        &p,
+                        None,
+                        Some(field),
+                        format!("id {max} is outside vocab.json ({rows} rows)"),
+                    ));
+                }
+            }
+        }
+        Ok(Dataset {
+            vocab,
+            config: meta.config,
+            train,
+            val,
+            test,
+            stats: meta.stats,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{build, Events};
+
+    #[test]
+    fn parquet_round_trip_keeps_rows_and_columns() {
+        let mut ev = Events::default();
+        for u in 0..20i64 {
+            for k in 0..(3 + u % 7) {
+                ev.push(u, (u * 3 + k * 5) % 40, k, ((u + k) % 4) + 100);
+            }
+        }
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        let dir = crate::io::test_dir("parquet_rt");
+        ds.save(&dir).unwrap();
+        let back = Dataset::load(&dir).unwrap();
+        assert_eq!(back.vocab, ds.vocab);
+        assert_eq!(back.stats, ds.stats);
+        for (a, b) in [(&ds.train, &back.train), (&ds.val, &back.val), (&ds.test, &back.test)] {
+            assert_eq!(a.len(), b.len());
+            assert_eq!(a.user, b.user);
+            assert_eq!(a.target_item, b.target_item);
+            assert_eq!(a.target_cate, b.target_cate);
+            assert_eq!(a.label, b.label);
+            for r in 0..a.len() {
+                assert_eq!(a.history(r), b.history(r));
+            }
+        }
+        // exactly the contract's columns, lists of ints without padding
+        let f = File::open(dir.join("train.parquet")).unwrap();
+        let df = ParquetReader::new(f).finish().unwrap();
+        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        assert_eq!(names, SPLIT_COLUMNS);
+        assert!(matches!(df.column("history_item").unwrap().dtype(), DataType::List(_)));
+        // the shared history of a positive and its negative is stored once after reload
+        assert!(back.train.pool.items.len() * 2 <= ds.train.hist_len.iter().map(|&l| l as usize).sum::<usize>() + 2);
+    }
+
+    #[test]
+    fn wrong_columns_and_types_are_named() {
+        let dir = crate::io::test_dir("parquet_bad");
+        let p = dir.join("bad.parquet");
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                Column::new("user_id".into(), vec![1i32, 2]),
+                Column::new("target_item".into(), vec![1i32, 2]),
+            ],
+        )
+        .unwrap();
+        ParquetWriter::new(File::create(&p).unwrap()).finish(&mut df).unwrap();
+        let e = read_split(&p).unwrap_err().to_string();
+        assert!(e.contains("bad.parquet") && e.contains("history_item") && e.contains("missing"), "{e}");
+
+        let mut df = DataFrame::new(
+            1,
+            vec![
+                Column::new("user_id".into(), vec!["a"]),
+                Column::new("history_item".into(), vec![1i32]),
+                Column::new("history_cate".into(), vec![1i32]),
+                Column::new("target_item".into(), vec![1i32]),
+                Column::new("target_cate".into(), vec![1i32]),
+                Column::new("label".into(), vec![1i32]),
+            ],
+        )
+        .unwrap();
+        let p2 = dir.join("types.parquet");
+        ParquetWriter::new(File::create(&p2).unwrap()).finish(&mut df).unwrap();
+        let e = read_split(&p2).unwrap_err().to_string();
+        assert!(e.contains("history_item") && e.contains("list"), "{e}");
+    }
+}

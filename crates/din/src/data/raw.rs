@@ -1,0 +1,232 @@
+//! Converter from the raw 2014 Amazon product data (the files the DIN paper used) to the
+//! tutorial's CSV: `reviews_Electronics_5.json(.gz)` (one JSON object per line: `reviewerID`,
+//! `asin`, `unixReviewTime`) and `meta_Electronics.json(.gz)` (one *Python dict literal* per line:
+//! `asin`, `categories`, a list of category paths).
+//!
+//! As in the tutorial's preprocessing (DIN's `convert_pd.py`/`remap_id.py`), an item's category is
+//! the last entry of its last category path, and users, items and categories are numbered 0, 1, …
+//! in sorted order of their raw strings. Rows are written sorted by user, then time.
+//!
+//! Malformed lines are skipped and counted (or fail with file and line under `strict`); items
+//! without metadata and items whose category path is empty get the category `"<unknown>"`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::events::Events;
+use crate::error::{Error, Result};
+
+/// The category given to items without metadata or with an empty category path.
+pub const UNKNOWN_CATE: &str = "<unknown>";
+
+/// Counts from a conversion (the `--json` output of `din data prepare-raw`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RawStats {
+    pub reviews: usize,
+    pub users: usize,
+    pub items: usize,
+    pub cates: usize,
+    pub malformed_review_lines: usize,
+    pub malformed_meta_lines: usize,
+    pub items_without_meta: usize,
+    pub items_with_empty_category: usize,
+}
+
+/// The raw strings behind the dense ids of a converted file (index = id).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RawIds {
+    pub users: Vec<String>,
+    pub items: Vec<String>,
+    pub cates: Vec<String>,
+}
+
+/// Open a file, transparently decompressing gzip (detected by its magic bytes).
+pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic).map_err(|e| Error::io(path, e))?;
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(f))))
+    } else {
+        Ok(Box::new(BufReader::new(f)))
+    }
+}
+
+/// Call `f(line_number, line)` for each non-empty line; I/O and UTF-8 errors name the line.
+fn for_each_line(path: &Path, mut f: impl FnMut(usize, &str) -> Result<()>) -> Result<()> {
+    let mut r = open_maybe_gz(path)?;
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim();
+        if !text.is_empty() {
+            f(line_no, text)?;
+        }
+    }
+}
+
+/// Read the metadata dump: asin → category (last entry of the last path; `None` when empty).
+pub fn read_meta(
+    path: &Path,
+    strict: bool,
+    stats: &mut RawStats,
+) -> Result<HashMap<String, Option<String>>> {
+    let mut out = HashMap::new();
+    for_each_line(path, |line_no, text| {
+        let parsed = super::pylit::parse(text).or_else(|e| {
+            // Some re-distributions converted the dump to JSON; accept that too.
+            serde_json::from_str::<serde_json::Value>(text).map_err(|_| e)
+        });
+        let v = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                if strict {
+                    return Err(Error::data(path, Some(line_no), None, format!("malformed metadata: {e}")));
+                }
+                stats.malformed_meta_lines += 1;
+                return Ok(());
+            }
+        };
+        let Some(asin) = v.get("asin").and_then(|a| a.as_str()) else {
+            if strict {
+                return Err(Error::data(path, Some(line_no), Some("asin"), "missing"));
+            }
+            stats.malformed_meta_lines += 1;
+            return Ok(());
+        };
+        let cate = v
+            .get("categories")
+            .and_then(|c| c.as_array())
+            .and_then(|paths| paths.last())
+            .and_then(|p| p.as_array())
+            .and_then(|p| p.last())
+            .and_then(|c| c.as_str())
+            .map(str::to_string);
+        out.insert(asin.to_string(), cate);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Convert raw reviews and metadata into the tutorial's events (dense integer ids) and the raw
+/// strings behind the ids.
+pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, RawIds, RawStats)> {
+    let mut stats = RawStats::default();
+    let meta_map = read_meta(meta, strict, &mut stats)?;
+    let mut rows: Vec<(String, String, i64)> = Vec::new();
+    for_each_line(reviews, |line_no, text| {
+        #[derive(Deserialize)]
+        struct Review {
+            #[serde(rename = "reviewerID")]
+            user: String,
+            asin: String,
+            #[serde(rename = "unixReviewTime")]
+            time: i64,
+        }
+        match serde_json::from_str::<Review>(text) {
+            Ok(r) => rows.push((r.user, r.asin, r.time)),
+            Err(e) if strict => {
+                return Err(Error::data(reviews, Some(line_no), None, format!("malformed review: {e}")))
+            }
+            Err(_) => stats.malformed_review_lines += 1,
+        }
+        Ok(())
+    })?;
+    if rows.is_empty() {
+        return Err(Error::data(reviews, None, None, "no valid review lines"));
+    }
+    let users: Vec<String> = rows.iter().map(|r| r.0.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let items: Vec<String> = rows.iter().map(|r| r.1.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut item_cate_name = Vec::with_capacity(items.len());
+    for asin in &items {
+        let name = match meta_map.get(asin) {
+            None => {
+                stats.items_without_meta += 1;
+                UNKNOWN_CATE.to_string()
+            }
+            Some(None) => {
+                stats.items_with_empty_category += 1;
+                UNKNOWN_CATE.to_string()
+            }
+            Some(Some(c)) => c.clone(),
+        };
+        item_cate_name.push(name);
+    }
+    let cates: Vec<String> = item_cate_name.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let index = |xs: &[String]| -> HashMap<String, i64> {
+        xs.iter().enumerate().map(|(i, s)| (s.clone(), i as i64)).collect()
+    };
+    let (ui, ii, ci) = (index(&users), index(&items), index(&cates));
+    let item_cate: Vec<i64> = item_cate_name.iter().map(|c| ci[c]).collect();
+    let mut enc: Vec<(i64, i64, i64)> = rows.iter().map(|(u, a, t)| (ui[u], ii[a], *t)).collect();
+    enc.sort_by_key(|&(u, _, t)| (u, t)); // stable: ties keep file order
+    let mut events = Events::default();
+    for (u, i, t) in enc {
+        events.push(u, i, t, item_cate[i as usize]);
+    }
+    stats.reviews = events.len();
+    stats.users = users.len();
+    stats.items = items.len();
+    stats.cates = cates.len();
+    Ok((events, RawIds { users, items, cates }, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn converts_reviews_and_python_literal_meta_gz_and_plain() {
+        let dir = crate::io::test_dir("raw_convert");
+        let reviews = "{\"reviewerID\": \"U2\", \"asin\": \"B\", \"reviewerName\": \"x\", \"overall\": 5.0, \"unixReviewTime\": 30}\n\
+             {\"reviewerID\": \"U1\", \"asin\": \"A\", \"unixReviewTime\": 20}\n\
+             this is not json\n\
+             {\"reviewerID\": \"U2\", \"asin\": \"A\", \"unixReviewTime\": 10}\n\
+             {\"reviewerID\": \"U1\", \"asin\": \"C\", \"unixReviewTime\": 5}\n";
+        let meta = "{'asin': 'A', 'categories': [['Electronics', 'Camera'], ['Electronics', 'Audio', \"Kid's Headphones\"]]}\n\
+             {'asin': 'B', 'title': 'b', 'categories': [['Electronics', 'Camera']]}\n\
+             {'asin': 'C', 'categories': []}\n\
+             {'asin': broken\n";
+        let rp = dir.join("reviews.json.gz");
+        let mut gz = flate2::write::GzEncoder::new(File::create(&rp).unwrap(), flate2::Compression::fast());
+        gz.write_all(reviews.as_bytes()).unwrap();
+        gz.finish().unwrap();
+        let mp = dir.join("meta.json");
+        std::fs::write(&mp, meta).unwrap();
+
+        let (ev, ids, stats) = convert(&rp, &mp, false).unwrap();
+        assert_eq!(ids.users, vec!["U1", "U2"]);
+        assert_eq!(ids.items, vec!["A", "B", "C"]);
+        assert_eq!(ids.cates, vec![UNKNOWN_CATE, "Camera", "Kid's Headphones"]);
+        assert_eq!(stats.malformed_review_lines, 1);
+        assert_eq!(stats.malformed_meta_lines, 1);
+        assert_eq!(stats.items_with_empty_category, 1);
+        assert_eq!(stats.items_without_meta, 0);
+        // sorted by user then time; A's category is the last entry of its last path
+        assert_eq!(ev.user, vec![0, 0, 1, 1]);
+        assert_eq!(ev.item, vec![2, 0, 0, 1]);
+        assert_eq!(ev.time, vec![5, 20, 10, 30]);
+        assert_eq!(ev.cate, vec![0, 2, 2, 1]);
+
+        let e = convert(&rp, &mp, true).unwrap_err().to_string();
+        assert!(e.contains("meta.json:4"), "{e}");
+        std::fs::write(&mp, "{'asin': 'A', 'categories': [['x']]}\n").unwrap();
+        let e = convert(&rp, &mp, true).unwrap_err().to_string();
+        assert!(e.contains("reviews.json.gz:3") && e.contains("malformed review"), "{e}");
+        let (_, _, stats) = convert(&rp, &mp, false).unwrap();
+        assert_eq!(stats.items_without_meta, 2);
+    }
+}

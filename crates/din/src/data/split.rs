@@ -1,0 +1,470 @@
+//! From an interaction log to DIN samples: the tutorial's `create_seq_features`, done correctly.
+//!
+//! For every user, events are sorted by time (stable: ties keep file order). For each position
+//! `i ≥ 1` the history is the user's events before `i` — the most recent `max_len` of them — the
+//! positive target is event `i` (label 1), and one negative target (label 0) is an item drawn
+//! uniformly, with a per-user seeded generator, from the items the user never interacted with,
+//! together with that item's category. The user's last position goes to test, the one before to
+//! validation and all earlier ones to train, so no row is in two splits.
+//!
+//! Two differences from torch-rechub's `create_seq_features` (which the tutorial calls), both shown
+//! by tests in this module:
+//! * torch-rechub's `if i == n-1 … if i == n-2 … else` also appends every test row to train, so the
+//!   model trains on the rows it is tested on;
+//! * torch-rechub keeps a user's *oldest* `max_len` events (`hist[:max_len]`) and drops the rest,
+//!   where the tutorial's intent (and ours) is the *most recent* `max_len` before each target.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::events::Events;
+use super::vocab::{IdMap, Vocab};
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+
+/// Parameters of the split (the tutorial's `create_seq_features` arguments).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SplitConfig {
+    /// Longest history kept before each target (most recent events win). Tutorial: 50.
+    pub max_len: usize,
+    /// Users with fewer events than this are dropped. Tutorial: 0.
+    pub drop_short: usize,
+    /// Seed of the negative sampler.
+    pub seed: u64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            max_len: 50,
+            drop_short: 0,
+            seed: 2026,
+        }
+    }
+}
+
+/// Histories of all rows, stored once: rows point into these two parallel arrays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistPool {
+    pub items: Vec<u32>,
+    pub cates: Vec<u32>,
+}
+
+/// One split (train, val or test): column-wise rows whose histories are ranges of a shared pool.
+#[derive(Debug, Clone, Default)]
+pub struct Split {
+    pub pool: Arc<HistPool>,
+    pub user: Vec<u32>,
+    pub target_item: Vec<u32>,
+    pub target_cate: Vec<u32>,
+    pub label: Vec<f32>,
+    pub hist_start: Vec<usize>,
+    pub hist_len: Vec<u32>,
+}
+
+impl Split {
+    fn with_pool(pool: Arc<HistPool>) -> Self {
+        Split {
+            pool,
+            ..Default::default()
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.user.len()
+    }
+
+    /// True when the split has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.user.is_empty()
+    }
+
+    /// History items and categories of a row, oldest first.
+    pub fn history(&self, row: usize) -> (&[u32], &[u32]) {
+        let s = self.hist_start[row];
+        let e = s + self.hist_len[row] as usize;
+        (&self.pool.items[s..e], &self.pool.cates[s..e])
+    }
+
+    /// Append a row whose history is `pool[start..start+len]`.
+    pub fn push(&mut self, user: u32, start: usize, len: u32, item: u32, cate: u32, label: f32) {
+        self.user.push(user);
+        self.hist_start.push(start);
+        self.hist_len.push(len);
+        self.target_item.push(item);
+        self.target_cate.push(cate);
+        self.label.push(label);
+    }
+
+    /// Mean history length.
+    pub fn mean_history(&self) -> f64 {
+        if self.is_empty() {
+            return 0.0;
+        }
+        self.hist_len.iter().map(|&l| l as f64).sum::<f64>() / self.len() as f64
+    }
+
+    /// Rows of the split in a new split, sharing the history pool.
+    pub fn select(&self, rows: &[usize]) -> Split {
+        let mut out = Split::with_pool(self.pool.clone());
+        for &r in rows {
+            out.push(
+                self.user[r],
+                self.hist_start[r],
+                self.hist_len[r],
+                self.target_item[r],
+                self.target_cate[r],
+                self.label[r],
+            );
+        }
+        out
+    }
+}
+
+/// Counts describing a split run (also the `--json` output of `din data split`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SplitStats {
+    pub events: usize,
+    pub users: usize,
+    pub items: usize,
+    pub cates: usize,
+    pub train_rows: usize,
+    pub val_rows: usize,
+    pub test_rows: usize,
+    /// Users with a single event (no target after a history): no rows, counted here.
+    pub users_single_event: usize,
+    /// Users with fewer than `drop_short` events, dropped.
+    pub users_dropped_short: usize,
+    /// Positives without a negative because the user had interacted with every item.
+    pub negatives_impossible: usize,
+    /// Items seen with more than one category (the first one in file order is used).
+    pub items_with_conflicting_cate: usize,
+    pub mean_train_history: f64,
+}
+
+/// Train/validation/test samples with their vocabulary.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub vocab: Vocab,
+    pub config: SplitConfig,
+    pub train: Split,
+    pub val: Split,
+    pub test: Split,
+    pub stats: SplitStats,
+}
+
+/// Encode ids and build the three splits. See the module docs.
+pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
+    if events.is_empty() {
+        return Err(Error::Config("no events to split".into()));
+    }
+    if config.max_len == 0 {
+        return Err(Error::Config("max_len must be at least 1".into()));
+    }
+    let users = IdMap::fit(&events.user);
+    let items = IdMap::fit(&events.item);
+    let cates = IdMap::fit(&events.cate);
+    let u = users.encode_all(&events.user);
+    let it = items.encode_all(&events.item);
+    let ct = cates.encode_all(&events.cate);
+
+    // Category of each item: the first one seen in file order.
+    let mut item_cate = vec![0u32; items.table_rows()];
+    let mut conflicts = HashSet::new();
+    for (&i, &c) in it.iter().zip(&ct) {
+        let slot = &mut item_cate[i as usize];
+        if *slot == 0 {
+            *slot = c;
+        } else if *slot != c {
+            conflicts.insert(i);
+        }
+    }
+
+    // Order events by (user, time), stable on ties: counting sort by user, then a stable sort of
+    // each user's slice by time.
+    let n_users = users.len();
+    let mut start = vec![0usize; n_users + 2];
+    for &x in &u {
+        start[x as usize + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0usize; u.len()];
+    for (row, &x) in u.iter().enumerate() {
+        order[fill[x as usize]] = row;
+        fill[x as usize] += 1;
+    }
+    for x in 1..=n_users {
+        order[start[x]..start[x + 1]].sort_by_key(|&row| events.time[row]);
+    }
+    let pool = Arc::new(HistPool {
+        items: order.iter().map(|&r| it[r]).collect(),
+        cates: order.iter().map(|&r| ct[r]).collect(),
+    });
+
+    let mut train = Split::with_pool(pool.clone());
+    let mut val = Split::with_pool(pool.clone());
+    let mut test = Split::with_pool(pool.clone());
+    let mut stats = SplitStats {
+        events: events.len(),
+        users: n_users,
+        items: items.len(),
+        cates: cates.len(),
+        items_with_conflicting_cate: conflicts.len(),
+        ..Default::default()
+    };
+    let n_items = items.len() as u64;
+    for user in 1..=n_users {
+        let (s, e) = (start[user], start[user + 1]);
+        let n = e - s;
+        if n < config.drop_short {
+            stats.users_dropped_short += 1;
+            continue;
+        }
+        if n < 2 {
+            stats.users_single_event += 1;
+            continue;
+        }
+        let seen: HashSet<u32> = pool.items[s..e].iter().copied().collect();
+        let mut rng = Rng::stream(config.seed, user as u64);
+        for i in 1..n {
+            let len = i.min(config.max_len);
+            let hist_start = s + i - len;
+            let split = if i == n - 1 {
+                &mut test
+            } else if i == n - 2 {
+                &mut val
+            } else {
+                &mut train
+            };
+            let (u32user, len32) = (user as u32, len as u32);
+            split.push(
+                u32user,
+                hist_start,
+                len32,
+                pool.items[s + i],
+                pool.cates[s + i],
+                1.0,
+            );
+            if seen.len() as u64 >= n_items {
+                stats.negatives_impossible += 1;
+                continue;
+            }
+            let neg = loop {
+                let cand = rng.below(n_items) as u32 + 1;
+                if !seen.contains(&cand) {
+                    break cand;
+                }
+            };
+            split.push(
+                u32user,
+                hist_start,
+                len32,
+                neg,
+                item_cate[neg as usize],
+                0.0,
+            );
+        }
+    }
+    stats.train_rows = train.len();
+    stats.val_rows = val.len();
+    stats.test_rows = test.len();
+    stats.mean_train_history = train.mean_history();
+    Ok(Dataset {
+        vocab: Vocab {
+            users,
+            items,
+            cates,
+            item_cate,
+        },
+        config,
+        train,
+        val,
+        test,
+        stats,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A faithful port of torch-rechub's `create_seq_features` split logic (positives only,
+    /// ids already dense), used to show what ours does differently.
+    fn rechub_positive_rows(
+        seq: &[u32],
+        max_len: usize,
+    ) -> (Vec<(Vec<u32>, u32)>, Vec<(Vec<u32>, u32)>, Vec<(Vec<u32>, u32)>) {
+        let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
+        let clicks = &seq[..seq.len().min(max_len)];
+        let mut hist = vec![];
+        for i in 1..clicks.len() {
+            hist.push(clicks[i - 1]);
+            if i == clicks.len() - 1 {
+                te.push((hist.clone(), clicks[i]));
+            }
+            if i == clicks.len() - 2 {
+                va.push((hist.clone(), clicks[i]));
+            } else {
+                tr.push((hist.clone(), clicks[i]));
+            }
+        }
+        (tr, va, te)
+    }
+
+    fn positive_rows(s: &Split) -> Vec<(u32, Vec<u32>, u32)> {
+        (0..s.len())
+            .filter(|&r| s.label[r] == 1.0)
+            .map(|r| (s.user[r], s.history(r).0.to_vec(), s.target_item[r]))
+            .collect()
+    }
+
+    fn one_user(n: usize) -> Events {
+        let mut ev = Events::default();
+        for k in 0..n {
+            // item k+1 at time k; plus a second user so that negatives exist
+            ev.push(1, k as i64 + 1, k as i64, 1);
+        }
+        for k in 0..5 {
+            ev.push(2, 1000 + k, k, 2);
+        }
+        ev
+    }
+
+    #[test]
+    fn sorts_by_time_stably_and_splits_last_two() {
+        let mut ev = Events::default();
+        // user 9: times out of order, two ties at t=5 keep file order (30 before 10)
+        ev.push(9, 40, 7, 1);
+        ev.push(9, 30, 5, 1);
+        ev.push(9, 10, 5, 2);
+        ev.push(9, 20, 1, 2);
+        ev.push(3, 50, 1, 3);
+        ev.push(3, 60, 2, 3);
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        let items = &ds.vocab.items;
+        let u9 = ds.vocab.users.get(9).unwrap();
+        let raw = |xs: &[u32]| xs.iter().map(|&x| items.raw(x).unwrap()).collect::<Vec<_>>();
+        // user 9's order: 20, 30, 10, 40 → test: [20,30,10]→40, val: [20,30]→10, train: [20]→30
+        let test: Vec<_> = positive_rows(&ds.test).into_iter().filter(|r| r.0 == u9).collect();
+        assert_eq!(raw(&test[0].1), vec![20, 30, 10]);
+        assert_eq!(items.raw(test[0].2), Some(40));
+        let val: Vec<_> = positive_rows(&ds.val).into_iter().filter(|r| r.0 == u9).collect();
+        assert_eq!(raw(&val[0].1), vec![20, 30]);
+        let train: Vec<_> = positive_rows(&ds.train).into_iter().filter(|r| r.0 == u9).collect();
+        assert_eq!(train.len(), 1);
+        assert_eq!(raw(&train[0].1), vec![20]);
+        // user 3 has two events: only a test row
+        let u3 = ds.vocab.users.get(3).unwrap();
+        assert!(positive_rows(&ds.train).iter().all(|r| r.0 != u3));
+        assert_eq!(positive_rows(&ds.test).iter().filter(|r| r.0 == u3).count(), 1);
+        // every positive has a negative with the negative item's own category, never seen by the user
+        for s in [&ds.train, &ds.val, &ds.test] {
+            assert_eq!(s.label.iter().filter(|&&l| l == 0.0).count() * 2, s.len());
+            for r in 0..s.len() {
+                if s.label[r] == 0.0 {
+                    let t = s.target_item[r];
+                    assert_eq!(s.target_cate[r], ds.vocab.cate_of(t));
+                    let user_items: Vec<u32> = (0..ev.len())
+                        .filter(|&k| ds.vocab.users.get(ev.user[k]) == Some(s.user[r]))
+                        .map(|k| items.get(ev.item[k]).unwrap())
+                        .collect();
+                    assert!(!user_items.contains(&t));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_row_in_two_splits_unlike_torch_rechub() {
+        let ev = one_user(12);
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        let (tr, va, te) = (
+            positive_rows(&ds.train),
+            positive_rows(&ds.val),
+            positive_rows(&ds.test),
+        );
+        for row in &te {
+            assert!(!tr.contains(row) && !va.contains(row));
+        }
+        for row in &va {
+            assert!(!tr.contains(row));
+        }
+        // torch-rechub's logic on the same sequence puts its test row into train as well
+        let u1 = ds.vocab.users.get(1).unwrap();
+        let seq: Vec<u32> = (1..=12).map(|k| ds.vocab.items.get(k).unwrap()).collect();
+        let (rtr, _rva, rte) = rechub_positive_rows(&seq, 50);
+        assert!(rte.iter().all(|row| rtr.contains(row)), "rechub leaks test rows");
+        // ours has the same test row, but not in train
+        let ours_test: Vec<_> = te.iter().filter(|r| r.0 == u1).map(|r| (r.1.clone(), r.2)).collect();
+        assert_eq!(ours_test, rte);
+    }
+
+    #[test]
+    fn keeps_most_recent_max_len_unlike_torch_rechub() {
+        let ev = one_user(60);
+        let cfg = SplitConfig {
+            max_len: 50,
+            ..Default::default()
+        };
+        let ds = build(&ev, cfg).unwrap();
+        let u1 = ds.vocab.users.get(1).unwrap();
+        let test = positive_rows(&ds.test);
+        let row = test.iter().find(|r| r.0 == u1).unwrap();
+        let raw: Vec<i64> = row.1.iter().map(|&x| ds.vocab.items.raw(x).unwrap()).collect();
+        // target is the 60th event; history is events 10..=59 (the newest 50)
+        assert_eq!(raw, (10..=59).collect::<Vec<i64>>());
+        assert_eq!(ds.vocab.items.raw(row.2), Some(60));
+        // torch-rechub truncates to the oldest 50 events: its test target is event 50
+        let seq: Vec<u32> = (1..=60).map(|k| ds.vocab.items.get(k).unwrap()).collect();
+        let (_, _, rte) = rechub_positive_rows(&seq, 50);
+        assert_eq!(ds.vocab.items.raw(rte[0].1), Some(50));
+        assert_eq!(rte[0].0.len(), 49);
+        // and every train row of ours has at most max_len history items
+        assert!(ds.train.hist_len.iter().all(|&l| l as usize <= 50));
+        assert_eq!(*ds.train.hist_len.iter().max().unwrap(), 50);
+    }
+
+    #[test]
+    fn drop_short_single_events_and_determinism() {
+        let mut ev = one_user(6);
+        ev.push(77, 5, 0, 1); // single-event user
+        let cfg = SplitConfig {
+            drop_short: 6,
+            ..Default::default()
+        };
+        let ds = build(&ev, cfg).unwrap();
+        assert_eq!(ds.stats.users_dropped_short, 2); // user 2 (5 events) and user 77 (1)
+        assert_eq!(ds.stats.users_single_event, 0);
+        assert_eq!(ds.test.len(), 2);
+        let ds0 = build(&ev, SplitConfig::default()).unwrap();
+        assert_eq!(ds0.stats.users_single_event, 1);
+        let ds1 = build(&ev, SplitConfig::default()).unwrap();
+        assert_eq!(ds0.train.target_item, ds1.train.target_item);
+        let ds2 = build(
+            &ev,
+            SplitConfig {
+                seed: 99,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(ds0.train.len(), ds2.train.len());
+    }
+
+    #[test]
+    fn user_who_saw_everything_gets_no_negative() {
+        let mut ev = Events::default();
+        ev.push(1, 1, 0, 1);
+        ev.push(1, 2, 1, 1);
+        ev.push(1, 3, 2, 1);
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        assert_eq!(ds.stats.negatives_impossible, 2);
+        assert_eq!(ds.test.len(), 1);
+    }
+}

@@ -1,0 +1,93 @@
+//! One error type for the whole library. Every message names what the user has to fix.
+
+use std::path::{Path, PathBuf};
+
+/// Errors returned by the `din` library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input data: `file:line: column `field`: message` (line and field when known).
+    #[error("{}", format_data_error(path, *line, field.as_deref(), msg))]
+    Data {
+        path: PathBuf,
+        line: Option<usize>,
+        field: Option<String>,
+        msg: String,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration value is out of range or inconsistent.
+    #[error("invalid config: {0}")]
+    Config(String),
+    /// A run directory or checkpoint that cannot be used.
+    #[error("checkpoint {}: {msg}", path.display())]
+    Checkpoint { path: PathBuf, msg: String },
+    /// Training diverged or could not proceed.
+    #[error("training: {0}")]
+    Training(String),
+    /// A download failed.
+    #[error("download {url}: {msg}")]
+    Download { url: String, msg: String },
+    /// An error inside polars (CSV/Parquet engine).
+    #[error("polars: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+    /// An error inside candle (tensor engine).
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// JSON (de)serialisation.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn format_data_error(path: &Path, line: Option<usize>, field: Option<&str>, msg: &str) -> String {
+    let mut s = path.display().to_string();
+    if let Some(l) = line {
+        s.push_str(&format!(":{l}"));
+    }
+    s.push_str(": ");
+    if let Some(f) = field {
+        s.push_str(&format!("column `{f}`: "));
+    }
+    s.push_str(msg);
+    s
+}
+
+impl Error {
+    /// A data error with file, line and field.
+    pub fn data(
+        path: impl AsRef<Path>,
+        line: Option<usize>,
+        field: Option<&str>,
+        msg: impl Into<String>,
+    ) -> Self {
+        Error::Data {
+            path: path.as_ref().to_path_buf(),
+            line,
+            field: field.map(str::to_string),
+            msg: msg.into(),
+        }
+    }
+
+    /// An I/O error on a path.
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    /// A checkpoint error.
+    pub fn checkpoint(path: impl AsRef<Path>, msg: impl Into<String>) -> Self {
+        Error::Checkpoint {
+            path: path.as_ref().to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+}
+
+/// Result alias used across the crate.
+pub type Result<T> = std::result::Result<T, Error>;
