@@ -49,7 +49,7 @@ impl AmazonWorld {
 
 /// Events per user: 5 plus a Lomax (Pareto II) tail, shape 2.2; mean ≈ 8.8, as in 5-core Electronics.
 fn events_per_user(rng: &mut Rng) -> usize {
-    let (shape, scale) = (2.2f64, 4.9f64);
+    let (shape, scale) = (2.2f64, 5.05f64);
     let u = 1.0 - rng.f64();
     let x = scale * (u.powf(-1.0 / shape) - 1.0);
     5 + (x.min(2_000.0)) as usize
@@ -76,15 +76,35 @@ pub fn generate(cfg: &AmazonConfig) -> (AmazonWorld, Events) {
     for (i, &c) in item_cate.iter().enumerate() {
         cate_items[c].push(i);
     }
-    // Popularity: Zipf inside each category (items in random order), categories Zipf inside
-    // interests, interests Zipf across users.
+    // Popularity: Zipf inside each category (items in random order).
     let item_cum: Vec<Vec<f64>> = cate_items.iter().map(|v| zipf_cumulative(v.len(), 1.0)).collect();
     let mut interest_cates: Vec<Vec<usize>> = vec![Vec::new(); n_interests];
     for (c, &g) in cate_interest.iter().enumerate() {
         interest_cates[g].push(c);
     }
-    let cate_cum: Vec<Vec<f64>> = interest_cates.iter().map(|v| zipf_cumulative(v.len(), 0.8)).collect();
-    let interest_cum = zipf_cumulative(n_interests, 0.7);
+    // A category is clicked in proportion to its number of items, so that (as in 5-core data)
+    // every item gets clicked; popularity skew comes from the Zipf inside each category.
+    let cate_cum: Vec<Vec<f64>> = interest_cates
+        .iter()
+        .map(|cs| {
+            let mut acc = 0.0;
+            cs.iter()
+                .map(|&c| {
+                    acc += cate_items[c].len() as f64;
+                    acc
+                })
+                .collect()
+        })
+        .collect();
+    // Interests are held in proportion to their number of items (big interests, more fans).
+    let mut acc = 0.0;
+    let interest_cum: Vec<f64> = interest_cates
+        .iter()
+        .map(|cs| {
+            acc += cs.iter().map(|&c| cate_items[c].len() as f64).sum::<f64>();
+            acc
+        })
+        .collect();
 
     let mut ev = Events::default();
     for u in 0..cfg.users {
@@ -103,7 +123,14 @@ pub fn generate(cfg: &AmazonConfig) -> (AmazonWorld, Events) {
         for _ in 0..n {
             let g = mine[r.below(k as u64) as usize];
             let c = interest_cates[g][r.pick_cumulative(&cate_cum[g])];
-            let item = cate_items[c][r.pick_cumulative(&item_cum[c])];
+            // a quarter of clicks explore uniformly inside the category (so every item is
+            // clicked, as in 5-core data), the rest follow the category's Zipf popularity
+            let j = if r.f64() < 0.25 {
+                r.below(cate_items[c].len() as u64) as usize
+            } else {
+                r.pick_cumulative(&item_cum[c])
+            };
+            let item = cate_items[c][j];
             // day-granular timestamps, as in the Amazon dumps: same-day ties happen
             ev.push(u as i64, item as i64, day * 86_400, c as i64);
             day += r.below(40) as i64;

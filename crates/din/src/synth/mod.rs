@@ -18,3 +18,48 @@ pub fn zipf_cumulative(n: usize, s: f64) -> Vec<f64> {
         })
         .collect()
 }
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::Result;
+
+/// The sidecar file next to a synthetic CSV that holds its ground truth: `x.csv` → `x.items.csv`.
+pub fn items_sidecar(csv: &Path) -> std::path::PathBuf {
+    let stem = csv
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "world".into());
+    csv.with_file_name(format!("{stem}.items.csv"))
+}
+
+impl DemoWorld {
+    /// Write the catalogue (`item_id,cate_id,name,name_en,cate,interest,interest_en`).
+    pub fn write_items_csv(&self, path: &Path) -> Result<()> {
+        crate::io::write_atomic(path, |w| {
+            writeln!(w, "item_id,cate_id,name,name_en,cate,interest,interest_en")?;
+            for (i, it) in self.items.iter().enumerate() {
+                let g = &INTERESTS[it.interest];
+                writeln!(
+                    w,
+                    "{i},{},{},{},{},{},{}",
+                    it.cate, it.name, it.name_en, self.cates[it.cate], g.name, g.name_en
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl AmazonWorld {
+    /// Write the ground truth (`item_id,cate_id,interest`).
+    pub fn write_items_csv(&self, path: &Path) -> Result<()> {
+        crate::io::write_atomic(path, |w| {
+            writeln!(w, "item_id,cate_id,interest")?;
+            for (i, &c) in self.item_cate.iter().enumerate() {
+                writeln!(w, "{i},{c},{}", self.cate_interest[c])?;
+            }
+            Ok(())
+        })
+    }
+}

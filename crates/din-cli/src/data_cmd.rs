@@ -1,0 +1,226 @@
+//! `din data …`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Subcommand, ValueEnum};
+use din::data::{self, fetch, Events, SplitConfig};
+use din::synth::{self, AmazonConfig, DemoConfig, DemoWorld};
+use serde_json::json;
+
+use crate::ui::Ui;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum World {
+    /// The tutorial's example made real: named interests (篮球, 时尚, 美妆, 数码, …).
+    Demo,
+    /// The shape of 5-core Amazon Electronics (192,403 users, 63,001 items, 801 categories).
+    Amazon,
+}
+
+#[derive(Subcommand)]
+pub enum DataCmd {
+    /// Generate a synthetic interaction log (CSV: user_id,item_id,time,cate_id) and its ground
+    /// truth next to it (FILE.items.csv).
+    Synth {
+        #[arg(long, value_enum)]
+        world: World,
+        #[arg(long)]
+        users: Option<usize>,
+        /// Amazon world only (the demo world has a fixed catalogue of 96 named items).
+        #[arg(long)]
+        items: Option<usize>,
+        /// Amazon world only.
+        #[arg(long)]
+        cates: Option<usize>,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Download the tutorial's 100-row sample CSV.
+    FetchSample {
+        #[arg(long, default_value = fetch::SAMPLE_URL)]
+        url: String,
+        #[arg(long, default_value = "data/amazon_electronics_sample.csv")]
+        out: PathBuf,
+    },
+    /// Download the raw 2014 Amazon Electronics files (5-core reviews and metadata).
+    FetchRaw {
+        #[arg(long, default_value = "data/raw")]
+        dir: PathBuf,
+        #[arg(long, default_value = fetch::REVIEWS_URL)]
+        reviews_url: String,
+        #[arg(long, default_value = fetch::META_URL)]
+        meta_url: String,
+    },
+    /// Convert raw Amazon reviews + metadata (.json or .json.gz) into the tutorial's CSV.
+    PrepareRaw {
+        #[arg(long)]
+        reviews: PathBuf,
+        #[arg(long)]
+        meta: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Fail on the first malformed line instead of skipping and counting it.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Build train/val/test samples (sliding window, one negative per positive, leak-free split)
+    /// and write them as Parquet with vocab.json and split.json.
+    Split {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value_t = 50)]
+        max_len: usize,
+        #[arg(long, default_value_t = 0)]
+        drop_short: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
+    let t0 = Instant::now();
+    match cmd {
+        DataCmd::Synth {
+            world,
+            users,
+            items,
+            cates,
+            seed,
+            out,
+        } => {
+            let pb = ui.spinner("generating");
+            let sidecar = synth::items_sidecar(&out);
+            let ev = match world {
+                World::Demo => {
+                    if items.is_some() || cates.is_some() {
+                        bail!("--items/--cates apply to --world amazon; the demo world has a fixed catalogue of 96 named items");
+                    }
+                    let mut cfg = DemoConfig { seed, ..Default::default() };
+                    if let Some(u) = users {
+                        cfg.users = u;
+                    }
+                    let w = DemoWorld::new();
+                    w.write_items_csv(&sidecar)?;
+                    w.generate(&cfg)
+                }
+                World::Amazon => {
+                    let mut cfg = AmazonConfig { seed, ..Default::default() };
+                    cfg.users = users.unwrap_or(cfg.users);
+                    cfg.items = items.unwrap_or(cfg.items);
+                    cfg.cates = cates.unwrap_or(cfg.cates);
+                    if cfg.users == 0 || cfg.items == 0 || cfg.cates == 0 {
+                        bail!("--users, --items and --cates must be positive");
+                    }
+                    let (w, ev) = synth::amazon::generate(&cfg);
+                    w.write_items_csv(&sidecar)?;
+                    ev
+                }
+            };
+            pb.set_message(format!("writing {}", out.display()));
+            ev.write_csv(&out)?;
+            pb.finish_and_clear();
+            let users = ev.user.iter().collect::<std::collections::HashSet<_>>().len();
+            let items = ev.item.iter().collect::<std::collections::HashSet<_>>().len();
+            let cates = ev.cate.iter().collect::<std::collections::HashSet<_>>().len();
+            ui.say(format!(
+                "wrote {} events ({users} users, {items} items, {cates} categories) to {}; ground truth in {}",
+                ev.len(),
+                out.display(),
+                sidecar.display()
+            ));
+            ui.finish(&json!({"out": out, "items_csv": sidecar, "events": ev.len(), "users": users,
+                "items": items, "cates": cates, "seconds": t0.elapsed().as_secs_f64()}))
+        }
+        DataCmd::FetchSample { url, out } => {
+            let pb = ui.spinner(format!("downloading {url}"));
+            let ev = fetch::fetch_sample(&url, &out)?;
+            pb.finish_and_clear();
+            ui.say(format!("downloaded {} events to {}", ev.len(), out.display()));
+            ui.finish(&json!({"out": out, "url": url, "events": ev.len(), "seconds": t0.elapsed().as_secs_f64()}))
+        }
+        DataCmd::FetchRaw {
+            dir,
+            reviews_url,
+            meta_url,
+        } => {
+            let mut files = Vec::new();
+            for url in [reviews_url, meta_url] {
+                let name = url.rsplit('/').next().unwrap_or("download").to_string();
+                let out = dir.join(&name);
+                let pb = ui.bytes(None, name.clone());
+                let bytes = fetch::download(&url, &out, |done, total| {
+                    if let Some(t) = total {
+                        pb.set_length(t);
+                    }
+                    pb.set_position(done);
+                })?;
+                pb.finish_and_clear();
+                ui.say(format!("downloaded {bytes} bytes to {}", out.display()));
+                files.push(json!({"url": url, "out": out, "bytes": bytes}));
+            }
+            ui.finish(&json!({"files": files, "seconds": t0.elapsed().as_secs_f64()}))
+        }
+        DataCmd::PrepareRaw {
+            reviews,
+            meta,
+            out,
+            strict,
+        } => {
+            let pb = ui.spinner("converting raw Amazon files");
+            let (ev, ids, stats) = data::raw::convert(&reviews, &meta, strict)?;
+            ev.write_csv(&out)?;
+            let ids_path = out.with_extension("ids.json");
+            din::io::write_json(&ids_path, &ids)?;
+            pb.finish_and_clear();
+            ui.say(format!(
+                "wrote {} events ({} users, {} items, {} categories) to {}; raw ids in {}\n\
+                 skipped malformed lines: {} reviews, {} metadata; items without metadata: {}; empty category paths: {}",
+                stats.reviews, stats.users, stats.items, stats.cates, out.display(), ids_path.display(),
+                stats.malformed_review_lines, stats.malformed_meta_lines, stats.items_without_meta,
+                stats.items_with_empty_category
+            ));
+            let mut v = serde_json::to_value(&stats)?;
+            v["out"] = json!(out);
+            v["seconds"] = json!(t0.elapsed().as_secs_f64());
+            ui.finish(&v)
+        }
+        DataCmd::Split {
+            input,
+            max_len,
+            drop_short,
+            seed,
+            out,
+        } => {
+            let pb = ui.spinner(format!("reading {}", input.display()));
+            let ev = Events::read_csv(&input)?;
+            pb.set_message(format!("building samples from {} events", ev.len()));
+            let cfg = SplitConfig {
+                max_len,
+                drop_short,
+                seed,
+            };
+            let ds = data::build(&ev, cfg)?;
+            pb.set_message(format!("writing Parquet to {}", out.display()));
+            ds.save(&out)
+                .with_context(|| format!("writing splits to {}", out.display()))?;
+            pb.finish_and_clear();
+            let s = &ds.stats;
+            ui.say(format!(
+                "{} events, {} users, {} items, {} categories → train {} / val {} / test {} rows in {} \
+                 (mean train history {:.2}; single-event users {}, dropped short {})",
+                s.events, s.users, s.items, s.cates, s.train_rows, s.val_rows, s.test_rows,
+                out.display(), s.mean_train_history, s.users_single_event, s.users_dropped_short
+            ));
+            let mut v = serde_json::to_value(s)?;
+            v["out"] = json!(out);
+            v["seconds"] = json!(t0.elapsed().as_secs_f64());
+            ui.finish(&v)
+        }
+    }
+}
