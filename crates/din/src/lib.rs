@@ -5,11 +5,13 @@
 //!
 //! * [`data`] — CSV logs → dense ids → samples (sliding window, negatives, leak-free split) →
 //!   Parquet → padded batches; raw Amazon converters.
+//! * [`model`] — embeddings, the activation unit, DIN and the base model on candle.
 //! * [`synth`] — deterministic synthetic worlds (the named demo world, an Amazon-scale world).
 
 pub mod data;
 pub mod error;
 pub mod io;
+pub mod model;
 pub mod rng;
 pub mod synth;
 

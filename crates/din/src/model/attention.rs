@@ -1,0 +1,177 @@
+//! The activation unit (tutorial section 2, 兴趣激活): how much each history item matters for
+//! *this* candidate.
+//!
+//! For each history position, `w_i = f(input_i)` where `f` is a small MLP (tutorial: [256, 128])
+//! ending in one scalar, and
+//! * `input_i = [v_t, v_i, v_t − v_i, v_t ⊙ v_i]` (4d; torch-rechub's code, the default), or
+//! * `input_i = [v_i, v_t, v_i ⊙ v_t]` (3d; the tutorial's text).
+//!
+//! The interest vector is `V_interest = Σ_i w_i · v_i`. Padded positions get `w_i = 0` exactly.
+//! By default the weights are **not normalised** — the paper's choice, which keeps the intensity of
+//! an interest (`Σ w_i` grows with the number of matching items). The tutorial says a sigmoid makes
+//! the weights sum to 1; it does not (a sigmoid maps each weight into (0, 1) on its own; only a
+//! softmax over the positions sums to 1), and the code applies neither. A masked softmax is
+//! available as [`WeightNorm::Softmax`].
+//!
+//! Two paths compute the same thing (a test checks they agree to 1e-5):
+//! * padded — the formula as written on `[B, L, 4d]`;
+//! * packed (default) — only the N real positions, and the first layer split by linearity:
+//!   `W·[t, h, t−h, t⊙h] = (W_t + W_d)·t + (W_h − W_d)·h + W_p·(t⊙h)`, so the `t` part is computed
+//!   once per sample instead of once per position, and no `[B, L, 4d]` tensor is built.
+
+use candle_core::{Result, Tensor, D};
+use candle_nn::VarBuilder;
+use serde::{Deserialize, Serialize};
+
+use super::embedding::{Layout, Lookup};
+use super::layers::{Activation, Mlp};
+
+/// The input of the attention MLP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttentionInput {
+    /// `[t, h, t − h, t ⊙ h]` (torch-rechub's code).
+    Four,
+    /// `[h, t, h ⊙ t]` (the tutorial's text).
+    Three,
+}
+
+impl AttentionInput {
+    fn width(self) -> usize {
+        match self {
+            AttentionInput::Four => 4,
+            AttentionInput::Three => 3,
+        }
+    }
+}
+
+/// Normalisation of the attention weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightNorm {
+    /// Raw MLP outputs (the paper).
+    None,
+    /// Softmax over the real positions of each history.
+    Softmax,
+}
+
+/// DIN's activation unit for one history feature (items or categories).
+#[derive(Debug, Clone)]
+pub struct ActivationUnit {
+    pub mlp: Mlp,
+    pub input: AttentionInput,
+    pub norm: WeightNorm,
+    pub dim: usize,
+}
+
+impl ActivationUnit {
+    pub fn new(
+        dim: usize,
+        dims: &[usize],
+        act: Activation,
+        batch_norm: bool,
+        input: AttentionInput,
+        norm: WeightNorm,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        Ok(ActivationUnit {
+            mlp: Mlp::new(input.width() * dim, dims, act, batch_norm, vb.pp("mlp"))?,
+            input,
+            norm,
+            dim,
+        })
+    }
+
+    /// `target: [B, d]`, `hist`: the history in `x`'s layout. Returns the interest vector `[B, d]`
+    /// and the weights `[B, L]` (0 at padding).
+    pub fn forward_t(&self, target: &Tensor, hist: &Tensor, x: &Lookup, train: bool) -> Result<(Tensor, Tensor)> {
+        match x.layout {
+            Layout::Padded => self.forward_padded(target, hist, &x.mask, train),
+            Layout::Packed => self.forward_packed(target, hist, x, train),
+        }
+    }
+
+    /// The tutorial's formula on the padded `[B, L, d]` history.
+    pub fn forward_padded(&self, target: &Tensor, hist: &Tensor, mask: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let (b, l, d) = hist.dims3()?;
+        let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
+        let input = match self.input {
+            AttentionInput::Four => Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], D::Minus1)?,
+            AttentionInput::Three => Tensor::cat(&[hist, &t, &(hist * &t)?], D::Minus1)?,
+        };
+        let rows = input.reshape((b * l, self.input.width() * d))?;
+        let row_mask = mask.reshape((b * l, 1))?;
+        let score = self.mlp.forward_t(&rows, Some(&row_mask), train)?.reshape((b, l))?;
+        let w = self.normalise_padded(&score, mask)?;
+        let interest = w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?;
+        Ok((interest, w))
+    }
+
+    fn normalise_padded(&self, score: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        match self.norm {
+            WeightNorm::None => score * mask,
+            WeightNorm::Softmax => {
+                // exp(s − max) over real positions only; an empty history gets all-zero weights.
+                let shift = (score * mask)?.max_keepdim(1)?.detach();
+                let e = (score.broadcast_sub(&shift)?.exp()? * mask)?;
+                let sum = e.sum_keepdim(1)?.maximum(1e-30)?;
+                e.broadcast_div(&sum)
+            }
+        }
+    }
+
+    /// Same result on the packed `[N, d]` history, with the first layer split by linearity.
+    pub fn forward_packed(&self, target: &Tensor, hist: &Tensor, x: &Lookup, train: bool) -> Result<(Tensor, Tensor)> {
+        let d = self.dim;
+        let (b, l) = (x.batch, x.max_len);
+        let t_rows = target.index_select(&x.seg, 0)?; // [N, d]
+        let first = &self.mlp.hidden[0].linear;
+        let w = first.weight(); // [H, k·d]
+        let block = |k: usize| w.narrow(1, k * d, d);
+        // z = A·t + B·[h, t⊙h] + bias
+        let (a, bm) = match self.input {
+            AttentionInput::Four => {
+                let (wt, wh, wd, wp) = (block(0)?, block(1)?, block(2)?, block(3)?);
+                ((wt + &wd)?, Tensor::cat(&[&(wh - &wd)?, &wp], 1)?)
+            }
+            AttentionInput::Three => {
+                let (wh, wt, wp) = (block(0)?, block(1)?, block(2)?);
+                (wt, Tensor::cat(&[&wh, &wp], 1)?)
+            }
+        };
+        let zt = target.matmul(&a.t()?)?; // [B, H], once per sample
+        let hp = Tensor::cat(&[hist, &(hist * &t_rows)?], 1)?; // [N, 2d]
+        let mut z = hp.matmul(&bm.t()?)?.add(&zt.index_select(&x.seg, 0)?)?;
+        if let Some(bias) = first.bias() {
+            z = z.broadcast_add(bias)?;
+        }
+        let score = self.mlp.forward_from_first(&z, None, train)?.squeeze(1)?; // [N]
+        let w = match self.norm {
+            WeightNorm::None => score,
+            WeightNorm::Softmax => {
+                // Shift each history by its own max (a per-row constant leaves a softmax unchanged).
+                let scores = score.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?;
+                let segs = x.seg.to_vec1::<u32>()?;
+                let mut row_max = vec![f64::NEG_INFINITY; b];
+                for (&s, &v) in segs.iter().zip(&scores) {
+                    row_max[s as usize] = row_max[s as usize].max(v);
+                }
+                let shift: Vec<f64> = segs.iter().map(|&s| row_max[s as usize]).collect();
+                let shift = Tensor::from_vec(shift, segs.len(), score.device())?.to_dtype(score.dtype())?;
+                let e = (&score - shift)?.exp()?;
+                let sums = Tensor::zeros(b, e.dtype(), e.device())?.index_add(&x.seg, &e, 0)?;
+                let denom = sums.maximum(1e-30)?.index_select(&x.seg, 0)?;
+                (e / denom)?
+            }
+        };
+        let interest = Tensor::zeros((b, d), hist.dtype(), hist.device())?.index_add(
+            &x.seg,
+            &hist.broadcast_mul(&w.unsqueeze(1)?)?,
+            0,
+        )?;
+        let padded = Tensor::zeros(b * l, w.dtype(), w.device())?
+            .index_add(&x.pos, &w, 0)?
+            .reshape((b, l))?;
+        Ok((interest, padded))
+    }
+}

@@ -1,0 +1,244 @@
+//! DIN and its base model (tutorial sections 1–3): embeddings → history pooling → MLP → sigmoid.
+
+use candle_core::{DType, Device, Result, Tensor};
+use candle_nn::VarBuilder;
+use serde::{Deserialize, Serialize};
+
+use super::attention::{ActivationUnit, AttentionInput, WeightNorm};
+use super::embedding::{Layout, Lookup};
+use super::layers::{Activation, Mlp};
+
+/// Which model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Deep Interest Network: attention-weighted history.
+    Din,
+    /// The tutorial's "传统模型": the same network with the history pooled with w_i = 1/n.
+    Base,
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "din" => Ok(ModelKind::Din),
+            "base" => Ok(ModelKind::Base),
+            o => Err(format!("unknown model `{o}` (din, base)")),
+        }
+    }
+}
+
+/// How the base model pools the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// Masked mean (w_i = 1/n).
+    Mean,
+    /// Masked sum (w_i = 1).
+    Sum,
+}
+
+/// Everything that defines a model's shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub kind: ModelKind,
+    pub embed_dim: usize,
+    pub attention_dims: Vec<usize>,
+    pub mlp_dims: Vec<usize>,
+    /// Activation of the head MLP (DIN paper: Dice).
+    pub activation: Activation,
+    /// Activation of the attention MLP (torch-rechub's default: Dice).
+    pub attention_activation: Activation,
+    pub attention_input: AttentionInput,
+    pub weight_norm: WeightNorm,
+    pub pooling: Pooling,
+    /// Linear → BatchNorm → activation in every MLP layer, as torch-rechub's `MLP` does.
+    pub batch_norm: bool,
+    /// Standard deviation of the initial embeddings.
+    pub embed_init_std: f64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            kind: ModelKind::Din,
+            embed_dim: 64,
+            attention_dims: vec![256, 128],
+            mlp_dims: vec![256, 128],
+            activation: Activation::Dice,
+            attention_activation: Activation::Dice,
+            attention_input: AttentionInput::Four,
+            weight_norm: WeightNorm::None,
+            pooling: Pooling::Mean,
+            batch_norm: false,
+            embed_init_std: 0.05,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Check the configuration; the message names the bad field.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.embed_dim == 0 {
+            return Err("embed_dim must be at least 1".into());
+        }
+        for (name, dims) in [("attention_dims", &self.attention_dims), ("mlp_dims", &self.mlp_dims)] {
+            if dims.is_empty() {
+                return Err(format!("{name} must list at least one layer width"));
+            }
+            if dims.contains(&0) {
+                return Err(format!("{name} has a zero layer width: {dims:?}"));
+            }
+        }
+        if !(self.embed_init_std.is_finite() && self.embed_init_std > 0.0) {
+            return Err("embed_init_std must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// What a forward pass returns.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// `[B]` logits; `sigmoid(logit)` is the CTR.
+    pub logit: Tensor,
+    /// `[B, L]` attention weights of the item and category histories (DIN only; 0 at padding).
+    pub attention: Option<[Tensor; 2]>,
+}
+
+impl Output {
+    /// `[B]` predicted click-through rates.
+    pub fn ctr(&self) -> Result<Tensor> {
+        candle_nn::ops::sigmoid(&self.logit)
+    }
+}
+
+/// The networks on top of the embedding layer.
+#[derive(Debug, Clone)]
+pub struct Din {
+    pub att_item: ActivationUnit,
+    pub att_cate: ActivationUnit,
+    pub head: Mlp,
+}
+
+/// The base model: same embeddings and head, history pooled by masked mean (or sum).
+#[derive(Debug, Clone)]
+pub struct BaseModel {
+    pub pooling: Pooling,
+    pub head: Mlp,
+}
+
+/// DIN or the base model.
+#[derive(Debug, Clone)]
+pub enum Network {
+    Din(Din),
+    Base(BaseModel),
+}
+
+impl Din {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.embed_dim;
+        let unit = |name: &str| {
+            ActivationUnit::new(
+                d,
+                &cfg.attention_dims,
+                cfg.attention_activation,
+                cfg.batch_norm,
+                cfg.attention_input,
+                cfg.weight_norm,
+                vb.pp(name),
+            )
+        };
+        Ok(Din {
+            att_item: unit("attention.item")?,
+            att_cate: unit("attention.cate")?,
+            // [V_interest(item), V_interest(cate), v_target(item), v_target(cate), v_user]
+            head: Mlp::new(5 * d, &cfg.mlp_dims, cfg.activation, cfg.batch_norm, vb.pp("mlp"))?,
+        })
+    }
+
+    /// The whole DIN forward pass.
+    pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
+        // 兴趣激活: one activation unit per history feature
+        let (interest_item, w_item) = self.att_item.forward_t(&x.target_item, &x.hist_item, x, train)?;
+        let (interest_cate, w_cate) = self.att_cate.forward_t(&x.target_cate, &x.hist_cate, x, train)?;
+        // 拼接 → 深层 DNN → logit (sigmoid gives the CTR)
+        let input = Tensor::cat(
+            &[&interest_item, &interest_cate, &x.target_item, &x.target_cate, &x.user],
+            1,
+        )?;
+        let logit = self.head.forward_t(&input, None, train)?.squeeze(1)?;
+        Ok(Output {
+            logit,
+            attention: Some([w_item, w_cate]),
+        })
+    }
+}
+
+impl BaseModel {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        Ok(BaseModel {
+            pooling: cfg.pooling,
+            head: Mlp::new(5 * cfg.embed_dim, &cfg.mlp_dims, cfg.activation, cfg.batch_norm, vb.pp("mlp"))?,
+        })
+    }
+
+    /// Masked mean (w_i = 1/n) or sum of a history.
+    fn pool(&self, hist: &Tensor, x: &Lookup) -> Result<Tensor> {
+        let summed = match x.layout {
+            Layout::Padded => hist.broadcast_mul(&x.mask.unsqueeze(2)?)?.sum(1)?,
+            Layout::Packed => {
+                let d = hist.dim(1)?;
+                Tensor::zeros((x.batch, d), hist.dtype(), hist.device())?.index_add(&x.seg, hist, 0)?
+            }
+        };
+        match self.pooling {
+            Pooling::Sum => Ok(summed),
+            Pooling::Mean => summed.broadcast_div(&x.lens.maximum(1.0)?),
+        }
+    }
+
+    pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
+        let input = Tensor::cat(
+            &[&self.pool(&x.hist_item, x)?, &self.pool(&x.hist_cate, x)?, &x.target_item, &x.target_cate, &x.user],
+            1,
+        )?;
+        let logit = self.head.forward_t(&input, None, train)?.squeeze(1)?;
+        Ok(Output { logit, attention: None })
+    }
+}
+
+impl Network {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+        Ok(match cfg.kind {
+            ModelKind::Din => Network::Din(Din::new(cfg, vb)?),
+            ModelKind::Base => Network::Base(BaseModel::new(cfg, vb)?),
+        })
+    }
+
+    pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
+        match self {
+            Network::Din(m) => m.forward_t(x, train),
+            Network::Base(m) => m.forward_t(x, train),
+        }
+    }
+}
+
+/// Pick a device by name: `cpu`, `cuda`, `cuda:N`, `metal`, `metal:N`. CUDA and Metal need the
+/// crate's `cuda`/`metal` features; without them the error says so.
+pub fn device(name: &str) -> std::result::Result<Device, String> {
+    let (kind, ord) = match name.split_once(':') {
+        Some((k, n)) => (k, n.parse::<usize>().map_err(|_| format!("bad device ordinal in `{name}`"))?),
+        None => (name, 0),
+    };
+    match kind {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Device::new_cuda(ord).map_err(|e| format!("cuda:{ord}: {e} (build with --features cuda)")),
+        "metal" => Device::new_metal(ord).map_err(|e| format!("metal:{ord}: {e} (build with --features metal)")),
+        o => Err(format!("unknown device `{o}` (cpu, cuda[:N], metal[:N])")),
+    }
+}
+
+/// The dtype models train in.
+pub const DTYPE: DType = DType::F32;

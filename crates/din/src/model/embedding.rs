@@ -1,0 +1,263 @@
+//! The embedding layer (tutorial section 1, 嵌入层): one-hot ids → dense vectors.
+//!
+//! Three tables, as in the tutorial's `shared_with`: items (target item *and* history items share
+//! it), categories (target and history categories share it) and users. Row 0 is padding, the last
+//! row is out-of-vocabulary (see [`crate::data::IdMap`]).
+//!
+//! Tables live in host memory and are looked up per batch: a batch only ever touches the rows it
+//! uses, so training updates only those rows (see `train::sparse`), never a whole 63k-row table.
+
+use candle_core::{DType, Device, Result, Tensor, Var};
+
+use crate::data::Batch;
+use crate::rng::Rng;
+
+/// Which table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableId {
+    Item = 0,
+    Cate = 1,
+    User = 2,
+}
+
+impl TableId {
+    pub const ALL: [TableId; 3] = [TableId::Item, TableId::Cate, TableId::User];
+
+    /// Tensor name in checkpoints.
+    pub fn name(self) -> &'static str {
+        match self {
+            TableId::Item => "embedding.item",
+            TableId::Cate => "embedding.cate",
+            TableId::User => "embedding.user",
+        }
+    }
+}
+
+/// One embedding table `[rows, dim]`, row-major, f32.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingTable {
+    pub rows: usize,
+    pub dim: usize,
+    pub data: Vec<f32>,
+}
+
+impl EmbeddingTable {
+    /// Normal(0, std) rows; the padding row (0) is zero.
+    pub fn random(rows: usize, dim: usize, std: f64, rng: &mut Rng) -> Self {
+        let mut data: Vec<f32> = (0..rows * dim).map(|_| (std * rng.normal()) as f32).collect();
+        let first = dim.min(data.len());
+        data[..first].iter_mut().for_each(|x| *x = 0.0);
+        EmbeddingTable { rows, dim, data }
+    }
+
+    /// Row `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Row `i`, mutable.
+    pub fn row_mut(&mut self, i: usize) -> &mut [f32] {
+        &mut self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Rows `ids` stacked into a `[ids.len(), dim]` tensor. Ids past the table are clamped to the
+    /// last (out-of-vocabulary) row.
+    pub fn gather(&self, ids: &[u32], dtype: DType, device: &Device) -> Result<Tensor> {
+        let mut out = Vec::with_capacity(ids.len() * self.dim);
+        let last = self.rows.saturating_sub(1);
+        for &i in ids {
+            out.extend_from_slice(self.row((i as usize).min(last)));
+        }
+        Tensor::from_vec(out, (ids.len(), self.dim), device)?.to_dtype(dtype)
+    }
+
+    /// The whole table as a tensor (for checkpoints and plots).
+    pub fn to_tensor(&self, device: &Device) -> Result<Tensor> {
+        Tensor::from_slice(&self.data, (self.rows, self.dim), device)
+    }
+
+    /// A table from a `[rows, dim]` tensor.
+    pub fn from_tensor(t: &Tensor) -> Result<Self> {
+        let (rows, dim) = t.dims2()?;
+        let data = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        Ok(EmbeddingTable { rows, dim, data })
+    }
+}
+
+/// The three tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    pub tables: [EmbeddingTable; 3],
+}
+
+impl Embeddings {
+    /// Random tables for the given row counts (item, cate, user) and dimension.
+    pub fn random(rows: [usize; 3], dim: usize, std: f64, seed: u64) -> Self {
+        let mut rng = Rng::stream(seed, 0xE3B);
+        let tables = rows.map(|r| EmbeddingTable::random(r, dim, std, &mut rng));
+        Embeddings { tables }
+    }
+
+    pub fn table(&self, id: TableId) -> &EmbeddingTable {
+        &self.tables[id as usize]
+    }
+
+    pub fn table_mut(&mut self, id: TableId) -> &mut EmbeddingTable {
+        &mut self.tables[id as usize]
+    }
+
+    pub fn dim(&self) -> usize {
+        self.tables[0].dim
+    }
+
+    /// Look a batch up for inference or evaluation.
+    pub fn lookup(&self, batch: &Batch, layout: Layout, dtype: DType, device: &Device) -> Result<Lookup> {
+        Lookup::build(batch, layout, device, |t, ids| self.table(t).gather(ids, dtype, device))
+    }
+
+    /// Look a batch up for training: for each table, the rows the batch touches become one small
+    /// trainable [`Var`] (`[unique rows, dim]`), indexed by the batch. Gradients arrive only for
+    /// those rows.
+    pub fn lookup_train(
+        &self,
+        batch: &Batch,
+        layout: Layout,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<(Lookup, Vec<TouchedRows>)> {
+        let mut touched: Vec<TouchedRows> = Vec::with_capacity(3);
+        let lookup = Lookup::build(batch, layout, device, |t, ids| {
+            let pos = match touched.iter().position(|r| r.table == t) {
+                Some(p) => p,
+                None => {
+                    let mut uniq: Vec<u32> = all_ids(batch, t);
+                    uniq.sort_unstable();
+                    uniq.dedup();
+                    let rows = self.table(t).gather(&uniq, dtype, device)?;
+                    touched.push(TouchedRows {
+                        table: t,
+                        ids: uniq,
+                        var: Var::from_tensor(&rows)?,
+                    });
+                    touched.len() - 1
+                }
+            };
+            let tr = &touched[pos];
+            let local: Vec<u32> = ids
+                .iter()
+                .map(|i| tr.ids.binary_search(i).unwrap_or(0) as u32)
+                .collect();
+            let idx = Tensor::from_vec(local, ids.len(), device)?;
+            tr.var.as_tensor().index_select(&idx, 0)
+        })?;
+        Ok((lookup, touched))
+    }
+}
+
+/// Every id of table `t` a batch may ask for (targets, and all history slots incl. padding).
+fn all_ids(batch: &Batch, t: TableId) -> Vec<u32> {
+    match t {
+        TableId::User => batch.user.clone(),
+        TableId::Item => batch.target_item.iter().chain(&batch.hist_item).copied().collect(),
+        TableId::Cate => batch.target_cate.iter().chain(&batch.hist_cate).copied().collect(),
+    }
+}
+
+/// Rows of one table used by a training batch, as a trainable variable.
+#[derive(Debug, Clone)]
+pub struct TouchedRows {
+    pub table: TableId,
+    /// Global row ids, sorted, unique; row `k` of `var` is table row `ids[k]`.
+    pub ids: Vec<u32>,
+    pub var: Var,
+}
+
+/// How history embeddings are laid out for the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `[B, L, d]` with padding and a mask: the tutorial's formulas as written.
+    Padded,
+    /// `[N, d]`, only the N real history positions, with the row each belongs to: no work on
+    /// padding at all.
+    Packed,
+}
+
+/// Embedded inputs of one batch.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub layout: Layout,
+    /// Batch size B and padded length L.
+    pub batch: usize,
+    pub max_len: usize,
+    /// `[B, d]`
+    pub user: Tensor,
+    /// `[B, d]` each: v_target of the tutorial (item and category).
+    pub target_item: Tensor,
+    pub target_cate: Tensor,
+    /// History: `[B, L, d]` (padded) or `[N, d]` (packed): V_hist of the tutorial.
+    pub hist_item: Tensor,
+    pub hist_cate: Tensor,
+    /// `[B, L]` 0/1 mask.
+    pub mask: Tensor,
+    /// Packed layout: row of each history position `[N]` (u32), its flat index `b·L + l` `[N]`,
+    /// and history lengths `[B, 1]` (f32).
+    pub seg: Tensor,
+    pub pos: Tensor,
+    pub lens: Tensor,
+}
+
+impl Lookup {
+    fn build(
+        batch: &Batch,
+        layout: Layout,
+        device: &Device,
+        mut embed: impl FnMut(TableId, &[u32]) -> Result<Tensor>,
+    ) -> Result<Lookup> {
+        let (b, l) = (batch.size, batch.max_len);
+        let mut seg = Vec::with_capacity(batch.n_valid());
+        let mut pos = Vec::with_capacity(batch.n_valid());
+        let mut hi = Vec::with_capacity(batch.n_valid());
+        let mut hc = Vec::with_capacity(batch.n_valid());
+        for k in 0..b {
+            for j in 0..batch.hist_len[k] as usize {
+                seg.push(k as u32);
+                pos.push((k * l + j) as u32);
+                hi.push(batch.hist_item[k * l + j]);
+                hc.push(batch.hist_cate[k * l + j]);
+            }
+        }
+        let user = embed(TableId::User, &batch.user)?;
+        let target_item = embed(TableId::Item, &batch.target_item)?;
+        let target_cate = embed(TableId::Cate, &batch.target_cate)?;
+        let d = user.dim(1)?;
+        let (hist_item, hist_cate) = match layout {
+            Layout::Padded => (
+                embed(TableId::Item, &batch.hist_item)?.reshape((b, l, d))?,
+                embed(TableId::Cate, &batch.hist_cate)?.reshape((b, l, d))?,
+            ),
+            Layout::Packed => (embed(TableId::Item, &hi)?, embed(TableId::Cate, &hc)?),
+        };
+        let dtype = user.dtype();
+        let lens: Vec<f32> = batch.hist_len.iter().map(|&x| x as f32).collect();
+        let n = seg.len();
+        Ok(Lookup {
+            layout,
+            batch: b,
+            max_len: l,
+            user,
+            target_item,
+            target_cate,
+            hist_item,
+            hist_cate,
+            mask: Tensor::from_slice(&batch.mask, (b, l), device)?.to_dtype(dtype)?,
+            seg: Tensor::from_vec(seg, n, device)?,
+            pos: Tensor::from_vec(pos, n, device)?,
+            lens: Tensor::from_vec(lens, (b, 1), device)?.to_dtype(dtype)?,
+        })
+    }
+
+    /// Number of real history positions.
+    pub fn n_valid(&self) -> Result<usize> {
+        self.seg.dim(0)
+    }
+}

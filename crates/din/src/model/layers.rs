@@ -1,0 +1,280 @@
+//! Building blocks in candle-nn style: plain structs, weights named through `VarBuilder` paths.
+//!
+//! * [`Dice`] — the paper's data-adaptive activation: `p(s) = sigmoid((s − E[s]) / sqrt(Var[s] + ε))`,
+//!   `f(s) = p(s)·s + (1 − p(s))·α·s`, with E and Var taken **per neuron over the mini-batch** in
+//!   training and from running averages in evaluation, and a learnable α per neuron.
+//!   (torch-rechub's `Dice` instead normalises each row across its neurons.)
+//! * [`BatchNorm`] — optional, to mirror torch-rechub's `MLP` (Linear → BatchNorm1d → activation).
+//! * [`Mlp`] — hidden layers then `Linear(·, 1)`.
+//!
+//! Batch statistics take an optional row mask, so padded history positions never influence them
+//! (torch-rechub's BatchNorm in the attention unit does see padding).
+
+use candle_core::{Result, Tensor, Var};
+use candle_nn::{Init, Linear, Module, VarBuilder};
+use serde::{Deserialize, Serialize};
+
+/// Hidden-layer activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Dice,
+    Prelu,
+    Relu,
+    Sigmoid,
+}
+
+impl std::str::FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "dice" => Ok(Activation::Dice),
+            "prelu" => Ok(Activation::Prelu),
+            "relu" => Ok(Activation::Relu),
+            "sigmoid" => Ok(Activation::Sigmoid),
+            other => Err(format!("unknown activation `{other}` (dice, prelu, relu, sigmoid)")),
+        }
+    }
+}
+
+/// Mean and (biased) variance per column of `x: [N, D]` over the rows where `mask: [N, 1]` is 1.
+pub fn masked_moments(x: &Tensor, mask: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+    match mask {
+        None => {
+            let mean = x.mean_keepdim(0)?;
+            let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
+            Ok((mean, var))
+        }
+        Some(m) => {
+            let count = m.sum_all()?.maximum(1.0)?;
+            let mean = x.broadcast_mul(m)?.sum_keepdim(0)?.broadcast_div(&count)?;
+            let var = x
+                .broadcast_sub(&mean)?
+                .sqr()?
+                .broadcast_mul(m)?
+                .sum_keepdim(0)?
+                .broadcast_div(&count)?;
+            Ok((mean, var))
+        }
+    }
+}
+
+/// Running statistics (not trained; updated by training forwards, used in evaluation).
+#[derive(Debug, Clone)]
+struct Running {
+    mean: Var,
+    var: Var,
+    /// Weight of the new batch in the running average.
+    momentum: f64,
+}
+
+impl Running {
+    fn new(dim: usize, momentum: f64, vb: &VarBuilder) -> Result<Self> {
+        let mean = vb.get_with_hints(dim, "running_mean", Init::Const(0.0))?;
+        let var = vb.get_with_hints(dim, "running_var", Init::Const(1.0))?;
+        // `Params` creates variables, so these share storage with the stored parameters.
+        Ok(Running {
+            mean: Var::from_tensor(&mean)?,
+            var: Var::from_tensor(&var)?,
+            momentum,
+        })
+    }
+
+    /// Statistics to normalise with: the batch's (updating the running ones) or the running ones.
+    fn stats(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<(Tensor, Tensor)> {
+        if !train {
+            let m = self.mean.as_tensor().unsqueeze(0)?;
+            let v = self.var.as_tensor().unsqueeze(0)?;
+            return Ok((m, v));
+        }
+        let (mean, var) = masked_moments(x, mask)?;
+        let k = self.momentum;
+        for (r, b) in [(&self.mean, &mean), (&self.var, &var)] {
+            let new = (r.as_tensor().affine(1.0 - k, 0.0)? + b.squeeze(0)?.detach().affine(k, 0.0)?)?;
+            r.set(&new)?;
+        }
+        Ok((mean, var))
+    }
+}
+
+/// Dice (paper, section 4.3). Running statistics decay like TensorFlow's batch norm (0.99),
+/// as in the official DIN code.
+#[derive(Debug, Clone)]
+pub struct Dice {
+    alpha: Tensor,
+    running: Running,
+    eps: f64,
+}
+
+impl Dice {
+    pub fn new(dim: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(Dice {
+            alpha: vb.get_with_hints(dim, "alpha", Init::Const(0.0))?,
+            running: Running::new(dim, 0.01, &vb)?,
+            eps: 1e-8,
+        })
+    }
+
+    /// `x: [N, D]`; `mask: [N, 1]` excludes rows from the batch statistics.
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+        let (mean, var) = self.running.stats(x, mask, train)?;
+        let norm = x
+            .broadcast_sub(&mean)?
+            .broadcast_div(&(var + self.eps)?.sqrt()?)?;
+        let p = candle_nn::ops::sigmoid(&norm)?;
+        // p·x + (1 − p)·α·x = x·(α + p·(1 − α))
+        let one_minus_alpha = self.alpha.affine(-1.0, 1.0)?;
+        let gate = p.broadcast_mul(&one_minus_alpha)?.broadcast_add(&self.alpha)?;
+        x * gate
+    }
+}
+
+/// PReLU with one slope per neuron (initialised at 0.25, as in PyTorch).
+#[derive(Debug, Clone)]
+pub struct Prelu {
+    alpha: Tensor,
+}
+
+impl Prelu {
+    pub fn new(dim: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(Prelu {
+            alpha: vb.get_with_hints(dim, "alpha", Init::Const(0.25))?,
+        })
+    }
+}
+
+impl Module for Prelu {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        // max(0, x) + α·min(0, x)
+        let pos = x.relu()?;
+        let neg = (x - &pos)?;
+        pos + neg.broadcast_mul(&self.alpha)?
+    }
+}
+
+/// Batch normalisation (PyTorch's BatchNorm1d semantics: ε = 1e-5, momentum 0.1, affine).
+#[derive(Debug, Clone)]
+pub struct BatchNorm {
+    weight: Tensor,
+    bias: Tensor,
+    running: Running,
+    eps: f64,
+}
+
+impl BatchNorm {
+    pub fn new(dim: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(BatchNorm {
+            weight: vb.get_with_hints(dim, "weight", Init::Const(1.0))?,
+            bias: vb.get_with_hints(dim, "bias", Init::Const(0.0))?,
+            running: Running::new(dim, 0.1, &vb)?,
+            eps: 1e-5,
+        })
+    }
+
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+        let (mean, var) = self.running.stats(x, mask, train)?;
+        x.broadcast_sub(&mean)?
+            .broadcast_div(&(var + self.eps)?.sqrt()?)?
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
+    }
+}
+
+/// An activation layer.
+#[derive(Debug, Clone)]
+pub enum Act {
+    Dice(Dice),
+    Prelu(Prelu),
+    Relu,
+    Sigmoid,
+}
+
+impl Act {
+    pub fn new(kind: Activation, dim: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(match kind {
+            Activation::Dice => Act::Dice(Dice::new(dim, vb)?),
+            Activation::Prelu => Act::Prelu(Prelu::new(dim, vb)?),
+            Activation::Relu => Act::Relu,
+            Activation::Sigmoid => Act::Sigmoid,
+        })
+    }
+
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+        match self {
+            Act::Dice(d) => d.forward_t(x, mask, train),
+            Act::Prelu(p) => p.forward(x),
+            Act::Relu => x.relu(),
+            Act::Sigmoid => candle_nn::ops::sigmoid(x),
+        }
+    }
+}
+
+/// One hidden layer: Linear → (BatchNorm) → activation.
+#[derive(Debug, Clone)]
+pub struct Hidden {
+    pub linear: Linear,
+    pub bn: Option<BatchNorm>,
+    pub act: Act,
+}
+
+/// Multi-layer perceptron ending in a single output unit (a logit or an attention score).
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    pub hidden: Vec<Hidden>,
+    pub out: Linear,
+}
+
+impl Mlp {
+    pub fn new(
+        in_dim: usize,
+        dims: &[usize],
+        act: Activation,
+        batch_norm: bool,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let mut hidden = Vec::with_capacity(dims.len());
+        let mut d = in_dim;
+        for (i, &h) in dims.iter().enumerate() {
+            let vb = vb.pp(i);
+            hidden.push(Hidden {
+                linear: candle_nn::linear(d, h, vb.pp("linear"))?,
+                bn: if batch_norm {
+                    Some(BatchNorm::new(h, vb.pp("bn"))?)
+                } else {
+                    None
+                },
+                act: Act::new(act, h, vb.pp("act"))?,
+            });
+            d = h;
+        }
+        Ok(Mlp {
+            hidden,
+            out: candle_nn::linear(d, 1, vb.pp("out"))?,
+        })
+    }
+
+    /// Hidden layers applied to `x: [N, D]` (for callers that compute the first linear layer
+    /// themselves, see `forward_from_first`).
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+        let Some(first) = self.hidden.first() else {
+            return self.out.forward(x);
+        };
+        let z = first.linear.forward(x)?;
+        self.forward_from_first(&z, mask, train)
+    }
+
+    /// Continue from the pre-activation `z` of the first hidden layer (its Linear already applied).
+    pub fn forward_from_first(&self, z: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+        let mut x = z.clone();
+        for (i, layer) in self.hidden.iter().enumerate() {
+            if i > 0 {
+                x = layer.linear.forward(&x)?;
+            }
+            if let Some(bn) = &layer.bn {
+                x = bn.forward_t(&x, mask, train)?;
+            }
+            x = layer.act.forward_t(&x, mask, train)?;
+        }
+        self.out.forward(&x)
+    }
+}
