@@ -126,7 +126,7 @@ impl ActivationUnit {
         let (b, l) = (x.batch, x.max_len);
         let t_rows = target.index_select(&x.seg, 0)?; // [N, d]
         let first = &self.mlp.hidden[0].linear;
-        let w = first.weight(); // [H, k·d]
+        let w = &first.weight; // [H, k·d]
         let block = |k: usize| w.narrow(1, k * d, d);
         // z = A·t + B·[h, t⊙h] + bias
         let (a, bm) = match self.input {
@@ -141,10 +141,8 @@ impl ActivationUnit {
         };
         let zt = target.matmul(&a.t()?)?; // [B, H], once per sample
         let hp = Tensor::cat(&[hist, &(hist * &t_rows)?], 1)?; // [N, 2d]
-        let mut z = hp.matmul(&bm.t()?)?.add(&zt.index_select(&x.seg, 0)?)?;
-        if let Some(bias) = first.bias() {
-            z = z.broadcast_add(bias)?;
-        }
+        let z = hp.matmul(&bm.t()?)?.add(&zt.index_select(&x.seg, 0)?)?;
+        let z = super::fused::add_bias(&z, &first.bias)?;
         let score = self.mlp.forward_from_first(&z, None, train)?.squeeze(1)?; // [N]
         let w = match self.norm {
             WeightNorm::None => score,

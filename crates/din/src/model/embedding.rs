@@ -207,7 +207,8 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    fn build(
+    /// Build from any row source: `embed(table, ids)` returns `[ids.len(), d]`.
+    pub fn build(
         batch: &Batch,
         layout: Layout,
         device: &Device,

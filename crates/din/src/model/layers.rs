@@ -11,7 +11,9 @@
 //! (torch-rechub's BatchNorm in the attention unit does see padding).
 
 use candle_core::{Result, Tensor, Var};
-use candle_nn::{Init, Linear, Module, VarBuilder};
+use candle_nn::{Init, Module, VarBuilder};
+
+use super::fused;
 use serde::{Deserialize, Serialize};
 
 /// Hidden-layer activation.
@@ -88,12 +90,18 @@ impl Running {
             return Ok((m, v));
         }
         let (mean, var) = masked_moments(x, mask)?;
+        self.update(&mean.squeeze(0)?, &var.squeeze(0)?)?;
+        Ok((mean, var))
+    }
+
+    /// Fold batch statistics `[D]` into the running averages.
+    fn update(&self, mean: &Tensor, var: &Tensor) -> Result<()> {
         let k = self.momentum;
-        for (r, b) in [(&self.mean, &mean), (&self.var, &var)] {
-            let new = (r.as_tensor().affine(1.0 - k, 0.0)? + b.squeeze(0)?.detach().affine(k, 0.0)?)?;
+        for (r, b) in [(&self.mean, mean), (&self.var, var)] {
+            let new = (r.as_tensor().affine(1.0 - k, 0.0)? + b.detach().affine(k, 0.0)?)?;
             r.set(&new)?;
         }
-        Ok((mean, var))
+        Ok(())
     }
 }
 
@@ -117,6 +125,19 @@ impl Dice {
 
     /// `x: [N, D]`; `mask: [N, 1]` excludes rows from the batch statistics.
     pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+        if mask.is_none() && fused::applies(x) {
+            let fixed = (!train).then(|| (self.running.mean.as_tensor(), self.running.var.as_tensor()));
+            let (y, batch) = fused::dice(x, &self.alpha, fixed, self.eps)?;
+            if let Some((m, v)) = batch {
+                self.running.update(&m, &v)?;
+            }
+            return Ok(y);
+        }
+        self.forward_composed(x, mask, train)
+    }
+
+    /// Dice from tensor ops (any device, masks); the reference for the fused CPU kernel.
+    pub fn forward_composed(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
         let (mean, var) = self.running.stats(x, mask, train)?;
         let norm = x
             .broadcast_sub(&mean)?
@@ -209,6 +230,29 @@ impl Act {
     }
 }
 
+/// A fully connected layer `y = x·Wᵀ + b` (weights named `weight`, `bias` and initialised as
+/// candle-nn's `linear`), with the fused bias add on CPU.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+impl Linear {
+    pub fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Self> {
+        let weight = vb.get_with_hints((out_dim, in_dim), "weight", candle_nn::init::DEFAULT_KAIMING_NORMAL)?;
+        let bound = 1.0 / (in_dim as f64).sqrt();
+        let bias = vb.get_with_hints(out_dim, "bias", Init::Uniform { lo: -bound, up: bound })?;
+        Ok(Linear { weight, bias })
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        fused::add_bias(&x.matmul(&self.weight.t()?)?, &self.bias)
+    }
+}
+
 /// One hidden layer: Linear → (BatchNorm) → activation.
 #[derive(Debug, Clone)]
 pub struct Hidden {
@@ -237,7 +281,7 @@ impl Mlp {
         for (i, &h) in dims.iter().enumerate() {
             let vb = vb.pp(i);
             hidden.push(Hidden {
-                linear: candle_nn::linear(d, h, vb.pp("linear"))?,
+                linear: Linear::new(d, h, vb.pp("linear"))?,
                 bn: if batch_norm {
                     Some(BatchNorm::new(h, vb.pp("bn"))?)
                 } else {
@@ -249,7 +293,7 @@ impl Mlp {
         }
         Ok(Mlp {
             hidden,
-            out: candle_nn::linear(d, 1, vb.pp("out"))?,
+            out: Linear::new(d, 1, vb.pp("out"))?,
         })
     }
 

@@ -8,6 +8,7 @@
 pub mod attention;
 pub mod din;
 pub mod embedding;
+pub mod fused;
 pub mod layers;
 pub mod params;
 

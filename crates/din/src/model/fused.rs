@@ -1,0 +1,333 @@
+//! Fused CPU kernels for the two element-wise hot spots of training, as candle custom ops with
+//! hand-written backward passes: a Linear layer's bias (candle's generic `broadcast_add` backward
+//! reduces over rows with a strided loop slower than the matmul itself) and Dice (a dozen tensor
+//! ops and their backward in two passes over the data).
+//!
+//! They are used on CPU for unmasked inputs; elsewhere the plain tensor-op versions in
+//! [`super::layers`] run. Tests check both agree, values and gradients.
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Storage, Tensor, WithDType};
+use num_traits::Float;
+
+/// Run `f` on the contiguous data of a CPU f32/f64 tensor.
+fn with_data<R>(t: &Tensor, f32f: impl FnOnce(&[f32]) -> R, f64f: impl FnOnce(&[f64]) -> R) -> Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    let (start, end) = layout
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("fused op: non-contiguous tensor".into()))?;
+    match &*storage {
+        Storage::Cpu(CpuStorage::F32(v)) => Ok(f32f(&v[start..end])),
+        Storage::Cpu(CpuStorage::F64(v)) => Ok(f64f(&v[start..end])),
+        _ => candle_core::bail!("fused op: expected an f32/f64 CPU tensor"),
+    }
+}
+
+fn slice<'a, T: WithDType>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [T]> {
+    let v = s.as_slice::<T>()?;
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&v[a..b]),
+        None => candle_core::bail!("fused op: non-contiguous input"),
+    }
+}
+
+/// True when the fused kernels apply: CPU, f32/f64, rank 2.
+pub fn applies(x: &Tensor) -> bool {
+    x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64) && x.rank() == 2
+}
+
+/// Column sums of a `[N, D]` tensor (a fast replacement for `sum_keepdim(0)`), shape `[D]`.
+pub fn col_sum(t: &Tensor) -> Result<Tensor> {
+    let (n, d) = t.dims2()?;
+    fn go<T: Float + WithDType>(v: &[T], n: usize, d: usize) -> Vec<T> {
+        let mut acc = vec![T::zero(); d];
+        for i in 0..n {
+            for (a, &x) in acc.iter_mut().zip(&v[i * d..(i + 1) * d]) {
+                *a = *a + x;
+            }
+        }
+        acc
+    }
+    let dev = t.device().clone();
+    with_data(
+        t,
+        |v| Tensor::from_vec(go(v, n, d), d, &dev),
+        |v| Tensor::from_vec(go(v, n, d), d, &dev),
+    )?
+}
+
+struct AddBias;
+
+impl CustomOp2 for AddBias {
+    fn name(&self) -> &'static str {
+        "add-bias"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (n, d) = l1.shape().dims2()?;
+        fn go<T: Float + WithDType>(x: &[T], b: &[T], n: usize, d: usize) -> Vec<T> {
+            let mut out = Vec::with_capacity(n * d);
+            for i in 0..n {
+                out.extend(x[i * d..(i + 1) * d].iter().zip(b).map(|(&a, &c)| a + c));
+            }
+            out
+        }
+        let st = match s1 {
+            CpuStorage::F32(_) => CpuStorage::F32(go(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?, n, d)),
+            CpuStorage::F64(_) => CpuStorage::F64(go(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?, n, d)),
+            _ => candle_core::bail!("add-bias: f32/f64 only"),
+        };
+        Ok((st, l1.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, _b: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        Ok((Some(g.clone()), Some(col_sum(g)?)))
+    }
+}
+
+/// `x [N, D] + b [D]`, with a fast backward on CPU.
+pub fn add_bias(x: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if applies(x) && b.rank() == 1 && b.dtype() == x.dtype() {
+        x.contiguous()?.apply_op2(&b.contiguous()?, AddBias)
+    } else {
+        x.broadcast_add(b)
+    }
+}
+
+/// What a Dice forward remembers for its backward.
+#[derive(Default)]
+struct DiceCache {
+    mean: Vec<f64>,
+    inv_std: Vec<f64>,
+    var: Vec<f64>,
+    /// Gate probabilities p = sigmoid(x̂), as f64 bits of either dtype (f32 stored widened).
+    p32: Vec<f32>,
+    p64: Vec<f64>,
+}
+
+struct DiceOp {
+    eps: f64,
+    /// Evaluation: fixed (running) mean and variance. Training: None (batch statistics).
+    fixed: Option<(Vec<f64>, Vec<f64>)>,
+    cache: Arc<Mutex<DiceCache>>,
+}
+
+fn f64_of<T: WithDType>(x: T) -> f64 {
+    WithDType::to_f64(x)
+}
+
+fn sigmoid<T: Float>(x: T) -> T {
+    T::one() / (T::one() + (-x).exp())
+}
+
+/// Rows per parallel block (reductions add block partials in f64).
+const BLOCK: usize = 128;
+
+/// Column sums of `f(row)` contributions, computed per block of rows in parallel.
+fn col_reduce<T, F>(n: usize, d: usize, k: usize, f: F) -> Vec<Vec<f64>>
+where
+    T: Float + Send + Sync,
+    F: Fn(usize, &mut [Vec<T>]) + Sync,
+{
+    use rayon::prelude::*;
+    let blocks: Vec<usize> = (0..n.div_ceil(BLOCK)).collect();
+    blocks
+        .par_iter()
+        .map(|&b| {
+            let mut acc: Vec<Vec<T>> = vec![vec![T::zero(); d]; k];
+            for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
+                f(i, &mut acc);
+            }
+            acc.iter()
+                .map(|a| a.iter().map(|v| v.to_f64().unwrap_or(0.0)).collect::<Vec<f64>>())
+                .collect::<Vec<_>>()
+        })
+        .reduce(
+            || vec![vec![0f64; d]; k],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
+                }
+                a
+            },
+        )
+}
+
+fn cast<T: Float>(v: &[f64]) -> Vec<T> {
+    v.iter().map(|&m| T::from(m).unwrap_or(T::zero())).collect()
+}
+
+impl DiceOp {
+    fn forward<T: Float + WithDType + Send + Sync>(&self, x: &[T], alpha: &[T], n: usize, d: usize) -> (Vec<T>, DiceCache) {
+        use rayon::prelude::*;
+        let (mean, var) = match &self.fixed {
+            Some((m, v)) => (m.clone(), v.clone()),
+            None => {
+                let nf = n.max(1) as f64;
+                let sums = col_reduce::<T, _>(n, d, 1, |i, acc| {
+                    for (a, &v) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]) {
+                        *a = *a + v;
+                    }
+                });
+                let mean: Vec<f64> = sums[0].iter().map(|s| s / nf).collect();
+                let mt: Vec<T> = cast(&mean);
+                let sq = col_reduce::<T, _>(n, d, 1, |i, acc| {
+                    for ((a, &v), &m) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]).zip(&mt) {
+                        *a = *a + (v - m) * (v - m);
+                    }
+                });
+                (mean, sq[0].iter().map(|s| s / nf).collect())
+            }
+        };
+        let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + self.eps).sqrt()).collect();
+        let (mt, it): (Vec<T>, Vec<T>) = (cast(&mean), cast(&inv_std));
+        let mut out = vec![T::zero(); n * d];
+        let mut p = vec![T::zero(); n * d];
+        out.par_chunks_mut(d * BLOCK)
+            .zip(p.par_chunks_mut(d * BLOCK))
+            .zip(x.par_chunks(d * BLOCK))
+            .for_each(|((o, pb), xb)| {
+                for k in 0..xb.len() {
+                    let j = k % d;
+                    let v = xb[k];
+                    let pk = sigmoid((v - mt[j]) * it[j]);
+                    pb[k] = pk;
+                    o[k] = v * (alpha[j] + pk * (T::one() - alpha[j]));
+                }
+            });
+        let mut cache = DiceCache {
+            mean,
+            inv_std,
+            var,
+            ..Default::default()
+        };
+        let any: &dyn std::any::Any = &p;
+        if let Some(v) = any.downcast_ref::<Vec<f32>>() {
+            cache.p32 = v.clone();
+        } else {
+            cache.p64 = p.iter().map(|&v| f64_of(v)).collect();
+        }
+        (out, cache)
+    }
+
+    fn backward<T: Float + WithDType + Send + Sync>(&self, x: &[T], alpha: &[T], g: &[T], p: &[T], n: usize, d: usize) -> (Vec<T>, Vec<T>) {
+        use rayon::prelude::*;
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let (mt, it): (Vec<T>, Vec<T>) = (cast(&cache.mean), cast(&cache.inv_std));
+        drop(cache);
+        let one = T::one();
+        let train = self.fixed.is_none();
+        // dα = Σ g·x·(1 − p); c = dL/dx̂ = g·x·(1 − α)·p·(1 − p); Σc and Σc·x̂ for the batch-stat terms
+        let sums = col_reduce::<T, _>(n, d, 3, |i, acc| {
+            for j in 0..d {
+                let k = i * d + j;
+                let (v, gj, pk) = (x[k], g[k], p[k]);
+                acc[0][j] = acc[0][j] + gj * v * (one - pk);
+                if train {
+                    let c = gj * v * (one - alpha[j]) * pk * (one - pk);
+                    acc[1][j] = acc[1][j] + c;
+                    acc[2][j] = acc[2][j] + c * (v - mt[j]) * it[j];
+                }
+            }
+        });
+        let nf = n.max(1) as f64;
+        let mc: Vec<T> = sums[1].iter().map(|&s| T::from(s / nf).unwrap_or(T::zero())).collect();
+        let mcx: Vec<T> = sums[2].iter().map(|&s| T::from(s / nf).unwrap_or(T::zero())).collect();
+        let mut dx = vec![T::zero(); n * d];
+        dx.par_chunks_mut(d * BLOCK).enumerate().for_each(|(b, out)| {
+            let base = b * d * BLOCK;
+            for (k0, o) in out.iter_mut().enumerate() {
+                let k = base + k0;
+                let j = k0 % d;
+                let (v, gj, pk, a) = (x[k], g[k], p[k], alpha[j]);
+                let c = gj * v * (one - a) * pk * (one - pk);
+                let mut r = gj * (a + pk * (one - a)) + c * it[j];
+                if train {
+                    let xh = (v - mt[j]) * it[j];
+                    r = r - it[j] * (mc[j] + xh * mcx[j]);
+                }
+                *o = r;
+            }
+        });
+        (dx, cast(&sums[0]))
+    }
+}
+
+impl CustomOp2 for DiceOp {
+    fn name(&self) -> &'static str {
+        "dice"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (n, d) = l1.shape().dims2()?;
+        let (st, cache) = match s1 {
+            CpuStorage::F32(_) => {
+                let (y, c) = self.forward(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?, n, d);
+                (CpuStorage::F32(y), c)
+            }
+            CpuStorage::F64(_) => {
+                let (y, c) = self.forward(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?, n, d);
+                (CpuStorage::F64(y), c)
+            }
+            _ => candle_core::bail!("dice: f32/f64 only"),
+        };
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = cache;
+        Ok((st, l1.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, alpha: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (n, d) = x.dims2()?;
+        let dev = x.device().clone();
+        let g = g.contiguous()?;
+        let (dx, da) = match x.dtype() {
+            DType::F32 => {
+                let xs = x.flatten_all()?.to_vec1::<f32>()?;
+                let a = alpha.to_vec1::<f32>()?;
+                let gs = g.flatten_all()?.to_vec1::<f32>()?;
+                let p = std::mem::take(&mut self.cache.lock().unwrap_or_else(|e| e.into_inner()).p32);
+                let (dx, da) = self.backward(&xs, &a, &gs, &p, n, d);
+                (Tensor::from_vec(dx, (n, d), &dev)?, Tensor::from_vec(da, d, &dev)?)
+            }
+            DType::F64 => {
+                let xs = x.flatten_all()?.to_vec1::<f64>()?;
+                let a = alpha.to_vec1::<f64>()?;
+                let gs = g.flatten_all()?.to_vec1::<f64>()?;
+                let p = self.cache.lock().unwrap_or_else(|e| e.into_inner()).p64.clone();
+                let (dx, da) = self.backward(&xs, &a, &gs, &p, n, d);
+                (Tensor::from_vec(dx, (n, d), &dev)?, Tensor::from_vec(da, d, &dev)?)
+            }
+            other => candle_core::bail!("dice: unsupported dtype {other:?}"),
+        };
+        Ok((Some(dx), Some(da)))
+    }
+}
+
+/// Fused Dice on CPU. `fixed`: evaluation statistics (mean, var); `None` trains on batch
+/// statistics, which are returned (mean, biased var) for the running averages.
+pub fn dice(x: &Tensor, alpha: &Tensor, fixed: Option<(&Tensor, &Tensor)>, eps: f64) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
+    let fixed = match fixed {
+        Some((m, v)) => Some((
+            m.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?,
+            v.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?,
+        )),
+        None => None,
+    };
+    let train = fixed.is_none();
+    let cache = Arc::new(Mutex::new(DiceCache::default()));
+    let op = DiceOp {
+        eps,
+        fixed,
+        cache: cache.clone(),
+    };
+    let y = x.contiguous()?.apply_op2(&alpha.contiguous()?, op)?;
+    if !train {
+        return Ok((y, None));
+    }
+    let c = cache.lock().unwrap_or_else(|e| e.into_inner());
+    let d = c.mean.len();
+    let mean = Tensor::from_vec(c.mean.clone(), d, x.device())?.to_dtype(x.dtype())?;
+    let var = Tensor::from_vec(c.var.clone(), d, x.device())?.to_dtype(x.dtype())?;
+    Ok((y, Some((mean, var))))
+}

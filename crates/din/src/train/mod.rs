@@ -1,0 +1,371 @@
+//! Training and evaluation (tutorial section 4, `CTRTrainer`): BCE loss, Adam/AdamW, mini-batch
+//! aware regularisation, early stopping on validation AUC with the best weights restored, and a
+//! training history for plots.
+
+pub mod optim;
+
+use std::time::Instant;
+
+use candle_core::{DType, Tensor};
+use serde::{Deserialize, Serialize};
+
+pub use optim::{AdamConfig, DenseAdam, OptimizerKind, SparseAdam};
+
+use crate::data::{plan_batches, Batch, BatchOrder, Split};
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::model::{Embeddings, Model, TableId};
+
+/// Training hyper-parameters (defaults: the tutorial's lr 1e-3, weight decay 1e-3, patience 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub optimizer: OptimizerKind,
+    /// λ of mini-batch aware regularisation (0 = off).
+    pub mba_lambda: f64,
+    /// Stop after this many epochs without a better validation AUC (0 = never stop early).
+    pub patience: usize,
+    pub seed: u64,
+    /// Batch rows of similar history length together (less padding, same samples).
+    pub bucket_by_length: bool,
+    pub eval_batch_size: usize,
+    /// Train on a fixed, seeded subset of this many training rows (for quick runs and benchmarks).
+    pub max_train_rows: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 5,
+            batch_size: 256,
+            lr: 1e-3,
+            weight_decay: 1e-3,
+            optimizer: OptimizerKind::Adam,
+            mba_lambda: 0.0,
+            patience: 4,
+            seed: 2026,
+            bucket_by_length: true,
+            eval_batch_size: 4096,
+            max_train_rows: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Check the configuration; the message names the bad field.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.epochs == 0 {
+            return Err("epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 || self.eval_batch_size == 0 {
+            return Err("batch_size must be at least 1".into());
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("lr must be positive, got {}", self.lr));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(format!("weight_decay must be ≥ 0, got {}", self.weight_decay));
+        }
+        if !(self.mba_lambda.is_finite() && self.mba_lambda >= 0.0) {
+            return Err(format!("mba_lambda must be ≥ 0, got {}", self.mba_lambda));
+        }
+        Ok(())
+    }
+
+    fn adam(&self) -> AdamConfig {
+        AdamConfig {
+            kind: self.optimizer,
+            lr: self.lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: self.weight_decay,
+        }
+    }
+}
+
+/// One optimisation step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub epoch: usize,
+    pub step: u64,
+    pub loss: f64,
+}
+
+/// One epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val: Metrics,
+    pub train_seconds: f64,
+    pub samples_per_s: f64,
+}
+
+/// What happened during training (serialisable, for plots).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub steps: Vec<StepRecord>,
+    pub epochs: Vec<EpochRecord>,
+    /// 1-based epoch whose weights were kept.
+    pub best_epoch: usize,
+    pub best_val_auc: f64,
+    pub stopped_early: bool,
+    pub train_rows: usize,
+    /// Seconds spent in optimisation steps (evaluation excluded).
+    pub train_seconds: f64,
+}
+
+impl History {
+    pub fn epochs_run(&self) -> usize {
+        self.epochs.len()
+    }
+
+    /// Training samples per second over all epochs (evaluation excluded).
+    pub fn samples_per_s(&self) -> f64 {
+        if self.train_seconds > 0.0 {
+            (self.train_rows * self.epochs.len()) as f64 / self.train_seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Progress events for callers that want to show progress (the library itself prints nothing).
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    EpochStart { epoch: usize, batches: usize },
+    Step { epoch: usize, batch: usize, loss: f64 },
+    Evaluating { epoch: usize },
+    EpochEnd(EpochRecord),
+}
+
+/// Binary cross-entropy on logits, averaged: `max(z,0) − z·y + log(1 + e^{−|z|})`.
+pub fn bce_with_logits(logit: &Tensor, label: &Tensor) -> candle_core::Result<Tensor> {
+    let softplus = logit.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?;
+    (logit.relu()? - (logit * label)?)?.add(&softplus)?.mean_all()
+}
+
+/// How often each embedding row occurs in training samples (for mini-batch aware regularisation).
+pub fn row_frequencies(split: &Split, emb: &Embeddings) -> [Vec<u32>; 3] {
+    let mut f = TableId::ALL.map(|t| vec![0u32; emb.table(t).rows]);
+    let bump = |v: &mut Vec<u32>, i: u32| {
+        if let Some(x) = v.get_mut(i as usize) {
+            *x += 1;
+        }
+    };
+    for r in 0..split.len() {
+        let (hi, hc) = split.history(r);
+        bump(&mut f[0], split.target_item[r]);
+        hi.iter().for_each(|&i| bump(&mut f[0], i));
+        bump(&mut f[1], split.target_cate[r]);
+        hc.iter().for_each(|&c| bump(&mut f[1], c));
+        bump(&mut f[2], split.user[r]);
+    }
+    f
+}
+
+/// A copy of every weight, to restore the best epoch.
+#[derive(Clone)]
+pub struct Snapshot {
+    dense: Vec<Tensor>,
+    embeddings: Embeddings,
+}
+
+impl Model {
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        Ok(Snapshot {
+            dense: self
+                .params
+                .named()
+                .iter()
+                .map(|(_, v)| v.as_tensor().copy())
+                .collect::<candle_core::Result<_>>()?,
+            embeddings: self.embeddings.clone(),
+        })
+    }
+
+    pub fn restore(&mut self, s: &Snapshot) -> Result<()> {
+        for ((_, v), t) in self.params.named().iter().zip(&s.dense) {
+            v.set(t)?;
+        }
+        self.embeddings = s.embeddings.clone();
+        Ok(())
+    }
+}
+
+/// Predicted CTRs for every row of a split, in order.
+pub fn predict_split(model: &Model, split: &Split, batch_size: usize) -> Result<Vec<f32>> {
+    let order = BatchOrder {
+        batch_size: batch_size.max(1),
+        shuffle: None,
+        bucket_by_length: false,
+    };
+    let mut out = Vec::with_capacity(split.len());
+    for rows in plan_batches(split, order, 0) {
+        out.extend(model.predict(&Batch::from_split(split, &rows))?);
+    }
+    Ok(out)
+}
+
+/// AUC, GAUC and logloss of a model on a split.
+pub fn evaluate(model: &Model, split: &Split, batch_size: usize) -> Result<Metrics> {
+    let p = predict_split(model, split, batch_size)?;
+    Ok(Metrics::compute(&p, &split.label, &split.user))
+}
+
+/// The training loop state, so that a run can be stepped, checkpointed and resumed.
+pub struct Trainer {
+    pub config: TrainConfig,
+    pub dense: DenseAdam,
+    pub sparse: SparseAdam,
+    pub history: History,
+    best: Option<Snapshot>,
+    bad_epochs: usize,
+}
+
+impl Trainer {
+    /// Prepare to train `model` on `train` rows.
+    pub fn new(model: &Model, train: &Split, config: TrainConfig) -> Result<Trainer> {
+        config.validate().map_err(Error::Config)?;
+        let vars = model.params.named().into_iter().map(|(_, v)| v).collect();
+        let freq = row_frequencies(train, &model.embeddings);
+        Ok(Trainer {
+            dense: DenseAdam::new(vars, config.adam())?,
+            sparse: SparseAdam::new(&model.embeddings, config.adam(), config.mba_lambda, freq),
+            history: History::default(),
+            best: None,
+            bad_epochs: 0,
+            config,
+        })
+    }
+
+    /// The training rows actually used (all, or a fixed seeded subset).
+    pub fn train_rows(&self, train: &Split) -> Split {
+        match self.config.max_train_rows {
+            Some(n) if n < train.len() => {
+                let mut rows: Vec<usize> = (0..train.len()).collect();
+                crate::rng::Rng::stream(self.config.seed, 0x5AB5E7).shuffle(&mut rows);
+                rows.truncate(n);
+                rows.sort_unstable();
+                train.select(&rows)
+            }
+            _ => train.clone(),
+        }
+    }
+
+    /// One optimisation step on a batch; returns the loss.
+    pub fn step(&mut self, model: &mut Model, batch: &Batch) -> Result<f64> {
+        let (x, touched) = model
+            .embeddings
+            .lookup_train(batch, model.layout, model.dtype, &model.device)?;
+        let out = model.net.forward_t(&x, true)?;
+        let label = Tensor::from_slice(&batch.label, batch.size, &model.device)?.to_dtype(model.dtype)?;
+        let loss = bce_with_logits(&out.logit, &label)?;
+        let loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        if !loss_value.is_finite() {
+            return Err(Error::Training(format!(
+                "loss became {loss_value} at step {}; weights of the last completed epoch are kept",
+                self.dense.step + 1
+            )));
+        }
+        let grads = loss.backward()?;
+        self.dense.step(&grads)?;
+        self.sparse.step(&mut model.embeddings, &touched, &grads, self.dense.step)?;
+        Ok(loss_value)
+    }
+
+    /// Run one epoch (1-based `epoch`), then evaluate on `val` and update early stopping.
+    /// Returns false when training should stop.
+    pub fn epoch(
+        &mut self,
+        model: &mut Model,
+        train: &Split,
+        val: &Split,
+        epoch: usize,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<bool> {
+        let order = BatchOrder {
+            batch_size: self.config.batch_size,
+            shuffle: Some(self.config.seed),
+            bucket_by_length: self.config.bucket_by_length,
+        };
+        let plan = plan_batches(train, order, epoch as u64);
+        progress(Progress::EpochStart {
+            epoch,
+            batches: plan.len(),
+        });
+        let t0 = Instant::now();
+        let (mut loss_sum, mut n) = (0.0, 0usize);
+        for (k, rows) in plan.iter().enumerate() {
+            let batch = Batch::from_split(train, rows);
+            let loss = self.step(model, &batch)?;
+            loss_sum += loss * rows.len() as f64;
+            n += rows.len();
+            self.history.steps.push(StepRecord {
+                epoch,
+                step: self.dense.step,
+                loss,
+            });
+            progress(Progress::Step { epoch, batch: k + 1, loss });
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        self.history.train_seconds += secs;
+        self.history.train_rows = train.len();
+        progress(Progress::Evaluating { epoch });
+        let val_m = evaluate(model, val, self.config.eval_batch_size)?;
+        let rec = EpochRecord {
+            epoch,
+            train_loss: loss_sum / n.max(1) as f64,
+            val: val_m,
+            train_seconds: secs,
+            samples_per_s: n as f64 / secs.max(1e-9),
+        };
+        self.history.epochs.push(rec);
+        progress(Progress::EpochEnd(rec));
+        let improved = self.best.is_none() || val_m.auc > self.history.best_val_auc || self.history.best_val_auc.is_nan();
+        if improved {
+            self.history.best_val_auc = val_m.auc;
+            self.history.best_epoch = epoch;
+            self.best = Some(model.snapshot()?);
+            self.bad_epochs = 0;
+        } else {
+            self.bad_epochs += 1;
+            if self.config.patience > 0 && self.bad_epochs >= self.config.patience {
+                self.history.stopped_early = true;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Put the best epoch's weights back into the model.
+    pub fn restore_best(&self, model: &mut Model) -> Result<()> {
+        if let Some(s) = &self.best {
+            model.restore(s)?;
+        }
+        Ok(())
+    }
+}
+
+/// Train `model` on `train`, early-stopping on `val`; the best epoch's weights are restored.
+pub fn fit(
+    model: &mut Model,
+    train: &Split,
+    val: &Split,
+    config: &TrainConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<History> {
+    let mut trainer = Trainer::new(model, train, config.clone())?;
+    let rows = trainer.train_rows(train);
+    for epoch in 1..=config.epochs {
+        if !trainer.epoch(model, &rows, val, epoch, progress)? {
+            break;
+        }
+    }
+    trainer.restore_best(model)?;
+    Ok(trainer.history)
+}

@@ -1,0 +1,189 @@
+//! Optimisers: Adam / AdamW for the network weights (candle tensors) and a row-sparse ("lazy")
+//! Adam for the embedding tables, which touches only the rows a batch used.
+//!
+//! Weight decay: `Adam` adds `wd·w` to the gradient (PyTorch's `Adam(weight_decay=…)`, what
+//! torch-rechub uses); `AdamW` shrinks weights by `lr·wd·w` after the step. For embedding rows both
+//! apply only to rows in the batch.
+//!
+//! Mini-batch aware regularisation (DIN paper, section 4.1, eq. 4): for every embedding row j that
+//! appears in the batch, the gradient gets `λ · w_j / n_j`, where `n_j` is the number of training
+//! samples in which row j occurs. Rows not in the batch are not regularised at all.
+
+use candle_core::{Tensor, Var};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::model::{Embeddings, TableId, TouchedRows};
+
+/// Which optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    Adam,
+    AdamW,
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "adam" => Ok(OptimizerKind::Adam),
+            "adamw" => Ok(OptimizerKind::AdamW),
+            o => Err(format!("unknown optimizer `{o}` (adam, adamw)")),
+        }
+    }
+}
+
+/// Adam hyper-parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AdamConfig {
+    pub kind: OptimizerKind,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+}
+
+/// Adam state of the dense network weights.
+pub struct DenseAdam {
+    cfg: AdamConfig,
+    slots: Vec<(Var, Tensor, Tensor)>,
+    pub step: u64,
+}
+
+impl DenseAdam {
+    pub fn new(vars: Vec<Var>, cfg: AdamConfig) -> Result<Self> {
+        let mut slots = Vec::with_capacity(vars.len());
+        for v in vars {
+            let z = v.as_tensor().zeros_like()?;
+            slots.push((v, z.clone(), z));
+        }
+        Ok(DenseAdam { cfg, slots, step: 0 })
+    }
+
+    /// One update from `grads` (variables without a gradient are left alone).
+    pub fn step(&mut self, grads: &candle_core::backprop::GradStore) -> Result<()> {
+        self.step += 1;
+        let c = self.cfg;
+        let bc1 = 1.0 - c.beta1.powi(self.step as i32);
+        let bc2 = 1.0 - c.beta2.powi(self.step as i32);
+        for (var, m, v) in self.slots.iter_mut() {
+            let Some(g) = grads.get(var.as_tensor()) else {
+                continue;
+            };
+            let w = var.as_tensor();
+            let g = if c.kind == OptimizerKind::Adam && c.weight_decay > 0.0 {
+                (g + w.affine(c.weight_decay, 0.0)?)?
+            } else {
+                g.clone()
+            };
+            *m = (m.affine(c.beta1, 0.0)? + g.affine(1.0 - c.beta1, 0.0)?)?;
+            *v = (v.affine(c.beta2, 0.0)? + g.sqr()?.affine(1.0 - c.beta2, 0.0)?)?;
+            let denom = v.affine(1.0 / bc2, 0.0)?.sqrt()?.affine(1.0, c.eps)?;
+            let update = m.affine(c.lr / bc1, 0.0)?.div(&denom)?;
+            let mut new = (w - update)?;
+            if c.kind == OptimizerKind::AdamW && c.weight_decay > 0.0 {
+                new = (new - w.affine(c.lr * c.weight_decay, 0.0)?)?;
+            }
+            var.set(&new)?;
+        }
+        Ok(())
+    }
+
+    /// Moment tensors by parameter index (for resumable checkpoints).
+    pub fn moments(&self) -> Vec<(Tensor, Tensor)> {
+        self.slots.iter().map(|(_, m, v)| (m.clone(), v.clone())).collect()
+    }
+
+    /// Restore moments saved by [`DenseAdam::moments`].
+    pub fn set_moments(&mut self, moments: Vec<(Tensor, Tensor)>, step: u64) -> Result<()> {
+        if moments.len() != self.slots.len() {
+            return Err(crate::Error::Config("optimizer state does not match the model".into()));
+        }
+        for ((var, m, v), (m2, v2)) in self.slots.iter_mut().zip(moments) {
+            if m2.shape() != var.shape() || v2.shape() != var.shape() {
+                return Err(crate::Error::Config("optimizer state does not match the model".into()));
+            }
+            *m = m2.to_dtype(var.dtype())?.to_device(var.device())?;
+            *v = v2.to_dtype(var.dtype())?.to_device(var.device())?;
+        }
+        self.step = step;
+        Ok(())
+    }
+}
+
+/// Lazy Adam state of the three embedding tables (moments for every row, updated only when the
+/// row is in a batch; bias correction uses the global step, as TensorFlow's LazyAdam does).
+pub struct SparseAdam {
+    cfg: AdamConfig,
+    pub m: [Vec<f32>; 3],
+    pub v: [Vec<f32>; 3],
+    /// Mini-batch aware regularisation: λ and `1/n_j` per row (0 for rows never in training).
+    pub mba_lambda: f64,
+    pub inv_freq: [Vec<f32>; 3],
+}
+
+impl SparseAdam {
+    pub fn new(emb: &Embeddings, cfg: AdamConfig, mba_lambda: f64, freq: [Vec<u32>; 3]) -> Self {
+        let zeros = |t: TableId| vec![0.0f32; emb.table(t).data.len()];
+        let inv = freq.map(|f| f.iter().map(|&n| if n > 0 { 1.0 / n as f32 } else { 0.0 }).collect());
+        SparseAdam {
+            cfg,
+            m: TableId::ALL.map(zeros),
+            v: TableId::ALL.map(zeros),
+            mba_lambda,
+            inv_freq: inv,
+        }
+    }
+
+    /// Update the rows in `touched` with their gradients; `step` is the global step (≥ 1).
+    pub fn step(
+        &mut self,
+        emb: &mut Embeddings,
+        touched: &[TouchedRows],
+        grads: &candle_core::backprop::GradStore,
+        step: u64,
+    ) -> Result<()> {
+        let c = self.cfg;
+        let bc1 = 1.0 - c.beta1.powi(step as i32);
+        let bc2 = 1.0 - c.beta2.powi(step as i32);
+        let (b1, b2) = (c.beta1 as f32, c.beta2 as f32);
+        let lr_t = (c.lr / bc1) as f32;
+        let inv_sqrt_bc2 = (1.0 / bc2.sqrt()) as f32;
+        let eps = c.eps as f32;
+        for tr in touched {
+            let Some(g) = grads.get(tr.var.as_tensor()) else {
+                continue;
+            };
+            let g = g.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let ti = tr.table as usize;
+            let table = emb.table_mut(tr.table);
+            let d = table.dim;
+            for (k, &row) in tr.ids.iter().enumerate() {
+                if row == 0 {
+                    continue; // padding stays zero
+                }
+                let r = row as usize;
+                let reg = (self.mba_lambda as f32) * self.inv_freq[ti].get(r).copied().unwrap_or(0.0);
+                let (m, v) = (&mut self.m[ti][r * d..(r + 1) * d], &mut self.v[ti][r * d..(r + 1) * d]);
+                let w = &mut table.data[r * d..(r + 1) * d];
+                let gk = &g[k * d..(k + 1) * d];
+                for j in 0..d {
+                    let mut gj = gk[j] + reg * w[j];
+                    if c.kind == OptimizerKind::Adam {
+                        gj += c.weight_decay as f32 * w[j];
+                    }
+                    m[j] = b1 * m[j] + (1.0 - b1) * gj;
+                    v[j] = b2 * v[j] + (1.0 - b2) * gj * gj;
+                    let upd = lr_t * m[j] / (v[j].sqrt() * inv_sqrt_bc2 + eps);
+                    if c.kind == OptimizerKind::AdamW {
+                        w[j] -= (c.lr * c.weight_decay) as f32 * w[j];
+                    }
+                    w[j] -= upd;
+                }
+            }
+        }
+        Ok(())
+    }
+}
