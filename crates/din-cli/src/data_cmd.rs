@@ -101,7 +101,10 @@ pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
                     if items.is_some() || cates.is_some() {
                         bail!("--items/--cates apply to --world amazon; the demo world has a fixed catalogue of 96 named items");
                     }
-                    let mut cfg = DemoConfig { seed, ..Default::default() };
+                    let mut cfg = DemoConfig {
+                        seed,
+                        ..Default::default()
+                    };
                     if let Some(u) = users {
                         cfg.users = u;
                     }
@@ -110,7 +113,10 @@ pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
                     w.generate(&cfg)
                 }
                 World::Amazon => {
-                    let mut cfg = AmazonConfig { seed, ..Default::default() };
+                    let mut cfg = AmazonConfig {
+                        seed,
+                        ..Default::default()
+                    };
                     cfg.users = users.unwrap_or(cfg.users);
                     cfg.items = items.unwrap_or(cfg.items);
                     cfg.cates = cates.unwrap_or(cfg.cates);
@@ -125,23 +131,41 @@ pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
             pb.set_message(format!("writing {}", out.display()));
             ev.write_csv(&out)?;
             pb.finish_and_clear();
-            let users = ev.user.iter().collect::<std::collections::HashSet<_>>().len();
-            let items = ev.item.iter().collect::<std::collections::HashSet<_>>().len();
-            let cates = ev.cate.iter().collect::<std::collections::HashSet<_>>().len();
+            let users = ev
+                .user
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            let items = ev
+                .item
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            let cates = ev
+                .cate
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len();
             ui.say(format!(
                 "wrote {} events ({users} users, {items} items, {cates} categories) to {}; ground truth in {}",
                 ev.len(),
                 out.display(),
                 sidecar.display()
             ));
-            ui.finish(&json!({"out": out, "items_csv": sidecar, "events": ev.len(), "users": users,
-                "items": items, "cates": cates, "seconds": t0.elapsed().as_secs_f64()}))
+            ui.finish(
+                &json!({"out": out, "items_csv": sidecar, "events": ev.len(), "users": users,
+                "items": items, "cates": cates, "seconds": t0.elapsed().as_secs_f64()}),
+            )
         }
         DataCmd::FetchSample { url, out } => {
             let pb = ui.spinner(format!("downloading {url}"));
             let ev = fetch::fetch_sample(&url, &out)?;
             pb.finish_and_clear();
-            ui.say(format!("downloaded {} events to {}", ev.len(), out.display()));
+            ui.say(format!(
+                "downloaded {} events to {}",
+                ev.len(),
+                out.display()
+            ));
             ui.finish(&json!({"out": out, "url": url, "events": ev.len(), "seconds": t0.elapsed().as_secs_f64()}))
         }
         DataCmd::FetchRaw {

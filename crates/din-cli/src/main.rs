@@ -2,13 +2,18 @@
 //! last stdout line is one JSON object; progress bars go to stderr, and only on a terminal.
 
 mod data_cmd;
+mod model_cmd;
 mod ui;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "din", version, about = "Deep Interest Network (DIN) for CTR ranking: data, training, evaluation, explanations")]
+#[command(
+    name = "din",
+    version,
+    about = "Deep Interest Network (DIN) for CTR ranking: data, training, evaluation, explanations"
+)]
 struct Cli {
     /// Print one JSON object as the last stdout line (and no progress bars).
     #[arg(long, global = true)]
@@ -24,13 +29,29 @@ enum Cmd {
         #[command(subcommand)]
         cmd: data_cmd::DataCmd,
     },
+    /// Train DIN or the base model into a run directory (resumable with --resume).
+    Train(model_cmd::TrainArgs),
+    /// Evaluate a run on a split (AUC, GAUC, logloss).
+    Eval(model_cmd::EvalArgs),
+    /// Score candidates for a user and history (raw ids).
+    Predict(model_cmd::QueryArgs),
+    /// Attention weights of each history item for each candidate: a table and an SVG heatmap.
+    Explain(model_cmd::ExplainArgs),
+    /// The whole tutorial on the embedded demo world: data, DIN vs base, the 篮球/口红 example, figures.
+    Tutorial(model_cmd::TutorialArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
+    din::tune_allocator();
     let ui = ui::Ui::new(cli.json);
     let res: Result<()> = match cli.cmd {
         Cmd::Data { cmd } => data_cmd::run(cmd, &ui),
+        Cmd::Train(a) => model_cmd::train(a, &ui),
+        Cmd::Eval(a) => model_cmd::eval(a, &ui),
+        Cmd::Predict(a) => model_cmd::predict_cmd(a, &ui),
+        Cmd::Explain(a) => model_cmd::explain(a, &ui),
+        Cmd::Tutorial(a) => model_cmd::tutorial_cmd(a, &ui),
     };
     if let Err(e) = res {
         // One line, naming file/line/field where the library knows them.

@@ -32,6 +32,9 @@ pub enum Error {
     /// A download failed.
     #[error("download {url}: {msg}")]
     Download { url: String, msg: String },
+    /// A figure could not be drawn.
+    #[error("plot: {0}")]
+    Plot(String),
     /// An error inside polars (CSV/Parquet engine).
     #[error("polars: {0}")]
     Polars(#[from] polars::error::PolarsError),

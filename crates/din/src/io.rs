@@ -77,6 +77,27 @@ pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Free bytes on the file system holding `dir` (None where unknown).
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        // SAFETY: statvfs writes into the zeroed struct we pass; `c` is a valid C string.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+        if rc != 0 {
+            return None;
+        }
+        Some(st.f_bavail as u64 * st.f_frsize as u64)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
 /// A fresh, empty scratch directory for tests and examples: `$TMPDIR/din-<name>-<pid>`.
 pub fn test_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("din-{name}-{}", std::process::id()));
@@ -97,7 +118,10 @@ mod tests {
         write_json(&p, &vec![4]).unwrap();
         let v: Vec<i32> = read_json(&p).unwrap();
         assert_eq!(v, vec![4]);
-        let names: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 

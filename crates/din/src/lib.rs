@@ -6,16 +6,27 @@
 //! * [`data`] — CSV logs → dense ids → samples (sliding window, negatives, leak-free split) →
 //!   Parquet → padded batches; raw Amazon converters.
 //! * [`model`] — embeddings, the activation unit, DIN and the base model on candle.
+//! * [`train`] — BCE, Adam/AdamW with lazy sparse updates, mini-batch aware regularisation, early
+//!   stopping; [`run`] trains into a resumable run directory ([`checkpoint`]).
+//! * [`metrics`] — AUC, GAUC, logloss, ROC, RelaImpr; [`predict`] scores and explains raw ids.
+//! * [`plot`] — SVG figures for notebooks and the CLI; [`analysis`] — attention vs ground truth, PCA.
 //! * [`synth`] — deterministic synthetic worlds (the named demo world, an Amazon-scale world).
+//! * [`tutorial`] — the whole tutorial on the demo world (`din tutorial`).
 
+pub mod analysis;
+pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod io;
 pub mod metrics;
 pub mod model;
+pub mod plot;
+pub mod predict;
 pub mod rng;
+pub mod run;
 pub mod synth;
 pub mod train;
+pub mod tutorial;
 
 pub use error::{Error, Result};
 

@@ -35,7 +35,11 @@ pub fn auc(scores: &[f32], labels: &[f32]) -> Option<f64> {
 /// are all one class are skipped. `None` when no user has both classes.
 pub fn gauc(scores: &[f32], labels: &[f32], users: &[u32]) -> Option<f64> {
     let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (i, &u) in users.iter().enumerate().take(scores.len().min(labels.len())) {
+    for (i, &u) in users
+        .iter()
+        .enumerate()
+        .take(scores.len().min(labels.len()))
+    {
         groups.entry(u).or_default().push(i);
     }
     let (mut num, mut den) = (0.0, 0.0);
@@ -136,9 +140,15 @@ mod tests {
     #[test]
     fn auc_hand_computed() {
         // positives 0.9, 0.4; negatives 0.5, 0.1 → pairs: (0.9>0.5) (0.9>0.1) (0.4<0.5) (0.4>0.1) → 3/4
-        assert_eq!(auc(&[0.9, 0.4, 0.5, 0.1], &[1.0, 1.0, 0.0, 0.0]), Some(0.75));
+        assert_eq!(
+            auc(&[0.9, 0.4, 0.5, 0.1], &[1.0, 1.0, 0.0, 0.0]),
+            Some(0.75)
+        );
         // a tie between a positive and a negative counts one half: pairs 1 + 0.5 + 1 + 1 = 3.5 / 4
-        assert_eq!(auc(&[0.9, 0.5, 0.5, 0.1], &[1.0, 1.0, 0.0, 0.0]), Some(0.875));
+        assert_eq!(
+            auc(&[0.9, 0.5, 0.5, 0.1], &[1.0, 1.0, 0.0, 0.0]),
+            Some(0.875)
+        );
         assert_eq!(auc(&[0.3, 0.3, 0.3], &[1.0, 0.0, 1.0]), Some(0.5));
         assert_eq!(auc(&[0.1, 0.2], &[1.0, 1.0]), None);
         assert_eq!(auc(&[0.1, 0.9], &[1.0, 0.0]), Some(0.0));

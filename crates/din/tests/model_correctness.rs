@@ -19,14 +19,35 @@ fn small_cfg() -> ModelConfig {
     }
 }
 
-fn loss_of(model: &din::model::Model, x: &din::model::Lookup, batch: &din::data::Batch, train: bool) -> Tensor {
+fn loss_of(
+    model: &din::model::Model,
+    x: &din::model::Lookup,
+    batch: &din::data::Batch,
+    train: bool,
+) -> Tensor {
     let out = model.net.forward_t(x, train).unwrap();
-    let y = Tensor::from_slice(&batch.label, batch.size, &Device::Cpu).unwrap().to_dtype(DType::F64).unwrap();
+    let y = Tensor::from_slice(&batch.label, batch.size, &Device::Cpu)
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
     // add a term on the attention weights so their gradient paths are checked too
     let mut loss = bce_with_logits(&out.logit, &y).unwrap();
     if let Some([wi, wc]) = &out.attention {
-        let r = Tensor::arange(0f64, wi.elem_count() as f64, &Device::Cpu).unwrap().reshape(wi.shape()).unwrap().affine(0.01, -0.1).unwrap();
-        loss = (loss + (wi * &r).unwrap().sum_all().unwrap() + (wc * &r).unwrap().sum_all().unwrap().affine(0.5, 0.0).unwrap()).unwrap();
+        let r = Tensor::arange(0f64, wi.elem_count() as f64, &Device::Cpu)
+            .unwrap()
+            .reshape(wi.shape())
+            .unwrap()
+            .affine(0.01, -0.1)
+            .unwrap();
+        loss = (loss
+            + (wi * &r).unwrap().sum_all().unwrap()
+            + (wc * &r)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .affine(0.5, 0.0)
+                .unwrap())
+        .unwrap();
     }
     loss
 }
@@ -40,7 +61,10 @@ fn grad_check_model(cfg: ModelConfig, layout: Layout, train: bool) {
     let mut model = tiny_model(cfg, DType::F64);
     model.layout = layout;
     let batch = tiny_batch(10, 6, 8, false);
-    let (_, touched) = model.embeddings.lookup_train(&batch, layout, DType::F64, &Device::Cpu).unwrap();
+    let (_, touched) = model
+        .embeddings
+        .lookup_train(&batch, layout, DType::F64, &Device::Cpu)
+        .unwrap();
     let x = lookup_from(&touched, &batch, layout);
     let loss = loss_of(&model, &x, &batch, train);
     let grads = loss.backward().unwrap();
@@ -87,7 +111,14 @@ fn din_gradients_softmax_three_input_prelu() {
 
 #[test]
 fn base_model_gradients() {
-    grad_check_model(ModelConfig { kind: ModelKind::Base, ..small_cfg() }, Layout::Packed, true);
+    grad_check_model(
+        ModelConfig {
+            kind: ModelKind::Base,
+            ..small_cfg()
+        },
+        Layout::Packed,
+        true,
+    );
 }
 
 #[test]
@@ -98,35 +129,70 @@ fn dice_fused_matches_composed_and_finite_differences() {
         // give α and the running statistics non-trivial values
         for (name, v) in p.named() {
             let n = v.elem_count();
-            let vals: Vec<f64> = (0..n).map(|i| match name.as_str() {
-                "alpha" => 0.3 - 0.1 * i as f64,
-                "running_mean" => 0.2 * i as f64 - 0.3,
-                _ => 0.5 + 0.2 * i as f64,
-            }).collect();
-            v.set(&Tensor::from_vec(vals, n, &Device::Cpu).unwrap()).unwrap();
+            let vals: Vec<f64> = (0..n)
+                .map(|i| match name.as_str() {
+                    "alpha" => 0.3 - 0.1 * i as f64,
+                    "running_mean" => 0.2 * i as f64 - 0.3,
+                    _ => 0.5 + 0.2 * i as f64,
+                })
+                .collect();
+            v.set(&Tensor::from_vec(vals, n, &Device::Cpu).unwrap())
+                .unwrap();
         }
-        let xv: Vec<f64> = (0..35).map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3 + (i % 5) as f64 * 0.1).collect();
+        let xv: Vec<f64> = (0..35)
+            .map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3 + (i % 5) as f64 * 0.1)
+            .collect();
         let x = Var::from_tensor(&Tensor::from_vec(xv, (7, 5), &Device::Cpu).unwrap()).unwrap();
-        let r = Tensor::arange(0f64, 35.0, &Device::Cpu).unwrap().reshape((7, 5)).unwrap().affine(0.1, -1.0).unwrap();
+        let r = Tensor::arange(0f64, 35.0, &Device::Cpu)
+            .unwrap()
+            .reshape((7, 5))
+            .unwrap()
+            .affine(0.1, -1.0)
+            .unwrap();
         let fused = dice.forward_t(x.as_tensor(), None, train).unwrap();
         let composed = dice.forward_composed(x.as_tensor(), None, train).unwrap();
         assert!(max_abs_diff(&fused, &composed) < 1e-12);
         let loss = (fused * &r).unwrap().sum_all().unwrap();
         let grads = loss.backward().unwrap();
-        let gc = (composed * &r).unwrap().sum_all().unwrap().backward().unwrap();
+        let gc = (composed * &r)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         let alpha = p.named().into_iter().find(|(n, _)| n == "alpha").unwrap().1;
         for v in [&x, &alpha] {
             let a = grads.get(v.as_tensor()).unwrap();
             let b = gc.get(v.as_tensor()).unwrap();
-            assert!(max_abs_diff(a, b) < 1e-10, "fused vs composed gradient (train={train})");
+            assert!(
+                max_abs_diff(a, b) < 1e-10,
+                "fused vs composed gradient (train={train})"
+            );
         }
-        let mut f = || scalar(&(dice.forward_t(x.as_tensor(), None, train).unwrap() * &r).unwrap().sum_all().unwrap());
+        let mut f = || {
+            scalar(
+                &(dice.forward_t(x.as_tensor(), None, train).unwrap() * &r)
+                    .unwrap()
+                    .sum_all()
+                    .unwrap(),
+            )
+        };
         check_grad("dice x", &x, grads.get(x.as_tensor()).unwrap(), 35, &mut f);
-        check_grad("dice alpha", &alpha, grads.get(alpha.as_tensor()).unwrap(), 5, &mut f);
+        check_grad(
+            "dice alpha",
+            &alpha,
+            grads.get(alpha.as_tensor()).unwrap(),
+            5,
+            &mut f,
+        );
     }
 }
 
-fn outputs(model: &din::model::Model, batch: &din::data::Batch, train: bool) -> (Tensor, Option<[Tensor; 2]>) {
+fn outputs(
+    model: &din::model::Model,
+    batch: &din::data::Batch,
+    train: bool,
+) -> (Tensor, Option<[Tensor; 2]>) {
     let x = model.lookup(batch).unwrap();
     let out = model.net.forward_t(&x, train).unwrap();
     (out.logit, out.attention)
@@ -136,10 +202,20 @@ fn outputs(model: &din::model::Model, batch: &din::data::Batch, train: bool) -> 
 fn packed_path_matches_padded_formula() {
     for cfg in [
         ModelConfig::default(),
-        ModelConfig { attention_input: AttentionInput::Three, weight_norm: WeightNorm::Softmax, ..Default::default() },
-        ModelConfig { attention_activation: Activation::Prelu, activation: Activation::Relu, batch_norm: true, ..Default::default() },
+        ModelConfig {
+            attention_input: AttentionInput::Three,
+            weight_norm: WeightNorm::Softmax,
+            ..Default::default()
+        },
+        ModelConfig {
+            attention_activation: Activation::Prelu,
+            activation: Activation::Relu,
+            batch_norm: true,
+            ..Default::default()
+        },
     ] {
-        let mut model = din::model::Model::new(cfg, [10, 6, 8], 11, &Device::Cpu, DType::F32).unwrap();
+        let mut model =
+            din::model::Model::new(cfg, [10, 6, 8], 11, &Device::Cpu, DType::F32).unwrap();
         let batch = tiny_batch(10, 6, 8, true);
         for train in [false, true] {
             model.layout = Layout::Padded;
@@ -160,8 +236,14 @@ fn packed_path_matches_padded_formula() {
 fn padding_never_changes_a_prediction_and_gets_zero_weight() {
     for norm in [WeightNorm::None, WeightNorm::Softmax] {
         for kind in [ModelKind::Din, ModelKind::Base] {
-            let cfg = ModelConfig { kind, weight_norm: norm, batch_norm: true, ..Default::default() };
-            let mut model = din::model::Model::new(cfg, [10, 6, 8], 5, &Device::Cpu, DType::F32).unwrap();
+            let cfg = ModelConfig {
+                kind,
+                weight_norm: norm,
+                batch_norm: true,
+                ..Default::default()
+            };
+            let mut model =
+                din::model::Model::new(cfg, [10, 6, 8], 5, &Device::Cpu, DType::F32).unwrap();
             let batch = tiny_batch(10, 6, 8, true);
             let longer = batch.padded_to(batch.max_len + 9);
             for layout in [Layout::Padded, Layout::Packed] {
@@ -170,13 +252,19 @@ fn padding_never_changes_a_prediction_and_gets_zero_weight() {
                     let (a, wa) = outputs(&model, &batch, train);
                     let (b, wb) = outputs(&model, &longer, train);
                     let d = max_abs_diff(&a, &b);
-                    assert!(d < 1e-5, "{kind:?} {layout:?} train={train}: padding moved logits by {d}");
+                    assert!(
+                        d < 1e-5,
+                        "{kind:?} {layout:?} train={train}: padding moved logits by {d}"
+                    );
                     if let (Some(wa), Some(wb)) = (wa, wb) {
                         let w = wb[0].to_vec2::<f32>().unwrap();
                         let wshort = wa[0].to_vec2::<f32>().unwrap();
                         for (k, row) in w.iter().enumerate() {
                             let n = batch.hist_len[k] as usize;
-                            assert!(row[n..].iter().all(|&x| x == 0.0), "padding weight not exactly 0");
+                            assert!(
+                                row[n..].iter().all(|&x| x == 0.0),
+                                "padding weight not exactly 0"
+                            );
                             for j in 0..n {
                                 assert!((row[j] - wshort[k][j]).abs() < 1e-5);
                             }
@@ -195,11 +283,32 @@ fn padding_never_changes_a_prediction_and_gets_zero_weight() {
 #[test]
 fn config_errors_name_the_field() {
     for (cfg, want) in [
-        (ModelConfig { attention_dims: vec![], ..Default::default() }, "attention_dims"),
-        (ModelConfig { mlp_dims: vec![8, 0], ..Default::default() }, "mlp_dims"),
-        (ModelConfig { embed_dim: 0, ..Default::default() }, "embed_dim"),
+        (
+            ModelConfig {
+                attention_dims: vec![],
+                ..Default::default()
+            },
+            "attention_dims",
+        ),
+        (
+            ModelConfig {
+                mlp_dims: vec![8, 0],
+                ..Default::default()
+            },
+            "mlp_dims",
+        ),
+        (
+            ModelConfig {
+                embed_dim: 0,
+                ..Default::default()
+            },
+            "embed_dim",
+        ),
     ] {
-        let e = din::model::Model::new(cfg, [4, 4, 4], 1, &Device::Cpu, DType::F32).err().unwrap().to_string();
+        let e = din::model::Model::new(cfg, [4, 4, 4], 1, &Device::Cpu, DType::F32)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains(want), "{e}");
     }
 }

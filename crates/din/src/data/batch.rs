@@ -220,7 +220,14 @@ mod tests {
                 })
                 .sum()
         };
-        let plain = pad(plan_batches(&ds.train, BatchOrder { bucket_by_length: false, ..o }, 1));
+        let plain = pad(plan_batches(
+            &ds.train,
+            BatchOrder {
+                bucket_by_length: false,
+                ..o
+            },
+            1,
+        ));
         let bucketed = pad(plan_batches(&ds.train, o, 1));
         assert!(bucketed < plain, "{bucketed} < {plain}");
     }

@@ -126,11 +126,19 @@ fn check_header(path: &Path) -> Result<()> {
         .read_until(b'\n', &mut first)
         .map_err(|e| Error::io(path, e))?;
     if first.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::data(path, None, None, "empty file: no header, no events"));
+        return Err(Error::data(
+            path,
+            None,
+            None,
+            "empty file: no header, no events",
+        ));
     }
     let header = String::from_utf8_lossy(&first);
     let header = header.trim_start_matches('\u{feff}').trim_end();
-    let cols: Vec<&str> = header.split(',').map(|c| c.trim().trim_matches('"')).collect();
+    let cols: Vec<&str> = header
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
     for want in COLUMNS {
         if !cols.contains(&want) {
             return Err(Error::data(
@@ -214,7 +222,10 @@ mod tests {
         let dir = crate::io::test_dir("events_err");
         let p = write(&dir, "miss.csv", "user_id,item_id,time\n1,2,3\n");
         let e = Events::read_csv(&p).unwrap_err().to_string();
-        assert!(e.contains("miss.csv:1") && e.contains("cate_id") && e.contains("missing"), "{e}");
+        assert!(
+            e.contains("miss.csv:1") && e.contains("cate_id") && e.contains("missing"),
+            "{e}"
+        );
 
         let mut text = String::from("user_id,item_id,time,cate_id\n");
         for i in 0..300 {
@@ -223,11 +234,17 @@ mod tests {
         text.push_str("7,abc,9,1\n");
         let p = write(&dir, "bad.csv", &text);
         let e = Events::read_csv(&p).unwrap_err().to_string();
-        assert!(e.contains("bad.csv:302") && e.contains("item_id") && e.contains("abc"), "{e}");
+        assert!(
+            e.contains("bad.csv:302") && e.contains("item_id") && e.contains("abc"),
+            "{e}"
+        );
 
         let p = write(&dir, "neg.csv", "user_id,item_id,time,cate_id\n1,-4,3,1\n");
         let e = Events::read_csv(&p).unwrap_err().to_string();
-        assert!(e.contains(":2") && e.contains("item_id") && e.contains("negative"), "{e}");
+        assert!(
+            e.contains(":2") && e.contains("item_id") && e.contains("negative"),
+            "{e}"
+        );
 
         let p = write(&dir, "empty.csv", "");
         let e = Events::read_csv(&p).unwrap_err().to_string();

@@ -97,7 +97,11 @@ mod tests {
     }
 
     fn ok(body: &str) -> Vec<u8> {
-        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_bytes()
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
     }
 
     #[test]
@@ -124,7 +128,10 @@ mod tests {
         assert!(!out2.exists());
         let e = download(&url, &out2, |_, _| {}).unwrap_err().to_string();
         assert!(e.contains("download"), "{e}");
-        assert!(!out2.exists(), "a truncated download must not be left behind");
+        assert!(
+            !out2.exists(),
+            "a truncated download must not be left behind"
+        );
         let leftovers = std::fs::read_dir(&dir).unwrap().count();
         assert_eq!(leftovers, 1);
     }

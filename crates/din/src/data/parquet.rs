@@ -62,7 +62,10 @@ pub fn write_split(split: &Split, path: &Path) -> Result<()> {
         hc.append_slice(&buf_c);
     }
     let ints = |name: &str, v: &[u32]| -> Column {
-        Column::new(name.into(), v.iter().map(|&x| x as i32).collect::<Vec<i32>>())
+        Column::new(
+            name.into(),
+            v.iter().map(|&x| x as i32).collect::<Vec<i32>>(),
+        )
     };
     let labels: Vec<i32> = split.label.iter().map(|&l| l as i32).collect();
     let mut df = DataFrame::new(
@@ -94,12 +97,21 @@ pub fn write_split(split: &Split, path: &Path) -> Result<()> {
 /// types of any width are accepted). Histories that repeat the previous row's are stored once.
 pub fn read_split(path: &Path) -> Result<Split> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let df = ParquetReader::new(f)
-        .finish()
-        .map_err(|e| Error::data(path, None, None, format!("not a readable Parquet file: {e}")))?;
+    let df = ParquetReader::new(f).finish().map_err(|e| {
+        Error::data(
+            path,
+            None,
+            None,
+            format!("not a readable Parquet file: {e}"),
+        )
+    })?;
     for c in SPLIT_COLUMNS {
         if df.column(c).is_err() {
-            let have: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+            let have: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             return Err(Error::data(
                 path,
                 None,
@@ -231,7 +243,12 @@ fn read_lists(df: &DataFrame, name: &str, path: &Path) -> Result<(Vec<usize>, Ve
     if arr.validity().is_some_and(|v| v.unset_bits() > 0) {
         return Err(Error::data(path, None, Some(name), "null history list"));
     }
-    let offsets: Vec<usize> = arr.offsets().as_slice().iter().map(|&o| o as usize).collect();
+    let offsets: Vec<usize> = arr
+        .offsets()
+        .as_slice()
+        .iter()
+        .map(|&o| o as usize)
+        .collect();
     let inner = ca.get_inner();
     let inner = inner.i64()?.rechunk();
     let mut vals = Vec::with_capacity(inner.len());
@@ -338,7 +355,11 @@ mod tests {
         let back = Dataset::load(&dir).unwrap();
         assert_eq!(back.vocab, ds.vocab);
         assert_eq!(back.stats, ds.stats);
-        for (a, b) in [(&ds.train, &back.train), (&ds.val, &back.val), (&ds.test, &back.test)] {
+        for (a, b) in [
+            (&ds.train, &back.train),
+            (&ds.val, &back.val),
+            (&ds.test, &back.test),
+        ] {
             assert_eq!(a.len(), b.len());
             assert_eq!(a.user, b.user);
             assert_eq!(a.target_item, b.target_item);
@@ -351,11 +372,21 @@ mod tests {
         // exactly the contract's columns, lists of ints without padding
         let f = File::open(dir.join("train.parquet")).unwrap();
         let df = ParquetReader::new(f).finish().unwrap();
-        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(names, SPLIT_COLUMNS);
-        assert!(matches!(df.column("history_item").unwrap().dtype(), DataType::List(_)));
+        assert!(matches!(
+            df.column("history_item").unwrap().dtype(),
+            DataType::List(_)
+        ));
         // the shared history of a positive and its negative is stored once after reload
-        assert!(back.train.pool.items.len() * 2 <= ds.train.hist_len.iter().map(|&l| l as usize).sum::<usize>() + 2);
+        assert!(
+            back.train.pool.items.len() * 2
+                <= ds.train.hist_len.iter().map(|&l| l as usize).sum::<usize>() + 2
+        );
     }
 
     #[test]
@@ -370,9 +401,14 @@ mod tests {
             ],
         )
         .unwrap();
-        ParquetWriter::new(File::create(&p).unwrap()).finish(&mut df).unwrap();
+        ParquetWriter::new(File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
         let e = read_split(&p).unwrap_err().to_string();
-        assert!(e.contains("bad.parquet") && e.contains("history_item") && e.contains("missing"), "{e}");
+        assert!(
+            e.contains("bad.parquet") && e.contains("history_item") && e.contains("missing"),
+            "{e}"
+        );
 
         let mut df = DataFrame::new(
             1,
@@ -387,7 +423,9 @@ mod tests {
         )
         .unwrap();
         let p2 = dir.join("types.parquet");
-        ParquetWriter::new(File::create(&p2).unwrap()).finish(&mut df).unwrap();
+        ParquetWriter::new(File::create(&p2).unwrap())
+            .finish(&mut df)
+            .unwrap();
         let e = read_split(&p2).unwrap_err().to_string();
         assert!(e.contains("history_item") && e.contains("list"), "{e}");
     }

@@ -68,7 +68,10 @@ impl Parser<'_> {
         }
     }
 
-    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Result<Value, String>) -> Result<Value, String> {
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Value, String>,
+    ) -> Result<Value, String> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return self.err("nesting too deep");
@@ -187,7 +190,8 @@ impl Parser<'_> {
                             // Python keeps unknown escapes verbatim
                             out.push('\\');
                             self.i -= 1;
-                            let ch_len = self.src[self.i..].chars().next().map_or(1, char::len_utf8);
+                            let ch_len =
+                                self.src[self.i..].chars().next().map_or(1, char::len_utf8);
                             out.push_str(&self.src[self.i..self.i + ch_len]);
                             self.i += ch_len;
                         }
@@ -211,11 +215,17 @@ impl Parser<'_> {
     fn number(&mut self) -> Result<Value, String> {
         let start = self.i;
         while self.i < self.s.len()
-            && matches!(self.s[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E' | b'_')
+            && matches!(
+                self.s[self.i],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E' | b'_'
+            )
         {
             self.i += 1;
         }
-        let text: String = self.src[start..self.i].chars().filter(|&c| c != '_').collect();
+        let text: String = self.src[start..self.i]
+            .chars()
+            .filter(|&c| c != '_')
+            .collect();
         if let Ok(i) = text.parse::<i64>() {
             return Ok(Value::Number(Number::from(i)));
         }
@@ -227,7 +237,9 @@ impl Parser<'_> {
 
     fn word(&mut self) -> Result<Value, String> {
         let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
+        {
             self.i += 1;
         }
         match &self.src[start..self.i] {
@@ -261,7 +273,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["{'a': 1", "{'a' 1}", "['x', ]]", "{'a': nope}", "'open", "", "{'a': 1} junk"] {
+        for bad in [
+            "{'a': 1",
+            "{'a' 1}",
+            "['x', ]]",
+            "{'a': nope}",
+            "'open",
+            "",
+            "{'a': 1} junk",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         assert!(parse(&"[".repeat(10_000)).is_err());

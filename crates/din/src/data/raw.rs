@@ -51,7 +51,9 @@ pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>> {
     let n = f.read(&mut magic).map_err(|e| Error::io(path, e))?;
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     if n == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(f))))
+        Ok(Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(
+            f,
+        ))))
     } else {
         Ok(Box::new(BufReader::new(f)))
     }
@@ -64,7 +66,9 @@ fn for_each_line(path: &Path, mut f: impl FnMut(usize, &str) -> Result<()>) -> R
     let mut line_no = 0;
     loop {
         buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(|e| Error::io(path, e))?;
+        let n = r
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(path, e))?;
         if n == 0 {
             return Ok(());
         }
@@ -93,7 +97,12 @@ pub fn read_meta(
             Ok(v) => v,
             Err(e) => {
                 if strict {
-                    return Err(Error::data(path, Some(line_no), None, format!("malformed metadata: {e}")));
+                    return Err(Error::data(
+                        path,
+                        Some(line_no),
+                        None,
+                        format!("malformed metadata: {e}"),
+                    ));
                 }
                 stats.malformed_meta_lines += 1;
                 return Ok(());
@@ -138,7 +147,12 @@ pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, Raw
         match serde_json::from_str::<Review>(text) {
             Ok(r) => rows.push((r.user, r.asin, r.time)),
             Err(e) if strict => {
-                return Err(Error::data(reviews, Some(line_no), None, format!("malformed review: {e}")))
+                return Err(Error::data(
+                    reviews,
+                    Some(line_no),
+                    None,
+                    format!("malformed review: {e}"),
+                ))
             }
             Err(_) => stats.malformed_review_lines += 1,
         }
@@ -147,8 +161,18 @@ pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, Raw
     if rows.is_empty() {
         return Err(Error::data(reviews, None, None, "no valid review lines"));
     }
-    let users: Vec<String> = rows.iter().map(|r| r.0.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let items: Vec<String> = rows.iter().map(|r| r.1.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let users: Vec<String> = rows
+        .iter()
+        .map(|r| r.0.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let items: Vec<String> = rows
+        .iter()
+        .map(|r| r.1.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut item_cate_name = Vec::with_capacity(items.len());
     for asin in &items {
         let name = match meta_map.get(asin) {
@@ -164,9 +188,17 @@ pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, Raw
         };
         item_cate_name.push(name);
     }
-    let cates: Vec<String> = item_cate_name.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let cates: Vec<String> = item_cate_name
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let index = |xs: &[String]| -> HashMap<String, i64> {
-        xs.iter().enumerate().map(|(i, s)| (s.clone(), i as i64)).collect()
+        xs.iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), i as i64))
+            .collect()
     };
     let (ui, ii, ci) = (index(&users), index(&items), index(&cates));
     let item_cate: Vec<i64> = item_cate_name.iter().map(|c| ci[c]).collect();
@@ -180,7 +212,15 @@ pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, Raw
     stats.users = users.len();
     stats.items = items.len();
     stats.cates = cates.len();
-    Ok((events, RawIds { users, items, cates }, stats))
+    Ok((
+        events,
+        RawIds {
+            users,
+            items,
+            cates,
+        },
+        stats,
+    ))
 }
 
 #[cfg(test)]
@@ -201,7 +241,8 @@ mod tests {
              {'asin': 'C', 'categories': []}\n\
              {'asin': broken\n";
         let rp = dir.join("reviews.json.gz");
-        let mut gz = flate2::write::GzEncoder::new(File::create(&rp).unwrap(), flate2::Compression::fast());
+        let mut gz =
+            flate2::write::GzEncoder::new(File::create(&rp).unwrap(), flate2::Compression::fast());
         gz.write_all(reviews.as_bytes()).unwrap();
         gz.finish().unwrap();
         let mp = dir.join("meta.json");
@@ -225,7 +266,10 @@ mod tests {
         assert!(e.contains("meta.json:4"), "{e}");
         std::fs::write(&mp, "{'asin': 'A', 'categories': [['x']]}\n").unwrap();
         let e = convert(&rp, &mp, true).unwrap_err().to_string();
-        assert!(e.contains("reviews.json.gz:3") && e.contains("malformed review"), "{e}");
+        assert!(
+            e.contains("reviews.json.gz:3") && e.contains("malformed review"),
+            "{e}"
+        );
         let (_, _, stats) = convert(&rp, &mp, false).unwrap();
         assert_eq!(stats.items_without_meta, 2);
     }

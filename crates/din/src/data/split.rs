@@ -72,6 +72,42 @@ impl Split {
         }
     }
 
+    /// The same rows re-encoded from `from`'s ids to `to`'s (raw ids preserved; ids `to` has
+    /// never seen become its out-of-vocabulary index). Used to evaluate a trained run on data that
+    /// was encoded on its own.
+    pub fn remap(&self, from: &Vocab, to: &Vocab) -> Split {
+        let map = |m_from: &IdMap, m_to: &IdMap| -> Vec<u32> {
+            (0..m_from.table_rows() as u32)
+                .map(|i| {
+                    if i == 0 {
+                        0
+                    } else {
+                        m_from.raw(i).map_or(m_to.oov(), |r| m_to.get_or_oov(r))
+                    }
+                })
+                .collect()
+        };
+        let (items, cates, users) = (
+            map(&from.items, &to.items),
+            map(&from.cates, &to.cates),
+            map(&from.users, &to.users),
+        );
+        let at = |t: &[u32], i: u32| t.get(i as usize).copied().unwrap_or(0);
+        let pool = HistPool {
+            items: self.pool.items.iter().map(|&i| at(&items, i)).collect(),
+            cates: self.pool.cates.iter().map(|&c| at(&cates, c)).collect(),
+        };
+        Split {
+            pool: Arc::new(pool),
+            user: self.user.iter().map(|&u| at(&users, u)).collect(),
+            target_item: self.target_item.iter().map(|&i| at(&items, i)).collect(),
+            target_cate: self.target_cate.iter().map(|&c| at(&cates, c)).collect(),
+            label: self.label.clone(),
+            hist_start: self.hist_start.clone(),
+            hist_len: self.hist_len.clone(),
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.user.len()
@@ -299,7 +335,11 @@ mod tests {
     fn rechub_positive_rows(
         seq: &[u32],
         max_len: usize,
-    ) -> (Vec<(Vec<u32>, u32)>, Vec<(Vec<u32>, u32)>, Vec<(Vec<u32>, u32)>) {
+    ) -> (
+        Vec<(Vec<u32>, u32)>,
+        Vec<(Vec<u32>, u32)>,
+        Vec<(Vec<u32>, u32)>,
+    ) {
         let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
         let clicks = &seq[..seq.len().min(max_len)];
         let mut hist = vec![];
@@ -349,20 +389,36 @@ mod tests {
         let ds = build(&ev, SplitConfig::default()).unwrap();
         let items = &ds.vocab.items;
         let u9 = ds.vocab.users.get(9).unwrap();
-        let raw = |xs: &[u32]| xs.iter().map(|&x| items.raw(x).unwrap()).collect::<Vec<_>>();
+        let raw = |xs: &[u32]| {
+            xs.iter()
+                .map(|&x| items.raw(x).unwrap())
+                .collect::<Vec<_>>()
+        };
         // user 9's order: 20, 30, 10, 40 → test: [20,30,10]→40, val: [20,30]→10, train: [20]→30
-        let test: Vec<_> = positive_rows(&ds.test).into_iter().filter(|r| r.0 == u9).collect();
+        let test: Vec<_> = positive_rows(&ds.test)
+            .into_iter()
+            .filter(|r| r.0 == u9)
+            .collect();
         assert_eq!(raw(&test[0].1), vec![20, 30, 10]);
         assert_eq!(items.raw(test[0].2), Some(40));
-        let val: Vec<_> = positive_rows(&ds.val).into_iter().filter(|r| r.0 == u9).collect();
+        let val: Vec<_> = positive_rows(&ds.val)
+            .into_iter()
+            .filter(|r| r.0 == u9)
+            .collect();
         assert_eq!(raw(&val[0].1), vec![20, 30]);
-        let train: Vec<_> = positive_rows(&ds.train).into_iter().filter(|r| r.0 == u9).collect();
+        let train: Vec<_> = positive_rows(&ds.train)
+            .into_iter()
+            .filter(|r| r.0 == u9)
+            .collect();
         assert_eq!(train.len(), 1);
         assert_eq!(raw(&train[0].1), vec![20]);
         // user 3 has two events: only a test row
         let u3 = ds.vocab.users.get(3).unwrap();
         assert!(positive_rows(&ds.train).iter().all(|r| r.0 != u3));
-        assert_eq!(positive_rows(&ds.test).iter().filter(|r| r.0 == u3).count(), 1);
+        assert_eq!(
+            positive_rows(&ds.test).iter().filter(|r| r.0 == u3).count(),
+            1
+        );
         // every positive has a negative with the negative item's own category, never seen by the user
         for s in [&ds.train, &ds.val, &ds.test] {
             assert_eq!(s.label.iter().filter(|&&l| l == 0.0).count() * 2, s.len());
@@ -399,9 +455,16 @@ mod tests {
         let u1 = ds.vocab.users.get(1).unwrap();
         let seq: Vec<u32> = (1..=12).map(|k| ds.vocab.items.get(k).unwrap()).collect();
         let (rtr, _rva, rte) = rechub_positive_rows(&seq, 50);
-        assert!(rte.iter().all(|row| rtr.contains(row)), "rechub leaks test rows");
+        assert!(
+            rte.iter().all(|row| rtr.contains(row)),
+            "rechub leaks test rows"
+        );
         // ours has the same test row, but not in train
-        let ours_test: Vec<_> = te.iter().filter(|r| r.0 == u1).map(|r| (r.1.clone(), r.2)).collect();
+        let ours_test: Vec<_> = te
+            .iter()
+            .filter(|r| r.0 == u1)
+            .map(|r| (r.1.clone(), r.2))
+            .collect();
         assert_eq!(ours_test, rte);
     }
 
@@ -416,7 +479,11 @@ mod tests {
         let u1 = ds.vocab.users.get(1).unwrap();
         let test = positive_rows(&ds.test);
         let row = test.iter().find(|r| r.0 == u1).unwrap();
-        let raw: Vec<i64> = row.1.iter().map(|&x| ds.vocab.items.raw(x).unwrap()).collect();
+        let raw: Vec<i64> = row
+            .1
+            .iter()
+            .map(|&x| ds.vocab.items.raw(x).unwrap())
+            .collect();
         // target is the 60th event; history is events 10..=59 (the newest 50)
         assert_eq!(raw, (10..=59).collect::<Vec<i64>>());
         assert_eq!(ds.vocab.items.raw(row.2), Some(60));

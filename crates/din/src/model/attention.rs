@@ -51,8 +51,25 @@ impl AttentionInput {
 pub enum WeightNorm {
     /// Raw MLP outputs (the paper).
     None,
-    /// Softmax over the real positions of each history.
+    /// Softmax over the real positions of each history (weights sum to 1).
     Softmax,
+    /// A sigmoid on each weight, as the tutorial's text says: each weight in (0, 1), independently —
+    /// they do **not** sum to 1.
+    Sigmoid,
+}
+
+impl std::str::FromStr for WeightNorm {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(WeightNorm::None),
+            "softmax" => Ok(WeightNorm::Softmax),
+            "sigmoid" => Ok(WeightNorm::Sigmoid),
+            o => Err(format!(
+                "unknown weight normalisation `{o}` (none, softmax, sigmoid)"
+            )),
+        }
+    }
 }
 
 /// DIN's activation unit for one history feature (items or categories).
@@ -84,7 +101,13 @@ impl ActivationUnit {
 
     /// `target: [B, d]`, `hist`: the history in `x`'s layout. Returns the interest vector `[B, d]`
     /// and the weights `[B, L]` (0 at padding).
-    pub fn forward_t(&self, target: &Tensor, hist: &Tensor, x: &Lookup, train: bool) -> Result<(Tensor, Tensor)> {
+    pub fn forward_t(
+        &self,
+        target: &Tensor,
+        hist: &Tensor,
+        x: &Lookup,
+        train: bool,
+    ) -> Result<(Tensor, Tensor)> {
         match x.layout {
             Layout::Padded => self.forward_padded(target, hist, &x.mask, train),
             Layout::Packed => self.forward_packed(target, hist, x, train),
@@ -92,16 +115,27 @@ impl ActivationUnit {
     }
 
     /// The tutorial's formula on the padded `[B, L, d]` history.
-    pub fn forward_padded(&self, target: &Tensor, hist: &Tensor, mask: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+    pub fn forward_padded(
+        &self,
+        target: &Tensor,
+        hist: &Tensor,
+        mask: &Tensor,
+        train: bool,
+    ) -> Result<(Tensor, Tensor)> {
         let (b, l, d) = hist.dims3()?;
         let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
         let input = match self.input {
-            AttentionInput::Four => Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], D::Minus1)?,
+            AttentionInput::Four => {
+                Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], D::Minus1)?
+            }
             AttentionInput::Three => Tensor::cat(&[hist, &t, &(hist * &t)?], D::Minus1)?,
         };
         let rows = input.reshape((b * l, self.input.width() * d))?;
         let row_mask = mask.reshape((b * l, 1))?;
-        let score = self.mlp.forward_t(&rows, Some(&row_mask), train)?.reshape((b, l))?;
+        let score = self
+            .mlp
+            .forward_t(&rows, Some(&row_mask), train)?
+            .reshape((b, l))?;
         let w = self.normalise_padded(&score, mask)?;
         let interest = w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?;
         Ok((interest, w))
@@ -110,6 +144,7 @@ impl ActivationUnit {
     fn normalise_padded(&self, score: &Tensor, mask: &Tensor) -> Result<Tensor> {
         match self.norm {
             WeightNorm::None => score * mask,
+            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(score)? * mask,
             WeightNorm::Softmax => {
                 // exp(s − max) over real positions only; an empty history gets all-zero weights.
                 let shift = (score * mask)?.max_keepdim(1)?.detach();
@@ -121,7 +156,13 @@ impl ActivationUnit {
     }
 
     /// Same result on the packed `[N, d]` history, with the first layer split by linearity.
-    pub fn forward_packed(&self, target: &Tensor, hist: &Tensor, x: &Lookup, train: bool) -> Result<(Tensor, Tensor)> {
+    pub fn forward_packed(
+        &self,
+        target: &Tensor,
+        hist: &Tensor,
+        x: &Lookup,
+        train: bool,
+    ) -> Result<(Tensor, Tensor)> {
         let d = self.dim;
         let (b, l) = (x.batch, x.max_len);
         let t_rows = target.index_select(&x.seg, 0)?; // [N, d]
@@ -146,6 +187,7 @@ impl ActivationUnit {
         let score = self.mlp.forward_from_first(&z, None, train)?.squeeze(1)?; // [N]
         let w = match self.norm {
             WeightNorm::None => score,
+            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
             WeightNorm::Softmax => {
                 // Shift each history by its own max (a per-row constant leaves a softmax unchanged).
                 let scores = score.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?;
@@ -155,7 +197,8 @@ impl ActivationUnit {
                     row_max[s as usize] = row_max[s as usize].max(v);
                 }
                 let shift: Vec<f64> = segs.iter().map(|&s| row_max[s as usize]).collect();
-                let shift = Tensor::from_vec(shift, segs.len(), score.device())?.to_dtype(score.dtype())?;
+                let shift =
+                    Tensor::from_vec(shift, segs.len(), score.device())?.to_dtype(score.dtype())?;
                 let e = (&score - shift)?.exp()?;
                 let sums = Tensor::zeros(b, e.dtype(), e.device())?.index_add(&x.seg, &e, 0)?;
                 let denom = sums.maximum(1e-30)?.index_select(&x.seg, 0)?;

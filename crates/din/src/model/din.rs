@@ -83,7 +83,10 @@ impl ModelConfig {
         if self.embed_dim == 0 {
             return Err("embed_dim must be at least 1".into());
         }
-        for (name, dims) in [("attention_dims", &self.attention_dims), ("mlp_dims", &self.mlp_dims)] {
+        for (name, dims) in [
+            ("attention_dims", &self.attention_dims),
+            ("mlp_dims", &self.mlp_dims),
+        ] {
             if dims.is_empty() {
                 return Err(format!("{name} must list at least one layer width"));
             }
@@ -154,18 +157,34 @@ impl Din {
             att_item: unit("attention.item")?,
             att_cate: unit("attention.cate")?,
             // [V_interest(item), V_interest(cate), v_target(item), v_target(cate), v_user]
-            head: Mlp::new(5 * d, &cfg.mlp_dims, cfg.activation, cfg.batch_norm, vb.pp("mlp"))?,
+            head: Mlp::new(
+                5 * d,
+                &cfg.mlp_dims,
+                cfg.activation,
+                cfg.batch_norm,
+                vb.pp("mlp"),
+            )?,
         })
     }
 
     /// The whole DIN forward pass.
     pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
         // 兴趣激活: one activation unit per history feature
-        let (interest_item, w_item) = self.att_item.forward_t(&x.target_item, &x.hist_item, x, train)?;
-        let (interest_cate, w_cate) = self.att_cate.forward_t(&x.target_cate, &x.hist_cate, x, train)?;
+        let (interest_item, w_item) =
+            self.att_item
+                .forward_t(&x.target_item, &x.hist_item, x, train)?;
+        let (interest_cate, w_cate) =
+            self.att_cate
+                .forward_t(&x.target_cate, &x.hist_cate, x, train)?;
         // 拼接 → 深层 DNN → logit (sigmoid gives the CTR)
         let input = Tensor::cat(
-            &[&interest_item, &interest_cate, &x.target_item, &x.target_cate, &x.user],
+            &[
+                &interest_item,
+                &interest_cate,
+                &x.target_item,
+                &x.target_cate,
+                &x.user,
+            ],
             1,
         )?;
         let logit = self.head.forward_t(&input, None, train)?.squeeze(1)?;
@@ -180,7 +199,13 @@ impl BaseModel {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         Ok(BaseModel {
             pooling: cfg.pooling,
-            head: Mlp::new(5 * cfg.embed_dim, &cfg.mlp_dims, cfg.activation, cfg.batch_norm, vb.pp("mlp"))?,
+            head: Mlp::new(
+                5 * cfg.embed_dim,
+                &cfg.mlp_dims,
+                cfg.activation,
+                cfg.batch_norm,
+                vb.pp("mlp"),
+            )?,
         })
     }
 
@@ -190,7 +215,8 @@ impl BaseModel {
             Layout::Padded => hist.broadcast_mul(&x.mask.unsqueeze(2)?)?.sum(1)?,
             Layout::Packed => {
                 let d = hist.dim(1)?;
-                Tensor::zeros((x.batch, d), hist.dtype(), hist.device())?.index_add(&x.seg, hist, 0)?
+                Tensor::zeros((x.batch, d), hist.dtype(), hist.device())?
+                    .index_add(&x.seg, hist, 0)?
             }
         };
         match self.pooling {
@@ -201,11 +227,20 @@ impl BaseModel {
 
     pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
         let input = Tensor::cat(
-            &[&self.pool(&x.hist_item, x)?, &self.pool(&x.hist_cate, x)?, &x.target_item, &x.target_cate, &x.user],
+            &[
+                &self.pool(&x.hist_item, x)?,
+                &self.pool(&x.hist_cate, x)?,
+                &x.target_item,
+                &x.target_cate,
+                &x.user,
+            ],
             1,
         )?;
         let logit = self.head.forward_t(&input, None, train)?.squeeze(1)?;
-        Ok(Output { logit, attention: None })
+        Ok(Output {
+            logit,
+            attention: None,
+        })
     }
 }
 
@@ -229,13 +264,19 @@ impl Network {
 /// crate's `cuda`/`metal` features; without them the error says so.
 pub fn device(name: &str) -> std::result::Result<Device, String> {
     let (kind, ord) = match name.split_once(':') {
-        Some((k, n)) => (k, n.parse::<usize>().map_err(|_| format!("bad device ordinal in `{name}`"))?),
+        Some((k, n)) => (
+            k,
+            n.parse::<usize>()
+                .map_err(|_| format!("bad device ordinal in `{name}`"))?,
+        ),
         None => (name, 0),
     };
     match kind {
         "cpu" => Ok(Device::Cpu),
-        "cuda" => Device::new_cuda(ord).map_err(|e| format!("cuda:{ord}: {e} (build with --features cuda)")),
-        "metal" => Device::new_metal(ord).map_err(|e| format!("metal:{ord}: {e} (build with --features metal)")),
+        "cuda" => Device::new_cuda(ord)
+            .map_err(|e| format!("cuda:{ord}: {e} (build with --features cuda)")),
+        "metal" => Device::new_metal(ord)
+            .map_err(|e| format!("metal:{ord}: {e} (build with --features metal)")),
         o => Err(format!("unknown device `{o}` (cpu, cuda[:N], metal[:N])")),
     }
 }

@@ -44,7 +44,9 @@ pub struct EmbeddingTable {
 impl EmbeddingTable {
     /// Normal(0, std) rows; the padding row (0) is zero.
     pub fn random(rows: usize, dim: usize, std: f64, rng: &mut Rng) -> Self {
-        let mut data: Vec<f32> = (0..rows * dim).map(|_| (std * rng.normal()) as f32).collect();
+        let mut data: Vec<f32> = (0..rows * dim)
+            .map(|_| (std * rng.normal()) as f32)
+            .collect();
         let first = dim.min(data.len());
         data[..first].iter_mut().for_each(|x| *x = 0.0);
         EmbeddingTable { rows, dim, data }
@@ -106,13 +108,43 @@ impl Embeddings {
         &mut self.tables[id as usize]
     }
 
+    /// Set every table's out-of-vocabulary row (the last) to the mean of its known rows
+    /// (rows 1..last), so unseen ids score like an average user/item/category.
+    pub fn fill_oov_rows(&mut self) {
+        for t in self.tables.iter_mut() {
+            if t.rows < 3 {
+                continue;
+            }
+            let d = t.dim;
+            let mut mean = vec![0f64; d];
+            for r in 1..t.rows - 1 {
+                for (m, &x) in mean.iter_mut().zip(t.row(r)) {
+                    *m += x as f64;
+                }
+            }
+            let n = (t.rows - 2) as f64;
+            let last = t.rows - 1;
+            for (x, m) in t.row_mut(last).iter_mut().zip(mean) {
+                *x = (m / n) as f32;
+            }
+        }
+    }
+
     pub fn dim(&self) -> usize {
         self.tables[0].dim
     }
 
     /// Look a batch up for inference or evaluation.
-    pub fn lookup(&self, batch: &Batch, layout: Layout, dtype: DType, device: &Device) -> Result<Lookup> {
-        Lookup::build(batch, layout, device, |t, ids| self.table(t).gather(ids, dtype, device))
+    pub fn lookup(
+        &self,
+        batch: &Batch,
+        layout: Layout,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Lookup> {
+        Lookup::build(batch, layout, device, |t, ids| {
+            self.table(t).gather(ids, dtype, device)
+        })
     }
 
     /// Look a batch up for training: for each table, the rows the batch touches become one small
@@ -158,8 +190,18 @@ impl Embeddings {
 fn all_ids(batch: &Batch, t: TableId) -> Vec<u32> {
     match t {
         TableId::User => batch.user.clone(),
-        TableId::Item => batch.target_item.iter().chain(&batch.hist_item).copied().collect(),
-        TableId::Cate => batch.target_cate.iter().chain(&batch.hist_cate).copied().collect(),
+        TableId::Item => batch
+            .target_item
+            .iter()
+            .chain(&batch.hist_item)
+            .copied()
+            .collect(),
+        TableId::Cate => batch
+            .target_cate
+            .iter()
+            .chain(&batch.hist_cate)
+            .copied()
+            .collect(),
     }
 }
 

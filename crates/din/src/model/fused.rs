@@ -8,11 +8,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Storage, Tensor, WithDType};
+use candle_core::{
+    CpuStorage, CustomOp2, DType, Layout, Result, Shape, Storage, Tensor, WithDType,
+};
 use num_traits::Float;
 
 /// Run `f` on the contiguous data of a CPU f32/f64 tensor.
-fn with_data<R>(t: &Tensor, f32f: impl FnOnce(&[f32]) -> R, f64f: impl FnOnce(&[f64]) -> R) -> Result<R> {
+fn with_data<R>(
+    t: &Tensor,
+    f32f: impl FnOnce(&[f32]) -> R,
+    f64f: impl FnOnce(&[f64]) -> R,
+) -> Result<R> {
     let t = t.contiguous()?;
     let (storage, layout) = t.storage_and_layout();
     let (start, end) = layout
@@ -65,7 +71,13 @@ impl CustomOp2 for AddBias {
         "add-bias"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let (n, d) = l1.shape().dims2()?;
         fn go<T: Float + WithDType>(x: &[T], b: &[T], n: usize, d: usize) -> Vec<T> {
             let mut out = Vec::with_capacity(n * d);
@@ -75,14 +87,24 @@ impl CustomOp2 for AddBias {
             out
         }
         let st = match s1 {
-            CpuStorage::F32(_) => CpuStorage::F32(go(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?, n, d)),
-            CpuStorage::F64(_) => CpuStorage::F64(go(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?, n, d)),
+            CpuStorage::F32(_) => {
+                CpuStorage::F32(go(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?, n, d))
+            }
+            CpuStorage::F64(_) => {
+                CpuStorage::F64(go(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?, n, d))
+            }
             _ => candle_core::bail!("add-bias: f32/f64 only"),
         };
         Ok((st, l1.shape().clone()))
     }
 
-    fn bwd(&self, _x: &Tensor, _b: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        _x: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         Ok((Some(g.clone()), Some(col_sum(g)?)))
     }
 }
@@ -141,7 +163,11 @@ where
                 f(i, &mut acc);
             }
             acc.iter()
-                .map(|a| a.iter().map(|v| v.to_f64().unwrap_or(0.0)).collect::<Vec<f64>>())
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v.to_f64().unwrap_or(0.0))
+                        .collect::<Vec<f64>>()
+                })
                 .collect::<Vec<_>>()
         })
         .reduce(
@@ -160,7 +186,13 @@ fn cast<T: Float>(v: &[f64]) -> Vec<T> {
 }
 
 impl DiceOp {
-    fn forward<T: Float + WithDType + Send + Sync>(&self, x: &[T], alpha: &[T], n: usize, d: usize) -> (Vec<T>, DiceCache) {
+    fn forward<T: Float + WithDType + Send + Sync>(
+        &self,
+        x: &[T],
+        alpha: &[T],
+        n: usize,
+        d: usize,
+    ) -> (Vec<T>, DiceCache) {
         use rayon::prelude::*;
         let (mean, var) = match &self.fixed {
             Some((m, v)) => (m.clone(), v.clone()),
@@ -212,7 +244,15 @@ impl DiceOp {
         (out, cache)
     }
 
-    fn backward<T: Float + WithDType + Send + Sync>(&self, x: &[T], alpha: &[T], g: &[T], p: &[T], n: usize, d: usize) -> (Vec<T>, Vec<T>) {
+    fn backward<T: Float + WithDType + Send + Sync>(
+        &self,
+        x: &[T],
+        alpha: &[T],
+        g: &[T],
+        p: &[T],
+        n: usize,
+        d: usize,
+    ) -> (Vec<T>, Vec<T>) {
         use rayon::prelude::*;
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let (mt, it): (Vec<T>, Vec<T>) = (cast(&cache.mean), cast(&cache.inv_std));
@@ -233,24 +273,32 @@ impl DiceOp {
             }
         });
         let nf = n.max(1) as f64;
-        let mc: Vec<T> = sums[1].iter().map(|&s| T::from(s / nf).unwrap_or(T::zero())).collect();
-        let mcx: Vec<T> = sums[2].iter().map(|&s| T::from(s / nf).unwrap_or(T::zero())).collect();
+        let mc: Vec<T> = sums[1]
+            .iter()
+            .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
+            .collect();
+        let mcx: Vec<T> = sums[2]
+            .iter()
+            .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
+            .collect();
         let mut dx = vec![T::zero(); n * d];
-        dx.par_chunks_mut(d * BLOCK).enumerate().for_each(|(b, out)| {
-            let base = b * d * BLOCK;
-            for (k0, o) in out.iter_mut().enumerate() {
-                let k = base + k0;
-                let j = k0 % d;
-                let (v, gj, pk, a) = (x[k], g[k], p[k], alpha[j]);
-                let c = gj * v * (one - a) * pk * (one - pk);
-                let mut r = gj * (a + pk * (one - a)) + c * it[j];
-                if train {
-                    let xh = (v - mt[j]) * it[j];
-                    r = r - it[j] * (mc[j] + xh * mcx[j]);
+        dx.par_chunks_mut(d * BLOCK)
+            .enumerate()
+            .for_each(|(b, out)| {
+                let base = b * d * BLOCK;
+                for (k0, o) in out.iter_mut().enumerate() {
+                    let k = base + k0;
+                    let j = k0 % d;
+                    let (v, gj, pk, a) = (x[k], g[k], p[k], alpha[j]);
+                    let c = gj * v * (one - a) * pk * (one - pk);
+                    let mut r = gj * (a + pk * (one - a)) + c * it[j];
+                    if train {
+                        let xh = (v - mt[j]) * it[j];
+                        r = r - it[j] * (mc[j] + xh * mcx[j]);
+                    }
+                    *o = r;
                 }
-                *o = r;
-            }
-        });
+            });
         (dx, cast(&sums[0]))
     }
 }
@@ -260,7 +308,13 @@ impl CustomOp2 for DiceOp {
         "dice"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let (n, d) = l1.shape().dims2()?;
         let (st, cache) = match s1 {
             CpuStorage::F32(_) => {
@@ -277,7 +331,13 @@ impl CustomOp2 for DiceOp {
         Ok((st, l1.shape().clone()))
     }
 
-    fn bwd(&self, x: &Tensor, alpha: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        alpha: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let (n, d) = x.dims2()?;
         let dev = x.device().clone();
         let g = g.contiguous()?;
@@ -286,17 +346,29 @@ impl CustomOp2 for DiceOp {
                 let xs = x.flatten_all()?.to_vec1::<f32>()?;
                 let a = alpha.to_vec1::<f32>()?;
                 let gs = g.flatten_all()?.to_vec1::<f32>()?;
-                let p = std::mem::take(&mut self.cache.lock().unwrap_or_else(|e| e.into_inner()).p32);
+                let p =
+                    std::mem::take(&mut self.cache.lock().unwrap_or_else(|e| e.into_inner()).p32);
                 let (dx, da) = self.backward(&xs, &a, &gs, &p, n, d);
-                (Tensor::from_vec(dx, (n, d), &dev)?, Tensor::from_vec(da, d, &dev)?)
+                (
+                    Tensor::from_vec(dx, (n, d), &dev)?,
+                    Tensor::from_vec(da, d, &dev)?,
+                )
             }
             DType::F64 => {
                 let xs = x.flatten_all()?.to_vec1::<f64>()?;
                 let a = alpha.to_vec1::<f64>()?;
                 let gs = g.flatten_all()?.to_vec1::<f64>()?;
-                let p = self.cache.lock().unwrap_or_else(|e| e.into_inner()).p64.clone();
+                let p = self
+                    .cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .p64
+                    .clone();
                 let (dx, da) = self.backward(&xs, &a, &gs, &p, n, d);
-                (Tensor::from_vec(dx, (n, d), &dev)?, Tensor::from_vec(da, d, &dev)?)
+                (
+                    Tensor::from_vec(dx, (n, d), &dev)?,
+                    Tensor::from_vec(da, d, &dev)?,
+                )
             }
             other => candle_core::bail!("dice: unsupported dtype {other:?}"),
         };
@@ -306,7 +378,12 @@ impl CustomOp2 for DiceOp {
 
 /// Fused Dice on CPU. `fixed`: evaluation statistics (mean, var); `None` trains on batch
 /// statistics, which are returned (mean, biased var) for the running averages.
-pub fn dice(x: &Tensor, alpha: &Tensor, fixed: Option<(&Tensor, &Tensor)>, eps: f64) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
+pub fn dice(
+    x: &Tensor,
+    alpha: &Tensor,
+    fixed: Option<(&Tensor, &Tensor)>,
+    eps: f64,
+) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
     let fixed = match fixed {
         Some((m, v)) => Some((
             m.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?,

@@ -34,7 +34,9 @@ impl std::str::FromStr for Activation {
             "prelu" => Ok(Activation::Prelu),
             "relu" => Ok(Activation::Relu),
             "sigmoid" => Ok(Activation::Sigmoid),
-            other => Err(format!("unknown activation `{other}` (dice, prelu, relu, sigmoid)")),
+            other => Err(format!(
+                "unknown activation `{other}` (dice, prelu, relu, sigmoid)"
+            )),
         }
     }
 }
@@ -126,7 +128,8 @@ impl Dice {
     /// `x: [N, D]`; `mask: [N, 1]` excludes rows from the batch statistics.
     pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
         if mask.is_none() && fused::applies(x) {
-            let fixed = (!train).then(|| (self.running.mean.as_tensor(), self.running.var.as_tensor()));
+            let fixed =
+                (!train).then(|| (self.running.mean.as_tensor(), self.running.var.as_tensor()));
             let (y, batch) = fused::dice(x, &self.alpha, fixed, self.eps)?;
             if let Some((m, v)) = batch {
                 self.running.update(&m, &v)?;
@@ -137,7 +140,12 @@ impl Dice {
     }
 
     /// Dice from tensor ops (any device, masks); the reference for the fused CPU kernel.
-    pub fn forward_composed(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+    pub fn forward_composed(
+        &self,
+        x: &Tensor,
+        mask: Option<&Tensor>,
+        train: bool,
+    ) -> Result<Tensor> {
         let (mean, var) = self.running.stats(x, mask, train)?;
         let norm = x
             .broadcast_sub(&mean)?
@@ -145,7 +153,9 @@ impl Dice {
         let p = candle_nn::ops::sigmoid(&norm)?;
         // p·x + (1 − p)·α·x = x·(α + p·(1 − α))
         let one_minus_alpha = self.alpha.affine(-1.0, 1.0)?;
-        let gate = p.broadcast_mul(&one_minus_alpha)?.broadcast_add(&self.alpha)?;
+        let gate = p
+            .broadcast_mul(&one_minus_alpha)?
+            .broadcast_add(&self.alpha)?;
         x * gate
     }
 }
@@ -240,9 +250,20 @@ pub struct Linear {
 
 impl Linear {
     pub fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Self> {
-        let weight = vb.get_with_hints((out_dim, in_dim), "weight", candle_nn::init::DEFAULT_KAIMING_NORMAL)?;
+        let weight = vb.get_with_hints(
+            (out_dim, in_dim),
+            "weight",
+            candle_nn::init::DEFAULT_KAIMING_NORMAL,
+        )?;
         let bound = 1.0 / (in_dim as f64).sqrt();
-        let bias = vb.get_with_hints(out_dim, "bias", Init::Uniform { lo: -bound, up: bound })?;
+        let bias = vb.get_with_hints(
+            out_dim,
+            "bias",
+            Init::Uniform {
+                lo: -bound,
+                up: bound,
+            },
+        )?;
         Ok(Linear { weight, bias })
     }
 }
@@ -308,7 +329,12 @@ impl Mlp {
     }
 
     /// Continue from the pre-activation `z` of the first hidden layer (its Linear already applied).
-    pub fn forward_from_first(&self, z: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+    pub fn forward_from_first(
+        &self,
+        z: &Tensor,
+        mask: Option<&Tensor>,
+        train: bool,
+    ) -> Result<Tensor> {
         let mut x = z.clone();
         for (i, layer) in self.hidden.iter().enumerate() {
             if i > 0 {

@@ -41,11 +41,18 @@ pub struct Model {
 impl Model {
     /// A freshly initialised model. `table_rows` = rows of the item, category and user tables
     /// (`IdMap::table_rows`, i.e. ids + padding + OOV).
-    pub fn new(config: ModelConfig, table_rows: [usize; 3], seed: u64, device: &Device, dtype: DType) -> Result<Model> {
+    pub fn new(
+        config: ModelConfig,
+        table_rows: [usize; 3],
+        seed: u64,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Model> {
         config.validate().map_err(Error::Config)?;
         let params = Params::seeded(seed);
         let net = Network::new(&config, params.var_builder(dtype, device))?;
-        let embeddings = Embeddings::random(table_rows, config.embed_dim, config.embed_init_std, seed);
+        let embeddings =
+            Embeddings::random(table_rows, config.embed_dim, config.embed_init_std, seed);
         Ok(Model {
             config,
             embeddings,
@@ -58,7 +65,12 @@ impl Model {
     }
 
     /// A model from saved tensors (network weights by name, plus the three `embedding.*` tables).
-    pub fn from_tensors(config: ModelConfig, mut tensors: BTreeMap<String, Tensor>, device: &Device, dtype: DType) -> Result<Model> {
+    pub fn from_tensors(
+        config: ModelConfig,
+        mut tensors: BTreeMap<String, Tensor>,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Model> {
         config.validate().map_err(Error::Config)?;
         let mut tables = Vec::with_capacity(3);
         for t in TableId::ALL {
@@ -104,17 +116,27 @@ impl Model {
     pub fn tensors(&self) -> Result<BTreeMap<String, Tensor>> {
         let mut out = BTreeMap::new();
         for (name, var) in self.params.named() {
-            out.insert(name, var.as_tensor().to_dtype(DType::F32)?.to_device(&Device::Cpu)?);
+            out.insert(
+                name,
+                var.as_tensor()
+                    .to_dtype(DType::F32)?
+                    .to_device(&Device::Cpu)?,
+            );
         }
         for t in TableId::ALL {
-            out.insert(t.name().to_string(), self.embeddings.table(t).to_tensor(&Device::Cpu)?);
+            out.insert(
+                t.name().to_string(),
+                self.embeddings.table(t).to_tensor(&Device::Cpu)?,
+            );
         }
         Ok(out)
     }
 
     /// Embedded batch for inference.
     pub fn lookup(&self, batch: &Batch) -> Result<Lookup> {
-        Ok(self.embeddings.lookup(batch, self.layout, self.dtype, &self.device)?)
+        Ok(self
+            .embeddings
+            .lookup(batch, self.layout, self.dtype, &self.device)?)
     }
 
     /// Evaluation-mode forward pass (running statistics, no updates).
@@ -131,6 +153,12 @@ impl Model {
 
     /// Number of trainable scalars (network + embeddings).
     pub fn n_params(&self) -> usize {
-        self.params.count() + self.embeddings.tables.iter().map(|t| t.data.len()).sum::<usize>()
+        self.params.count()
+            + self
+                .embeddings
+                .tables
+                .iter()
+                .map(|t| t.data.len())
+                .sum::<usize>()
     }
 }

@@ -87,9 +87,18 @@ impl Params {
 
 impl candle_nn::var_builder::SimpleBackend for Params {
     fn get(&self, s: Shape, name: &str, h: Init, dtype: DType, dev: &Device) -> Result<Tensor> {
-        if let Some(v) = self.vars.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(v) = self
+            .vars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             if v.shape() != &s {
-                candle_core::bail!("parameter {name}: shape {:?} requested, {:?} exists", s, v.shape());
+                candle_core::bail!(
+                    "parameter {name}: shape {:?} requested, {:?} exists",
+                    s,
+                    v.shape()
+                );
             }
             return Ok(v.as_tensor().clone());
         }

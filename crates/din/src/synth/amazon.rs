@@ -77,7 +77,10 @@ pub fn generate(cfg: &AmazonConfig) -> (AmazonWorld, Events) {
         cate_items[c].push(i);
     }
     // Popularity: Zipf inside each category (items in random order).
-    let item_cum: Vec<Vec<f64>> = cate_items.iter().map(|v| zipf_cumulative(v.len(), 1.0)).collect();
+    let item_cum: Vec<Vec<f64>> = cate_items
+        .iter()
+        .map(|v| zipf_cumulative(v.len(), 1.0))
+        .collect();
     let mut interest_cates: Vec<Vec<usize>> = vec![Vec::new(); n_interests];
     for (c, &g) in cate_interest.iter().enumerate() {
         interest_cates[g].push(c);
@@ -175,7 +178,11 @@ mod tests {
         }
         counts.sort_unstable_by(|a, b| b.cmp(a));
         let top: usize = counts[..cfg.items / 100].iter().sum();
-        assert!(top as f64 > 0.1 * ev.len() as f64, "top-1% share {}", top as f64 / ev.len() as f64);
+        assert!(
+            top as f64 > 0.1 * ev.len() as f64,
+            "top-1% share {}",
+            top as f64 / ev.len() as f64
+        );
         // categories in the log agree with the catalogue
         for r in 0..ev.len() {
             assert_eq!(w.item_cate[ev.item[r] as usize], ev.cate[r] as usize);

@@ -3,6 +3,7 @@
 //! training history for plots.
 
 pub mod optim;
+pub mod state;
 
 use std::time::Instant;
 
@@ -16,7 +17,11 @@ use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::model::{Embeddings, Model, TableId};
 
-/// Training hyper-parameters (defaults: the tutorial's lr 1e-3, weight decay 1e-3, patience 4).
+/// Training hyper-parameters. Defaults follow the tutorial (lr 1e-3, weight decay 1e-3, patience 4)
+/// except that the decay is decoupled (AdamW): with torch-rechub's coupled `Adam(weight_decay=1e-3)`
+/// (`OptimizerKind::Adam`), Adam's normalised steps let the decay term dominate weights whose
+/// gradients are small, and a whole activation unit can decay to zero and stay there (seen on the
+/// demo world with softmax weights: every weight of the item unit ≈ 1e-21 after two epochs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub epochs: usize,
@@ -43,7 +48,7 @@ impl Default for TrainConfig {
             batch_size: 256,
             lr: 1e-3,
             weight_decay: 1e-3,
-            optimizer: OptimizerKind::Adam,
+            optimizer: OptimizerKind::AdamW,
             mba_lambda: 0.0,
             patience: 4,
             seed: 2026,
@@ -67,7 +72,10 @@ impl TrainConfig {
             return Err(format!("lr must be positive, got {}", self.lr));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(format!("weight_decay must be ≥ 0, got {}", self.weight_decay));
+            return Err(format!(
+                "weight_decay must be ≥ 0, got {}",
+                self.weight_decay
+            ));
         }
         if !(self.mba_lambda.is_finite() && self.mba_lambda >= 0.0) {
             return Err(format!("mba_lambda must be ≥ 0, got {}", self.mba_lambda));
@@ -137,16 +145,27 @@ impl History {
 /// Progress events for callers that want to show progress (the library itself prints nothing).
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
-    EpochStart { epoch: usize, batches: usize },
-    Step { epoch: usize, batch: usize, loss: f64 },
-    Evaluating { epoch: usize },
+    EpochStart {
+        epoch: usize,
+        batches: usize,
+    },
+    Step {
+        epoch: usize,
+        batch: usize,
+        loss: f64,
+    },
+    Evaluating {
+        epoch: usize,
+    },
     EpochEnd(EpochRecord),
 }
 
 /// Binary cross-entropy on logits, averaged: `max(z,0) − z·y + log(1 + e^{−|z|})`.
 pub fn bce_with_logits(logit: &Tensor, label: &Tensor) -> candle_core::Result<Tensor> {
     let softplus = logit.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?;
-    (logit.relu()? - (logit * label)?)?.add(&softplus)?.mean_all()
+    (logit.relu()? - (logit * label)?)?
+        .add(&softplus)?
+        .mean_all()
 }
 
 /// How often each embedding row occurs in training samples (for mini-batch aware regularisation).
@@ -182,7 +201,7 @@ impl Model {
                 .params
                 .named()
                 .iter()
-                .map(|(_, v)| v.as_tensor().copy())
+                .map(|(_, v)| v.as_tensor().detach().copy())
                 .collect::<candle_core::Result<_>>()?,
             embeddings: self.embeddings.clone(),
         })
@@ -225,6 +244,9 @@ pub struct Trainer {
     pub history: History,
     best: Option<Snapshot>,
     bad_epochs: usize,
+    /// Fault injection for tests: the loss of this (1-based) step is replaced by NaN.
+    #[doc(hidden)]
+    pub fault_nan_at_step: Option<u64>,
 }
 
 impl Trainer {
@@ -239,6 +261,7 @@ impl Trainer {
             history: History::default(),
             best: None,
             bad_epochs: 0,
+            fault_nan_at_step: None,
             config,
         })
     }
@@ -259,22 +282,28 @@ impl Trainer {
 
     /// One optimisation step on a batch; returns the loss.
     pub fn step(&mut self, model: &mut Model, batch: &Batch) -> Result<f64> {
-        let (x, touched) = model
-            .embeddings
-            .lookup_train(batch, model.layout, model.dtype, &model.device)?;
+        let (x, touched) =
+            model
+                .embeddings
+                .lookup_train(batch, model.layout, model.dtype, &model.device)?;
         let out = model.net.forward_t(&x, true)?;
-        let label = Tensor::from_slice(&batch.label, batch.size, &model.device)?.to_dtype(model.dtype)?;
+        let label =
+            Tensor::from_slice(&batch.label, batch.size, &model.device)?.to_dtype(model.dtype)?;
         let loss = bce_with_logits(&out.logit, &label)?;
-        let loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        let mut loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        if self.fault_nan_at_step == Some(self.dense.step + 1) {
+            loss_value = f64::NAN;
+        }
         if !loss_value.is_finite() {
             return Err(Error::Training(format!(
-                "loss became {loss_value} at step {}; weights of the last completed epoch are kept",
+                "loss became {loss_value} at step {}",
                 self.dense.step + 1
             )));
         }
         let grads = loss.backward()?;
         self.dense.step(&grads)?;
-        self.sparse.step(&mut model.embeddings, &touched, &grads, self.dense.step)?;
+        self.sparse
+            .step(&mut model.embeddings, &touched, &grads, self.dense.step)?;
         Ok(loss_value)
     }
 
@@ -310,7 +339,11 @@ impl Trainer {
                 step: self.dense.step,
                 loss,
             });
-            progress(Progress::Step { epoch, batch: k + 1, loss });
+            progress(Progress::Step {
+                epoch,
+                batch: k + 1,
+                loss,
+            });
         }
         let secs = t0.elapsed().as_secs_f64();
         self.history.train_seconds += secs;
@@ -326,7 +359,9 @@ impl Trainer {
         };
         self.history.epochs.push(rec);
         progress(Progress::EpochEnd(rec));
-        let improved = self.best.is_none() || val_m.auc > self.history.best_val_auc || self.history.best_val_auc.is_nan();
+        let improved = self.best.is_none()
+            || val_m.auc > self.history.best_val_auc
+            || self.history.best_val_auc.is_nan();
         if improved {
             self.history.best_val_auc = val_m.auc;
             self.history.best_epoch = epoch;
@@ -367,5 +402,6 @@ pub fn fit(
         }
     }
     trainer.restore_best(model)?;
+    model.fill_oov_rows();
     Ok(trainer.history)
 }

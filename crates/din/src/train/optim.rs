@@ -59,7 +59,11 @@ impl DenseAdam {
             let z = v.as_tensor().zeros_like()?;
             slots.push((v, z.clone(), z));
         }
-        Ok(DenseAdam { cfg, slots, step: 0 })
+        Ok(DenseAdam {
+            cfg,
+            slots,
+            step: 0,
+        })
     }
 
     /// One update from `grads` (variables without a gradient are left alone).
@@ -78,8 +82,9 @@ impl DenseAdam {
             } else {
                 g.clone()
             };
-            *m = (m.affine(c.beta1, 0.0)? + g.affine(1.0 - c.beta1, 0.0)?)?;
-            *v = (v.affine(c.beta2, 0.0)? + g.sqr()?.affine(1.0 - c.beta2, 0.0)?)?;
+            // detach: a gradient carries its autograd graph; keeping it would chain every step
+            *m = (m.affine(c.beta1, 0.0)? + g.affine(1.0 - c.beta1, 0.0)?)?.detach();
+            *v = (v.affine(c.beta2, 0.0)? + g.sqr()?.affine(1.0 - c.beta2, 0.0)?)?.detach();
             let denom = v.affine(1.0 / bc2, 0.0)?.sqrt()?.affine(1.0, c.eps)?;
             let update = m.affine(c.lr / bc1, 0.0)?.div(&denom)?;
             let mut new = (w - update)?;
@@ -93,17 +98,24 @@ impl DenseAdam {
 
     /// Moment tensors by parameter index (for resumable checkpoints).
     pub fn moments(&self) -> Vec<(Tensor, Tensor)> {
-        self.slots.iter().map(|(_, m, v)| (m.clone(), v.clone())).collect()
+        self.slots
+            .iter()
+            .map(|(_, m, v)| (m.clone(), v.clone()))
+            .collect()
     }
 
     /// Restore moments saved by [`DenseAdam::moments`].
     pub fn set_moments(&mut self, moments: Vec<(Tensor, Tensor)>, step: u64) -> Result<()> {
         if moments.len() != self.slots.len() {
-            return Err(crate::Error::Config("optimizer state does not match the model".into()));
+            return Err(crate::Error::Config(
+                "optimizer state does not match the model".into(),
+            ));
         }
         for ((var, m, v), (m2, v2)) in self.slots.iter_mut().zip(moments) {
             if m2.shape() != var.shape() || v2.shape() != var.shape() {
-                return Err(crate::Error::Config("optimizer state does not match the model".into()));
+                return Err(crate::Error::Config(
+                    "optimizer state does not match the model".into(),
+                ));
             }
             *m = m2.to_dtype(var.dtype())?.to_device(var.device())?;
             *v = v2.to_dtype(var.dtype())?.to_device(var.device())?;
@@ -127,7 +139,11 @@ pub struct SparseAdam {
 impl SparseAdam {
     pub fn new(emb: &Embeddings, cfg: AdamConfig, mba_lambda: f64, freq: [Vec<u32>; 3]) -> Self {
         let zeros = |t: TableId| vec![0.0f32; emb.table(t).data.len()];
-        let inv = freq.map(|f| f.iter().map(|&n| if n > 0 { 1.0 / n as f32 } else { 0.0 }).collect());
+        let inv = freq.map(|f| {
+            f.iter()
+                .map(|&n| if n > 0 { 1.0 / n as f32 } else { 0.0 })
+                .collect()
+        });
         SparseAdam {
             cfg,
             m: TableId::ALL.map(zeros),
@@ -156,7 +172,10 @@ impl SparseAdam {
             let Some(g) = grads.get(tr.var.as_tensor()) else {
                 continue;
             };
-            let g = g.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let g = g
+                .to_dtype(candle_core::DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
             let ti = tr.table as usize;
             let table = emb.table_mut(tr.table);
             let d = table.dim;
@@ -165,8 +184,12 @@ impl SparseAdam {
                     continue; // padding stays zero
                 }
                 let r = row as usize;
-                let reg = (self.mba_lambda as f32) * self.inv_freq[ti].get(r).copied().unwrap_or(0.0);
-                let (m, v) = (&mut self.m[ti][r * d..(r + 1) * d], &mut self.v[ti][r * d..(r + 1) * d]);
+                let reg =
+                    (self.mba_lambda as f32) * self.inv_freq[ti].get(r).copied().unwrap_or(0.0);
+                let (m, v) = (
+                    &mut self.m[ti][r * d..(r + 1) * d],
+                    &mut self.v[ti][r * d..(r + 1) * d],
+                );
                 let w = &mut table.data[r * d..(r + 1) * d];
                 let gk = &g[k * d..(k + 1) * d];
                 for j in 0..d {

@@ -12,7 +12,10 @@ pub fn tiny_batch(n_items: u32, n_cates: u32, n_users: u32, with_empty: bool) ->
         if with_empty { vec![] } else { vec![7] },
         vec![3, 3, 2],
     ];
-    let cates: Vec<Vec<u32>> = hists.iter().map(|h| h.iter().map(|&i| 1 + i % (n_cates - 2).max(1)).collect()).collect();
+    let cates: Vec<Vec<u32>> = hists
+        .iter()
+        .map(|h| h.iter().map(|&i| 1 + i % (n_cates - 2).max(1)).collect())
+        .collect();
     let rows: Vec<RowRef> = hists
         .iter()
         .zip(&cates)
@@ -38,7 +41,10 @@ pub fn tiny_model(cfg: ModelConfig, dtype: DType) -> Model {
 pub fn lookup_from(touched: &[TouchedRows], batch: &Batch, layout: Layout) -> Lookup {
     Lookup::build(batch, layout, &Device::Cpu, |t, ids| {
         let tr = touched.iter().find(|r| r.table == t).unwrap();
-        let local: Vec<u32> = ids.iter().map(|i| tr.ids.binary_search(i).unwrap() as u32).collect();
+        let local: Vec<u32> = ids
+            .iter()
+            .map(|i| tr.ids.binary_search(i).unwrap() as u32)
+            .collect();
         let idx = Tensor::from_vec(local, ids.len(), &Device::Cpu)?;
         tr.var.as_tensor().index_select(&idx, 0)
     })
@@ -47,12 +53,18 @@ pub fn lookup_from(touched: &[TouchedRows], batch: &Batch, layout: Layout) -> Lo
 
 /// Central finite difference of `f` with respect to element `i` of `var`.
 pub fn numeric_grad(var: &Var, i: usize, h: f64, f: &mut dyn FnMut() -> f64) -> f64 {
-    let orig = var.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+    let orig = var
+        .as_tensor()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
     let shape = var.shape().clone();
     let set = |delta: f64| {
         let mut v = orig.clone();
         v[i] += delta;
-        var.set(&Tensor::from_vec(v, shape.clone(), &Device::Cpu).unwrap()).unwrap();
+        var.set(&Tensor::from_vec(v, shape.clone(), &Device::Cpu).unwrap())
+            .unwrap();
     };
     set(h);
     let fp = f();
@@ -73,11 +85,29 @@ pub fn check_grad(name: &str, var: &Var, analytic: &Tensor, k: usize, f: &mut dy
         // relative error, with an absolute floor for near-zero gradients
         let err = (num - a[i]).abs() / num.abs().max(a[i].abs()).max(1e-3);
         worst = worst.max(err);
-        assert!(err < 1e-4, "{name}[{i}]: analytic {} vs numeric {num} (rel err {err})", a[i]);
+        assert!(
+            err < 1e-4,
+            "{name}[{i}]: analytic {} vs numeric {num} (rel err {err})",
+            a[i]
+        );
     }
-    eprintln!("{name}: {} coordinates checked, worst relative error {worst:.2e}", n.min(k));
+    eprintln!(
+        "{name}: {} coordinates checked, worst relative error {worst:.2e}",
+        n.min(k)
+    );
 }
 
 pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
-    (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap()
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .to_scalar::<f64>()
+        .unwrap()
 }

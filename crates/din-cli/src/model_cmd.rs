@@ -1,0 +1,616 @@
+//! `din train`, `din eval`, `din predict`, `din explain`, `din tutorial`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use din::checkpoint::{self, RunConfig};
+use din::data::{self, Dataset, Events, SplitConfig};
+use din::model::{self, Activation, ModelConfig, ModelKind, WeightNorm};
+use din::predict::{predict, Prediction, Query};
+use din::run::{self, RunOptions};
+use din::train::{OptimizerKind, Progress, TrainConfig};
+use din::tutorial::{self, TutorialConfig};
+use serde_json::json;
+
+use crate::ui::Ui;
+
+fn parse_dims(s: &str) -> Result<Vec<usize>, String> {
+    let dims: Vec<usize> = s
+        .split(',')
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<usize>()
+                .map_err(|_| format!("`{p}` is not a layer width"))
+        })
+        .collect::<Result<_, _>>()?;
+    if dims.is_empty() {
+        return Err("give at least one layer width, e.g. 256,128".into());
+    }
+    Ok(dims)
+}
+
+fn parse_ids(s: &str) -> Result<Vec<i64>, String> {
+    s.split(',')
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<i64>()
+                .map_err(|_| format!("`{p}` is not an integer id"))
+        })
+        .collect()
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Training data: an interaction CSV (user_id,item_id,time,cate_id) or a split directory
+    /// written by `din data split`.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// din or base (the tutorial's 传统模型, mean-pooled history).
+    #[arg(long, default_value = "din")]
+    model: ModelKind,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// adamw (decoupled decay, the default) or adam (torch's coupled weight_decay).
+    #[arg(long)]
+    optimizer: Option<OptimizerKind>,
+    #[arg(long)]
+    embed_dim: Option<usize>,
+    #[arg(long, value_parser = parse_dims)]
+    attention_dims: Option<::std::vec::Vec<usize>>,
+    #[arg(long, value_parser = parse_dims)]
+    mlp_dims: Option<::std::vec::Vec<usize>>,
+    /// Activation of the MLPs: dice, prelu, relu or sigmoid.
+    #[arg(long)]
+    activation: Option<Activation>,
+    /// Attention weights: none (the paper), softmax or sigmoid.
+    #[arg(long)]
+    weight_norm: Option<WeightNorm>,
+    /// λ of mini-batch aware regularisation (0 = off).
+    #[arg(long)]
+    mba_lambda: Option<f64>,
+    /// Early-stopping patience in epochs (0 = never stop early).
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Train on a fixed, seeded subset of this many training rows.
+    #[arg(long)]
+    max_train_rows: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Splitting a CSV: history length kept (most recent).
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Splitting a CSV: drop users with fewer events.
+    #[arg(long)]
+    drop_short: Option<usize>,
+    /// cpu, cuda[:N] or metal[:N] (the latter two need the cargo features).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// The run directory to write.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in RUN_DIR from its last completed epoch (its own configuration is used).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+    resume: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    pause_at_step: Option<u64>,
+    #[arg(long, hide = true)]
+    fault_nan_at_step: Option<u64>,
+}
+
+/// Load a CSV (split with `split`) or a split directory.
+fn load_dataset(path: &Path, split: &SplitConfig, ui: &Ui) -> Result<Dataset> {
+    let sp = ui.spinner(format!("loading {}", path.display()));
+    let ds = if path.is_dir() {
+        Dataset::load(path)?
+    } else {
+        let events = Events::read_csv(path)?;
+        data::build(&events, split.clone())?
+    };
+    sp.finish_and_clear();
+    Ok(ds)
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
+    let t0 = Instant::now();
+    let device = model::device(&a.device).map_err(anyhow::Error::msg)?;
+    let (dir, config, resume) = if let Some(dir) = &a.resume {
+        let mut cfg = run::read_run_config(dir)?;
+        if let Some(d) = &a.data {
+            cfg.data = d.display().to_string();
+        }
+        (dir.clone(), cfg, true)
+    } else {
+        let Some(data) = &a.data else {
+            bail!("--data is required (a CSV or a split directory)")
+        };
+        let Some(out) = &a.out else {
+            bail!("--out is required (the run directory to write)")
+        };
+        let d = ModelConfig::default();
+        let model = ModelConfig {
+            kind: a.model,
+            embed_dim: a.embed_dim.unwrap_or(d.embed_dim),
+            attention_dims: a.attention_dims.clone().unwrap_or(d.attention_dims.clone()),
+            mlp_dims: a.mlp_dims.clone().unwrap_or(d.mlp_dims.clone()),
+            activation: a.activation.unwrap_or(d.activation),
+            attention_activation: a.activation.unwrap_or(d.attention_activation),
+            weight_norm: a.weight_norm.unwrap_or(d.weight_norm),
+            ..d
+        };
+        let t = TrainConfig::default();
+        let train = TrainConfig {
+            epochs: a.epochs.unwrap_or(t.epochs),
+            batch_size: a.batch_size.unwrap_or(t.batch_size),
+            lr: a.lr.unwrap_or(t.lr),
+            weight_decay: a.weight_decay.unwrap_or(t.weight_decay),
+            optimizer: a.optimizer.unwrap_or(t.optimizer),
+            mba_lambda: a.mba_lambda.unwrap_or(t.mba_lambda),
+            patience: a.patience.unwrap_or(t.patience),
+            seed: a.seed.unwrap_or(t.seed),
+            max_train_rows: a.max_train_rows.or(t.max_train_rows),
+            ..t
+        };
+        let s = SplitConfig::default();
+        let split = SplitConfig {
+            max_len: a.max_len.unwrap_or(s.max_len),
+            drop_short: a.drop_short.unwrap_or(s.drop_short),
+            seed: a.seed.unwrap_or(s.seed),
+        };
+        model.validate().map_err(anyhow::Error::msg)?;
+        train.validate().map_err(anyhow::Error::msg)?;
+        let cfg = RunConfig {
+            format: checkpoint::FORMAT,
+            model,
+            train,
+            split,
+            data: data.display().to_string(),
+        };
+        (out.clone(), cfg, false)
+    };
+    // Fail on an unwritable output before any work.
+    din::io::ensure_writable_dir(&dir)?;
+    let mut ds = load_dataset(Path::new(&config.data), &config.split, ui)?;
+    let mut config = config;
+    if Path::new(&config.data).is_dir() {
+        config.split = ds.config.clone();
+    }
+    ds.config = config.split.clone();
+    ui.say(format!(
+        "{} {}: {} train / {} val / {} test rows, {} items, {} users",
+        if resume { "resuming" } else { "training" },
+        match config.model.kind {
+            ModelKind::Din => "DIN",
+            ModelKind::Base => "base model",
+        },
+        ds.train.len(),
+        ds.val.len(),
+        ds.test.len(),
+        ds.vocab.items.len(),
+        ds.vocab.users.len()
+    ));
+    let opts = RunOptions {
+        resume,
+        fault_nan_at_step: a.fault_nan_at_step,
+    };
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut steps: u64 = 0;
+    let pause = a.pause_at_step;
+    let result = run::train_in_dir(&dir, &ds, &config, &device, &opts, &mut |p| match p {
+        Progress::EpochStart { epoch, batches } => {
+            bar = Some(ui.bar(batches as u64, format!("epoch {epoch}")));
+        }
+        Progress::Step { loss, .. } => {
+            steps += 1;
+            if let Some(b) = &bar {
+                b.inc(1);
+                if steps % 20 == 0 {
+                    b.set_message(format!("loss {loss:.4}"));
+                }
+            }
+            if pause == Some(steps) {
+                eprintln!("paused at step {steps}");
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+        Progress::Evaluating { .. } => {
+            if let Some(b) = &bar {
+                b.set_message("validating");
+            }
+        }
+        Progress::EpochEnd(r) => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+            ui.say(format!(
+                "epoch {}: train loss {:.4}  val AUC {:.4}  val logloss {:.4}  {:.0} samples/s",
+                r.epoch, r.train_loss, r.val.auc, r.val.logloss, r.samples_per_s
+            ));
+        }
+    });
+    let r = result?;
+    let m = &r.metrics;
+    let test = m.test.unwrap_or_default();
+    ui.say(format!(
+        "best epoch {} (val AUC {:.4}{}); test AUC {:.4}  GAUC {:.4}  logloss {:.4}\nrun saved to {}",
+        m.best_epoch,
+        m.best_val_auc,
+        if m.stopped_early { ", stopped early" } else { "" },
+        test.auc,
+        test.gauc,
+        test.logloss,
+        dir.display()
+    ));
+    ui.finish(&json!({
+        "run": dir,
+        "model": config.model.kind,
+        "test_auc": test.auc,
+        "test_gauc": test.gauc,
+        "test_logloss": test.logloss,
+        "best_val_auc": m.best_val_auc,
+        "best_epoch": m.best_epoch,
+        "epochs_run": m.epochs_run,
+        "stopped_early": m.stopped_early,
+        "resumed_from": r.resumed_from,
+        "train_rows": m.train_rows,
+        "train_s": m.train_s,
+        "train_samples_per_s": m.train_samples_per_s,
+        "threads": rayon_threads(),
+        "peak_rss_mb": peak_rss_mb(),
+        "seconds": t0.elapsed().as_secs_f64(),
+    }))
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// A run directory written by `din train`.
+    #[arg(long)]
+    run: PathBuf,
+    /// Data to evaluate on (CSV or split directory); default: the run's own data.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Which split: test, val or train.
+    #[arg(long, default_value = "test")]
+    split: String,
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+pub fn eval(a: EvalArgs, ui: &Ui) -> Result<()> {
+    let t0 = Instant::now();
+    let device = model::device(&a.device).map_err(anyhow::Error::msg)?;
+    let loaded = checkpoint::load(&a.run, &device)?;
+    let data = a
+        .data
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&loaded.config.data));
+    let ds = load_dataset(&data, &loaded.config.split, ui)?;
+    let split = match a.split.as_str() {
+        "test" => &ds.test,
+        "val" => &ds.val,
+        "train" => &ds.train,
+        o => bail!("unknown split `{o}` (test, val, train)"),
+    };
+    let m = run::evaluate_on(
+        &loaded.model,
+        &loaded.vocab,
+        split,
+        &ds.vocab,
+        loaded.config.train.eval_batch_size,
+    )?;
+    ui.say(format!(
+        "{} rows of {} ({}): AUC {:.4}  GAUC {:.4}  logloss {:.4}",
+        m.rows,
+        data.display(),
+        a.split,
+        m.auc,
+        m.gauc,
+        m.logloss
+    ));
+    ui.finish(&json!({
+        "run": a.run, "data": data, "split": a.split, "rows": m.rows,
+        "auc": m.auc, "gauc": m.gauc, "logloss": m.logloss, "seconds": t0.elapsed().as_secs_f64(),
+    }))
+}
+
+#[derive(Args)]
+pub struct QueryArgs {
+    /// A run directory written by `din train`.
+    #[arg(long)]
+    run: PathBuf,
+    /// Raw user id (unseen users get the average user row).
+    #[arg(long, allow_hyphen_values = true)]
+    user: i64,
+    /// Raw item ids of the history, oldest first, comma-separated (may be empty).
+    #[arg(long, value_parser = parse_ids, default_value = "")]
+    history: ::std::vec::Vec<i64>,
+    /// Raw item ids to score, comma-separated.
+    #[arg(long, value_parser = parse_ids)]
+    candidates: ::std::vec::Vec<i64>,
+    /// Item names (CSV with columns item_id,name, e.g. a synthetic world's FILE.items.csv);
+    /// default: the sidecar of the run's data when present.
+    #[arg(long)]
+    names: Option<PathBuf>,
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+fn query(a: &QueryArgs) -> Result<(checkpoint::Run, Prediction)> {
+    let device = model::device(&a.device).map_err(anyhow::Error::msg)?;
+    if a.candidates.is_empty() {
+        bail!("--candidates: give at least one item id");
+    }
+    let run = checkpoint::load(&a.run, &device)?;
+    let q = Query {
+        user: a.user,
+        history: a.history.clone(),
+        candidates: a.candidates.clone(),
+    };
+    let p = predict(&run.model, &run.vocab, run.config.split.max_len, &q)?;
+    Ok((run, p))
+}
+
+fn unseen_note(p: &Prediction) -> Vec<String> {
+    let mut notes = Vec::new();
+    if p.unseen_user {
+        notes.push("user not seen in training: scored as an average user".to_string());
+    }
+    let list = |v: &[i64]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !p.unseen_history.is_empty() {
+        notes.push(format!(
+            "history items not seen in training (average item row): {}",
+            list(&p.unseen_history)
+        ));
+    }
+    if !p.unseen_candidates.is_empty() {
+        notes.push(format!(
+            "candidates not seen in training (average item row): {}",
+            list(&p.unseen_candidates)
+        ));
+    }
+    if p.truncated > 0 {
+        notes.push(format!(
+            "history longer than max_len: the oldest {} items were dropped",
+            p.truncated
+        ));
+    }
+    notes
+}
+
+/// Item names from a CSV with `item_id` and `name` columns.
+fn read_names(path: &Path) -> Result<HashMap<i64, String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let (Some(id), Some(name)) = (
+        header.iter().position(|h| h.trim() == "item_id"),
+        header.iter().position(|h| h.trim() == "name"),
+    ) else {
+        bail!("{}: needs columns item_id and name", path.display());
+    };
+    let mut out = HashMap::new();
+    for (k, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let (Some(i), Some(n)) = (f.get(id), f.get(name)) else {
+            continue;
+        };
+        let i: i64 = i.trim().parse().map_err(|_| {
+            anyhow::anyhow!(
+                "{}:{}: column `item_id`: `{i}` is not an integer",
+                path.display(),
+                k + 2
+            )
+        })?;
+        out.insert(i, n.trim().to_string());
+    }
+    Ok(out)
+}
+
+fn names_for(a: &QueryArgs, run: &checkpoint::Run) -> Result<HashMap<i64, String>> {
+    if let Some(p) = &a.names {
+        return read_names(p);
+    }
+    let side = din::synth::items_sidecar(Path::new(&run.config.data));
+    if side.is_file() {
+        return read_names(&side).or_else(|_| Ok(HashMap::new()));
+    }
+    Ok(HashMap::new())
+}
+
+fn label(id: i64, names: &HashMap<i64, String>) -> String {
+    match names.get(&id) {
+        Some(n) => format!("{n} ({id})"),
+        None => id.to_string(),
+    }
+}
+
+pub fn predict_cmd(a: QueryArgs, ui: &Ui) -> Result<()> {
+    let (run, p) = query(&a)?;
+    let names = names_for(&a, &run)?;
+    let mut order: Vec<usize> = (0..p.candidates.len()).collect();
+    order.sort_by(|&x, &y| p.ctr[y].total_cmp(&p.ctr[x]));
+    ui.say("rank  candidate                 CTR");
+    for (rank, &k) in order.iter().enumerate() {
+        ui.say(format!(
+            "{:>4}  {:<24}  {:.4}",
+            rank + 1,
+            label(p.candidates[k], &names),
+            p.ctr[k]
+        ));
+    }
+    for n in unseen_note(&p) {
+        ui.say(format!("note: {n}"));
+    }
+    ui.finish(&p)
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    q: QueryArgs,
+    /// Where to write the heatmap (SVG).
+    #[arg(long, default_value = "explain.svg")]
+    svg: PathBuf,
+}
+
+pub fn explain(a: ExplainArgs, ui: &Ui) -> Result<()> {
+    let (run, p) = query(&a.q)?;
+    let Some(w) = &p.item_attention else {
+        bail!("{} is a base-model run: it has no attention weights to explain (train with --model din)", a.q.run.display());
+    };
+    let names = names_for(&a.q, &run)?;
+    let hist: Vec<String> = p.history.iter().map(|&i| label(i, &names)).collect();
+    let cands: Vec<String> = p.candidates.iter().map(|&i| label(i, &names)).collect();
+    let width = hist
+        .iter()
+        .map(|h| h.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    ui.say(format!(
+        "attention weights of each history item (rows) for each candidate (columns); {:?} normalisation",
+        run.config.model.weight_norm
+    ));
+    let mut header = format!("{:<width$}", "history");
+    for c in &cands {
+        header.push_str(&format!("  {c:>12}"));
+    }
+    ui.say(header);
+    for (j, h) in hist.iter().enumerate() {
+        let mut line = format!("{h:<width$}");
+        for row in w {
+            line.push_str(&format!("  {:>12.4}", row[j]));
+        }
+        ui.say(line);
+    }
+    let mut ctr = format!("{:<width$}", "CTR");
+    for c in &p.ctr {
+        ctr.push_str(&format!("  {c:>12.4}"));
+    }
+    ui.say(ctr);
+    for n in unseen_note(&p) {
+        ui.say(format!("note: {n}"));
+    }
+    if !hist.is_empty() {
+        let svg = din::plot::heatmap("兴趣激活 attention weights", &cands, &hist, w)?;
+        svg.save(&a.svg)?;
+        ui.say(format!("heatmap written to {}", a.svg.display()));
+    } else {
+        ui.say("empty history: nothing to draw");
+    }
+    ui.finish(&json!({ "prediction": p, "svg": (!hist.is_empty()).then_some(&a.svg) }))
+}
+
+#[derive(Args)]
+pub struct TutorialArgs {
+    /// Where to write the figures (SVG) and report.json.
+    #[arg(long, default_value = "out/tutorial")]
+    out: PathBuf,
+    /// Users of the demo world.
+    #[arg(long)]
+    users: Option<usize>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+pub fn tutorial_cmd(a: TutorialArgs, ui: &Ui) -> Result<()> {
+    let mut cfg = TutorialConfig::default();
+    if let Some(u) = a.users {
+        cfg.users = u;
+    }
+    if let Some(e) = a.epochs {
+        cfg.train.epochs = e;
+    }
+    if let Some(s) = a.seed {
+        cfg.seed = s;
+        cfg.train.seed = s;
+    }
+    ui.say(format!(
+        "DIN tutorial on the embedded demo world ({} users, {} epochs per model); figures → {}",
+        cfg.users,
+        cfg.train.epochs,
+        a.out.display()
+    ));
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let report = tutorial::run(&cfg, Some(&a.out), &mut |kind, p| match p {
+        Progress::EpochStart { epoch, batches } => {
+            let name = if kind == ModelKind::Din {
+                "DIN"
+            } else {
+                "base"
+            };
+            bar = Some(ui.bar(batches as u64, format!("{name} epoch {epoch}")));
+        }
+        Progress::Step { .. } => {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        }
+        Progress::Evaluating { .. } => {}
+        Progress::EpochEnd(r) => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+            let name = if kind == ModelKind::Din {
+                "DIN "
+            } else {
+                "base"
+            };
+            ui.say(format!(
+                "  {name} epoch {}: train loss {:.4}  val AUC {:.4}",
+                r.epoch, r.train_loss, r.val.auc
+            ));
+        }
+    })?;
+    ui.say("");
+    ui.say(report.table());
+    ui.say(format!(
+        "figures and report.json in {} ({:.0} s)",
+        a.out.display(),
+        report.seconds
+    ));
+    ui.finish(&json!({
+        "out": a.out,
+        "din_test_auc": report.din.test.auc,
+        "base_test_auc": report.base.test.auc,
+        "din_test_gauc": report.din.test.gauc,
+        "base_test_gauc": report.base.test.gauc,
+        "din_test_logloss": report.din.test.logloss,
+        "base_test_logloss": report.base.test.logloss,
+        "rela_impr": report.rela_impr,
+        "attention_auc": report.attention_auc,
+        "example_as_tutorial": report.example_as_tutorial,
+        "seconds": report.seconds,
+    }))
+}

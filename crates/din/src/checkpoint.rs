@@ -1,0 +1,197 @@
+//! Run directories: everything needed to use a trained model again.
+//!
+//! ```text
+//! RUN_DIR/
+//!   config.json        model, training and split configuration (written last)
+//!   vocab.json         raw id ↔ index maps and item categories
+//!   model.safetensors  network weights, running statistics, embedding tables
+//!   history.json       per-step losses and per-epoch metrics
+//!   metrics.json       best validation and test metrics, throughput
+//! ```
+//!
+//! Every file is written atomically (temporary file, fsync, rename); `config.json` is written last,
+//! so a directory without it is an unfinished save and does not load. Loading gives bit-identical
+//! predictions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{SplitConfig, Vocab};
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::model::{Model, ModelConfig};
+use crate::train::{History, TrainConfig};
+
+/// Version of the run-directory format.
+pub const FORMAT: u32 = 1;
+
+/// `config.json` of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub format: u32,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub split: SplitConfig,
+    /// Where the training data came from (a CSV or a split directory).
+    pub data: String,
+}
+
+/// `metrics.json` of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    pub val: Metrics,
+    pub test: Option<Metrics>,
+    pub best_val_auc: f64,
+    pub best_epoch: usize,
+    pub epochs_run: usize,
+    pub stopped_early: bool,
+    pub train_rows: usize,
+    pub train_s: f64,
+    pub train_samples_per_s: f64,
+}
+
+/// A loaded run.
+pub struct Run {
+    pub dir: PathBuf,
+    pub config: RunConfig,
+    pub vocab: Vocab,
+    pub model: Model,
+}
+
+fn file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+/// Serialise a model's tensors to safetensors bytes.
+pub fn model_bytes(model: &Model) -> Result<Vec<u8>> {
+    let tensors = model.tensors()?;
+    safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), None)
+        .map_err(|e| Error::Config(format!("cannot serialise weights: {e}")))
+}
+
+/// Save a run (see the module docs). `vocab` may be `None` when `vocab.json` is already there.
+pub fn save(
+    dir: &Path,
+    model: &Model,
+    vocab: Option<&Vocab>,
+    config: &RunConfig,
+    history: Option<&History>,
+    metrics: Option<&RunMetrics>,
+) -> Result<()> {
+    save_tensors(dir, &model.tensors()?, vocab, config, history, metrics)
+}
+
+/// [`save`] from the tensors of [`Model::tensors`] (e.g. of a snapshot).
+pub fn save_tensors(
+    dir: &Path,
+    tensors: &BTreeMap<String, Tensor>,
+    vocab: Option<&Vocab>,
+    config: &RunConfig,
+    history: Option<&History>,
+    metrics: Option<&RunMetrics>,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    if let Some(v) = vocab {
+        crate::io::write_json(&file(dir, "vocab.json"), v)?;
+    } else if !file(dir, "vocab.json").is_file() {
+        return Err(Error::checkpoint(
+            dir,
+            "vocab.json is missing and no vocabulary was given",
+        ));
+    }
+    let bytes = safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), None)
+        .map_err(|e| Error::Config(format!("cannot serialise weights: {e}")))?;
+    crate::io::write_bytes_atomic(&file(dir, "model.safetensors"), &bytes)?;
+    if let Some(h) = history {
+        crate::io::write_json(&file(dir, "history.json"), h)?;
+    }
+    if let Some(m) = metrics {
+        crate::io::write_json(&file(dir, "metrics.json"), m)?;
+    }
+    crate::io::write_json(&file(dir, "config.json"), config)?;
+    Ok(())
+}
+
+/// Read the weights of a run as tensors.
+pub fn read_weights(path: &Path, device: &Device) -> Result<BTreeMap<String, Tensor>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let map = candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| {
+        Error::checkpoint(path, format!("truncated or corrupted weights file ({e})"))
+    })?;
+    Ok(map.into_iter().collect())
+}
+
+/// Load a run directory onto `device`.
+pub fn load(dir: &Path, device: &Device) -> Result<Run> {
+    if !dir.is_dir() {
+        return Err(Error::checkpoint(
+            dir,
+            "not a run directory (it does not exist)",
+        ));
+    }
+    for name in ["config.json", "vocab.json", "model.safetensors"] {
+        if !file(dir, name).is_file() {
+            return Err(Error::checkpoint(
+                dir,
+                format!("missing {name} (an unfinished or foreign run directory)"),
+            ));
+        }
+    }
+    let config: RunConfig = crate::io::read_json(&file(dir, "config.json"))
+        .map_err(|e| Error::checkpoint(dir, format!("config.json: {e}")))?;
+    if config.format != FORMAT {
+        return Err(Error::checkpoint(
+            dir,
+            format!("run format {} (this version reads {FORMAT})", config.format),
+        ));
+    }
+    let vocab: Vocab = crate::io::read_json(&file(dir, "vocab.json"))
+        .map_err(|e| Error::checkpoint(dir, format!("vocab.json: {e}")))?;
+    let weights = read_weights(&file(dir, "model.safetensors"), device)?;
+    let model =
+        Model::from_tensors(config.model.clone(), weights, device, DType::F32).map_err(|e| {
+            Error::checkpoint(
+                dir,
+                format!("model.safetensors does not match config.json: {e}"),
+            )
+        })?;
+    let rows = [
+        vocab.items.table_rows(),
+        vocab.cates.table_rows(),
+        vocab.users.table_rows(),
+    ];
+    let have = model.embeddings.tables.each_ref().map(|t| t.rows);
+    if have != rows {
+        return Err(Error::checkpoint(
+            dir,
+            format!("embedding tables have {have:?} rows but vocab.json needs {rows:?} (item, cate, user)"),
+        ));
+    }
+    Ok(Run {
+        dir: dir.to_path_buf(),
+        config,
+        vocab,
+        model,
+    })
+}
+
+/// Read `metrics.json` and `history.json` of a run, when present.
+pub fn read_reports(dir: &Path) -> Result<(Option<RunMetrics>, Option<History>)> {
+    let m = file(dir, "metrics.json");
+    let h = file(dir, "history.json");
+    Ok((
+        if m.is_file() {
+            Some(crate::io::read_json(&m)?)
+        } else {
+            None
+        },
+        if h.is_file() {
+            Some(crate::io::read_json(&h)?)
+        } else {
+            None
+        },
+    ))
+}

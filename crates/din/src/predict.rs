@@ -1,0 +1,121 @@
+//! Scoring and explaining with raw ids (the ids of the input CSV), as `din predict` and
+//! `din explain` do.
+//!
+//! Unseen ids are not an error: they are mapped to the out-of-vocabulary row of their table
+//! (which training sets to the mean of the known rows, "an average item/user") and listed in the
+//! result. A history longer than the run's `max_len` keeps its most recent `max_len` items; an
+//! empty history is allowed (the interest vectors are then zero).
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Batch, RowRef, Vocab};
+use crate::error::Result;
+use crate::model::Model;
+
+/// A request: one user, their history (oldest first) and the candidates to score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Query {
+    pub user: i64,
+    pub history: Vec<i64>,
+    pub candidates: Vec<i64>,
+}
+
+/// Scores, attention weights and the ids that were not in the training vocabulary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub candidates: Vec<i64>,
+    pub ctr: Vec<f32>,
+    /// The history actually used (after keeping the most recent `max_len`).
+    pub history: Vec<i64>,
+    /// `[candidate][history position]` weights of the item and category activation units (DIN).
+    pub item_attention: Option<Vec<Vec<f32>>>,
+    pub cate_attention: Option<Vec<Vec<f32>>>,
+    pub unseen_user: bool,
+    pub unseen_history: Vec<i64>,
+    pub unseen_candidates: Vec<i64>,
+    /// History items dropped because the history was longer than `max_len`.
+    pub truncated: usize,
+}
+
+/// Score `q.candidates` for `q.user` with history `q.history`.
+pub fn predict(model: &Model, vocab: &Vocab, max_len: usize, q: &Query) -> Result<Prediction> {
+    let truncated = q.history.len().saturating_sub(max_len.max(1));
+    let history: Vec<i64> = q.history[truncated..].to_vec();
+    let unseen = |ids: &[i64], m: &crate::data::IdMap| -> Vec<i64> {
+        let mut u: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|&r| m.get(r).is_none())
+            .collect();
+        u.sort_unstable();
+        u.dedup();
+        u
+    };
+    let item_idx = |r: i64| vocab.items.get_or_oov(r);
+    let cate_idx = |i: u32| {
+        let c = vocab.cate_of(i);
+        if c == 0 {
+            vocab.cates.oov()
+        } else {
+            c
+        }
+    };
+    let hi: Vec<u32> = history.iter().map(|&r| item_idx(r)).collect();
+    let hc: Vec<u32> = hi.iter().map(|&i| cate_idx(i)).collect();
+    let user = vocab.users.get_or_oov(q.user);
+    let targets: Vec<(u32, u32)> = q
+        .candidates
+        .iter()
+        .map(|&r| {
+            let i = item_idx(r);
+            (i, cate_idx(i))
+        })
+        .collect();
+    let mut ctr = Vec::with_capacity(targets.len());
+    let (mut wi, mut wc) = (Vec::new(), Vec::new());
+    for chunk in targets.chunks(1024) {
+        let rows = chunk.iter().map(|&(ti, tc)| RowRef {
+            user,
+            hist_item: &hi,
+            hist_cate: &hc,
+            target_item: ti,
+            target_cate: tc,
+            label: 0.0,
+        });
+        let batch = Batch::from_rows(rows.collect::<Vec<_>>(), 0);
+        let out = model.forward(&batch)?;
+        ctr.extend(
+            out.ctr()?
+                .to_dtype(candle_core::DType::F32)?
+                .to_vec1::<f32>()?,
+        );
+        if let Some([a, c]) = out.attention {
+            let n = hi.len();
+            for (dst, t) in [(&mut wi, a), (&mut wc, c)] {
+                for row in t.to_dtype(candle_core::DType::F32)?.to_vec2::<f32>()? {
+                    dst.push(row[..n].to_vec());
+                }
+            }
+        }
+    }
+    let has_att = matches!(model.config.kind, crate::model::ModelKind::Din);
+    Ok(Prediction {
+        candidates: q.candidates.clone(),
+        ctr,
+        history,
+        item_attention: has_att.then_some(wi),
+        cate_attention: has_att.then_some(wc),
+        unseen_user: vocab.users.get(q.user).is_none(),
+        unseen_history: unseen(&q.history[truncated..], &vocab.items),
+        unseen_candidates: unseen(&q.candidates, &vocab.items),
+        truncated,
+    })
+}
+
+impl Model {
+    /// Set every table's out-of-vocabulary row (the last) to the mean of its known rows
+    /// (rows 1..last), so unseen ids score like an average user/item/category.
+    pub fn fill_oov_rows(&mut self) {
+        self.embeddings.fill_oov_rows();
+    }
+}

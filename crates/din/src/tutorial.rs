@@ -1,0 +1,384 @@
+//! `din tutorial`: the whole tutorial on the embedded demo world, no download needed.
+//!
+//! Prepare the data (sections 代码实现 → `create_seq_features`), train DIN and the base model
+//! (传统模型, w_i = 1/n), compare them on test (AUC, GAUC, logloss, RelaImpr), check the attention
+//! against the world's ground truth, and reproduce the tutorial's example: history
+//! [篮球鞋, 连衣裙, 篮球, 口红] with candidates 篮球 and 口红.
+
+use std::path::Path;
+use std::time::Instant;
+
+use candle_core::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::attention_auc;
+use crate::data::{build, Dataset, SplitConfig, SplitStats};
+use crate::error::{Error, Result};
+use crate::metrics::{rela_impr, roc_points, Metrics};
+use crate::model::{Model, ModelConfig, ModelKind, WeightNorm, DTYPE};
+use crate::plot::{self, Series, Svg};
+use crate::predict::{predict, Prediction, Query};
+use crate::synth::{DemoConfig, DemoWorld};
+use crate::train::{fit, predict_split, History, Progress, TrainConfig};
+
+/// The tutorial's example.
+pub const EXAMPLE_HISTORY: [&str; 4] = ["篮球鞋", "连衣裙", "篮球", "口红"];
+pub const EXAMPLE_CANDIDATES: [&str; 2] = ["篮球", "口红"];
+
+/// Settings of the tutorial run.
+///
+/// The tutorial run normalises the attention weights with a masked softmax. The paper (and the
+/// library's default, [`WeightNorm::None`]) leaves them raw; on the demo world raw weights train
+/// to as good a CTR model, but their sign and scale are free (the head can absorb a negative scale),
+/// so a raw weight does not say "this item matters more" — measured here: attention AUC against the
+/// ground truth 0.30 raw vs 0.94 with softmax, test AUC 0.922 vs 0.930. Softmax makes the
+/// weights readable, which is what the tutorial's example is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TutorialConfig {
+    pub users: usize,
+    pub seed: u64,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+}
+
+impl Default for TutorialConfig {
+    fn default() -> Self {
+        TutorialConfig {
+            users: 2000,
+            seed: 2026,
+            model: ModelConfig {
+                weight_norm: WeightNorm::Softmax,
+                ..Default::default()
+            },
+            train: TrainConfig {
+                epochs: 4,
+                batch_size: 128,
+                lr: 2e-3,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// One trained model's results.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelResult {
+    pub kind: ModelKind,
+    pub test: Metrics,
+    pub history: History,
+    pub roc: Vec<(f64, f64)>,
+}
+
+/// Everything the tutorial run produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TutorialReport {
+    pub data: SplitStats,
+    pub din: ModelResult,
+    pub base: ModelResult,
+    /// RelaImpr of DIN over the base model, on test AUC, in percent.
+    pub rela_impr: f64,
+    /// Attention AUC of DIN against the demo world's ground truth (test rows).
+    pub attention_auc: Option<f64>,
+    /// The tutorial's example, scored by the trained DIN.
+    pub example: Prediction,
+    pub example_history: Vec<String>,
+    pub example_candidates: Vec<String>,
+    /// Whether the example comes out as the tutorial says.
+    pub example_as_tutorial: bool,
+    pub seconds: f64,
+}
+
+/// The demo world's data, split as the tutorial does.
+pub fn demo_dataset(users: usize, seed: u64) -> Result<(DemoWorld, Dataset)> {
+    let world = DemoWorld::new();
+    let events = world.generate(&DemoConfig {
+        users,
+        seed,
+        ..Default::default()
+    });
+    let ds = build(
+        &events,
+        SplitConfig {
+            seed,
+            ..Default::default()
+        },
+    )?;
+    Ok((world, ds))
+}
+
+/// Train one model of `kind` on the dataset (best validation epoch kept).
+pub fn train_model(
+    ds: &Dataset,
+    kind: ModelKind,
+    model_cfg: &ModelConfig,
+    train_cfg: &TrainConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Model, History)> {
+    let cfg = ModelConfig {
+        kind,
+        ..model_cfg.clone()
+    };
+    let rows = [
+        ds.vocab.items.table_rows(),
+        ds.vocab.cates.table_rows(),
+        ds.vocab.users.table_rows(),
+    ];
+    let mut model = Model::new(cfg, rows, train_cfg.seed, &Device::Cpu, DTYPE)?;
+    let history = fit(&mut model, &ds.train, &ds.val, train_cfg, progress)?;
+    Ok((model, history))
+}
+
+/// Score the tutorial's example with a trained model (an unseen user: the average user row).
+pub fn tutorial_example(model: &Model, world: &DemoWorld, ds: &Dataset) -> Result<Prediction> {
+    let id = |n: &str| {
+        world
+            .item_id(n)
+            .ok_or_else(|| Error::Config(format!("demo world has no item {n}")))
+    };
+    let q = Query {
+        user: -1,
+        history: EXAMPLE_HISTORY
+            .iter()
+            .map(|n| id(n))
+            .collect::<Result<_>>()?,
+        candidates: EXAMPLE_CANDIDATES
+            .iter()
+            .map(|n| id(n))
+            .collect::<Result<_>>()?,
+    };
+    predict(model, &ds.vocab, ds.config.max_len, &q)
+}
+
+/// Does the example come out the way the tutorial says? For candidate 篮球, 篮球鞋 and 篮球 outweigh
+/// 连衣裙 and 口红; for candidate 口红, 连衣裙 and 口红 outweigh 篮球鞋 and 篮球.
+pub fn example_as_tutorial(p: &Prediction) -> bool {
+    let Some(w) = &p.item_attention else {
+        return false;
+    };
+    // history order: 篮球鞋, 连衣裙, 篮球, 口红
+    let (ball, lip) = (&w[0], &w[1]);
+    let min = |a: f32, b: f32| a.min(b);
+    let max = |a: f32, b: f32| a.max(b);
+    min(ball[0], ball[2]) > max(ball[1], ball[3]) && min(lip[1], lip[3]) > max(lip[0], lip[2])
+}
+
+/// Run the tutorial; writes figures and `report.json` to `out` when given.
+pub fn run(
+    cfg: &TutorialConfig,
+    out: Option<&Path>,
+    progress: &mut dyn FnMut(ModelKind, Progress),
+) -> Result<TutorialReport> {
+    let t0 = Instant::now();
+    if let Some(dir) = out {
+        crate::io::ensure_writable_dir(dir)?;
+    }
+    let (world, ds) = demo_dataset(cfg.users, cfg.seed)?;
+    let mut results = Vec::new();
+    let mut din_model = None;
+    for kind in [ModelKind::Din, ModelKind::Base] {
+        let (model, history) = train_model(&ds, kind, &cfg.model, &cfg.train, &mut |p| {
+            progress(kind, p)
+        })?;
+        let probs = predict_split(&model, &ds.test, cfg.train.eval_batch_size)?;
+        let test = Metrics::compute(&probs, &ds.test.label, &ds.test.user);
+        let roc = roc_points(&probs, &ds.test.label);
+        results.push(ModelResult {
+            kind,
+            test,
+            history,
+            roc,
+        });
+        if kind == ModelKind::Din {
+            din_model = Some(model);
+        }
+    }
+    let din = din_model.ok_or_else(|| Error::Training("DIN was not trained".into()))?;
+    let base = results
+        .pop()
+        .ok_or_else(|| Error::Training("base model missing".into()))?;
+    let din_res = results
+        .pop()
+        .ok_or_else(|| Error::Training("DIN result missing".into()))?;
+    let interest_of = |i: u32| {
+        ds.vocab
+            .items
+            .raw(i)
+            .and_then(|r| world.item(r))
+            .map(|it| it.interest)
+    };
+    let att_auc = attention_auc(&din, &ds.test, &interest_of, 1024)?;
+    let example = tutorial_example(&din, &world, &ds)?;
+    let report = TutorialReport {
+        data: ds.stats.clone(),
+        rela_impr: rela_impr(din_res.test.auc, base.test.auc),
+        din: din_res,
+        base,
+        attention_auc: att_auc,
+        example_as_tutorial: example_as_tutorial(&example),
+        example,
+        example_history: EXAMPLE_HISTORY.iter().map(|s| s.to_string()).collect(),
+        example_candidates: EXAMPLE_CANDIDATES.iter().map(|s| s.to_string()).collect(),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if let Some(dir) = out {
+        for (name, svg) in figures(&report)? {
+            svg.save(dir.join(name))?;
+        }
+        crate::io::write_json(&dir.join("report.json"), &report)?;
+    }
+    Ok(report)
+}
+
+/// The tutorial's figures: (file name, SVG).
+pub fn figures(r: &TutorialReport) -> Result<Vec<(&'static str, Svg)>> {
+    let loss = |h: &History| -> Vec<(f64, f64)> {
+        // smoothed per-step loss (moving average over 50 steps)
+        let k = 50usize;
+        let l: Vec<f64> = h.steps.iter().map(|s| s.loss).collect();
+        (0..l.len())
+            .step_by(10)
+            .map(|i| {
+                let a = i.saturating_sub(k - 1);
+                (
+                    h.steps[i].step as f64,
+                    l[a..=i].iter().sum::<f64>() / (i - a + 1) as f64,
+                )
+            })
+            .collect()
+    };
+    let val = |h: &History| -> Vec<(f64, f64)> {
+        h.epochs
+            .iter()
+            .map(|e| (e.epoch as f64, e.val.auc))
+            .collect()
+    };
+    let mut figs = vec![
+        (
+            "loss.svg",
+            plot::lines(
+                "训练损失 training loss (BCE, moving average)",
+                "step",
+                "loss",
+                &[
+                    Series::new("DIN", loss(&r.din.history)),
+                    Series::new("base 传统模型", loss(&r.base.history)),
+                ],
+            )?,
+        ),
+        (
+            "val_auc.svg",
+            plot::lines(
+                "验证集 AUC per epoch",
+                "epoch",
+                "validation AUC",
+                &[
+                    Series::new("DIN", val(&r.din.history)),
+                    Series::new("base 传统模型", val(&r.base.history)),
+                ],
+            )?,
+        ),
+        (
+            "roc.svg",
+            plot::roc(
+                "测试集 ROC (test)",
+                &[
+                    Series::new(format!("DIN  AUC {:.4}", r.din.test.auc), r.din.roc.clone()),
+                    Series::new(
+                        format!("base AUC {:.4}", r.base.test.auc),
+                        r.base.roc.clone(),
+                    ),
+                ],
+            )?,
+        ),
+        (
+            "auc_bars.svg",
+            plot::bars(
+                &format!("DIN vs 传统模型: RelaImpr {:+.1}%", r.rela_impr),
+                "test AUC",
+                &["DIN".into(), "base 传统模型".into()],
+                &[r.din.test.auc, r.base.test.auc],
+                None,
+            )?,
+        ),
+    ];
+    if let Some(w) = &r.example.item_attention {
+        figs.push((
+            "attention.svg",
+            plot::heatmap(
+                "兴趣激活 attention weights (trained DIN)",
+                &r.example_candidates,
+                &r.example_history,
+                w,
+            )?,
+        ));
+    }
+    Ok(figs)
+}
+
+impl TutorialReport {
+    /// The results as a plain-text table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!(
+            "data: {} events, {} users, {} items, {} categories; train/val/test rows {}/{}/{}\n\n",
+            self.data.events,
+            self.data.users,
+            self.data.items,
+            self.data.cates,
+            self.data.train_rows,
+            self.data.val_rows,
+            self.data.test_rows
+        ));
+        s.push_str(
+            "model              test AUC   test GAUC  test logloss  best epoch  samples/s\n",
+        );
+        for (name, m) in [("DIN", &self.din), ("base (传统模型)", &self.base)] {
+            s.push_str(&format!(
+                "{:<17}  {:>8.4}   {:>9.4}  {:>12.4}  {:>10}  {:>9.0}\n",
+                name,
+                m.test.auc,
+                m.test.gauc,
+                m.test.logloss,
+                m.history.best_epoch,
+                m.history.samples_per_s()
+            ));
+        }
+        s.push_str(&format!(
+            "RelaImpr (DIN over base, test AUC): {:+.2}%\n",
+            self.rela_impr
+        ));
+        if let Some(a) = self.attention_auc {
+            s.push_str(&format!(
+                "attention AUC vs ground truth (same interest as the candidate): {a:.4}\n"
+            ));
+        }
+        s.push_str(&format!(
+            "\n兴趣激活 example, history [{}]:\n",
+            self.example_history.join(", ")
+        ));
+        if let Some(w) = &self.example.item_attention {
+            for (k, c) in self.example_candidates.iter().enumerate() {
+                let cells: Vec<String> = self
+                    .example_history
+                    .iter()
+                    .zip(&w[k])
+                    .map(|(h, v)| format!("{h} {v:.3}"))
+                    .collect();
+                s.push_str(&format!(
+                    "  candidate {c}: CTR {:.3}; weights: {}\n",
+                    self.example.ctr[k],
+                    cells.join(", ")
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "  {}\n",
+            if self.example_as_tutorial {
+                "as the tutorial says: the candidate activates the history items of its own interest"
+            } else {
+                "NOT as the tutorial says (see the weights above)"
+            }
+        ));
+        s
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): Rust tests, lints, then every notebook executed
+# with the real evcxr kernel (scripts/run_notebooks.sh installs Jupyter and evcxr when missing).
+#
+#   SKIP_NOTEBOOKS=1 scripts/test.sh   # Rust only (e.g. while iterating)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test (release profile: dependencies are built once for tests and the CLI)"
+cargo test --release --workspace
+
+if [ "${SKIP_LINT:-0}" != 1 ]; then
+  echo "== cargo fmt --check / clippy"
+  if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
+  if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --release --workspace --all-targets -- -D warnings
+  fi
+fi
+
+if [ "${SKIP_NOTEBOOKS:-0}" != 1 ] && [ -x scripts/run_notebooks.sh ] && ls notebooks/*.ipynb >/dev/null 2>&1; then
+  echo "== notebooks (evcxr kernel)"
+  scripts/run_notebooks.sh
+fi
+echo "== all tests passed"
