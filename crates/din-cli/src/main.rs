@@ -30,7 +30,7 @@ enum Cmd {
         cmd: data_cmd::DataCmd,
     },
     /// Train DIN or the base model into a run directory (resumable with --resume).
-    Train(model_cmd::TrainArgs),
+    Train(Box<model_cmd::TrainArgs>),
     /// Evaluate a run on a split (AUC, GAUC, logloss).
     Eval(model_cmd::EvalArgs),
     /// Score candidates for a user and history (raw ids).
@@ -47,7 +47,7 @@ fn main() {
     let ui = ui::Ui::new(cli.json);
     let res: Result<()> = match cli.cmd {
         Cmd::Data { cmd } => data_cmd::run(cmd, &ui),
-        Cmd::Train(a) => model_cmd::train(a, &ui),
+        Cmd::Train(a) => model_cmd::train(*a, &ui),
         Cmd::Eval(a) => model_cmd::eval(a, &ui),
         Cmd::Predict(a) => model_cmd::predict_cmd(a, &ui),
         Cmd::Explain(a) => model_cmd::explain(a, &ui),

@@ -115,7 +115,7 @@ fn load_dataset(path: &Path, split: &SplitConfig, ui: &Ui) -> Result<Dataset> {
         Dataset::load(path)?
     } else {
         let events = Events::read_csv(path)?;
-        data::build(&events, split.clone())?
+        data::build(&events, *split)?
     };
     sp.finish_and_clear();
     Ok(ds)
@@ -190,9 +190,9 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
     let mut ds = load_dataset(Path::new(&config.data), &config.split, ui)?;
     let mut config = config;
     if Path::new(&config.data).is_dir() {
-        config.split = ds.config.clone();
+        config.split = ds.config;
     }
-    ds.config = config.split.clone();
+    ds.config = config.split;
     ui.say(format!(
         "{} {}: {} train / {} val / {} test rows, {} items, {} users",
         if resume { "resuming" } else { "training" },

@@ -156,8 +156,26 @@ fn check_header(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The first line with bytes that are not UTF-8, as an error naming it (None if all are UTF-8).
+fn locate_non_utf8(path: &Path) -> Result<Option<Error>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(std::str::from_utf8(&bytes).err().map(|e| {
+        let at = e.valid_up_to();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::data(
+            path,
+            Some(line),
+            None,
+            format!("bytes that are not UTF-8 (at byte {at}); save the file as UTF-8"),
+        )
+    }))
+}
+
 /// Re-read the four columns as text and report the first value that is not an integer.
 fn locate_bad_value(path: &Path, names: Arc<[PlSmallStr]>) -> Result<Error> {
+    if let Some(e) = locate_non_utf8(path)? {
+        return Ok(e);
+    }
     let text = Schema::from_iter(
         COLUMNS
             .iter()

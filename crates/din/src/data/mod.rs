@@ -19,5 +19,7 @@ mod vocab;
 pub use batch::{plan_batches, Batch, BatchOrder, RowRef};
 pub use events::{Events, COLUMNS};
 pub use parquet::{read_split, write_split, SPLIT_COLUMNS, SPLIT_NAMES};
-pub use split::{build, Dataset, HistPool, Split, SplitConfig, SplitStats};
+pub use split::{
+    build, torch_rechub_positive_rows, Dataset, HistPool, Split, SplitConfig, SplitStats,
+};
 pub use vocab::{IdMap, Vocab, PAD};

@@ -326,36 +326,38 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
     })
 }
 
+/// Rows of one user's sequence as torch-rechub's `create_seq_features` builds them: `(history,
+/// target)` for train, val and test (positives only). For comparison and teaching, never for
+/// training: its test row is also appended to train, and it keeps the *oldest* `max_len` events.
+pub type RechubRows<T> = Vec<(Vec<T>, T)>;
+
+/// A faithful port of torch-rechub's split logic for one user's time-sorted item sequence.
+pub fn torch_rechub_positive_rows<T: Clone>(
+    seq: &[T],
+    max_len: usize,
+) -> (RechubRows<T>, RechubRows<T>, RechubRows<T>) {
+    let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
+    let clicks = &seq[..seq.len().min(max_len)];
+    let mut hist = vec![];
+    for i in 1..clicks.len() {
+        hist.push(clicks[i - 1].clone());
+        if i == clicks.len() - 1 {
+            te.push((hist.clone(), clicks[i].clone()));
+        }
+        if i + 2 == clicks.len() {
+            va.push((hist.clone(), clicks[i].clone()));
+        } else {
+            tr.push((hist.clone(), clicks[i].clone()));
+        }
+    }
+    (tr, va, te)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A faithful port of torch-rechub's `create_seq_features` split logic (positives only,
-    /// ids already dense), used to show what ours does differently.
-    fn rechub_positive_rows(
-        seq: &[u32],
-        max_len: usize,
-    ) -> (
-        Vec<(Vec<u32>, u32)>,
-        Vec<(Vec<u32>, u32)>,
-        Vec<(Vec<u32>, u32)>,
-    ) {
-        let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
-        let clicks = &seq[..seq.len().min(max_len)];
-        let mut hist = vec![];
-        for i in 1..clicks.len() {
-            hist.push(clicks[i - 1]);
-            if i == clicks.len() - 1 {
-                te.push((hist.clone(), clicks[i]));
-            }
-            if i == clicks.len() - 2 {
-                va.push((hist.clone(), clicks[i]));
-            } else {
-                tr.push((hist.clone(), clicks[i]));
-            }
-        }
-        (tr, va, te)
-    }
+    use super::torch_rechub_positive_rows as rechub_positive_rows;
 
     fn positive_rows(s: &Split) -> Vec<(u32, Vec<u32>, u32)> {
         (0..s.len())

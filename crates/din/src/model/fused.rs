@@ -6,6 +6,9 @@
 //! They are used on CPU for unmasked inputs; elsewhere the plain tensor-op versions in
 //! [`super::layers`] run. Tests check both agree, values and gradients.
 
+// Kernels are generic over `num_traits::Float`, which has no `AddAssign`.
+#![allow(clippy::assign_op_pattern)]
+
 use std::sync::{Arc, Mutex};
 
 use candle_core::{

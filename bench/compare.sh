@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: this crate vs torch-rechub (the tutorial's library) on identical rows,
+# in one run on one machine. Not run by CI. Needs a Python venv with torch-rechub and pyarrow:
+#   python3 -m venv /tmp/refenv && /tmp/refenv/bin/pip install torch-rechub pyarrow
+#
+#   bench/compare.sh                    # defaults below; results in out/bench/
+#   TRAIN_ROWS=200000 EPOCHS=1 bench/compare.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-/tmp/refenv/bin/python}
+OUT=${OUT:-out/bench}
+TRAIN_ROWS=${TRAIN_ROWS:-100000}   # torch-rechub cannot finish a full 2.16M-row epoch in reasonable time
+VAL_ROWS=${VAL_ROWS:-20000}
+TEST_ROWS=${TEST_ROWS:-50000}
+EPOCHS=${EPOCHS:-1}
+BATCHES=${BATCHES:-"256 4096"}
+THREADS=${THREADS:-$(nproc)}
+PREP_USERS=${PREP_USERS:-0}        # >0: time data prep on the first N users only (both sides)
+mkdir -p "$OUT"
+export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+
+cargo build --release -p din-cli --example bench -q
+DIN=target/release/din
+log() { echo "$@" | tee -a "$OUT/log.txt"; }
+: > "$OUT/log.txt"
+log "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, threads used: $THREADS; $(date -u +%F)"
+
+# 1. the Amazon-scale world, split once
+[ -f "$OUT/amazon.csv" ] || $DIN data synth --world amazon --out "$OUT/amazon.csv" --json | tail -1 > "$OUT/synth.json"
+PREP_CSV="$OUT/amazon.csv"
+if [ "$PREP_USERS" -gt 0 ]; then
+  PREP_CSV="$OUT/amazon_prep_subset.csv"
+  awk -F, -v n="$PREP_USERS" 'NR==1 || $1 < n' "$OUT/amazon.csv" > "$PREP_CSV"
+fi
+rm -rf "$OUT/split"
+/usr/bin/time -f "%M" -o "$OUT/split.rss" $DIN --json data split --input "$PREP_CSV" --out "$OUT/split_prep" | tail -1 > "$OUT/ours_prep.json"
+$DIN --json data split --input "$OUT/amazon.csv" --out "$OUT/split" | tail -1 > "$OUT/split.json"
+
+# 2. data prep: torch-rechub's create_seq_features on the same CSV
+$PY bench/rechub_prep.py "$PREP_CSV" | tail -1 > "$OUT/rechub_prep.json"
+
+# 3. a fixed subset of rows for both trainers
+$PY bench/subset.py "$OUT/split" "$OUT/sub" "$TRAIN_ROWS" "$VAL_ROWS" "$TEST_ROWS"
+
+# 4. training, same rows, same config, same batch sizes
+for bs in $BATCHES; do
+  rm -rf "$OUT/run_$bs"
+  /usr/bin/time -f "%M" -o "$OUT/ours_$bs.rss" $DIN --json train --data "$OUT/sub" --model din --epochs "$EPOCHS" \
+     --batch-size "$bs" --lr 1e-3 --weight-decay 1e-3 --optimizer adam --patience 0 --out "$OUT/run_$bs" | tail -1 > "$OUT/ours_$bs.json"
+  $PY bench/rechub_train.py "$OUT/sub" --batch-size "$bs" --epochs "$EPOCHS" --threads "$THREADS" | tail -1 > "$OUT/rechub_$bs.json"
+done
+
+# 5. full-scale memory: one epoch of ours on all 2.16M training rows
+if [ "${FULL:-1}" = 1 ]; then
+  rm -rf "$OUT/run_full"
+  /usr/bin/time -f "%M" -o "$OUT/ours_full.rss" $DIN --json train --data "$OUT/split" --epochs 1 --batch-size 4096 \
+     --optimizer adam --patience 0 --out "$OUT/run_full" | tail -1 > "$OUT/ours_full.json"
+fi
+
+# 6. stage breakdown, FLOP bound, serving
+target/release/examples/bench "$OUT/sub" 256,4096 40 | tee "$OUT/stages.txt" | head -n -1
+tail -1 "$OUT/stages.txt" > "$OUT/stages.json"
+
+$PY - "$OUT" "$BATCHES" <<'PY' | tee -a "$OUT/log.txt"
+import json, sys
+out, batches = sys.argv[1], sys.argv[2].split()
+j = lambda n: json.load(open(f"{out}/{n}"))
+rss = lambda n: int(open(f"{out}/{n}").read().strip().splitlines()[-1]) / 1024
+print("\n| batch | ours samples/s | torch-rechub samples/s | ratio | ours test AUC | torch-rechub test AUC | ours peak RSS MB | torch-rechub peak RSS MB |")
+print("|---|---|---|---|---|---|---|---|")
+for bs in batches:
+    o, r = j(f"ours_{bs}.json"), j(f"rechub_{bs}.json")
+    print(f"| {bs} | {o['train_samples_per_s']:.0f} | {r['train_samples_per_s']:.0f} | {o['train_samples_per_s']/r['train_samples_per_s']:.1f}× "
+          f"| {o['test_auc']:.4f} | {r['test_auc']:.4f} | {rss(f'ours_{bs}.rss'):.0f} | {r['peak_rss_mb']:.0f} |")
+o, r = j("ours_prep.json"), j("rechub_prep.json")
+print(f"\ndata prep on {r['events']} events: din data split {o['seconds']:.2f} s, create_seq_features {r['seconds']:.1f} s "
+      f"(split only {r['split_s']:.1f} s): {r['seconds']/o['seconds']:.0f}×")
+try:
+    f = j("ours_full.json")
+    print(f"full scale: one epoch on {f['train_rows']} rows at batch 4096: {f['train_samples_per_s']:.0f} samples/s, "
+          f"test AUC {f['test_auc']:.4f}, peak RSS {rss('ours_full.rss'):.0f} MB")
+except FileNotFoundError:
+    pass
+PY

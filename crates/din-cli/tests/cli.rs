@@ -1,0 +1,294 @@
+//! The `din` binary end to end: bad input gives one line naming file, line and column and exit
+//! code 1; a training run killed with SIGKILL mid-epoch resumes to the uninterrupted run's metrics;
+//! predict and explain handle unseen ids.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn din() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_din"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("din-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+fn last_json(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "exit code");
+    let err = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+fn synth_demo(dir: &Path, users: usize) -> PathBuf {
+    let csv = dir.join("demo.csv");
+    let out = run(din()
+        .args([
+            "data",
+            "synth",
+            "--world",
+            "demo",
+            "--users",
+            &users.to_string(),
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&csv));
+    assert!(out.status.success());
+    csv
+}
+
+const SMALL: [&str; 12] = [
+    "--embed-dim",
+    "8",
+    "--attention-dims",
+    "16,8",
+    "--mlp-dims",
+    "16,8",
+    "--epochs",
+    "3",
+    "--batch-size",
+    "64",
+    "--patience",
+    "0",
+];
+
+#[test]
+fn bad_csv_is_one_line_naming_file_line_and_column() {
+    let d = scratch("badcsv");
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "missing.csv",
+            "user_id,item_id,time\n1,2,3\n",
+            &["missing.csv", "cate_id"],
+        ),
+        (
+            "type.csv",
+            "user_id,item_id,time,cate_id\n1,2,3,4\n1,x7,4,4\n",
+            &["type.csv:3", "item_id"],
+        ),
+        (
+            "negative.csv",
+            "user_id,item_id,time,cate_id\n1,2,3,4\n-5,2,4,4\n",
+            &["negative.csv:3", "user_id"],
+        ),
+        ("empty.csv", "", &["empty.csv", "empty"]),
+    ];
+    for (name, text, needles) in cases {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = run(din()
+            .args(["data", "split", "--out"])
+            .arg(d.join("split"))
+            .arg("--input")
+            .arg(&p));
+        let err = one_line_error(&out);
+        for n in needles {
+            assert!(err.contains(n), "{name}: `{err}` lacks `{n}`");
+        }
+    }
+    // bad configuration values are refused with the field named
+    let csv = synth_demo(&d, 50);
+    let out = run(din()
+        .args(["train", "--batch-size", "0", "--out"])
+        .arg(d.join("r"))
+        .arg("--data")
+        .arg(&csv));
+    assert!(one_line_error(&out).contains("batch_size"));
+    let out = run(din()
+        .args(["train", "--lr=-1", "--out"])
+        .arg(d.join("r2"))
+        .arg("--data")
+        .arg(&csv));
+    assert!(one_line_error(&out).contains("lr"));
+    let out = run(din()
+        .args(["train", "--mlp-dims", "", "--out"])
+        .arg(d.join("r3"))
+        .arg("--data")
+        .arg(&csv));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap rejects an empty dims list"
+    );
+}
+
+#[test]
+fn sigkill_mid_epoch_then_resume_matches_uninterrupted_run() {
+    let d = scratch("resume");
+    let csv = synth_demo(&d, 300);
+    let full = last_json(&run(din()
+        .args(["--json", "train"])
+        .args(SMALL)
+        .arg("--data")
+        .arg(&csv)
+        .arg("--out")
+        .arg(d.join("full"))));
+    assert_eq!(full["epochs_run"], 3);
+    let steps_per_epoch = {
+        let h: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("full/history.json")).unwrap()).unwrap();
+        h["steps"].as_array().unwrap().len() / 3
+    };
+    // pause in the middle of epoch 2, then SIGKILL
+    let pause = steps_per_epoch + steps_per_epoch / 2;
+    let killed_dir = d.join("killed");
+    let mut child = din()
+        .args(["--json", "train"])
+        .args(SMALL)
+        .arg("--data")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&killed_dir)
+        .args(["--pause-at-step", &pause.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.starts_with("paused at step") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let t0 = Instant::now();
+    let line = rx
+        .recv_timeout(Duration::from_secs(300))
+        .expect("child reached the pause");
+    assert_eq!(line, format!("paused at step {pause}"));
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(t0.elapsed() < Duration::from_secs(300));
+    // the last completed epoch (1) is a loadable run
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(killed_dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["epochs_run"], 1);
+
+    let resumed = last_json(&run(din()
+        .args(["--json", "train", "--resume"])
+        .arg(&killed_dir)));
+    assert_eq!(resumed["resumed_from"], 1);
+    for k in [
+        "test_auc",
+        "test_gauc",
+        "test_logloss",
+        "best_val_auc",
+        "best_epoch",
+        "epochs_run",
+    ] {
+        assert_eq!(resumed[k], full[k], "{k}");
+    }
+    // evaluating the run again gives the same test metrics
+    let ev = last_json(&run(din()
+        .args(["--json", "eval", "--run"])
+        .arg(&killed_dir)));
+    assert_eq!(ev["auc"], full["test_auc"]);
+}
+
+#[test]
+fn train_json_predict_and_explain_with_unseen_ids() {
+    let d = scratch("predict");
+    let csv = synth_demo(&d, 200);
+    let run_dir = d.join("run");
+    let j = last_json(&run(din()
+        .args([
+            "--json",
+            "train",
+            "--epochs",
+            "1",
+            "--embed-dim",
+            "8",
+            "--attention-dims",
+            "8",
+            "--mlp-dims",
+            "8",
+        ])
+        .arg("--data")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&run_dir)));
+    for k in [
+        "test_auc",
+        "test_gauc",
+        "test_logloss",
+        "best_val_auc",
+        "epochs_run",
+        "train_rows",
+        "train_s",
+        "train_samples_per_s",
+    ] {
+        assert!(j[k].is_number(), "{k} in {j}");
+    }
+    // demo item ids 0..96: 0 篮球鞋 … (see the items sidecar); 123456 was never seen
+    let p = last_json(&run(din()
+        .args([
+            "--json",
+            "predict",
+            "--user",
+            "-3",
+            "--history",
+            "0,1,123456",
+            "--candidates",
+            "2,999999",
+            "--run",
+        ])
+        .arg(&run_dir)));
+    assert_eq!(p["unseen_user"], true);
+    assert_eq!(p["unseen_history"], serde_json::json!([123456]));
+    assert_eq!(p["unseen_candidates"], serde_json::json!([999999]));
+    assert_eq!(p["ctr"].as_array().unwrap().len(), 2);
+    let svg = d.join("x.svg");
+    let out = run(din()
+        .args([
+            "explain",
+            "--user",
+            "1",
+            "--history",
+            "0,1,2",
+            "--candidates",
+            "2,3",
+            "--run",
+        ])
+        .arg(&run_dir)
+        .arg("--svg")
+        .arg(&svg));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("history") && text.contains("CTR"), "{text}");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    // a missing run is one clear line
+    let out = run(din()
+        .args(["predict", "--user", "1", "--candidates", "2", "--run"])
+        .arg(d.join("nope")));
+    assert!(one_line_error(&out).contains("nope"));
+}

@@ -1,0 +1,235 @@
+//! The Rust side of `bench/compare.sh`: where a training step's time goes, serving throughput, and
+//! the FLOP lower bound with the machine's measured matmul rate.
+//!
+//! ```sh
+//! cargo run --release --example bench -- SPLIT_DIR [BATCH_SIZES=256,4096] [STEPS=40]
+//! ```
+//! SPLIT_DIR is written by `din data split`; without it the demo world is used. Prints plain text
+//! and, last, one JSON line.
+
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use din::data::{plan_batches, Batch, BatchOrder, Dataset};
+use din::model::{Model, ModelConfig, ModelKind, Network, DTYPE};
+use din::predict::{predict, Query};
+use din::train::{bce_with_logits, TrainConfig, Trainer};
+use serde_json::json;
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn dataset(arg: Option<&String>) -> Res<(String, Dataset)> {
+    Ok(match arg {
+        Some(dir) => (dir.clone(), Dataset::load(std::path::Path::new(dir))?),
+        None => {
+            let (_, ds) = din::tutorial::demo_dataset(2000, 2026)?;
+            ("demo world (2000 users)".into(), ds)
+        }
+    })
+}
+
+/// Measured f32 matmul rate (GFLOP/s) at a shape typical of the attention MLP.
+fn matmul_gflops() -> Res<f64> {
+    let a = Tensor::randn(0f32, 1.0, (4096, 256), &Device::Cpu)?;
+    let b = Tensor::randn(0f32, 1.0, (256, 128), &Device::Cpu)?;
+    let _ = a.matmul(&b)?;
+    let n = 50;
+    let t = Instant::now();
+    for _ in 0..n {
+        let _ = a.matmul(&b)?;
+    }
+    Ok(2.0 * 4096.0 * 256.0 * 128.0 * n as f64 / t.elapsed().as_secs_f64() / 1e9)
+}
+
+/// FLOPs per training sample that any implementation must do (no padding): forward of both
+/// activation units at every real history position (first layer split as in the packed path),
+/// the per-sample target part, the head; backward ≈ 2× forward.
+fn flops_per_sample(cfg: &ModelConfig, mean_len: f64) -> f64 {
+    let d = cfg.embed_dim as f64;
+    let mlp = |input: f64, dims: &[usize]| -> f64 {
+        let mut f = 0.0;
+        let mut i = input;
+        for &o in dims {
+            f += 2.0 * i * o as f64;
+            i = o as f64;
+        }
+        f + 2.0 * i
+    };
+    let a1 = *cfg.attention_dims.first().unwrap_or(&1) as f64;
+    // per position: [h, t⊙h] through the first layer (2d·a1) and the rest of the unit
+    let per_pos = 2.0 * 2.0 * d * a1 + mlp(a1, &cfg.attention_dims[1..]);
+    let per_sample_target = 2.0 * d * a1; // (W_t + W_d)·t once per sample
+    let attention = 2.0 * (mean_len * per_pos + per_sample_target);
+    let head = mlp(5.0 * d, &cfg.mlp_dims);
+    let fwd = match cfg.kind {
+        ModelKind::Din => attention + head,
+        ModelKind::Base => head,
+    };
+    3.0 * fwd
+}
+
+fn main() -> Res<()> {
+    din::tune_allocator();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (name, ds) = dataset(args.first())?;
+    let sizes: Vec<usize> = args
+        .get(1)
+        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_else(|| vec![256, 4096]);
+    let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
+    let rows = [
+        ds.vocab.items.table_rows(),
+        ds.vocab.cates.table_rows(),
+        ds.vocab.users.table_rows(),
+    ];
+    let mean_len =
+        ds.train.hist_len.iter().map(|&l| l as f64).sum::<f64>() / ds.train.len().max(1) as f64;
+    let gflops = matmul_gflops()?;
+    println!(
+        "data: {name}; {} train rows, mean history {mean_len:.2}",
+        ds.train.len()
+    );
+    println!("f32 matmul [4096×256]·[256×128]: {gflops:.1} GFLOP/s");
+    let mut report = vec![];
+    for &bs in &sizes {
+        for kind in [ModelKind::Din, ModelKind::Base] {
+            let cfg = ModelConfig {
+                kind,
+                ..Default::default()
+            };
+            let mut m = Model::new(cfg.clone(), rows, 1, &Device::Cpu, DTYPE)?;
+            let mut tr = Trainer::new(
+                &m,
+                &ds.train,
+                TrainConfig {
+                    batch_size: bs,
+                    ..Default::default()
+                },
+            )?;
+            let plan = plan_batches(
+                &ds.train,
+                BatchOrder {
+                    batch_size: bs,
+                    shuffle: Some(1),
+                    bucket_by_length: true,
+                },
+                1,
+            );
+            // stages: 0 batch+gather, 1 attention fwd, 2 head fwd (+loss), 3 backward, 4 dense Adam, 5 sparse Adam
+            let mut t = [0f64; 6];
+            let mut samples = 0usize;
+            let n = plan.len().min(steps + 3);
+            for (k, rows) in plan.iter().take(n).enumerate() {
+                let t0 = Instant::now();
+                let b = Batch::from_split(&ds.train, rows);
+                let (x, touched) = m
+                    .embeddings
+                    .lookup_train(&b, m.layout, m.dtype, &m.device)?;
+                let t1 = Instant::now();
+                let (logit, t2) = match &m.net {
+                    Network::Din(net) => {
+                        let (ii, _) =
+                            net.att_item
+                                .forward_t(&x.target_item, &x.hist_item, &x, true)?;
+                        let (ic, _) =
+                            net.att_cate
+                                .forward_t(&x.target_cate, &x.hist_cate, &x, true)?;
+                        let t2 = Instant::now();
+                        let input =
+                            Tensor::cat(&[&ii, &ic, &x.target_item, &x.target_cate, &x.user], 1)?;
+                        (net.head.forward_t(&input, None, true)?.squeeze(1)?, t2)
+                    }
+                    Network::Base(_) => {
+                        let t2 = Instant::now();
+                        (m.net.forward_t(&x, true)?.logit, t2)
+                    }
+                };
+                let label = Tensor::from_slice(&b.label, b.size, &m.device)?;
+                let loss = bce_with_logits(&logit, &label)?;
+                let _ = loss.to_scalar::<f32>()?;
+                let t3 = Instant::now();
+                let g = loss.backward()?;
+                let t4 = Instant::now();
+                tr.dense.step(&g)?;
+                let t5 = Instant::now();
+                tr.sparse
+                    .step(&mut m.embeddings, &touched, &g, tr.dense.step)?;
+                let t6 = Instant::now();
+                if k < 3 {
+                    continue; // warm-up
+                }
+                for (s, (a, z)) in [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6)]
+                    .iter()
+                    .enumerate()
+                {
+                    t[s] += (*z - *a).as_secs_f64();
+                }
+                samples += rows.len();
+            }
+            let total: f64 = t.iter().sum();
+            let sps = samples as f64 / total;
+            let bound = gflops * 1e9 / flops_per_sample(&cfg, mean_len);
+            let ms = |x: f64| x * 1e3 / (n - 3).max(1) as f64;
+            let kind_s = if kind == ModelKind::Din {
+                "DIN "
+            } else {
+                "base"
+            };
+            println!(
+                "{kind_s} batch {bs:>5}: {sps:>8.0} samples/s ({:.0}% of the FLOP bound {bound:.0}/s); ms/step: gather {:.2}  attention fwd {:.2}  head fwd+loss {:.2}  backward {:.2}  dense Adam {:.2}  sparse Adam {:.2}",
+                100.0 * sps / bound,
+                ms(t[0]),
+                ms(t[1]),
+                ms(t[2]),
+                ms(t[3]),
+                ms(t[4]),
+                ms(t[5])
+            );
+            report.push(json!({
+                "model": kind, "batch_size": bs, "samples_per_s": sps, "flop_bound_samples_per_s": bound,
+                "flops_per_sample": flops_per_sample(&cfg, mean_len),
+                "ms_per_step": {"gather": ms(t[0]), "attention_fwd": ms(t[1]), "head_fwd_loss": ms(t[2]),
+                                "backward": ms(t[3]), "dense_adam": ms(t[4]), "sparse_adam": ms(t[5])},
+            }));
+        }
+    }
+    // Serving: candidates scored per second for one user with a typical history.
+    let m = Model::new(ModelConfig::default(), rows, 1, &Device::Cpu, DTYPE)?;
+    let hist_len = mean_len.round().max(1.0) as usize;
+    let items: Vec<i64> = (1..=ds.vocab.items.len() as u32)
+        .filter_map(|i| ds.vocab.items.raw(i))
+        .collect();
+    let user = ds.vocab.users.raw(1).unwrap_or(0);
+    let mut serving = vec![];
+    for n in [1usize, 64, 1024] {
+        let q = Query {
+            user,
+            history: items.iter().take(hist_len).copied().collect(),
+            candidates: items
+                .iter()
+                .cycle()
+                .skip(hist_len)
+                .take(n)
+                .copied()
+                .collect(),
+        };
+        let _ = predict(&m, &ds.vocab, 50, &q)?;
+        let (mut calls, t0) = (0usize, Instant::now());
+        while t0.elapsed().as_secs_f64() < 1.0 {
+            let _ = predict(&m, &ds.vocab, 50, &q)?;
+            calls += 1;
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let cps = (calls * n) as f64 / secs;
+        println!(
+            "serving: {n:>5} candidates per request: {cps:>9.0} candidates/s, {:.3} ms per request",
+            secs * 1e3 / calls as f64
+        );
+        serving.push(json!({"candidates": n, "candidates_per_s": cps, "ms_per_request": secs * 1e3 / calls as f64}));
+    }
+    println!(
+        "{}",
+        json!({"data": name, "mean_history": mean_len, "matmul_gflops": gflops, "training": report, "serving": serving})
+    );
+    Ok(())
+}
