@@ -113,6 +113,30 @@ fn bounds(series: &[Series]) -> ((f64, f64), (f64, f64)) {
     (xr, (y0 - pad, y1 + pad))
 }
 
+/// The right-hand corner of the plot area that the series cross least (for the legend).
+fn legend_corner(
+    series: &[Series],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> SeriesLabelPosition {
+    let (xm, ym) = (x0 + 0.6 * (x1 - x0), (y0 + y1) / 2.0);
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for &(x, y) in series.iter().flat_map(|s| s.points.iter()) {
+        if x >= xm {
+            if y >= ym {
+                upper += 1;
+            } else {
+                lower += 1;
+            }
+        }
+    }
+    if upper <= lower {
+        SeriesLabelPosition::UpperRight
+    } else {
+        SeriesLabelPosition::LowerRight
+    }
+}
+
 /// Line chart of several series (loss curves, metrics per epoch).
 pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Result<Svg> {
     let ((x0, x1), (y0, y1)) = bounds(series);
@@ -124,10 +148,28 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Re
             .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(perr)?;
+        let integer_x = series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .all(|p| p.0.fract() == 0.0);
+        let x_fmt = |x: &f64| {
+            if integer_x {
+                format!("{x:.0}")
+            } else {
+                format!("{x}")
+            }
+        };
+        let n_x = if integer_x {
+            ((x1 - x0) as usize + 1).clamp(2, 10)
+        } else {
+            10
+        };
         chart
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
+            .x_labels(n_x)
+            .x_label_formatter(&x_fmt)
             .label_style((FONT, 13))
             .draw()
             .map_err(perr)?;
@@ -158,7 +200,7 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Re
             .label_font((FONT, 13))
             .border_style(BLACK.mix(0.4))
             .background_style(WHITE.mix(0.9))
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend_corner(series, (x0, x1), (y0, y1)))
             .draw()
             .map_err(perr)?;
         Ok(())

@@ -333,8 +333,14 @@ impl TutorialReport {
             "model              test AUC   test GAUC  test logloss  best epoch  samples/s\n",
         );
         for (name, m) in [("DIN", &self.din), ("base (传统模型)", &self.base)] {
+            // CJK characters are two columns wide in a terminal
+            let wide = name.chars().filter(|&c| c >= '\u{2E80}').count();
+            let name = format!(
+                "{name}{}",
+                " ".repeat(17usize.saturating_sub(name.chars().count() + wide))
+            );
             s.push_str(&format!(
-                "{:<17}  {:>8.4}   {:>9.4}  {:>12.4}  {:>10}  {:>9.0}\n",
+                "{}  {:>8.4}   {:>9.4}  {:>12.4}  {:>10}  {:>9.0}\n",
                 name,
                 m.test.auc,
                 m.test.gauc,
