@@ -3,9 +3,11 @@
 //!
 //! ```sh
 //! cargo run --release --example bench -- SPLIT_DIR [BATCH_SIZES=256,4096] [STEPS=40]
+//! cargo run --release --example bench -- SPLIT_DIR levers [STEPS=40]     # each lever off in turn
+//! cargo run --release --example bench -- SPLIT_DIR baseline [BATCH] [STEPS] # all on (DIN_NO_TUNE=1: default allocator)
 //! ```
-//! SPLIT_DIR is written by `din data split`; without it the demo world is used. Prints plain text
-//! and, last, one JSON line.
+//! SPLIT_DIR is written by `din data split` (`-` for the demo world). Prints plain text and, last,
+//! one JSON line.
 
 use std::time::Instant;
 
@@ -20,8 +22,8 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn dataset(arg: Option<&String>) -> Res<(String, Dataset)> {
     Ok(match arg {
-        Some(dir) => (dir.clone(), Dataset::load(std::path::Path::new(dir))?),
-        None => {
+        Some(dir) if dir != "-" => (dir.clone(), Dataset::load(std::path::Path::new(dir))?),
+        _ => {
             let (_, ds) = din::tutorial::demo_dataset(2000, 2026)?;
             ("demo world (2000 users)".into(), ds)
         }
@@ -68,10 +70,172 @@ fn flops_per_sample(cfg: &ModelConfig, mean_len: f64) -> f64 {
     3.0 * fwd
 }
 
+/// One configuration of the levers that make training fast.
+#[derive(Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    packed: bool,
+    pad_to_50: bool,
+    bucket: bool,
+    fused: bool,
+    /// Emulate dense embedding updates: an Adam step over every row of every table per batch (what
+    /// a dense gradient of the tables costs), on top of the real sparse step.
+    dense_tables: bool,
+}
+
+const ALL_ON: Variant = Variant {
+    name: "all levers on (packed first layer, per-batch padding, length buckets, fused kernels, lazy sparse Adam)",
+    packed: true,
+    pad_to_50: false,
+    bucket: true,
+    fused: true,
+    dense_tables: false,
+};
+
+/// DIN training throughput (samples/s) of a variant at batch size `bs` over `steps` batches.
+fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<f64> {
+    din::model::fused::set_enabled(v.fused);
+    let rows = [
+        ds.vocab.items.table_rows(),
+        ds.vocab.cates.table_rows(),
+        ds.vocab.users.table_rows(),
+    ];
+    let mut m = Model::new(ModelConfig::default(), rows, 1, &Device::Cpu, DTYPE)?;
+    if !v.packed {
+        m.layout = din::model::Layout::Padded;
+    }
+    let mut tr = Trainer::new(
+        &m,
+        &ds.train,
+        TrainConfig {
+            batch_size: bs,
+            ..Default::default()
+        },
+    )?;
+    let plan = plan_batches(
+        &ds.train,
+        BatchOrder {
+            batch_size: bs,
+            shuffle: Some(1),
+            bucket_by_length: v.bucket,
+        },
+        1,
+    );
+    let mut moments: Vec<(Vec<f32>, Vec<f32>)> = if v.dense_tables {
+        m.embeddings
+            .tables
+            .iter()
+            .map(|t| (vec![0f32; t.data.len()], vec![0f32; t.data.len()]))
+            .collect()
+    } else {
+        vec![]
+    };
+    let (mut samples, mut secs) = (0usize, 0f64);
+    for (k, rows) in plan.iter().take(steps + 2).enumerate() {
+        let t0 = Instant::now();
+        let mut b = Batch::from_split(&ds.train, rows);
+        if v.pad_to_50 {
+            b = b.padded_to(50);
+        }
+        tr.step(&mut m, &b)?;
+        if v.dense_tables {
+            for (t, (mm, vv)) in m.embeddings.tables.iter_mut().zip(moments.iter_mut()) {
+                for ((w, a), c) in t.data.iter_mut().zip(mm.iter_mut()).zip(vv.iter_mut()) {
+                    let g = 0f32; // rows outside the batch get a zero gradient, but are still updated
+                    *a = 0.9 * *a + 0.1 * g;
+                    *c = 0.999 * *c + 0.001 * g * g;
+                    *w -= 1e-3 * *a / (c.sqrt() + 1e-8);
+                }
+            }
+        }
+        if k >= 2 {
+            secs += t0.elapsed().as_secs_f64();
+            samples += rows.len();
+        }
+    }
+    din::model::fused::set_enabled(true);
+    Ok(samples as f64 / secs)
+}
+
+fn levers(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> {
+    let variants = [
+        Variant {
+            name: "materialise [t, h, t−h, t⊙h] (padded path)",
+            packed: false,
+            ..ALL_ON
+        },
+        Variant {
+            name: "pad every batch to 50 (as torch-rechub)",
+            pad_to_50: true,
+            ..ALL_ON
+        },
+        Variant {
+            name: "no length bucketing",
+            bucket: false,
+            ..ALL_ON
+        },
+        Variant {
+            name: "no fused Dice/bias kernels",
+            fused: false,
+            ..ALL_ON
+        },
+        Variant {
+            name: "dense Adam over whole embedding tables (emulated)",
+            dense_tables: true,
+            ..ALL_ON
+        },
+    ];
+    // all-on is measured before and after the variants (machines drift); the mean is the baseline
+    let _warm = variant_throughput(ds, ALL_ON, bs, 4)?;
+    let mut measured = vec![];
+    for v in variants {
+        measured.push((v, variant_throughput(ds, v, bs, steps)?));
+    }
+    let first = variant_throughput(ds, ALL_ON, bs, steps)?;
+    let last = variant_throughput(ds, ALL_ON, bs, steps)?;
+    let base = (first + last) / 2.0;
+    println!("levers at batch {bs} ({steps} steps each): all on {base:.0} samples/s (runs {first:.0}, {last:.0})");
+    let mut out = vec![
+        json!({"variant": ALL_ON.name, "batch_size": bs, "samples_per_s": base, "runs": [first, last]}),
+    ];
+    for (v, sps) in measured {
+        println!(
+            "  without lever: {:<55} {sps:>8.0} samples/s  (lever gains {:.2}×)",
+            v.name,
+            base / sps
+        );
+        out.push(json!({"variant": v.name, "batch_size": bs, "samples_per_s": sps, "lever_gain": base / sps}));
+    }
+    Ok(out)
+}
+
 fn main() -> Res<()> {
-    din::tune_allocator();
+    if std::env::var_os("DIN_NO_TUNE").is_none() {
+        din::tune_allocator();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (name, ds) = dataset(args.first())?;
+    if args.get(1).map(String::as_str) == Some("levers") {
+        let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
+        let mut all = levers(&ds, 256, steps)?;
+        all.extend(levers(&ds, 4096, steps / 8 + 2)?);
+        println!("{}", json!({"data": name, "levers": all}));
+        return Ok(());
+    }
+    if args.get(1).map(String::as_str) == Some("baseline") {
+        let bs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(256);
+        let steps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(40);
+        let sps = variant_throughput(&ds, ALL_ON, bs, steps)?;
+        println!(
+            "batch {bs}: {sps:.0} samples/s (allocator tuned: {})",
+            std::env::var_os("DIN_NO_TUNE").is_none()
+        );
+        println!(
+            "{}",
+            json!({"batch_size": bs, "samples_per_s": sps, "tuned_allocator": std::env::var_os("DIN_NO_TUNE").is_none()})
+        );
+        return Ok(());
+    }
     let sizes: Vec<usize> = args
         .get(1)
         .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())

@@ -42,9 +42,20 @@ fn slice<'a, T: WithDType>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [T]> {
     }
 }
 
-/// True when the fused kernels apply: CPU, f32/f64, rank 2.
+static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turn the fused kernels off (process-wide) to measure what they bring; results agree within
+/// rounding either way (tests compare both paths).
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// True when the fused kernels apply: enabled, CPU, f32/f64, rank 2.
 pub fn applies(x: &Tensor) -> bool {
-    x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64) && x.rank() == 2
+    ENABLED.load(std::sync::atomic::Ordering::Relaxed)
+        && x.device().is_cpu()
+        && matches!(x.dtype(), DType::F32 | DType::F64)
+        && x.rank() == 2
 }
 
 /// Column sums of a `[N, D]` tensor (a fast replacement for `sum_keepdim(0)`), shape `[D]`.
