@@ -19,7 +19,7 @@ PREP_USERS=${PREP_USERS:-0}        # >0: time data prep on the first N users onl
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
 
-cargo build --release -p din-cli --example bench -q
+cargo build --release -p din-cli -q && cargo build --release -p din --example bench -q
 DIN=target/release/din
 log() { echo "$@" | tee -a "$OUT/log.txt"; }
 : > "$OUT/log.txt"
@@ -50,10 +50,10 @@ for bs in $BATCHES; do
   $PY bench/rechub_train.py "$OUT/sub" --batch-size "$bs" --epochs "$EPOCHS" --threads "$THREADS" | tail -1 > "$OUT/rechub_$bs.json"
 done
 
-# 5. full-scale memory: one epoch of ours on all 2.16M training rows
+# 5. full-scale memory: all 2.16M/385k/385k rows loaded, training on FULL_ROWS of them (peak RSS)
 if [ "${FULL:-1}" = 1 ]; then
   rm -rf "$OUT/run_full"
-  /usr/bin/time -f "%M" -o "$OUT/ours_full.rss" $DIN --json train --data "$OUT/split" --epochs 1 --batch-size 4096 \
+  /usr/bin/time -f "%M" -o "$OUT/ours_full.rss" $DIN --json train --data "$OUT/split" --epochs 1 --batch-size 4096 --max-train-rows "${FULL_ROWS:-300000}" \
      --optimizer adam --patience 0 --out "$OUT/run_full" | tail -1 > "$OUT/ours_full.json"
 fi
 

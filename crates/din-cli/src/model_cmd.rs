@@ -73,6 +73,9 @@ pub struct TrainArgs {
     /// Activation of the MLPs: dice, prelu, relu or sigmoid.
     #[arg(long)]
     activation: Option<Activation>,
+    /// Linear → BatchNorm → activation in every MLP layer, as torch-rechub's MLP does.
+    #[arg(long)]
+    batch_norm: bool,
     /// Attention weights: none (the paper), softmax or sigmoid.
     #[arg(long)]
     weight_norm: Option<WeightNorm>,
@@ -82,6 +85,11 @@ pub struct TrainArgs {
     /// Early-stopping patience in epochs (0 = never stop early).
     #[arg(long)]
     patience: Option<usize>,
+    /// Batch rows in random order instead of grouping similar history lengths. Grouping is on by
+    /// default for batches of up to 512 rows only: at larger batches it gathers the longest
+    /// histories into a few huge batches (peak memory at batch 4096: 2.8 GB grouped, 1.3 GB not).
+    #[arg(long)]
+    no_length_buckets: bool,
     /// Train on a fixed, seeded subset of this many training rows.
     #[arg(long)]
     max_train_rows: Option<usize>,
@@ -153,6 +161,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             activation: a.activation.unwrap_or(d.activation),
             attention_activation: a.activation.unwrap_or(d.attention_activation),
             weight_norm: a.weight_norm.unwrap_or(d.weight_norm),
+            batch_norm: a.batch_norm || d.batch_norm,
             ..d
         };
         let t = TrainConfig::default();
@@ -166,6 +175,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             patience: a.patience.unwrap_or(t.patience),
             seed: a.seed.unwrap_or(t.seed),
             max_train_rows: a.max_train_rows.or(t.max_train_rows),
+            bucket_by_length: t.bucket_by_length && !a.no_length_buckets,
             ..t
         };
         let s = SplitConfig::default();

@@ -36,7 +36,12 @@ pub use error::{Error, Result};
 /// is a fresh `mmap`, so every op page-faults its output in. Raising the mmap and trim thresholds
 /// made training ~1.4× faster here (measured with `examples/stages`). Process-wide; the CLI calls
 /// it at start-up, notebooks in their first cell. A no-op on other platforms.
+///
+/// Set `DIN_NO_TUNE=1` to keep glibc's defaults (for comparisons).
 pub fn tune_allocator() {
+    if std::env::var_os("DIN_NO_TUNE").is_some() {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator thresholds; it is safe to call at any time.
     unsafe {

@@ -90,7 +90,8 @@ fn describe_mismatch(saved: &serde_json::Value, now: &RunConfig) -> Result<Optio
     let Some(saved) = saved.get("config") else {
         return Ok(Some("the saved state has no configuration".into()));
     };
-    for part in ["format", "model", "train", "split", "data"] {
+    // `data` (the path) may change when files move; the fingerprint below checks the rows
+    for part in ["format", "model", "train", "split"] {
         if saved.get(part) != now.get(part) {
             return Ok(Some(format!("`{part}` differs from the saved run's")));
         }
