@@ -33,6 +33,12 @@ pub const EXAMPLE_CANDIDATES: [&str; 2] = ["篮球", "口红"];
 /// so a raw weight does not say "this item matters more" — measured here: attention AUC against the
 /// ground truth 0.30 raw vs 0.94 with softmax, test AUC 0.922 vs 0.930. Softmax makes the
 /// weights readable, which is what the tutorial's example is about.
+///
+/// It also batches rows of similar history length together (`bucket_by_length`, off in the
+/// library's defaults). Measured on this world: with buckets DIN's test AUC is 0.929 and its
+/// attention AUC 0.958, and the example comes out as the tutorial says; without, test AUC 0.935
+/// (base 0.903) but early stopping keeps epoch 2, whose attention is blurrier (attention AUC
+/// 0.842) and ranks 篮球 above 连衣裙 for candidate 口红.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TutorialConfig {
     pub users: usize,
@@ -54,6 +60,7 @@ impl Default for TutorialConfig {
                 epochs: 4,
                 batch_size: 128,
                 lr: 2e-3,
+                bucket_by_length: true,
                 ..Default::default()
             },
         }
