@@ -47,6 +47,8 @@ impl Events {
     pub fn read_csv(path: impl AsRef<Path>) -> Result<Events> {
         let path = path.as_ref();
         check_header(path)?;
+        // polars 0.55 panics on an unterminated quote at the end of a file (found by fuzzing)
+        check_quotes(path)?;
         let names: Arc<[PlSmallStr]> = COLUMNS.iter().map(|c| PlSmallStr::from(*c)).collect();
         let typed = Schema::from_iter(
             COLUMNS
@@ -152,6 +154,36 @@ fn check_header(path: &Path) -> Result<()> {
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// An unterminated quoted field is an error naming the line where it opens.
+fn check_quotes(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if !bytes.contains(&b'"') {
+        return Ok(());
+    }
+    let (mut line, mut open_line, mut in_quote) = (1usize, 0usize, false);
+    for &b in &bytes {
+        match b {
+            b'"' => {
+                in_quote = !in_quote;
+                if in_quote {
+                    open_line = line;
+                }
+            }
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    if in_quote {
+        return Err(Error::data(
+            path,
+            Some(open_line),
+            None,
+            "a quoted field is never closed (unbalanced `\"`)",
+        ));
     }
     Ok(())
 }
