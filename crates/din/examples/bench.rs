@@ -92,19 +92,20 @@ const ALL_ON: Variant = Variant {
     dense_tables: false,
 };
 
-/// DIN training throughput (samples/s) of a variant at batch size `bs` over `steps` batches.
-fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<f64> {
-    din::model::fused::set_enabled(v.fused);
+/// A fresh model, its trainer and one epoch's batch plan.
+fn setup(
+    ds: &Dataset,
+    cfg: ModelConfig,
+    bs: usize,
+    bucket: bool,
+) -> Res<(Model, Trainer, Vec<Vec<usize>>)> {
     let rows = [
         ds.vocab.items.table_rows(),
         ds.vocab.cates.table_rows(),
         ds.vocab.users.table_rows(),
     ];
-    let mut m = Model::new(ModelConfig::default(), rows, 1, &Device::Cpu, DTYPE)?;
-    if !v.packed {
-        m.layout = din::model::Layout::Padded;
-    }
-    let mut tr = Trainer::new(
+    let m = Model::new(cfg, rows, 1, &Device::Cpu, DTYPE)?;
+    let tr = Trainer::new(
         &m,
         &ds.train,
         TrainConfig {
@@ -112,15 +113,21 @@ fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<
             ..Default::default()
         },
     )?;
-    let plan = plan_batches(
-        &ds.train,
-        BatchOrder {
-            batch_size: bs,
-            shuffle: Some(1),
-            bucket_by_length: v.bucket,
-        },
-        1,
-    );
+    let order = BatchOrder {
+        batch_size: bs,
+        shuffle: Some(1),
+        bucket_by_length: bucket,
+    };
+    Ok((m, tr, plan_batches(&ds.train, order, 1)))
+}
+
+/// DIN training throughput (samples/s) of a variant at batch size `bs` over `steps` batches.
+fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<f64> {
+    din::model::fused::set_enabled(v.fused);
+    let (mut m, mut tr, plan) = setup(ds, ModelConfig::default(), bs, v.bucket)?;
+    if !v.packed {
+        m.layout = din::model::Layout::Padded;
+    }
     let mut moments: Vec<(Vec<f32>, Vec<f32>)> = if v.dense_tables {
         m.embeddings
             .tables
@@ -261,24 +268,7 @@ fn main() -> Res<()> {
                 kind,
                 ..Default::default()
             };
-            let mut m = Model::new(cfg.clone(), rows, 1, &Device::Cpu, DTYPE)?;
-            let mut tr = Trainer::new(
-                &m,
-                &ds.train,
-                TrainConfig {
-                    batch_size: bs,
-                    ..Default::default()
-                },
-            )?;
-            let plan = plan_batches(
-                &ds.train,
-                BatchOrder {
-                    batch_size: bs,
-                    shuffle: Some(1),
-                    bucket_by_length: true,
-                },
-                1,
-            );
+            let (mut m, mut tr, plan) = setup(&ds, cfg.clone(), bs, false)?;
             // stages: 0 batch+gather, 1 attention fwd, 2 head fwd (+loss), 3 backward, 4 dense Adam, 5 sparse Adam
             let mut t = [0f64; 6];
             let mut samples = 0usize;
