@@ -101,32 +101,23 @@ fn saved_run_predicts_bit_identically_and_bad_checkpoints_are_errors() {
     }
     std::fs::write(d.join("model.safetensors"), &bytes).unwrap();
     assert!(err(&d).contains("truncated or corrupted"), "{}", err(&d));
-    // a config that does not match the weights
-    let d = copy("mismatch");
-    let text = std::fs::read_to_string(d.join("config.json")).unwrap();
-    std::fs::write(
-        d.join("config.json"),
-        text.replace("\"embed_dim\": 8", "\"embed_dim\": 16"),
-    )
-    .unwrap();
-    assert!(
-        err(&d).contains("does not match config.json"),
-        "{}",
-        err(&d)
-    );
-    // a run of the other model kind
-    let d = copy("kind");
-    let text = std::fs::read_to_string(d.join("config.json")).unwrap();
-    std::fs::write(
-        d.join("config.json"),
-        text.replace("\"kind\": \"din\"", "\"kind\": \"base\""),
-    )
-    .unwrap();
-    assert!(
-        err(&d).contains("does not match config.json"),
-        "{}",
-        err(&d)
-    );
+    // a config that does not match the weights, and a run of the other model kind
+    let edited = |name: &str, from: &str, to: &str| {
+        let d = copy(name);
+        let text = std::fs::read_to_string(d.join("config.json")).unwrap();
+        std::fs::write(d.join("config.json"), text.replace(from, to)).unwrap();
+        d
+    };
+    for d in [
+        edited("mismatch", "\"embed_dim\": 8", "\"embed_dim\": 16"),
+        edited("kind", "\"kind\": \"din\"", "\"kind\": \"base\""),
+    ] {
+        assert!(
+            err(&d).contains("does not match config.json"),
+            "{}",
+            err(&d)
+        );
+    }
     // not a run at all
     assert!(err(&dir.join("nope")).contains("does not exist"));
 }
