@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
+use polars_parquet::write::{self as pq_write, CompressedPage};
 use serde::{Deserialize, Serialize};
 
 use super::split::{Dataset, HistPool, Split, SplitConfig, SplitStats};
@@ -79,18 +80,85 @@ pub fn write_split(split: &Split, path: &Path) -> Result<()> {
             Column::new("label".into(), labels),
         ],
     )?;
+    write_frame(&mut df, path)
+}
+
+/// Rows per Parquet row group (polars' default).
+const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// A row group encoded and compressed: its row count and each leaf column's pages.
+type EncodedGroup = (u64, Vec<Vec<CompressedPage>>);
+
+/// Write a DataFrame as Snappy-compressed Parquet, atomically. polars' `ParquetWriter` encodes
+/// pages lazily while it writes, on one thread, and the list columns' encoding (repetition and
+/// definition levels) dominates `din data split`; here every row group is encoded and compressed
+/// on the rayon pool first, then written in order. The file is what `ParquetWriter` would write.
+fn write_frame(df: &mut DataFrame, path: &Path) -> Result<()> {
+    use rayon::prelude::*;
+    df.rechunk_mut();
+    let arrow_schema = df.schema().to_arrow(CompatLevel::newest());
+    let types = pq_write::to_parquet_schema(&arrow_schema)?
+        .fields()
+        .to_vec();
+    let encodings: Vec<Vec<pq_write::Encoding>> = arrow_schema
+        .iter_values()
+        .map(|f| pq_write::get_dtype_encoding(&f.dtype))
+        .collect();
+    let options = pq_write::WriteOptions {
+        statistics: pq_write::StatisticsOptions::default(),
+        version: pq_write::Version::V1,
+        compression: pq_write::CompressionOptions::Snappy,
+        data_page_size: None,
+    };
+    let rows = df.height();
+    let starts: Vec<usize> = (0..rows).step_by(ROW_GROUP_ROWS).collect();
+    let groups: Vec<Vec<EncodedGroup>> = starts
+        .par_iter()
+        .map(|&at| {
+            let part = df.slice(at as i64, ROW_GROUP_ROWS.min(rows - at));
+            encode_groups(&part, &types, &encodings, options)
+        })
+        .collect::<PolarsResult<_>>()?;
     let mut res = Ok(());
     crate::io::write_atomic(path, |w| {
-        if let Err(e) = ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Snappy)
-            .finish(&mut df)
-        {
-            res = Err(e);
-        }
+        let write = || -> PolarsResult<()> {
+            let mut writer = ParquetWriter::new(w)
+                .with_compression(ParquetCompression::Snappy)
+                .batched(df.schema())?;
+            for (n, columns) in groups.iter().flatten() {
+                writer.write_row_group(*n, columns)?;
+            }
+            writer.finish()?;
+            Ok(())
+        };
+        res = write();
         Ok(())
     })?;
     res?;
     Ok(())
+}
+
+/// Encode and compress the row groups of `df` (one per chunk).
+fn encode_groups(
+    df: &DataFrame,
+    types: &[pq_write::ParquetType],
+    encodings: &[Vec<pq_write::Encoding>],
+    options: pq_write::WriteOptions,
+) -> PolarsResult<Vec<EncodedGroup>> {
+    let mut groups = Vec::new();
+    for batch in df.iter_chunks(CompatLevel::newest(), false) {
+        let mut columns = Vec::new();
+        for ((array, ty), enc) in batch.columns().iter().zip(types).zip(encodings) {
+            for pages in pq_write::array_to_columns(array, ty.clone(), options, enc)? {
+                let compressed = pages
+                    .map(|page| Ok(pq_write::compress(page?, Vec::new(), options.compression)?))
+                    .collect::<PolarsResult<Vec<_>>>()?;
+                columns.push(compressed);
+            }
+        }
+        groups.push((batch.len() as u64, columns));
+    }
+    Ok(groups)
 }
 
 /// Read a split written by [`write_split`] (or by any tool writing the same columns; integer
@@ -272,9 +340,15 @@ impl Dataset {
     /// Write the dataset to a split directory (see the module docs).
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        for (name, split) in SPLIT_NAMES.iter().zip([&self.train, &self.val, &self.test]) {
-            write_split(split, &dir.join(format!("{name}.parquet")))?;
-        }
+        // The three files side by side on the rayon pool (each also encodes its row groups in
+        // parallel), so the small files fill the gaps the big one leaves.
+        let write =
+            |name: &str, split: &Split| write_split(split, &dir.join(format!("{name}.parquet")));
+        let (train, (val, test)) = rayon::join(
+            || write("train", &self.train),
+            || rayon::join(|| write("val", &self.val), || write("test", &self.test)),
+        );
+        train.and(val).and(test)?;
         crate::io::write_json(&dir.join("vocab.json"), &self.vocab)?;
         let meta = SplitMeta {
             config: self.config,

@@ -72,6 +72,18 @@ impl Split {
         }
     }
 
+    fn with_pool_capacity(pool: Arc<HistPool>, rows: usize) -> Self {
+        Split {
+            pool,
+            user: Vec::with_capacity(rows),
+            target_item: Vec::with_capacity(rows),
+            target_cate: Vec::with_capacity(rows),
+            label: Vec::with_capacity(rows),
+            hist_start: Vec::with_capacity(rows),
+            hist_len: Vec::with_capacity(rows),
+        }
+    }
+
     /// The same rows re-encoded from `from`'s ids to `to`'s (raw ids preserved; ids `to` has
     /// never seen become its out-of-vocabulary index). Used to evaluate a trained run on data that
     /// was encoded on its own.
@@ -243,9 +255,18 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
         cates: order.iter().map(|&r| ct[r]).collect(),
     });
 
-    let mut train = Split::with_pool(pool.clone());
-    let mut val = Split::with_pool(pool.clone());
-    let mut test = Split::with_pool(pool.clone());
+    // Rows per split, counted first so the columns are allocated once (two rows per target).
+    let (mut n_train, mut n_eval) = (0usize, 0usize);
+    for user in 1..=n_users {
+        let n = start[user + 1] - start[user];
+        if n >= config.drop_short.max(2) {
+            n_eval += 1;
+            n_train += n.saturating_sub(3);
+        }
+    }
+    let mut train = Split::with_pool_capacity(pool.clone(), 2 * n_train);
+    let mut val = Split::with_pool_capacity(pool.clone(), 2 * n_eval);
+    let mut test = Split::with_pool_capacity(pool.clone(), 2 * n_eval);
     let mut stats = SplitStats {
         events: events.len(),
         users: n_users,
@@ -255,6 +276,8 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
         ..Default::default()
     };
     let n_items = items.len() as u64;
+    // seen_by[item] == user: the user interacted with the item (no per-user set to allocate).
+    let mut seen_by = vec![0u32; items.table_rows()];
     for user in 1..=n_users {
         let (s, e) = (start[user], start[user + 1]);
         let n = e - s;
@@ -266,7 +289,14 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
             stats.users_single_event += 1;
             continue;
         }
-        let seen: HashSet<u32> = pool.items[s..e].iter().copied().collect();
+        let mut distinct = 0u64;
+        for &item in &pool.items[s..e] {
+            let mark = &mut seen_by[item as usize];
+            if *mark != user as u32 {
+                *mark = user as u32;
+                distinct += 1;
+            }
+        }
         let mut rng = Rng::stream(config.seed, user as u64);
         for i in 1..n {
             let len = i.min(config.max_len);
@@ -287,13 +317,13 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
                 pool.cates[s + i],
                 1.0,
             );
-            if seen.len() as u64 >= n_items {
+            if distinct >= n_items {
                 stats.negatives_impossible += 1;
                 continue;
             }
             let neg = loop {
                 let cand = rng.below(n_items) as u32 + 1;
-                if !seen.contains(&cand) {
+                if seen_by[cand as usize] != user as u32 {
                     break cand;
                 }
             };
