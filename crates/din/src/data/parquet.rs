@@ -121,20 +121,26 @@ fn write_frame(df: &mut DataFrame, path: &Path) -> Result<()> {
         .collect::<PolarsResult<_>>()?;
     let mut res = Ok(());
     crate::io::write_atomic(path, |w| {
-        let write = || -> PolarsResult<()> {
-            let mut writer = ParquetWriter::new(w)
-                .with_compression(ParquetCompression::Snappy)
-                .batched(df.schema())?;
-            for (n, columns) in groups.iter().flatten() {
-                writer.write_row_group(*n, columns)?;
-            }
-            writer.finish()?;
-            Ok(())
-        };
-        res = write();
+        res = write_groups(w, df.schema(), &groups);
         Ok(())
     })?;
     res?;
+    Ok(())
+}
+
+/// Write encoded row groups, in order, and the footer.
+fn write_groups<W: std::io::Write>(
+    w: W,
+    schema: &Schema,
+    groups: &[Vec<EncodedGroup>],
+) -> PolarsResult<()> {
+    let mut writer = ParquetWriter::new(w)
+        .with_compression(ParquetCompression::Snappy)
+        .batched(schema)?;
+    for (n, columns) in groups.iter().flatten() {
+        writer.write_row_group(*n, columns)?;
+    }
+    writer.finish()?;
     Ok(())
 }
 
