@@ -188,6 +188,80 @@ fn dice_fused_matches_composed_and_finite_differences() {
     }
 }
 
+#[test]
+fn fused_attention_kernel_matches_tensor_ops() {
+    use din::model::fused_attention;
+    use din::model::Network;
+    for (input, dtype, tol) in [
+        (AttentionInput::Four, DType::F64, 1e-10),
+        (AttentionInput::Three, DType::F64, 1e-10),
+        (AttentionInput::Four, DType::F32, 2e-4),
+    ] {
+        let cfg = ModelConfig {
+            attention_input: input,
+            ..small_cfg()
+        };
+        let mut model = tiny_model(cfg, dtype);
+        model.layout = Layout::Packed;
+        let batch = tiny_batch(10, 6, 8, true);
+        let (_, touched) = model
+            .embeddings
+            .lookup_train(&batch, Layout::Packed, dtype, &Device::Cpu)
+            .unwrap();
+        let x = lookup_from(&touched, &batch, Layout::Packed);
+        let Network::Din(din) = &model.net else {
+            panic!("a DIN model")
+        };
+        let unit = &din.att_item;
+        assert!(fused_attention::applies(&unit.mlp, &x.target_item));
+        let seg = x.seg.to_vec1::<u32>().unwrap();
+        let fused =
+            fused_attention::scores(&unit.mlp, input, &x.target_item, &x.hist_item, &seg).unwrap();
+        let plain = unit
+            .scores_packed(&x.target_item, &x.hist_item, &x, true)
+            .unwrap();
+        let d = max_abs_diff(&fused, &plain);
+        assert!(d < tol, "{input:?} {dtype:?}: scores differ by {d}");
+        let r = Tensor::arange(0f64, seg.len() as f64, &Device::Cpu)
+            .unwrap()
+            .affine(0.3, -1.0)
+            .unwrap()
+            .cos()
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap();
+        let gf = (fused * &r).unwrap().sum_all().unwrap().backward().unwrap();
+        let gp = (plain * &r).unwrap().sum_all().unwrap().backward().unwrap();
+        let mut compared = 0;
+        for (name, var) in model.params.named() {
+            match (gf.get(var.as_tensor()), gp.get(var.as_tensor())) {
+                (Some(a), Some(b)) => {
+                    let scale = 1.0 + max_abs_diff(b, &b.zeros_like().unwrap());
+                    let d = max_abs_diff(a, b) / scale;
+                    assert!(d < tol, "{input:?} {dtype:?}: gradient of {name} differs by {d}");
+                    compared += 1;
+                }
+                (None, None) => {}
+                _ => panic!("{name}: gradient on one path only"),
+            }
+        }
+        let mut tables = 0;
+        for tr in &touched {
+            match (gf.get(tr.var.as_tensor()), gp.get(tr.var.as_tensor())) {
+                (Some(a), Some(b)) => {
+                    assert!(max_abs_diff(a, b) < tol, "{:?} embedding gradient", tr.table);
+                    tables += 1;
+                }
+                (None, None) => {}
+                _ => panic!("{:?}: gradient on one path only", tr.table),
+            }
+        }
+        assert_eq!(tables, 1, "the item table (targets and histories)");
+        // W, b, α of both hidden layers and the output layer's W, b
+        assert_eq!(compared, 8, "{input:?}: parameters compared");
+    }
+}
+
 fn outputs(
     model: &din::model::Model,
     batch: &din::data::Batch,

@@ -18,6 +18,8 @@
 //! * packed (default) — only the N real positions, and the first layer split by linearity:
 //!   `W·[t, h, t−h, t⊙h] = (W_t + W_d)·t + (W_h − W_d)·h + W_p·(t⊙h)`, so the `t` part is computed
 //!   once per sample instead of once per position, and no `[B, L, 4d]` tensor is built.
+//!   In training on CPU with Dice layers, the packed path runs the MLP as one kernel with a
+//!   hand-written backward ([`super::fused_attention`]); tests check it against the tensor ops.
 
 use candle_core::{Result, Tensor, D};
 use candle_nn::VarBuilder;
@@ -165,26 +167,13 @@ impl ActivationUnit {
     ) -> Result<(Tensor, Tensor)> {
         let d = self.dim;
         let (b, l) = (x.batch, x.max_len);
-        let t_rows = target.index_select(&x.seg, 0)?; // [N, d]
-        let first = &self.mlp.hidden[0].linear;
-        let w = &first.weight; // [H, k·d]
-        let block = |k: usize| w.narrow(1, k * d, d);
-        // z = A·t + B·[h, t⊙h] + bias
-        let (a, bm) = match self.input {
-            AttentionInput::Four => {
-                let (wt, wh, wd, wp) = (block(0)?, block(1)?, block(2)?, block(3)?);
-                ((wt + &wd)?, Tensor::cat(&[&(wh - &wd)?, &wp], 1)?)
-            }
-            AttentionInput::Three => {
-                let (wh, wt, wp) = (block(0)?, block(1)?, block(2)?);
-                (wt, Tensor::cat(&[&wh, &wp], 1)?)
-            }
+        let score = if train && super::fused_attention::applies(&self.mlp, target) {
+            // the same computation as below, as one CPU kernel (see `fused_attention`)
+            let seg = x.seg.to_vec1::<u32>()?;
+            super::fused_attention::scores(&self.mlp, self.input, target, hist, &seg)?
+        } else {
+            self.scores_packed(target, hist, x, train)?
         };
-        let zt = target.matmul(&a.t()?)?; // [B, H], once per sample
-        let hp = Tensor::cat(&[hist, &(hist * &t_rows)?], 1)?; // [N, 2d]
-        let z = hp.matmul(&bm.t()?)?.add(&zt.index_select(&x.seg, 0)?)?;
-        let z = super::fused::add_bias(&z, &first.bias)?;
-        let score = self.mlp.forward_from_first(&z, None, train)?.squeeze(1)?; // [N]
         let w = match self.norm {
             WeightNorm::None => score,
             WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
@@ -214,5 +203,37 @@ impl ActivationUnit {
             .index_add(&x.pos, &w, 0)?
             .reshape((b, l))?;
         Ok((interest, padded))
+    }
+
+    /// Attention scores `[N]` of the packed positions, from tensor ops (the reference the fused
+    /// training kernel is tested against).
+    pub fn scores_packed(
+        &self,
+        target: &Tensor,
+        hist: &Tensor,
+        x: &Lookup,
+        train: bool,
+    ) -> Result<Tensor> {
+        let d = self.dim;
+        let t_rows = target.index_select(&x.seg, 0)?; // [N, d]
+        let first = &self.mlp.hidden[0].linear;
+        let w = &first.weight; // [H, k·d]
+        let block = |k: usize| w.narrow(1, k * d, d);
+        // z = A·t + B·[h, t⊙h] + bias
+        let (a, bm) = match self.input {
+            AttentionInput::Four => {
+                let (wt, wh, wd, wp) = (block(0)?, block(1)?, block(2)?, block(3)?);
+                ((wt + &wd)?, Tensor::cat(&[&(wh - &wd)?, &wp], 1)?)
+            }
+            AttentionInput::Three => {
+                let (wh, wt, wp) = (block(0)?, block(1)?, block(2)?);
+                (wt, Tensor::cat(&[&wh, &wp], 1)?)
+            }
+        };
+        let zt = target.matmul(&a.t()?)?; // [B, H], once per sample
+        let hp = Tensor::cat(&[hist, &(hist * &t_rows)?], 1)?; // [N, 2d]
+        let z = hp.matmul(&bm.t()?)?.add(&zt.index_select(&x.seg, 0)?)?;
+        let z = super::fused::add_bias(&z, &first.bias)?;
+        self.mlp.forward_from_first(&z, None, train)?.squeeze(1) // [N]
     }
 }

@@ -150,19 +150,15 @@ struct DiceOp {
     cache: Arc<Mutex<DiceCache>>,
 }
 
-fn f64_of<T: WithDType>(x: T) -> f64 {
-    WithDType::to_f64(x)
-}
-
 fn sigmoid<T: Float>(x: T) -> T {
     T::one() / (T::one() + (-x).exp())
 }
 
 /// Rows per parallel block (reductions add block partials in f64).
-const BLOCK: usize = 128;
+pub(crate) const BLOCK: usize = 128;
 
 /// Column sums of `f(row)` contributions, computed per block of rows in parallel.
-fn col_reduce<T, F>(n: usize, d: usize, k: usize, f: F) -> Vec<Vec<f64>>
+pub(crate) fn col_reduce<T, F>(n: usize, d: usize, k: usize, f: F) -> Vec<Vec<f64>>
 where
     T: Float + Send + Sync,
     F: Fn(usize, &mut [Vec<T>]) + Sync,
@@ -199,6 +195,153 @@ fn cast<T: Float>(v: &[f64]) -> Vec<T> {
     v.iter().map(|&m| T::from(m).unwrap_or(T::zero())).collect()
 }
 
+/// Statistics a Dice forward normalised with (batch or running), per neuron.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DiceStats {
+    pub mean: Vec<f64>,
+    pub var: Vec<f64>,
+    pub inv_std: Vec<f64>,
+}
+
+/// Dice forward on `x: [n, d]` (row-major): returns `y`, the gates `p = sigmoid(x̂)` and the
+/// statistics. `fixed`: evaluation statistics (mean, var); `None`: batch statistics.
+pub(crate) fn dice_forward<T: Float + WithDType + Send + Sync>(
+    x: &[T],
+    alpha: &[T],
+    fixed: Option<&(Vec<f64>, Vec<f64>)>,
+    eps: f64,
+    n: usize,
+    d: usize,
+) -> (Vec<T>, Vec<T>, DiceStats) {
+    use rayon::prelude::*;
+    let (mean, var) = match fixed {
+        Some((m, v)) => (m.clone(), v.clone()),
+        None => {
+            let nf = n.max(1) as f64;
+            let sums = col_reduce::<T, _>(n, d, 1, |i, acc| {
+                for (a, &v) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]) {
+                    *a = *a + v;
+                }
+            });
+            let mean: Vec<f64> = sums[0].iter().map(|s| s / nf).collect();
+            let mt: Vec<T> = cast(&mean);
+            let sq = col_reduce::<T, _>(n, d, 1, |i, acc| {
+                for ((a, &v), &m) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]).zip(&mt) {
+                    *a = *a + (v - m) * (v - m);
+                }
+            });
+            (mean, sq[0].iter().map(|s| s / nf).collect())
+        }
+    };
+    let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+    let (mt, it): (Vec<T>, Vec<T>) = (cast(&mean), cast(&inv_std));
+    let one = T::one();
+    let mut out = vec![T::zero(); n * d];
+    let mut p = vec![T::zero(); n * d];
+    out.par_chunks_mut(d * BLOCK)
+        .zip(p.par_chunks_mut(d * BLOCK))
+        .zip(x.par_chunks(d * BLOCK))
+        .for_each(|((o, pb), xb)| {
+            let rows = o
+                .chunks_exact_mut(d)
+                .zip(pb.chunks_exact_mut(d))
+                .zip(xb.chunks_exact(d));
+            for ((orow, prow), xrow) in rows {
+                let cols = orow.iter_mut().zip(prow.iter_mut()).zip(xrow);
+                for (((ov, pv), &v), ((&m, &s), &a)) in cols.zip(mt.iter().zip(&it).zip(alpha)) {
+                    let pk = sigmoid((v - m) * s);
+                    *pv = pk;
+                    *ov = v * (a + pk * (one - a));
+                }
+            }
+        });
+    (
+        out,
+        p,
+        DiceStats {
+            mean,
+            var,
+            inv_std,
+        },
+    )
+}
+
+/// Dice backward: `g = dL/dy` → (`dL/dx`, `dL/dα`). `train`: the statistics were the batch's, so
+/// their dependence on `x` is differentiated too.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dice_backward<T: Float + WithDType + Send + Sync>(
+    x: &[T],
+    alpha: &[T],
+    g: &[T],
+    p: &[T],
+    stats: &DiceStats,
+    train: bool,
+    n: usize,
+    d: usize,
+) -> (Vec<T>, Vec<T>) {
+    use rayon::prelude::*;
+    let (mt, it): (Vec<T>, Vec<T>) = (cast(&stats.mean), cast(&stats.inv_std));
+    let one = T::one();
+    // dα = Σ g·x·(1 − p); c = dL/dx̂ = g·x·(1 − α)·p·(1 − p); Σc and Σc·x̂ for the batch-stat terms
+    let sums = col_reduce::<T, _>(n, d, 3, |i, acc| {
+        let (xr, gr, pr) = (
+            &x[i * d..(i + 1) * d],
+            &g[i * d..(i + 1) * d],
+            &p[i * d..(i + 1) * d],
+        );
+        let [da, sc, scx] = acc else { return };
+        for ((a, &v), (&gj, &pk)) in da.iter_mut().zip(xr).zip(gr.iter().zip(pr)) {
+            *a = *a + gj * v * (one - pk);
+        }
+        if train {
+            let params = alpha.iter().zip(&mt).zip(&it);
+            for (((c1, c2), ((&v, &gj), &pk)), ((&a, &m), &s)) in sc
+                .iter_mut()
+                .zip(scx.iter_mut())
+                .zip(xr.iter().zip(gr).zip(pr))
+                .zip(params)
+            {
+                let c = gj * v * (one - a) * pk * (one - pk);
+                *c1 = *c1 + c;
+                *c2 = *c2 + c * (v - m) * s;
+            }
+        }
+    });
+    let nf = n.max(1) as f64;
+    let mc: Vec<T> = sums[1]
+        .iter()
+        .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
+        .collect();
+    let mcx: Vec<T> = sums[2]
+        .iter()
+        .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
+        .collect();
+    let mut dx = vec![T::zero(); n * d];
+    dx.par_chunks_mut(d * BLOCK)
+        .enumerate()
+        .for_each(|(b, out)| {
+            let base = b * d * BLOCK;
+            for (r, orow) in out.chunks_exact_mut(d).enumerate() {
+                let at = base + r * d;
+                let (xr, gr, pr) = (&x[at..at + d], &g[at..at + d], &p[at..at + d]);
+                let vals = xr.iter().zip(gr).zip(pr);
+                let params = alpha.iter().zip(&it).zip(mt.iter().zip(mc.iter().zip(&mcx)));
+                for ((o, ((&v, &gj), &pk)), ((&a, &s), (&m, (&c1, &c2)))) in
+                    orow.iter_mut().zip(vals).zip(params)
+                {
+                    let c = gj * v * (one - a) * pk * (one - pk);
+                    let mut r = gj * (a + pk * (one - a)) + c * s;
+                    if train {
+                        let xh = (v - m) * s;
+                        r = r - s * (c1 + xh * c2);
+                    }
+                    *o = r;
+                }
+            }
+        });
+    (dx, cast(&sums[0]))
+}
+
 impl DiceOp {
     fn forward<T: Float + WithDType + Send + Sync>(
         &self,
@@ -207,57 +350,26 @@ impl DiceOp {
         n: usize,
         d: usize,
     ) -> (Vec<T>, DiceCache) {
-        use rayon::prelude::*;
-        let (mean, var) = match &self.fixed {
-            Some((m, v)) => (m.clone(), v.clone()),
-            None => {
-                let nf = n.max(1) as f64;
-                let sums = col_reduce::<T, _>(n, d, 1, |i, acc| {
-                    for (a, &v) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]) {
-                        *a = *a + v;
-                    }
-                });
-                let mean: Vec<f64> = sums[0].iter().map(|s| s / nf).collect();
-                let mt: Vec<T> = cast(&mean);
-                let sq = col_reduce::<T, _>(n, d, 1, |i, acc| {
-                    for ((a, &v), &m) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]).zip(&mt) {
-                        *a = *a + (v - m) * (v - m);
-                    }
-                });
-                (mean, sq[0].iter().map(|s| s / nf).collect())
-            }
-        };
-        let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + self.eps).sqrt()).collect();
-        let (mt, it): (Vec<T>, Vec<T>) = (cast(&mean), cast(&inv_std));
-        let mut out = vec![T::zero(); n * d];
-        let mut p = vec![T::zero(); n * d];
-        out.par_chunks_mut(d * BLOCK)
-            .zip(p.par_chunks_mut(d * BLOCK))
-            .zip(x.par_chunks(d * BLOCK))
-            .for_each(|((o, pb), xb)| {
-                for k in 0..xb.len() {
-                    let j = k % d;
-                    let v = xb[k];
-                    let pk = sigmoid((v - mt[j]) * it[j]);
-                    pb[k] = pk;
-                    o[k] = v * (alpha[j] + pk * (T::one() - alpha[j]));
-                }
-            });
+        let (out, p, stats) = dice_forward(x, alpha, self.fixed.as_ref(), self.eps, n, d);
         let mut cache = DiceCache {
-            mean,
-            inv_std,
-            var,
+            mean: stats.mean,
+            inv_std: stats.inv_std,
+            var: stats.var,
             ..Default::default()
         };
-        let any: &dyn std::any::Any = &p;
-        if let Some(v) = any.downcast_ref::<Vec<f32>>() {
-            cache.p32 = v.clone();
-        } else {
-            cache.p64 = p.iter().map(|&v| f64_of(v)).collect();
+        let any: Box<dyn std::any::Any> = Box::new(p);
+        match any.downcast::<Vec<f32>>() {
+            Ok(v) => cache.p32 = *v,
+            Err(any) => {
+                if let Ok(v) = any.downcast::<Vec<f64>>() {
+                    cache.p64 = *v;
+                }
+            }
         }
         (out, cache)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn backward<T: Float + WithDType + Send + Sync>(
         &self,
         x: &[T],
@@ -267,53 +379,14 @@ impl DiceOp {
         n: usize,
         d: usize,
     ) -> (Vec<T>, Vec<T>) {
-        use rayon::prelude::*;
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let (mt, it): (Vec<T>, Vec<T>) = (cast(&cache.mean), cast(&cache.inv_std));
+        let stats = DiceStats {
+            mean: cache.mean.clone(),
+            var: Vec::new(),
+            inv_std: cache.inv_std.clone(),
+        };
         drop(cache);
-        let one = T::one();
-        let train = self.fixed.is_none();
-        // dα = Σ g·x·(1 − p); c = dL/dx̂ = g·x·(1 − α)·p·(1 − p); Σc and Σc·x̂ for the batch-stat terms
-        let sums = col_reduce::<T, _>(n, d, 3, |i, acc| {
-            for j in 0..d {
-                let k = i * d + j;
-                let (v, gj, pk) = (x[k], g[k], p[k]);
-                acc[0][j] = acc[0][j] + gj * v * (one - pk);
-                if train {
-                    let c = gj * v * (one - alpha[j]) * pk * (one - pk);
-                    acc[1][j] = acc[1][j] + c;
-                    acc[2][j] = acc[2][j] + c * (v - mt[j]) * it[j];
-                }
-            }
-        });
-        let nf = n.max(1) as f64;
-        let mc: Vec<T> = sums[1]
-            .iter()
-            .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
-            .collect();
-        let mcx: Vec<T> = sums[2]
-            .iter()
-            .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
-            .collect();
-        let mut dx = vec![T::zero(); n * d];
-        dx.par_chunks_mut(d * BLOCK)
-            .enumerate()
-            .for_each(|(b, out)| {
-                let base = b * d * BLOCK;
-                for (k0, o) in out.iter_mut().enumerate() {
-                    let k = base + k0;
-                    let j = k0 % d;
-                    let (v, gj, pk, a) = (x[k], g[k], p[k], alpha[j]);
-                    let c = gj * v * (one - a) * pk * (one - pk);
-                    let mut r = gj * (a + pk * (one - a)) + c * it[j];
-                    if train {
-                        let xh = (v - mt[j]) * it[j];
-                        r = r - it[j] * (mc[j] + xh * mcx[j]);
-                    }
-                    *o = r;
-                }
-            });
-        (dx, cast(&sums[0]))
+        dice_backward(x, alpha, g, p, &stats, self.fixed.is_none(), n, d)
     }
 }
 

@@ -125,6 +125,22 @@ impl Dice {
         })
     }
 
+    /// The learnable slope α `[D]`.
+    pub fn alpha(&self) -> &Tensor {
+        &self.alpha
+    }
+
+    /// The ε added to the variance.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Fold a training batch's statistics `[D]` into the running averages (for kernels that
+    /// compute Dice themselves, see `fused_attention`).
+    pub fn update_running(&self, mean: &Tensor, var: &Tensor) -> Result<()> {
+        self.running.update(mean, var)
+    }
+
     /// `x: [N, D]`; `mask: [N, 1]` excludes rows from the batch statistics.
     pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
         if mask.is_none() && fused::applies(x) {

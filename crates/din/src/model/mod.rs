@@ -9,6 +9,7 @@ pub mod attention;
 pub mod din;
 pub mod embedding;
 pub mod fused;
+pub mod fused_attention;
 pub mod layers;
 pub mod params;
 

@@ -9,7 +9,7 @@
 //! appears in the batch, the gradient gets `λ · w_j / n_j`, where `n_j` is the number of training
 //! samples in which row j occurs. Rows not in the batch are not regularised at all.
 
-use candle_core::{Tensor, Var};
+use candle_core::{DType, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -52,6 +52,48 @@ pub struct DenseAdam {
     pub step: u64,
 }
 
+/// One Adam / AdamW update of a CPU tensor from plain buffers: returns the new weights and moments.
+fn adam_cpu<T: candle_core::WithDType + num_traits::Float>(
+    w: &Tensor,
+    g: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+    c: &AdamConfig,
+    bc1: f64,
+    bc2: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let flat = |t: &Tensor| -> Result<Vec<T>> { Ok(t.flatten_all()?.to_vec1::<T>()?) };
+    let (mut wv, gv, mut mv, mut vv) = (flat(w)?, flat(g)?, flat(m)?, flat(v)?);
+    let k = |x: f64| T::from(x).unwrap_or(T::zero());
+    let (b1, b2, eps) = (k(c.beta1), k(c.beta2), k(c.eps));
+    let (one_b1, one_b2) = (k(1.0 - c.beta1), k(1.0 - c.beta2));
+    let (lr_t, inv_bc2) = (k(c.lr / bc1), k(1.0 / bc2));
+    let coupled = k(if c.kind == OptimizerKind::Adam {
+        c.weight_decay
+    } else {
+        0.0
+    });
+    let decoupled = k(if c.kind == OptimizerKind::AdamW {
+        c.lr * c.weight_decay
+    } else {
+        0.0
+    });
+    for (((wj, &gj), mj), vj) in wv.iter_mut().zip(&gv).zip(mv.iter_mut()).zip(vv.iter_mut()) {
+        let old = *wj;
+        let gj = gj + coupled * old;
+        *mj = b1 * *mj + one_b1 * gj;
+        *vj = b2 * *vj + one_b2 * gj * gj;
+        let denom = (*vj * inv_bc2).sqrt() + eps;
+        *wj = old - lr_t * *mj / denom - decoupled * old;
+    }
+    let (shape, dev) = (w.shape(), w.device());
+    Ok((
+        Tensor::from_vec(wv, shape, dev)?,
+        Tensor::from_vec(mv, shape, dev)?,
+        Tensor::from_vec(vv, shape, dev)?,
+    ))
+}
+
 impl DenseAdam {
     pub fn new(vars: Vec<Var>, cfg: AdamConfig) -> Result<Self> {
         let mut slots = Vec::with_capacity(vars.len());
@@ -77,6 +119,16 @@ impl DenseAdam {
                 continue;
             };
             let w = var.as_tensor();
+            if w.device().is_cpu() && matches!(w.dtype(), DType::F32 | DType::F64) {
+                // one pass over plain buffers instead of a dozen tensor ops (same formula)
+                let (nw, nm, nv) = match w.dtype() {
+                    DType::F32 => adam_cpu::<f32>(w, g, m, v, &c, bc1, bc2)?,
+                    _ => adam_cpu::<f64>(w, g, m, v, &c, bc1, bc2)?,
+                };
+                var.set(&nw)?;
+                (*m, *v) = (nm, nv);
+                continue;
+            }
             let g = if c.kind == OptimizerKind::Adam && c.weight_decay > 0.0 {
                 (g + w.affine(c.weight_decay, 0.0)?)?
             } else {
