@@ -238,7 +238,10 @@ fn fused_attention_kernel_matches_tensor_ops() {
                 (Some(a), Some(b)) => {
                     let scale = 1.0 + max_abs_diff(b, &b.zeros_like().unwrap());
                     let d = max_abs_diff(a, b) / scale;
-                    assert!(d < tol, "{input:?} {dtype:?}: gradient of {name} differs by {d}");
+                    assert!(
+                        d < tol,
+                        "{input:?} {dtype:?}: gradient of {name} differs by {d}"
+                    );
                     compared += 1;
                 }
                 (None, None) => {}
@@ -249,7 +252,11 @@ fn fused_attention_kernel_matches_tensor_ops() {
         for tr in &touched {
             match (gf.get(tr.var.as_tensor()), gp.get(tr.var.as_tensor())) {
                 (Some(a), Some(b)) => {
-                    assert!(max_abs_diff(a, b) < tol, "{:?} embedding gradient", tr.table);
+                    assert!(
+                        max_abs_diff(a, b) < tol,
+                        "{:?} embedding gradient",
+                        tr.table
+                    );
                     tables += 1;
                 }
                 (None, None) => {}

@@ -255,15 +255,7 @@ pub(crate) fn dice_forward<T: Float + WithDType + Send + Sync>(
                 }
             }
         });
-    (
-        out,
-        p,
-        DiceStats {
-            mean,
-            var,
-            inv_std,
-        },
-    )
+    (out, p, DiceStats { mean, var, inv_std })
 }
 
 /// Dice backward: `g = dL/dy` → (`dL/dx`, `dL/dα`). `train`: the statistics were the batch's, so
@@ -325,7 +317,10 @@ pub(crate) fn dice_backward<T: Float + WithDType + Send + Sync>(
                 let at = base + r * d;
                 let (xr, gr, pr) = (&x[at..at + d], &g[at..at + d], &p[at..at + d]);
                 let vals = xr.iter().zip(gr).zip(pr);
-                let params = alpha.iter().zip(&it).zip(mt.iter().zip(mc.iter().zip(&mcx)));
+                let params = alpha
+                    .iter()
+                    .zip(&it)
+                    .zip(mt.iter().zip(mc.iter().zip(&mcx)));
                 for ((o, ((&v, &gj), &pk)), ((&a, &s), (&m, (&c1, &c2)))) in
                     orow.iter_mut().zip(vals).zip(params)
                 {

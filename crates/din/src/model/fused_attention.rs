@@ -12,6 +12,9 @@
 //! Used in training on CPU (f32/f64) when every hidden layer is Dice without BatchNorm; other
 //! configurations, evaluation and other devices take the tensor-op path.
 
+// Kernels are generic over `num_traits::Float`, which has no `AddAssign`.
+#![allow(clippy::assign_op_pattern)]
+
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
@@ -213,13 +216,13 @@ fn col_sums<T: Float>(x: &[T], d: usize) -> Vec<T> {
 
 /// What the forward pass keeps for the backward pass.
 struct Saved<T> {
-    a_mat: Vec<T>,          // [H1, d]   W_t (+ W_d)
-    b_mat: Vec<T>,          // [H1, 2d]  [W_h (− W_d), W_p]
-    hp: Vec<T>,             // [N, 2d]   [h, t⊙h]
-    z: Vec<Vec<T>>,         // pre-activations per hidden layer
-    p: Vec<Vec<T>>,         // Dice gates per hidden layer
-    act: Vec<Vec<T>>,       // activations per hidden layer
-    stats: Vec<DiceStats>,  // batch statistics per hidden layer
+    a_mat: Vec<T>,         // [H1, d]   W_t (+ W_d)
+    b_mat: Vec<T>,         // [H1, 2d]  [W_h (− W_d), W_p]
+    hp: Vec<T>,            // [N, 2d]   [h, t⊙h]
+    z: Vec<Vec<T>>,        // pre-activations per hidden layer
+    p: Vec<Vec<T>>,        // Dice gates per hidden layer
+    act: Vec<Vec<T>>,      // activations per hidden layer
+    stats: Vec<DiceStats>, // batch statistics per hidden layer
 }
 
 struct FusedUnit {
@@ -260,7 +263,10 @@ fn forward<T: Float + WithDType + Send + Sync>(
     mm(&mut zt, t, false, &a_mat, true, (b, h1, d), false);
     let mut hp = vec![T::zero(); n * 2 * d];
     for (i, &s) in seg.iter().enumerate() {
-        let (hr, tr) = (&h[i * d..(i + 1) * d], &t[s as usize * d..(s as usize + 1) * d]);
+        let (hr, tr) = (
+            &h[i * d..(i + 1) * d],
+            &t[s as usize * d..(s as usize + 1) * d],
+        );
         let row = &mut hp[i * 2 * d..(i + 1) * 2 * d];
         row[..d].copy_from_slice(hr);
         for c in 0..d {
@@ -272,7 +278,10 @@ fn forward<T: Float + WithDType + Send + Sync>(
     let mut z1 = vec![T::zero(); n * h1];
     for (i, &s) in seg.iter().enumerate() {
         let zr = &zt[s as usize * h1..(s as usize + 1) * h1];
-        for (o, (&x, &c)) in z1[i * h1..(i + 1) * h1].iter_mut().zip(zr.iter().zip(bias1)) {
+        for (o, (&x, &c)) in z1[i * h1..(i + 1) * h1]
+            .iter_mut()
+            .zip(zr.iter().zip(bias1))
+        {
             *o = x + c;
         }
     }
@@ -388,7 +397,15 @@ fn backward<T: Float + WithDType + Send + Sync>(
             );
             let mut dprev = vec![T::zero(); n * l.fan_in];
             let w = &theta[l.w..l.w + l.width * l.fan_in];
-            mm(&mut dprev, &dz, false, w, false, (n, l.fan_in, l.width), false);
+            mm(
+                &mut dprev,
+                &dz,
+                false,
+                w,
+                false,
+                (n, l.fan_in, l.width),
+                false,
+            );
             da = dprev;
         } else {
             dz_first = dz;
@@ -398,13 +415,32 @@ fn backward<T: Float + WithDType + Send + Sync>(
     let first = layers[0];
     let h1 = first.width;
     let mut d_b = vec![T::zero(); h1 * 2 * d];
-    mm(&mut d_b, &dz_first, true, &sv.hp, false, (h1, 2 * d, n), false);
+    mm(
+        &mut d_b,
+        &dz_first,
+        true,
+        &sv.hp,
+        false,
+        (h1, 2 * d, n),
+        false,
+    );
     let mut dhp = vec![T::zero(); n * 2 * d];
-    mm(&mut dhp, &dz_first, false, &sv.b_mat, false, (n, 2 * d, h1), false);
+    mm(
+        &mut dhp,
+        &dz_first,
+        false,
+        &sv.b_mat,
+        false,
+        (n, 2 * d, h1),
+        false,
+    );
     let mut dzt = vec![T::zero(); b * h1];
     for (i, &s) in seg.iter().enumerate() {
         let src = &dz_first[i * h1..(i + 1) * h1];
-        for (o, &x) in dzt[s as usize * h1..(s as usize + 1) * h1].iter_mut().zip(src) {
+        for (o, &x) in dzt[s as usize * h1..(s as usize + 1) * h1]
+            .iter_mut()
+            .zip(src)
+        {
             *o = *o + x;
         }
     }
