@@ -16,6 +16,9 @@ EPOCHS=${EPOCHS:-1}
 BATCHES=${BATCHES:-"256 4096"}
 THREADS=${THREADS:-$(nproc)}
 PREP_USERS=${PREP_USERS:-0}        # >0: time data prep on the first N users only (both sides)
+# torch-rechub's MLPs are Linear → BatchNorm1d → Dice: ours gets the same layout (`--batch-norm`).
+# Without it ours learns much more slowly in the few steps of a one-epoch subset at batch 4096.
+OURS_FLAGS=${OURS_FLAGS:---batch-norm}
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
 
@@ -23,7 +26,7 @@ cargo build --release -p din-cli -q && cargo build --release -p din --example be
 DIN=target/release/din
 log() { echo "$@" | tee -a "$OUT/log.txt"; }
 : > "$OUT/log.txt"
-log "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, threads used: $THREADS; $(date -u +%F)"
+log "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, threads used: $THREADS; $(date -u +%F); ours: $OURS_FLAGS"
 
 # 1. the Amazon-scale world, split once
 [ -f "$OUT/amazon.csv" ] || $DIN data synth --world amazon --out "$OUT/amazon.csv" --json | tail -1 > "$OUT/synth.json"
@@ -46,7 +49,7 @@ $PY bench/subset.py "$OUT/split" "$OUT/sub" "$TRAIN_ROWS" "$VAL_ROWS" "$TEST_ROW
 for bs in $BATCHES; do
   rm -rf "$OUT/run_$bs"
   /usr/bin/time -f "%M" -o "$OUT/ours_$bs.rss" $DIN --json train --data "$OUT/sub" --model din --epochs "$EPOCHS" \
-     --batch-size "$bs" --lr 1e-3 --weight-decay 1e-3 --optimizer adam --patience 0 --out "$OUT/run_$bs" | tail -1 > "$OUT/ours_$bs.json"
+     --batch-size "$bs" --lr 1e-3 --weight-decay 1e-3 --optimizer adam --patience 0 $OURS_FLAGS --out "$OUT/run_$bs" | tail -1 > "$OUT/ours_$bs.json"
   $PY bench/rechub_train.py "$OUT/sub" --batch-size "$bs" --epochs "$EPOCHS" --threads "$THREADS" | tail -1 > "$OUT/rechub_$bs.json"
 done
 
@@ -54,11 +57,12 @@ done
 if [ "${FULL:-1}" = 1 ]; then
   rm -rf "$OUT/run_full"
   /usr/bin/time -f "%M" -o "$OUT/ours_full.rss" $DIN --json train --data "$OUT/split" --epochs 1 --batch-size 4096 --max-train-rows "${FULL_ROWS:-300000}" \
-     --optimizer adam --patience 0 --out "$OUT/run_full" | tail -1 > "$OUT/ours_full.json"
+     --optimizer adam --patience 0 $OURS_FLAGS --out "$OUT/run_full" | tail -1 > "$OUT/ours_full.json"
 fi
 
 # 6. stage breakdown, FLOP bound, serving
-target/release/examples/bench "$OUT/sub" 256,4096 40 | tee "$OUT/stages.txt" | head -n -1
+BN=0; case " $OURS_FLAGS " in *" --batch-norm "*) BN=1 ;; esac
+DIN_BENCH_BATCH_NORM=$BN target/release/examples/bench "$OUT/sub" 256,4096 40 | tee "$OUT/stages.txt" | head -n -1
 tail -1 "$OUT/stages.txt" > "$OUT/stages.json"
 
 $PY - "$OUT" "$BATCHES" <<'PY' | tee -a "$OUT/log.txt"

@@ -7,7 +7,7 @@
 //! cargo run --release --example bench -- SPLIT_DIR baseline [BATCH] [STEPS] # all on (DIN_NO_TUNE=1: default allocator)
 //! ```
 //! SPLIT_DIR is written by `din data split` (`-` for the demo world). Prints plain text and, last,
-//! one JSON line.
+//! one JSON line. `DIN_BENCH_BATCH_NORM=1`: the stage breakdown with BatchNorm in the MLPs.
 
 use std::time::Instant;
 
@@ -261,11 +261,16 @@ fn main() -> Res<()> {
         ds.train.len()
     );
     println!("f32 matmul [4096×256]·[256×128]: {gflops:.1} GFLOP/s");
+    // DIN_BENCH_BATCH_NORM=1: torch-rechub's MLP layout (Linear → BatchNorm → Dice), as
+    // bench/compare.sh trains it
+    let batch_norm = std::env::var("DIN_BENCH_BATCH_NORM").is_ok_and(|v| v == "1");
+    println!("MLPs with BatchNorm: {batch_norm}");
     let mut report = vec![];
     for &bs in &sizes {
         for kind in [ModelKind::Din, ModelKind::Base] {
             let cfg = ModelConfig {
                 kind,
+                batch_norm,
                 ..Default::default()
             };
             let (mut m, mut tr, plan) = setup(&ds, cfg.clone(), bs, false)?;
@@ -383,7 +388,7 @@ fn main() -> Res<()> {
     }
     println!(
         "{}",
-        json!({"data": name, "mean_history": mean_len, "matmul_gflops": gflops, "training": report, "serving": serving})
+        json!({"data": name, "mean_history": mean_len, "matmul_gflops": gflops, "batch_norm": batch_norm, "training": report, "serving": serving})
     );
     Ok(())
 }

@@ -110,6 +110,16 @@ fn din_gradients_softmax_three_input_prelu() {
 }
 
 #[test]
+fn din_gradients_with_batch_norm() {
+    // torch-rechub's MLP layout (Linear → BatchNorm → Dice): the fused kernel's BatchNorm path
+    let cfg = ModelConfig {
+        batch_norm: true,
+        ..small_cfg()
+    };
+    grad_check_model(cfg, Layout::Packed, true);
+}
+
+#[test]
 fn base_model_gradients() {
     grad_check_model(
         ModelConfig {
@@ -192,13 +202,16 @@ fn dice_fused_matches_composed_and_finite_differences() {
 fn fused_attention_kernel_matches_tensor_ops() {
     use din::model::fused_attention;
     use din::model::Network;
-    for (input, dtype, tol) in [
-        (AttentionInput::Four, DType::F64, 1e-10),
-        (AttentionInput::Three, DType::F64, 1e-10),
-        (AttentionInput::Four, DType::F32, 2e-4),
+    for (input, batch_norm, dtype, tol) in [
+        (AttentionInput::Four, false, DType::F64, 1e-10),
+        (AttentionInput::Three, false, DType::F64, 1e-10),
+        (AttentionInput::Four, true, DType::F64, 1e-10),
+        (AttentionInput::Four, false, DType::F32, 2e-4),
+        (AttentionInput::Four, true, DType::F32, 2e-4),
     ] {
         let cfg = ModelConfig {
             attention_input: input,
+            batch_norm,
             ..small_cfg()
         };
         let mut model = tiny_model(cfg, dtype);
@@ -264,8 +277,9 @@ fn fused_attention_kernel_matches_tensor_ops() {
             }
         }
         assert_eq!(tables, 1, "the item table (targets and histories)");
-        // W, b, α of both hidden layers and the output layer's W, b
-        assert_eq!(compared, 8, "{input:?}: parameters compared");
+        // W, b, (γ, β,) α of both hidden layers and the output layer's W, b
+        let expected = if batch_norm { 12 } else { 8 };
+        assert_eq!(compared, expected, "{input:?}: parameters compared");
     }
 }
 

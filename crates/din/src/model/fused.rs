@@ -191,7 +191,7 @@ where
         )
 }
 
-fn cast<T: Float>(v: &[f64]) -> Vec<T> {
+pub(crate) fn cast<T: Float>(v: &[f64]) -> Vec<T> {
     v.iter().map(|&m| T::from(m).unwrap_or(T::zero())).collect()
 }
 
@@ -201,6 +201,28 @@ pub(crate) struct DiceStats {
     pub mean: Vec<f64>,
     pub var: Vec<f64>,
     pub inv_std: Vec<f64>,
+}
+
+/// Mean and biased variance of each column of `x: [n, d]` (two passes, partial sums in f64).
+pub(crate) fn col_moments<T: Float + WithDType + Send + Sync>(
+    x: &[T],
+    n: usize,
+    d: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let nf = n.max(1) as f64;
+    let sums = col_reduce::<T, _>(n, d, 1, |i, acc| {
+        for (a, &v) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]) {
+            *a = *a + v;
+        }
+    });
+    let mean: Vec<f64> = sums[0].iter().map(|s| s / nf).collect();
+    let mt: Vec<T> = cast(&mean);
+    let sq = col_reduce::<T, _>(n, d, 1, |i, acc| {
+        for ((a, &v), &m) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]).zip(&mt) {
+            *a = *a + (v - m) * (v - m);
+        }
+    });
+    (mean, sq[0].iter().map(|s| s / nf).collect())
 }
 
 /// Dice forward on `x: [n, d]` (row-major): returns `y`, the gates `p = sigmoid(x̂)` and the
@@ -216,22 +238,7 @@ pub(crate) fn dice_forward<T: Float + WithDType + Send + Sync>(
     use rayon::prelude::*;
     let (mean, var) = match fixed {
         Some((m, v)) => (m.clone(), v.clone()),
-        None => {
-            let nf = n.max(1) as f64;
-            let sums = col_reduce::<T, _>(n, d, 1, |i, acc| {
-                for (a, &v) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]) {
-                    *a = *a + v;
-                }
-            });
-            let mean: Vec<f64> = sums[0].iter().map(|s| s / nf).collect();
-            let mt: Vec<T> = cast(&mean);
-            let sq = col_reduce::<T, _>(n, d, 1, |i, acc| {
-                for ((a, &v), &m) in acc[0].iter_mut().zip(&x[i * d..(i + 1) * d]).zip(&mt) {
-                    *a = *a + (v - m) * (v - m);
-                }
-            });
-            (mean, sq[0].iter().map(|s| s / nf).collect())
-        }
+        None => col_moments(x, n, d),
     };
     let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
     let (mt, it): (Vec<T>, Vec<T>) = (cast(&mean), cast(&inv_std));

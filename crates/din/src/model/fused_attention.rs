@@ -9,8 +9,9 @@
 //! chain rule written out (see [`backward`]); tests check values and gradients against the
 //! tensor-op path and finite differences.
 //!
-//! Used in training on CPU (f32/f64) when every hidden layer is Dice without BatchNorm; other
-//! configurations, evaluation and other devices take the tensor-op path.
+//! Used in training on CPU (f32/f64) when every hidden layer is Dice, with or without BatchNorm
+//! (torch-rechub's `Linear → BatchNorm1d → activation`); other configurations, evaluation and
+//! other devices take the tensor-op path.
 
 // Kernels are generic over `num_traits::Float`, which has no `AddAssign`.
 #![allow(clippy::assign_op_pattern)]
@@ -22,21 +23,22 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, W
 use num_traits::Float;
 
 use super::attention::AttentionInput;
-use super::fused::{dice_backward, dice_forward, DiceStats};
+use super::fused::{cast, col_moments, col_reduce, dice_backward, dice_forward, DiceStats, BLOCK};
 use super::layers::{Act, Mlp};
+
+/// Batch statistics of one hidden layer: BatchNorm's (when present) and Dice's.
+type LayerStats = (Option<DiceStats>, DiceStats);
 
 /// True when the fused kernel can run this unit in training.
 pub fn applies(mlp: &Mlp, target: &Tensor) -> bool {
     super::fused::applies(target)
         && !mlp.hidden.is_empty()
-        && mlp
-            .hidden
-            .iter()
-            .all(|l| l.bn.is_none() && matches!(l.act, Act::Dice(_)))
+        && mlp.hidden.iter().all(|l| matches!(l.act, Act::Dice(_)))
+        && (mlp.hidden.iter().all(|l| l.bn.is_some()) || mlp.hidden.iter().all(|l| l.bn.is_none()))
 }
 
 /// Attention scores `[N]` of a training step: `target [B, d]`, packed `hist [N, d]`, `seg[n]` the
-/// row of position `n`. Updates the Dice layers' running statistics like the tensor-op path.
+/// row of position `n`. Updates the running statistics (Dice, BatchNorm) like the tensor-op path.
 pub fn scores(
     mlp: &Mlp,
     input: AttentionInput,
@@ -49,17 +51,24 @@ pub fn scores(
     if d2 != d || seg.len() != n || seg.iter().any(|&s| s as usize >= b) {
         candle_core::bail!("fused attention: inconsistent shapes or segments");
     }
-    let mut parts = Vec::with_capacity(3 * mlp.hidden.len() + 2);
+    let mut parts = Vec::with_capacity(5 * mlp.hidden.len() + 2);
     let mut dims = Vec::with_capacity(mlp.hidden.len());
     let mut eps = Vec::with_capacity(mlp.hidden.len());
+    let bn = mlp.hidden.iter().all(|l| l.bn.is_some());
     for layer in &mlp.hidden {
         let Act::Dice(dice) = &layer.act else {
             candle_core::bail!("fused attention: Dice layers only");
         };
         dims.push(layer.linear.weight.dim(0)?);
-        eps.push(dice.eps());
         parts.push(layer.linear.weight.flatten_all()?);
         parts.push(layer.linear.bias.clone());
+        let mut bn_eps = 0.0;
+        if let (true, Some(norm)) = (bn, &layer.bn) {
+            parts.push(norm.weight().clone());
+            parts.push(norm.bias().clone());
+            bn_eps = norm.eps();
+        }
+        eps.push((bn_eps, dice.eps()));
         parts.push(dice.alpha().clone());
     }
     parts.push(mlp.out.weight.flatten_all()?);
@@ -71,6 +80,7 @@ pub fn scores(
             d,
             hidden: dims,
             four: input == AttentionInput::Four,
+            bn,
         },
         eps,
         seg: seg.to_vec(),
@@ -79,11 +89,20 @@ pub fn scores(
     };
     let score = theta.apply_op3(&target.contiguous()?, &hist.contiguous()?, op)?;
     let batch_stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
-    for (layer, st) in mlp.hidden.iter().zip(batch_stats) {
+    let as_tensors = |st: DiceStats| -> Result<(Tensor, Tensor)> {
+        let (dev, k) = (target.device(), st.mean.len());
+        Ok((
+            Tensor::from_vec(st.mean, k, dev)?.to_dtype(target.dtype())?,
+            Tensor::from_vec(st.var, k, dev)?.to_dtype(target.dtype())?,
+        ))
+    };
+    for (layer, (bn_st, dice_st)) in mlp.hidden.iter().zip(batch_stats) {
+        if let (Some(norm), Some(st)) = (&layer.bn, bn_st) {
+            let (m, v) = as_tensors(st)?;
+            norm.update_running(&m, &v)?;
+        }
         if let Act::Dice(dice) = &layer.act {
-            let (dev, k) = (target.device(), st.mean.len());
-            let m = Tensor::from_vec(st.mean, k, dev)?.to_dtype(target.dtype())?;
-            let v = Tensor::from_vec(st.var, k, dev)?.to_dtype(target.dtype())?;
+            let (m, v) = as_tensors(dice_st)?;
             dice.update_running(&m, &v)?;
         }
     }
@@ -96,6 +115,8 @@ struct UnitShape {
     d: usize,
     hidden: Vec<usize>,
     four: bool,
+    /// BatchNorm between every hidden Linear and its Dice.
+    bn: bool,
 }
 
 /// Offsets of one hidden layer's parameters in the flat parameter vector.
@@ -103,6 +124,8 @@ struct UnitShape {
 struct LayerAt {
     w: usize,
     b: usize,
+    /// BatchNorm's scale γ and shift β (`bn` only; β follows γ).
+    gamma: usize,
     alpha: usize,
     fan_in: usize,
     width: usize,
@@ -114,16 +137,20 @@ impl UnitShape {
         (if self.four { 4 } else { 3 }) * self.d
     }
 
-    /// Parameter offsets: hidden layers (weight, bias, α), then the output layer (weight, bias).
+    /// Parameter offsets: hidden layers (weight, bias, [γ, β,] α), then the output layer (weight,
+    /// bias).
     fn layout(&self) -> (Vec<LayerAt>, usize, usize, usize) {
         let mut at = 0;
         let mut fan_in = self.first_in();
         let mut layers = Vec::with_capacity(self.hidden.len());
         for &width in &self.hidden {
+            let b = at + width * fan_in;
+            let gamma = b + width;
             let l = LayerAt {
                 w: at,
-                b: at + width * fan_in,
-                alpha: at + width * fan_in + width,
+                b,
+                gamma,
+                alpha: if self.bn { gamma + 2 * width } else { gamma },
                 fan_in,
                 width,
             };
@@ -216,26 +243,112 @@ fn col_sums<T: Float>(x: &[T], d: usize) -> Vec<T> {
 
 /// What the forward pass keeps for the backward pass.
 struct Saved<T> {
-    a_mat: Vec<T>,         // [H1, d]   W_t (+ W_d)
-    b_mat: Vec<T>,         // [H1, 2d]  [W_h (− W_d), W_p]
-    hp: Vec<T>,            // [N, 2d]   [h, t⊙h]
-    z: Vec<Vec<T>>,        // pre-activations per hidden layer
-    p: Vec<Vec<T>>,        // Dice gates per hidden layer
-    act: Vec<Vec<T>>,      // activations per hidden layer
-    stats: Vec<DiceStats>, // batch statistics per hidden layer
+    a_mat: Vec<T>,          // [H1, d]   W_t (+ W_d)
+    b_mat: Vec<T>,          // [H1, 2d]  [W_h (− W_d), W_p]
+    hp: Vec<T>,             // [N, 2d]   [h, t⊙h]
+    xhat: Vec<Vec<T>>,      // BatchNorm's normalised pre-activations per hidden layer (bn only)
+    z: Vec<Vec<T>>,         // Dice inputs per hidden layer
+    p: Vec<Vec<T>>,         // Dice gates per hidden layer
+    act: Vec<Vec<T>>,       // activations per hidden layer
+    stats: Vec<LayerStats>, // batch statistics per hidden layer
 }
 
 struct FusedUnit {
     shape: UnitShape,
-    eps: Vec<f64>,
+    /// (BatchNorm ε, Dice ε) per hidden layer.
+    eps: Vec<(f64, f64)>,
     seg: Vec<u32>,
     saved: Arc<Mutex<Option<Box<dyn Any + Send>>>>,
-    stats: Arc<Mutex<Vec<DiceStats>>>,
+    stats: Arc<Mutex<Vec<LayerStats>>>,
+}
+
+/// BatchNorm in training on `z: [n, w]`: returns `x̂ = (z − μ)/σ`, `γ·x̂ + β` and the statistics.
+fn batch_norm_forward<T: Float + WithDType + Send + Sync>(
+    z: &[T],
+    gamma: &[T],
+    beta: &[T],
+    eps: f64,
+    n: usize,
+    w: usize,
+) -> (Vec<T>, Vec<T>, DiceStats) {
+    use rayon::prelude::*;
+    let (mean, var) = col_moments(z, n, w);
+    let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+    let (mt, it): (Vec<T>, Vec<T>) = (cast(&mean), cast(&inv_std));
+    let mut xhat = vec![T::zero(); n * w];
+    let mut u = vec![T::zero(); n * w];
+    xhat.par_chunks_mut(w * BLOCK)
+        .zip(u.par_chunks_mut(w * BLOCK))
+        .zip(z.par_chunks(w * BLOCK))
+        .for_each(|((xb, ub), zb)| {
+            let rows = xb.chunks_exact_mut(w).zip(ub.chunks_exact_mut(w));
+            for ((xr, ur), zr) in rows.zip(zb.chunks_exact(w)) {
+                let params = mt.iter().zip(&it).zip(gamma).zip(beta);
+                for (((x, o), &v), (((&m, &s), &g), &b)) in
+                    xr.iter_mut().zip(ur.iter_mut()).zip(zr).zip(params)
+                {
+                    *x = (v - m) * s;
+                    *o = g * *x + b;
+                }
+            }
+        });
+    let st = DiceStats { mean, var, inv_std };
+    (xhat, u, st)
+}
+
+/// BatchNorm backward (training statistics): `du` → (`dz`, `dγ`, `dβ`).
+fn batch_norm_backward<T: Float + WithDType + Send + Sync>(
+    du: &[T],
+    xhat: &[T],
+    gamma: &[T],
+    st: &DiceStats,
+    n: usize,
+    w: usize,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    use rayon::prelude::*;
+    let sums = col_reduce::<T, _>(n, w, 2, |i, acc| {
+        let (dr, xr) = (&du[i * w..(i + 1) * w], &xhat[i * w..(i + 1) * w]);
+        let [dg, db] = acc else { return };
+        for (((g, b), &d), &x) in dg.iter_mut().zip(db.iter_mut()).zip(dr).zip(xr) {
+            *g = *g + d * x;
+            *b = *b + d;
+        }
+    });
+    let (dgamma, dbeta): (Vec<T>, Vec<T>) = (cast(&sums[0]), cast(&sums[1]));
+    // dx̂ = γ·du; dz = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) / σ, where Σ dx̂ = γ·dβ, Σ dx̂·x̂ = γ·dγ
+    let nf = T::from(n.max(1)).unwrap_or(T::one());
+    let inv: Vec<T> = cast(&st.inv_std);
+    let m1: Vec<T> = gamma
+        .iter()
+        .zip(&dbeta)
+        .map(|(&g, &b)| g * b / nf)
+        .collect();
+    let m2: Vec<T> = gamma
+        .iter()
+        .zip(&dgamma)
+        .map(|(&g, &a)| g * a / nf)
+        .collect();
+    let mut dz = vec![T::zero(); n * w];
+    dz.par_chunks_mut(w * BLOCK)
+        .zip(du.par_chunks(w * BLOCK))
+        .zip(xhat.par_chunks(w * BLOCK))
+        .for_each(|((zb, db), xb)| {
+            let rows = zb.chunks_exact_mut(w).zip(db.chunks_exact(w));
+            for ((zr, dr), xr) in rows.zip(xb.chunks_exact(w)) {
+                let params = gamma.iter().zip(&inv).zip(&m1).zip(&m2);
+                for (((o, &d), &x), (((&g, &s), &a), &b)) in
+                    zr.iter_mut().zip(dr).zip(xr).zip(params)
+                {
+                    *o = s * (g * d - a - x * b);
+                }
+            }
+        });
+    (dz, dgamma, dbeta)
 }
 
 fn forward<T: Float + WithDType + Send + Sync>(
     sh: &UnitShape,
-    eps: &[f64],
+    eps: &[(f64, f64)],
     seg: &[u32],
     theta: &[T],
     t: &[T],
@@ -287,6 +400,7 @@ fn forward<T: Float + WithDType + Send + Sync>(
     }
     mm(&mut z1, &hp, false, &b_mat, true, (n, h1, 2 * d), true);
 
+    let mut xhats = Vec::with_capacity(layers.len());
     let mut zs = Vec::with_capacity(layers.len());
     let mut ps = Vec::with_capacity(layers.len());
     let mut acts: Vec<Vec<T>> = Vec::with_capacity(layers.len());
@@ -304,12 +418,24 @@ fn forward<T: Float + WithDType + Send + Sync>(
             mm(&mut zl, prev, false, w, true, (n, l.width, l.fan_in), true);
             z = zl;
         }
+        let (bn_eps, dice_eps) = eps[li];
+        let mut bn_stats = None;
+        if sh.bn {
+            let (gamma, beta) = (
+                &theta[l.gamma..l.gamma + l.width],
+                &theta[l.gamma + l.width..l.gamma + 2 * l.width],
+            );
+            let (xhat, u, st) = batch_norm_forward(&z, gamma, beta, bn_eps, n, l.width);
+            xhats.push(xhat);
+            bn_stats = Some(st);
+            z = u;
+        }
         let alpha = &theta[l.alpha..l.alpha + l.width];
-        let (y, p, st) = dice_forward(&z, alpha, None, eps[li], n, l.width);
+        let (y, p, st) = dice_forward(&z, alpha, None, dice_eps, n, l.width);
         zs.push(std::mem::take(&mut z));
         ps.push(p);
         acts.push(y);
-        stats.push(st);
+        stats.push((bn_stats, st));
     }
     let last = layers[layers.len() - 1];
     let mut score = vec![theta[out_b]; n];
@@ -326,6 +452,7 @@ fn forward<T: Float + WithDType + Send + Sync>(
         a_mat,
         b_mat,
         hp,
+        xhat: xhats,
         z: zs,
         p: ps,
         act: acts,
@@ -372,17 +499,19 @@ fn backward<T: Float + WithDType + Send + Sync>(
     for li in (0..nl).rev() {
         let l = layers[li];
         let alpha = &theta[l.alpha..l.alpha + l.width];
-        let (dz, dalpha) = dice_backward(
-            &sv.z[li],
-            alpha,
-            &da,
-            &sv.p[li],
-            &sv.stats[li],
-            true,
-            n,
-            l.width,
+        let (bn_stats, dice_stats) = &sv.stats[li];
+        let (mut dz, dalpha) = dice_backward(
+            &sv.z[li], alpha, &da, &sv.p[li], dice_stats, true, n, l.width,
         );
         dtheta[l.alpha..l.alpha + l.width].copy_from_slice(&dalpha);
+        if let (true, Some(st)) = (sh.bn, bn_stats) {
+            let gamma = &theta[l.gamma..l.gamma + l.width];
+            let (dzn, dgamma, dbeta) =
+                batch_norm_backward(&dz, &sv.xhat[li], gamma, st, n, l.width);
+            dtheta[l.gamma..l.gamma + l.width].copy_from_slice(&dgamma);
+            dtheta[l.gamma + l.width..l.gamma + 2 * l.width].copy_from_slice(&dbeta);
+            dz = dzn;
+        }
         dtheta[l.b..l.b + l.width].copy_from_slice(&col_sums(&dz, l.width));
         if li > 0 {
             let prev = &sv.act[li - 1];

@@ -218,6 +218,26 @@ impl BatchNorm {
         })
     }
 
+    /// The scale γ `[D]`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// The shift β `[D]`.
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+
+    /// The ε added to the variance.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Fold a training batch's statistics `[D]` (mean, biased variance) into the running ones.
+    pub fn update_running(&self, mean: &Tensor, var: &Tensor) -> Result<()> {
+        self.running.update(mean, var)
+    }
+
     pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
         let (mean, var) = self.running.stats(x, mask, train)?;
         x.broadcast_sub(&mean)?
