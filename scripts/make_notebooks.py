@@ -696,12 +696,12 @@ println!("demo world: train {} / val {} / test {} rows", ds.train.len(), ds.val.
     md("""
 ## 4.1 训练参数 · The training configuration
 
-和教程对照：教程 `lr 1e-3, weight_decay 1e-3, n_epoch 3, earlystop_patience 4, batch_size 16`。本项目的教程配置在演示世界上用 `lr 2e-3`、batch 128；权重衰减用解耦的 AdamW（教程的 `Adam(weight_decay=1e-3)` 在演示世界上会把整个注意力单元衰减到 0，见 `TrainConfig` 的文档）。为了看到提前停止，这里多训几个 epoch（8 个），`patience` 设为 2。
+和教程对照：教程 `lr 1e-3, weight_decay 1e-3, n_epoch 3, earlystop_patience 4, batch_size 16`。本项目的教程配置在演示世界上用 `lr 2e-3`、batch 128；权重衰减用解耦的 AdamW（教程的 `Adam(weight_decay=1e-3)` 在演示世界上会把整个注意力单元衰减到 0，见 `TrainConfig` 的文档）。为了看到提前停止，这里最多训 6 个 epoch，`patience` 设为 1（验证 AUC 一个 epoch 没有提高就停）。
 
-Compared with the tutorial (`lr 1e-3, weight_decay 1e-3, n_epoch 3, patience 4, batch_size 16`): this project's tutorial configuration uses lr 2e-3 and batch 128 on the demo world, with decoupled weight decay (AdamW; the tutorial's coupled `Adam(weight_decay=1e-3)` decayed a whole activation unit to zero here, see the `TrainConfig` docs). To see early stopping act, train longer (8 epochs) with patience 2.
+Compared with the tutorial (`lr 1e-3, weight_decay 1e-3, n_epoch 3, patience 4, batch_size 16`): this project's tutorial configuration uses lr 2e-3 and batch 128 on the demo world, with decoupled weight decay (AdamW; the tutorial's coupled `Adam(weight_decay=1e-3)` decayed a whole activation unit to zero here, see the `TrainConfig` docs). To see early stopping act, allow up to 6 epochs with patience 1 (stop after one epoch without a better validation AUC).
 """),
     code("""
-let train_cfg: TrainConfig = TrainConfig { epochs: 8, patience: 2, ..cfg.train.clone() };
+let train_cfg: TrainConfig = TrainConfig { epochs: 6, patience: 1, ..cfg.train.clone() };
 println!("{:#?}", train_cfg);
 """),
     md("""
@@ -825,9 +825,9 @@ NOTEBOOKS["05_din_vs_base.ipynb"] = [
 
 *The traditional model averages, $w_i = 1/n$. The tutorial lists DIN's two engineering tricks as mini-batch aware regularisation and "activation regularisation" of the attention weights.*
 
-**更正 Correction.** 论文（Zhou et al., KDD 2018, 第 4 节）的两个技巧是 **Mini-batch Aware Regularization** 和 **Dice**（数据自适应的激活函数，4.2 节），并没有“对注意力权重做正则化”。本笔记本要训练 5 个模型，所以用小一些的演示世界（1000 个用户）、3 个 epoch。在演示世界上对比：DIN vs 传统模型（AUC 并排，RelaImpr）；Dice vs PReLU；mini-batch aware 正则化开和关；注意力与演示世界的真实兴趣对照。最后说明 DIN 什么时候**没有**帮助。
+**更正 Correction.** 论文（Zhou et al., KDD 2018, 第 4 节）的两个技巧是 **Mini-batch Aware Regularization** 和 **Dice**（数据自适应的激活函数，4.2 节），并没有“对注意力权重做正则化”。本笔记本要训练 5 个模型，所以用小一些的演示世界（800 个用户）、3 个 epoch。在演示世界上对比：DIN vs 传统模型（AUC 并排，RelaImpr）；Dice vs PReLU；mini-batch aware 正则化开和关；注意力与演示世界的真实兴趣对照。最后说明 DIN 什么时候**没有**帮助。
 
-The paper's two techniques (section 4) are **mini-batch aware regularisation** and **Dice**, a data-adaptive activation (section 4.2); there is no "activation regularisation" of the attention weights. This notebook trains five models, so it uses a smaller demo world (1000 users) and 3 epochs. It compares, on the demo world: DIN vs the base model (AUC side by side, RelaImpr), Dice vs PReLU, mini-batch aware regularisation on and off, and attention against the demo world's ground truth; and says when DIN does **not** help.
+The paper's two techniques (section 4) are **mini-batch aware regularisation** and **Dice**, a data-adaptive activation (section 4.2); there is no "activation regularisation" of the attention weights. This notebook trains five models, so it uses a smaller demo world (800 users) and 3 epochs. It compares, on the demo world: DIN vs the base model (AUC side by side, RelaImpr), Dice vs PReLU, mini-batch aware regularisation on and off, and attention against the demo world's ground truth; and says when DIN does **not** help.
 """),
     md(SETUP_MD),
     code(SETUP),
@@ -842,10 +842,10 @@ use din::synth::DemoWorld;
 use din::train::{predict_split, History, Progress, TrainConfig};
 use din::tutorial::{demo_dataset, train_model, TutorialConfig};
 din::tune_allocator();
-// five models to train: a smaller demo world (1000 users) and 3 epochs keep this notebook short
-let (world, ds): (DemoWorld, Dataset) = demo_dataset(1000, 2026)?;
+// five models to train: a smaller demo world (800 users) and 3 epochs keep this notebook short
+let (world, ds): (DemoWorld, Dataset) = demo_dataset(800, 2026)?;
 let tut: TutorialConfig = TutorialConfig::default();
-let cfg: TutorialConfig = TutorialConfig { users: 1000, train: TrainConfig { epochs: 3, ..tut.train.clone() }, ..tut };
+let cfg: TutorialConfig = TutorialConfig { users: 800, train: TrainConfig { epochs: 3, ..tut.train.clone() }, ..tut };
 println!("demo world: {} users, train {} / val {} / test {} rows; {} epochs", cfg.users, ds.train.len(), ds.val.len(), ds.test.len(), cfg.train.epochs);
 // train one model, report its test metrics
 fn run(ds: &Dataset, name: &str, kind: ModelKind, m: &ModelConfig, t: &TrainConfig) -> din::Result<(Model, Metrics)> {
