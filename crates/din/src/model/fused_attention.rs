@@ -23,7 +23,9 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, W
 use num_traits::Float;
 
 use super::attention::AttentionInput;
-use super::fused::{cast, col_moments, col_reduce, dice_backward, dice_forward, DiceStats, BLOCK};
+use super::fused::{
+    cast, col_moments, col_reduce, dice_backward, dice_forward, slice, DiceStats, BLOCK,
+};
 use super::layers::{Act, Mlp};
 
 /// Batch statistics of one hidden layer: BatchNorm's (when present) and Dice's.
@@ -605,14 +607,6 @@ fn backward<T: Float + WithDType + Send + Sync>(
     (dtheta, dt, dh)
 }
 
-fn cpu_slice<'a, T: WithDType>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [T]> {
-    let v = s.as_slice::<T>()?;
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => candle_core::bail!("fused attention: non-contiguous input"),
-    }
-}
-
 fn cpu_vec<T: WithDType>(t: &Tensor) -> Result<Vec<T>> {
     t.contiguous()?.flatten_all()?.to_vec1::<T>()
 }
@@ -678,14 +672,14 @@ impl CustomOp3 for FusedUnit {
         let n = self.seg.len();
         let st = match s1 {
             CpuStorage::F32(_) => CpuStorage::F32(self.run(
-                cpu_slice::<f32>(s1, l1)?,
-                cpu_slice::<f32>(s2, l2)?,
-                cpu_slice::<f32>(s3, l3)?,
+                slice::<f32>(s1, l1)?,
+                slice::<f32>(s2, l2)?,
+                slice::<f32>(s3, l3)?,
             )?),
             CpuStorage::F64(_) => CpuStorage::F64(self.run(
-                cpu_slice::<f64>(s1, l1)?,
-                cpu_slice::<f64>(s2, l2)?,
-                cpu_slice::<f64>(s3, l3)?,
+                slice::<f64>(s1, l1)?,
+                slice::<f64>(s2, l2)?,
+                slice::<f64>(s3, l3)?,
             )?),
             _ => candle_core::bail!("fused attention: f32/f64 only"),
         };
