@@ -59,23 +59,25 @@ pub fn applies(x: &Tensor) -> bool {
         && x.rank() == 2
 }
 
+/// Column sums of a row-major `[n, d]` buffer.
+pub(crate) fn col_sums<T: Float>(x: &[T], d: usize) -> Vec<T> {
+    let mut acc = vec![T::zero(); d];
+    for row in x.chunks_exact(d) {
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a = *a + v;
+        }
+    }
+    acc
+}
+
 /// Column sums of a `[N, D]` tensor (a fast replacement for `sum_keepdim(0)`), shape `[D]`.
 pub fn col_sum(t: &Tensor) -> Result<Tensor> {
-    let (n, d) = t.dims2()?;
-    fn go<T: Float + WithDType>(v: &[T], n: usize, d: usize) -> Vec<T> {
-        let mut acc = vec![T::zero(); d];
-        for i in 0..n {
-            for (a, &x) in acc.iter_mut().zip(&v[i * d..(i + 1) * d]) {
-                *a = *a + x;
-            }
-        }
-        acc
-    }
+    let d = t.dims2()?.1;
     let dev = t.device().clone();
     with_data(
         t,
-        |v| Tensor::from_vec(go(v, n, d), d, &dev),
-        |v| Tensor::from_vec(go(v, n, d), d, &dev),
+        |v| Tensor::from_vec(col_sums(v, d), d, &dev),
+        |v| Tensor::from_vec(col_sums(v, d), d, &dev),
     )?
 }
 
@@ -136,10 +138,8 @@ pub fn add_bias(x: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// What a Dice forward remembers for its backward.
 #[derive(Default)]
 struct DiceCache {
-    mean: Vec<f64>,
-    inv_std: Vec<f64>,
-    var: Vec<f64>,
-    /// Gate probabilities p = sigmoid(x̂), as f64 bits of either dtype (f32 stored widened).
+    stats: DiceStats,
+    /// Gate probabilities p = sigmoid(x̂), in the input's dtype.
     p32: Vec<f32>,
     p64: Vec<f64>,
 }
@@ -202,6 +202,17 @@ pub(crate) struct DiceStats {
     pub mean: Vec<f64>,
     pub var: Vec<f64>,
     pub inv_std: Vec<f64>,
+}
+
+impl DiceStats {
+    /// Mean and (biased) variance as `[D]` tensors like `like` (for the running averages).
+    pub(crate) fn into_tensors(self, like: &Tensor) -> Result<(Tensor, Tensor)> {
+        let (dev, k) = (like.device(), self.mean.len());
+        Ok((
+            Tensor::from_vec(self.mean, k, dev)?.to_dtype(like.dtype())?,
+            Tensor::from_vec(self.var, k, dev)?.to_dtype(like.dtype())?,
+        ))
+    }
 }
 
 /// Mean and biased variance of each column of `x: [n, d]` (two passes, partial sums in f64).
@@ -355,9 +366,7 @@ impl DiceOp {
     ) -> (Vec<T>, DiceCache) {
         let (out, p, stats) = dice_forward(x, alpha, self.fixed.as_ref(), self.eps, n, d);
         let mut cache = DiceCache {
-            mean: stats.mean,
-            inv_std: stats.inv_std,
-            var: stats.var,
+            stats,
             ..Default::default()
         };
         let any: Box<dyn std::any::Any> = Box::new(p);
@@ -383,13 +392,7 @@ impl DiceOp {
         d: usize,
     ) -> (Vec<T>, Vec<T>) {
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let stats = DiceStats {
-            mean: cache.mean.clone(),
-            var: Vec::new(),
-            inv_std: cache.inv_std.clone(),
-        };
-        drop(cache);
-        dice_backward(x, alpha, g, p, &stats, self.fixed.is_none(), n, d)
+        dice_backward(x, alpha, g, p, &cache.stats, self.fixed.is_none(), n, d)
     }
 }
 
@@ -492,9 +495,11 @@ pub fn dice(
     if !train {
         return Ok((y, None));
     }
-    let c = cache.lock().unwrap_or_else(|e| e.into_inner());
-    let d = c.mean.len();
-    let mean = Tensor::from_vec(c.mean.clone(), d, x.device())?.to_dtype(x.dtype())?;
-    let var = Tensor::from_vec(c.var.clone(), d, x.device())?.to_dtype(x.dtype())?;
-    Ok((y, Some((mean, var))))
+    // the backward pass still needs the statistics in the cache
+    let stats = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .stats
+        .clone();
+    Ok((y, Some(stats.into_tensors(x)?)))
 }

@@ -24,7 +24,7 @@ use num_traits::Float;
 
 use super::attention::AttentionInput;
 use super::fused::{
-    cast, col_moments, col_reduce, dice_backward, dice_forward, slice, DiceStats, BLOCK,
+    cast, col_moments, col_reduce, col_sums, dice_backward, dice_forward, slice, DiceStats, BLOCK,
 };
 use super::layers::{Act, Mlp};
 
@@ -56,7 +56,7 @@ pub fn scores(
     let mut parts = Vec::with_capacity(5 * mlp.hidden.len() + 2);
     let mut dims = Vec::with_capacity(mlp.hidden.len());
     let mut eps = Vec::with_capacity(mlp.hidden.len());
-    let bn = mlp.hidden.iter().all(|l| l.bn.is_some());
+    let bn = mlp.hidden.first().is_some_and(|l| l.bn.is_some());
     for layer in &mlp.hidden {
         let Act::Dice(dice) = &layer.act else {
             candle_core::bail!("fused attention: Dice layers only");
@@ -64,12 +64,15 @@ pub fn scores(
         dims.push(layer.linear.weight.dim(0)?);
         parts.push(layer.linear.weight.flatten_all()?);
         parts.push(layer.linear.bias.clone());
-        let mut bn_eps = 0.0;
-        if let (true, Some(norm)) = (bn, &layer.bn) {
-            parts.push(norm.weight().clone());
-            parts.push(norm.bias().clone());
-            bn_eps = norm.eps();
-        }
+        let bn_eps = match (&layer.bn, bn) {
+            (Some(norm), true) => {
+                parts.push(norm.weight().clone());
+                parts.push(norm.bias().clone());
+                norm.eps()
+            }
+            (None, false) => 0.0,
+            _ => candle_core::bail!("fused attention: BatchNorm on some layers only"),
+        };
         eps.push((bn_eps, dice.eps()));
         parts.push(dice.alpha().clone());
     }
@@ -91,20 +94,13 @@ pub fn scores(
     };
     let score = theta.apply_op3(&target.contiguous()?, &hist.contiguous()?, op)?;
     let batch_stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
-    let as_tensors = |st: DiceStats| -> Result<(Tensor, Tensor)> {
-        let (dev, k) = (target.device(), st.mean.len());
-        Ok((
-            Tensor::from_vec(st.mean, k, dev)?.to_dtype(target.dtype())?,
-            Tensor::from_vec(st.var, k, dev)?.to_dtype(target.dtype())?,
-        ))
-    };
     for (layer, (bn_st, dice_st)) in mlp.hidden.iter().zip(batch_stats) {
         if let (Some(norm), Some(st)) = (&layer.bn, bn_st) {
-            let (m, v) = as_tensors(st)?;
+            let (m, v) = st.into_tensors(target)?;
             norm.update_running(&m, &v)?;
         }
         if let Act::Dice(dice) = &layer.act {
-            let (m, v) = as_tensors(dice_st)?;
+            let (m, v) = dice_st.into_tensors(target)?;
             dice.update_running(&m, &v)?;
         }
     }
@@ -230,17 +226,6 @@ fn mm<T: Float + 'static>(
             par,
         )
     }
-}
-
-/// Column sums of a row-major `[n, d]` buffer.
-fn col_sums<T: Float>(x: &[T], d: usize) -> Vec<T> {
-    let mut acc = vec![T::zero(); d];
-    for row in x.chunks_exact(d) {
-        for (a, &v) in acc.iter_mut().zip(row) {
-            *a = *a + v;
-        }
-    }
-    acc
 }
 
 /// What the forward pass keeps for the backward pass.

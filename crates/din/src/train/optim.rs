@@ -52,39 +52,62 @@ pub struct DenseAdam {
     pub step: u64,
 }
 
+/// Adam / AdamW for one element, with the step's constants in the element type: the update both
+/// the dense (network) and the sparse (embedding rows) optimisers apply.
+struct AdamElem<T> {
+    b1: T,
+    b2: T,
+    lr_t: T,
+    inv_sqrt_bc2: T,
+    eps: T,
+    /// `wd` for coupled Adam (added to the gradient), else 0.
+    coupled: T,
+    /// `lr·wd` for AdamW (weights shrink after the step), else 0.
+    decoupled: T,
+}
+
+impl<T: num_traits::Float> AdamElem<T> {
+    fn new(c: &AdamConfig, step: u64) -> Self {
+        let k = |x: f64| T::from(x).unwrap_or(T::zero());
+        let bc1 = 1.0 - c.beta1.powi(step as i32);
+        let bc2 = 1.0 - c.beta2.powi(step as i32);
+        let adam = c.kind == OptimizerKind::Adam;
+        AdamElem {
+            b1: k(c.beta1),
+            b2: k(c.beta2),
+            lr_t: k(c.lr / bc1),
+            inv_sqrt_bc2: k(1.0 / bc2.sqrt()),
+            eps: k(c.eps),
+            coupled: k(if adam { c.weight_decay } else { 0.0 }),
+            decoupled: k(if adam { 0.0 } else { c.lr * c.weight_decay }),
+        }
+    }
+
+    /// Update `w` and its moments from the gradient `g`.
+    #[inline]
+    fn update(&self, w: &mut T, g: T, m: &mut T, v: &mut T) {
+        let one = T::one();
+        let g = g + self.coupled * *w;
+        *m = self.b1 * *m + (one - self.b1) * g;
+        *v = self.b2 * *v + (one - self.b2) * g * g;
+        let upd = self.lr_t * *m / (v.sqrt() * self.inv_sqrt_bc2 + self.eps);
+        *w = *w - self.decoupled * *w;
+        *w = *w - upd;
+    }
+}
+
 /// One Adam / AdamW update of a CPU tensor from plain buffers: returns the new weights and moments.
 fn adam_cpu<T: candle_core::WithDType + num_traits::Float>(
     w: &Tensor,
     g: &Tensor,
     m: &Tensor,
     v: &Tensor,
-    c: &AdamConfig,
-    bc1: f64,
-    bc2: f64,
+    adam: &AdamElem<T>,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let flat = |t: &Tensor| -> Result<Vec<T>> { Ok(t.flatten_all()?.to_vec1::<T>()?) };
     let (mut wv, gv, mut mv, mut vv) = (flat(w)?, flat(g)?, flat(m)?, flat(v)?);
-    let k = |x: f64| T::from(x).unwrap_or(T::zero());
-    let (b1, b2, eps) = (k(c.beta1), k(c.beta2), k(c.eps));
-    let (one_b1, one_b2) = (k(1.0 - c.beta1), k(1.0 - c.beta2));
-    let (lr_t, inv_bc2) = (k(c.lr / bc1), k(1.0 / bc2));
-    let coupled = k(if c.kind == OptimizerKind::Adam {
-        c.weight_decay
-    } else {
-        0.0
-    });
-    let decoupled = k(if c.kind == OptimizerKind::AdamW {
-        c.lr * c.weight_decay
-    } else {
-        0.0
-    });
     for (((wj, &gj), mj), vj) in wv.iter_mut().zip(&gv).zip(mv.iter_mut()).zip(vv.iter_mut()) {
-        let old = *wj;
-        let gj = gj + coupled * old;
-        *mj = b1 * *mj + one_b1 * gj;
-        *vj = b2 * *vj + one_b2 * gj * gj;
-        let denom = (*vj * inv_bc2).sqrt() + eps;
-        *wj = old - lr_t * *mj / denom - decoupled * old;
+        adam.update(wj, gj, mj, vj);
     }
     let (shape, dev) = (w.shape(), w.device());
     Ok((
@@ -122,8 +145,8 @@ impl DenseAdam {
             if w.device().is_cpu() && matches!(w.dtype(), DType::F32 | DType::F64) {
                 // one pass over plain buffers instead of a dozen tensor ops (same formula)
                 let (nw, nm, nv) = match w.dtype() {
-                    DType::F32 => adam_cpu::<f32>(w, g, m, v, &c, bc1, bc2)?,
-                    _ => adam_cpu::<f64>(w, g, m, v, &c, bc1, bc2)?,
+                    DType::F32 => adam_cpu(w, g, m, v, &AdamElem::<f32>::new(&c, self.step))?,
+                    _ => adam_cpu(w, g, m, v, &AdamElem::<f64>::new(&c, self.step))?,
                 };
                 var.set(&nw)?;
                 (*m, *v) = (nm, nv);
@@ -213,13 +236,7 @@ impl SparseAdam {
         grads: &candle_core::backprop::GradStore,
         step: u64,
     ) -> Result<()> {
-        let c = self.cfg;
-        let bc1 = 1.0 - c.beta1.powi(step as i32);
-        let bc2 = 1.0 - c.beta2.powi(step as i32);
-        let (b1, b2) = (c.beta1 as f32, c.beta2 as f32);
-        let lr_t = (c.lr / bc1) as f32;
-        let inv_sqrt_bc2 = (1.0 / bc2.sqrt()) as f32;
-        let eps = c.eps as f32;
+        let adam = AdamElem::<f32>::new(&self.cfg, step);
         for tr in touched {
             let Some(g) = grads.get(tr.var.as_tensor()) else {
                 continue;
@@ -245,17 +262,8 @@ impl SparseAdam {
                 let w = &mut table.data[r * d..(r + 1) * d];
                 let gk = &g[k * d..(k + 1) * d];
                 for j in 0..d {
-                    let mut gj = gk[j] + reg * w[j];
-                    if c.kind == OptimizerKind::Adam {
-                        gj += c.weight_decay as f32 * w[j];
-                    }
-                    m[j] = b1 * m[j] + (1.0 - b1) * gj;
-                    v[j] = b2 * v[j] + (1.0 - b2) * gj * gj;
-                    let upd = lr_t * m[j] / (v[j].sqrt() * inv_sqrt_bc2 + eps);
-                    if c.kind == OptimizerKind::AdamW {
-                        w[j] -= (c.lr * c.weight_decay) as f32 * w[j];
-                    }
-                    w[j] -= upd;
+                    let gj = gk[j] + reg * w[j];
+                    adam.update(&mut w[j], gj, &mut m[j], &mut v[j]);
                 }
             }
         }
