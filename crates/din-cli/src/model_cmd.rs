@@ -566,9 +566,10 @@ pub fn tutorial_cmd(a: TutorialArgs, ui: &Ui) -> Result<()> {
         cfg.train.seed = s;
     }
     ui.say(format!(
-        "DIN tutorial on the embedded demo world ({} users, {} epochs per model); figures → {}",
+        "DIN tutorial on the embedded demo world ({} users, up to {} epochs per model, early stopping with patience {}); figures → {}",
         cfg.users,
         cfg.train.epochs,
+        cfg.train.patience,
         a.out.display()
     ));
     let mut bar: Option<indicatif::ProgressBar> = None;

@@ -5,13 +5,14 @@
 //! against the world's ground truth, and reproduce the tutorial's example: history
 //! [篮球鞋, 连衣裙, 篮球, 口红] with candidates 篮球 and 口红.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::attention_auc;
+use crate::checkpoint::{self, RunConfig};
 use crate::data::{build, Dataset, SplitConfig, SplitStats};
 use crate::error::{Error, Result};
 use crate::metrics::{rela_impr, roc_points, Metrics};
@@ -56,8 +57,11 @@ impl Default for TutorialConfig {
                 weight_norm: WeightNorm::Softmax,
                 ..Default::default()
             },
+            // up to 4 epochs, stopping after the first that does not improve validation AUC
+            // (DIN peaks at epoch 2 and stops after 3; the best epoch's weights are kept)
             train: TrainConfig {
                 epochs: 4,
+                patience: 1,
                 batch_size: 128,
                 lr: 2e-3,
                 bucket_by_length: true,
@@ -133,6 +137,62 @@ pub fn train_model(
     let mut model = Model::new(cfg, rows, train_cfg.seed, &Device::Cpu, DTYPE)?;
     let history = fit(&mut model, &ds.train, &ds.val, train_cfg, progress)?;
     Ok((model, history))
+}
+
+/// The tutorial's DIN on its demo world (`ds` from [`demo_dataset`] with `cfg.users` and
+/// `cfg.seed`): loaded from the run directory `cache` when a run saved there was trained with the
+/// same model, training and split configuration on the same vocabulary, otherwise trained (with
+/// `progress`) and saved there. Notebooks 2 and 3 share one trained model this way.
+///
+/// The check covers configurations, not code: delete `cache` after changing the library
+/// (`scripts/run_notebooks.sh` does so before it runs the notebooks).
+pub fn cached_din(
+    ds: &Dataset,
+    cfg: &TutorialConfig,
+    cache: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<CachedModel> {
+    let want = RunConfig {
+        format: checkpoint::FORMAT,
+        model: ModelConfig {
+            kind: ModelKind::Din,
+            ..cfg.model.clone()
+        },
+        train: cfg.train.clone(),
+        split: ds.config.clone(),
+        data: format!(
+            "demo world, {} users, seed {} (din {})",
+            cfg.users,
+            cfg.seed,
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    if let Ok(run) = checkpoint::load(cache, &Device::Cpu) {
+        if run.config == want && run.vocab == ds.vocab {
+            if let (_, Some(history)) = checkpoint::read_reports(cache)? {
+                return Ok(CachedModel {
+                    model: run.model,
+                    history,
+                    loaded_from: Some(cache.to_path_buf()),
+                });
+            }
+        }
+    }
+    let (model, history) = train_model(ds, ModelKind::Din, &cfg.model, &cfg.train, progress)?;
+    checkpoint::save(cache, &model, Some(&ds.vocab), &want, Some(&history), None)?;
+    Ok(CachedModel {
+        model,
+        history,
+        loaded_from: None,
+    })
+}
+
+/// What [`cached_din`] returns.
+pub struct CachedModel {
+    pub model: Model,
+    pub history: History,
+    /// The run directory the model was loaded from; `None` when it was trained now.
+    pub loaded_from: Option<PathBuf>,
 }
 
 /// Score the tutorial's example with a trained model (an unseen user: the average user row).
