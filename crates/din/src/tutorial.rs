@@ -159,7 +159,7 @@ pub fn cached_din(
             ..cfg.model.clone()
         },
         train: cfg.train.clone(),
-        split: ds.config.clone(),
+        split: ds.config,
         data: format!(
             "demo world, {} users, seed {} (din {})",
             cfg.users,
