@@ -44,9 +44,7 @@ pub struct EmbeddingTable {
 impl EmbeddingTable {
     /// Normal(0, std) rows; the padding row (0) is zero.
     pub fn random(rows: usize, dim: usize, std: f64, rng: &mut Rng) -> Self {
-        let mut data: Vec<f32> = (0..rows * dim)
-            .map(|_| (std * rng.normal()) as f32)
-            .collect();
+        let mut data = table_vec(rows * dim, |_| (std * rng.normal()) as f32);
         let first = dim.min(data.len());
         data[..first].iter_mut().for_each(|x| *x = 0.0);
         EmbeddingTable { rows, dim, data }
@@ -81,9 +79,40 @@ impl EmbeddingTable {
     /// A table from a `[rows, dim]` tensor.
     pub fn from_tensor(t: &Tensor) -> Result<Self> {
         let (rows, dim) = t.dims2()?;
-        let data = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        let flat = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        let data = table_vec(flat.len(), |i| flat[i]);
         Ok(EmbeddingTable { rows, dim, data })
     }
+}
+
+/// A table-sized buffer of `n` values `f(0), f(1), …`. Training reads and updates embedding rows
+/// (and their Adam moments) at random; with 4 KiB pages nearly every row costs a TLB miss, so on
+/// Linux a buffer of 4 MiB or more is marked for transparent huge pages (`madvise`) before its
+/// first write. A plain `Vec` either way.
+pub(crate) fn table_vec(n: usize, f: impl FnMut(usize) -> f32) -> Vec<f32> {
+    let mut v: Vec<f32> = Vec::with_capacity(n);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const HUGE: usize = 2 << 20;
+        let (start, len) = (v.as_ptr() as usize, n * std::mem::size_of::<f32>());
+        let (first, last) = (
+            (start + HUGE - 1) & !(HUGE - 1),
+            (start + len) & !(HUGE - 1),
+        );
+        if len >= 4 << 20 && last > first {
+            // SAFETY: advice only, on whole pages inside this vector's own (not yet written)
+            // allocation; the kernel may ignore it, contents are unaffected.
+            unsafe {
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    last - first,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    v.extend((0..n).map(f));
+    v
 }
 
 /// The three tables.

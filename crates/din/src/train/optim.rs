@@ -213,7 +213,8 @@ pub struct SparseAdam {
 
 impl SparseAdam {
     pub fn new(emb: &Embeddings, cfg: AdamConfig, mba_lambda: f64, freq: [Vec<u32>; 3]) -> Self {
-        let zeros = |t: TableId| vec![0.0f32; emb.table(t).data.len()];
+        let zeros =
+            |t: TableId| crate::model::embedding::table_vec(emb.table(t).data.len(), |_| 0.0);
         let inv = freq.map(|f| {
             f.iter()
                 .map(|&n| if n > 0 { 1.0 / n as f32 } else { 0.0 })
