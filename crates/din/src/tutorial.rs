@@ -169,7 +169,8 @@ pub fn cached_din(
     };
     if let Ok(run) = checkpoint::load(cache, &Device::Cpu) {
         if run.config == want && run.vocab == ds.vocab {
-            if let (_, Some(history)) = checkpoint::read_reports(cache)? {
+            // an unreadable history.json is a cache miss like any other
+            if let Ok((_, Some(history))) = checkpoint::read_reports(cache) {
                 return Ok(CachedModel {
                     model: run.model,
                     history,

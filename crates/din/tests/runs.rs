@@ -385,6 +385,18 @@ fn cached_tutorial_model_is_reused_only_for_the_same_configuration() {
     let fourth = cached_din(&ds, &other, &dir, &mut |_| {}).unwrap();
     assert!(fourth.loaded_from.is_some());
 
+    // a damaged cache is a miss, not an error: it trains again
+    std::fs::write(dir.join("history.json"), "{ not json").unwrap();
+    let damaged = cached_din(&ds, &other, &dir, &mut |_| {}).unwrap();
+    assert!(damaged.loaded_from.is_none());
+    std::fs::write(dir.join("model.safetensors"), b"truncated").unwrap();
+    let damaged = cached_din(&ds, &other, &dir, &mut |_| {}).unwrap();
+    assert!(damaged.loaded_from.is_none());
+    assert!(cached_din(&ds, &other, &dir, &mut |_| {})
+        .unwrap()
+        .loaded_from
+        .is_some());
+
     // another world (other users): the vocabulary differs, so it trains
     let (_, ds2) = din::tutorial::demo_dataset(200, 11).unwrap();
     let other_world = TutorialConfig {
