@@ -9,6 +9,7 @@
 // Kernels are generic over `num_traits::Float`, which has no `AddAssign`.
 #![allow(clippy::assign_op_pattern)]
 
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
 use candle_core::{
@@ -237,6 +238,54 @@ pub(crate) fn col_moments<T: Float + WithDType + Send + Sync>(
     (mean, sq[0].iter().map(|s| s / nf).collect())
 }
 
+/// Two new `len`-element buffers computed from `x` (also `len` long) block by block in parallel:
+/// `f(out_a, out_b, x_block)` gets matching blocks of `block` elements (the last may be shorter)
+/// and must write every element of both output blocks. The outputs are not zeroed first: for the
+/// activation units' [N, width] buffers that memset was a measurable part of a training step.
+pub(crate) fn fill2<T, F>(len: usize, block: usize, x: &[T], f: F) -> (Vec<T>, Vec<T>)
+where
+    T: Copy + Send + Sync,
+    F: Fn(&mut [MaybeUninit<T>], &mut [MaybeUninit<T>], &[T]) + Sync,
+{
+    use rayon::prelude::*;
+    assert_eq!(x.len(), len, "fill2: input and outputs differ in length");
+    let block = block.max(1);
+    let (mut a, mut b) = (Vec::with_capacity(len), Vec::with_capacity(len));
+    a.spare_capacity_mut()[..len]
+        .par_chunks_mut(block)
+        .zip(b.spare_capacity_mut()[..len].par_chunks_mut(block))
+        .zip(x.par_chunks(block))
+        .for_each(|((ab, bb), xb)| f(ab, bb, xb));
+    // SAFETY: the three chunkings have the same length and block size, so every element of both
+    // outputs lies in exactly one pair of blocks handed to `f`, whose contract is to write them
+    // all; `len` is within the capacity reserved above.
+    unsafe {
+        a.set_len(len);
+        b.set_len(len);
+    }
+    (a, b)
+}
+
+/// A new `len`-element buffer computed block by block in parallel: `f(k, out)` gets block `k`
+/// (elements `k·block ..`, the last block may be shorter) and must write every element of it.
+/// Not zeroed first (see [`fill2`]).
+pub(crate) fn fill1<T, F>(len: usize, block: usize, f: F) -> Vec<T>
+where
+    T: Copy + Send + Sync,
+    F: Fn(usize, &mut [MaybeUninit<T>]) + Sync,
+{
+    use rayon::prelude::*;
+    let mut v = Vec::with_capacity(len);
+    v.spare_capacity_mut()[..len]
+        .par_chunks_mut(block.max(1))
+        .enumerate()
+        .for_each(|(k, out)| f(k, out));
+    // SAFETY: the blocks cover all `len` elements and `f`'s contract is to write each of them;
+    // `len` is within the capacity reserved above.
+    unsafe { v.set_len(len) };
+    v
+}
+
 /// Dice forward on `x: [n, d]` (row-major): returns `y`, the gates `p = sigmoid(x̂)` and the
 /// statistics. `fixed`: evaluation statistics (mean, var); `None`: batch statistics.
 pub(crate) fn dice_forward<T: Float + WithDType + Send + Sync>(
@@ -247,7 +296,6 @@ pub(crate) fn dice_forward<T: Float + WithDType + Send + Sync>(
     n: usize,
     d: usize,
 ) -> (Vec<T>, Vec<T>, DiceStats) {
-    use rayon::prelude::*;
     let (mean, var) = match fixed {
         Some((m, v)) => (m.clone(), v.clone()),
         None => col_moments(x, n, d),
@@ -255,25 +303,20 @@ pub(crate) fn dice_forward<T: Float + WithDType + Send + Sync>(
     let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
     let (mt, it): (Vec<T>, Vec<T>) = (cast(&mean), cast(&inv_std));
     let one = T::one();
-    let mut out = vec![T::zero(); n * d];
-    let mut p = vec![T::zero(); n * d];
-    out.par_chunks_mut(d * BLOCK)
-        .zip(p.par_chunks_mut(d * BLOCK))
-        .zip(x.par_chunks(d * BLOCK))
-        .for_each(|((o, pb), xb)| {
-            let rows = o
-                .chunks_exact_mut(d)
-                .zip(pb.chunks_exact_mut(d))
-                .zip(xb.chunks_exact(d));
-            for ((orow, prow), xrow) in rows {
-                let cols = orow.iter_mut().zip(prow.iter_mut()).zip(xrow);
-                for (((ov, pv), &v), ((&m, &s), &a)) in cols.zip(mt.iter().zip(&it).zip(alpha)) {
-                    let pk = sigmoid((v - m) * s);
-                    *pv = pk;
-                    *ov = v * (a + pk * (one - a));
-                }
+    let (out, p) = fill2(n * d, d * BLOCK, x, |o, pb, xb| {
+        let rows = o
+            .chunks_exact_mut(d)
+            .zip(pb.chunks_exact_mut(d))
+            .zip(xb.chunks_exact(d));
+        for ((orow, prow), xrow) in rows {
+            let cols = orow.iter_mut().zip(prow.iter_mut()).zip(xrow);
+            for (((ov, pv), &v), ((&m, &s), &a)) in cols.zip(mt.iter().zip(&it).zip(alpha)) {
+                let pk = sigmoid((v - m) * s);
+                pv.write(pk);
+                ov.write(v * (a + pk * (one - a)));
             }
-        });
+        }
+    });
     (out, p, DiceStats { mean, var, inv_std })
 }
 
@@ -290,7 +333,6 @@ pub(crate) fn dice_backward<T: Float + WithDType + Send + Sync>(
     n: usize,
     d: usize,
 ) -> (Vec<T>, Vec<T>) {
-    use rayon::prelude::*;
     let (mt, it): (Vec<T>, Vec<T>) = (cast(&stats.mean), cast(&stats.inv_std));
     let one = T::one();
     // dα = Σ g·x·(1 − p); c = dL/dx̂ = g·x·(1 − α)·p·(1 − p); Σc and Σc·x̂ for the batch-stat terms
@@ -327,32 +369,29 @@ pub(crate) fn dice_backward<T: Float + WithDType + Send + Sync>(
         .iter()
         .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
         .collect();
-    let mut dx = vec![T::zero(); n * d];
-    dx.par_chunks_mut(d * BLOCK)
-        .enumerate()
-        .for_each(|(b, out)| {
-            let base = b * d * BLOCK;
-            for (r, orow) in out.chunks_exact_mut(d).enumerate() {
-                let at = base + r * d;
-                let (xr, gr, pr) = (&x[at..at + d], &g[at..at + d], &p[at..at + d]);
-                let vals = xr.iter().zip(gr).zip(pr);
-                let params = alpha
-                    .iter()
-                    .zip(&it)
-                    .zip(mt.iter().zip(mc.iter().zip(&mcx)));
-                for ((o, ((&v, &gj), &pk)), ((&a, &s), (&m, (&c1, &c2)))) in
-                    orow.iter_mut().zip(vals).zip(params)
-                {
-                    let c = gj * v * (one - a) * pk * (one - pk);
-                    let mut r = gj * (a + pk * (one - a)) + c * s;
-                    if train {
-                        let xh = (v - m) * s;
-                        r = r - s * (c1 + xh * c2);
-                    }
-                    *o = r;
+    let dx = fill1(n * d, d * BLOCK, |b, out| {
+        let base = b * d * BLOCK;
+        for (r, orow) in out.chunks_exact_mut(d).enumerate() {
+            let at = base + r * d;
+            let (xr, gr, pr) = (&x[at..at + d], &g[at..at + d], &p[at..at + d]);
+            let vals = xr.iter().zip(gr).zip(pr);
+            let params = alpha
+                .iter()
+                .zip(&it)
+                .zip(mt.iter().zip(mc.iter().zip(&mcx)));
+            for ((o, ((&v, &gj), &pk)), ((&a, &s), (&m, (&c1, &c2)))) in
+                orow.iter_mut().zip(vals).zip(params)
+            {
+                let c = gj * v * (one - a) * pk * (one - pk);
+                let mut r = gj * (a + pk * (one - a)) + c * s;
+                if train {
+                    let xh = (v - m) * s;
+                    r = r - s * (c1 + xh * c2);
                 }
+                o.write(r);
             }
-        });
+        }
+    });
     (dx, cast(&sums[0]))
 }
 
@@ -502,4 +541,30 @@ pub fn dice(
         .stats
         .clone();
     Ok((y, Some(stats.into_tensors(x)?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_helpers_write_every_element_including_a_short_last_block() {
+        // 10 elements in blocks of 4: blocks of 4, 4 and 2
+        let v: Vec<f32> = fill1(10, 4, |k, out| {
+            for (j, o) in out.iter_mut().enumerate() {
+                o.write((k * 4 + j) as f32);
+            }
+        });
+        assert_eq!(v, (0..10).map(|i| i as f32).collect::<Vec<_>>());
+        let x: Vec<f64> = (0..10).map(|i| i as f64).collect();
+        let (a, b) = fill2(10, 4, &x, |ab, bb, xb| {
+            for ((a, b), &v) in ab.iter_mut().zip(bb.iter_mut()).zip(xb) {
+                a.write(2.0 * v);
+                b.write(-v);
+            }
+        });
+        assert_eq!(a, x.iter().map(|v| 2.0 * v).collect::<Vec<_>>());
+        assert_eq!(b, x.iter().map(|v| -v).collect::<Vec<_>>());
+        assert!(fill1::<f32, _>(0, 4, |_, _| {}).is_empty());
+    }
 }

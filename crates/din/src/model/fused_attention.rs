@@ -24,7 +24,8 @@ use num_traits::Float;
 
 use super::attention::AttentionInput;
 use super::fused::{
-    cast, col_moments, col_reduce, col_sums, dice_backward, dice_forward, slice, DiceStats, BLOCK,
+    cast, col_moments, col_reduce, col_sums, dice_backward, dice_forward, fill1, fill2, slice,
+    DiceStats, BLOCK,
 };
 use super::layers::{Act, Mlp};
 
@@ -258,27 +259,22 @@ fn batch_norm_forward<T: Float + WithDType + Send + Sync>(
     n: usize,
     w: usize,
 ) -> (Vec<T>, Vec<T>, DiceStats) {
-    use rayon::prelude::*;
     let (mean, var) = col_moments(z, n, w);
     let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
     let (mt, it): (Vec<T>, Vec<T>) = (cast(&mean), cast(&inv_std));
-    let mut xhat = vec![T::zero(); n * w];
-    let mut u = vec![T::zero(); n * w];
-    xhat.par_chunks_mut(w * BLOCK)
-        .zip(u.par_chunks_mut(w * BLOCK))
-        .zip(z.par_chunks(w * BLOCK))
-        .for_each(|((xb, ub), zb)| {
-            let rows = xb.chunks_exact_mut(w).zip(ub.chunks_exact_mut(w));
-            for ((xr, ur), zr) in rows.zip(zb.chunks_exact(w)) {
-                let params = mt.iter().zip(&it).zip(gamma).zip(beta);
-                for (((x, o), &v), (((&m, &s), &g), &b)) in
-                    xr.iter_mut().zip(ur.iter_mut()).zip(zr).zip(params)
-                {
-                    *x = (v - m) * s;
-                    *o = g * *x + b;
-                }
+    let (xhat, u) = fill2(n * w, w * BLOCK, z, |xb, ub, zb| {
+        let rows = xb.chunks_exact_mut(w).zip(ub.chunks_exact_mut(w));
+        for ((xr, ur), zr) in rows.zip(zb.chunks_exact(w)) {
+            let params = mt.iter().zip(&it).zip(gamma).zip(beta);
+            for (((x, o), &v), (((&m, &s), &g), &b)) in
+                xr.iter_mut().zip(ur.iter_mut()).zip(zr).zip(params)
+            {
+                let xh = (v - m) * s;
+                x.write(xh);
+                o.write(g * xh + b);
             }
-        });
+        }
+    });
     let st = DiceStats { mean, var, inv_std };
     (xhat, u, st)
 }
@@ -292,7 +288,6 @@ fn batch_norm_backward<T: Float + WithDType + Send + Sync>(
     n: usize,
     w: usize,
 ) -> (Vec<T>, Vec<T>, Vec<T>) {
-    use rayon::prelude::*;
     let sums = col_reduce::<T, _>(n, w, 2, |i, acc| {
         let (dr, xr) = (&du[i * w..(i + 1) * w], &xhat[i * w..(i + 1) * w]);
         let [dg, db] = acc else { return };
@@ -315,21 +310,18 @@ fn batch_norm_backward<T: Float + WithDType + Send + Sync>(
         .zip(&dgamma)
         .map(|(&g, &a)| g * a / nf)
         .collect();
-    let mut dz = vec![T::zero(); n * w];
-    dz.par_chunks_mut(w * BLOCK)
-        .zip(du.par_chunks(w * BLOCK))
-        .zip(xhat.par_chunks(w * BLOCK))
-        .for_each(|((zb, db), xb)| {
-            let rows = zb.chunks_exact_mut(w).zip(db.chunks_exact(w));
-            for ((zr, dr), xr) in rows.zip(xb.chunks_exact(w)) {
-                let params = gamma.iter().zip(&inv).zip(&m1).zip(&m2);
-                for (((o, &d), &x), (((&g, &s), &a), &b)) in
-                    zr.iter_mut().zip(dr).zip(xr).zip(params)
-                {
-                    *o = s * (g * d - a - x * b);
-                }
+    let blk = w * BLOCK;
+    let dz = fill1(n * w, blk, |k, zb| {
+        let at = k * blk..k * blk + zb.len();
+        let (db, xb) = (&du[at.clone()], &xhat[at]);
+        let rows = zb.chunks_exact_mut(w).zip(db.chunks_exact(w));
+        for ((zr, dr), xr) in rows.zip(xb.chunks_exact(w)) {
+            let params = gamma.iter().zip(&inv).zip(&m1).zip(&m2);
+            for (((o, &d), &x), (((&g, &s), &a), &b)) in zr.iter_mut().zip(dr).zip(xr).zip(params) {
+                o.write(s * (g * d - a - x * b));
             }
-        });
+        }
+    });
     (dz, dgamma, dbeta)
 }
 
