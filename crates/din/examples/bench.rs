@@ -83,7 +83,7 @@ struct Variant {
     dense_tables: bool,
 }
 
-const ALL_ON: Variant = Variant {
+const DEFAULTS: Variant = Variant {
     name: "the defaults (packed first layer, per-batch padding, no length buckets, fused kernels, lazy sparse Adam)",
     packed: true,
     pad_to_50: false,
@@ -169,42 +169,42 @@ fn levers(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> 
         Variant {
             name: "padded [B, L] layout, materialised [t, h, t−h, t⊙h]",
             packed: false,
-            ..ALL_ON
+            ..DEFAULTS
         },
         Variant {
             name: "padded layout, every batch padded to 50 (as torch-rechub)",
             packed: false,
             pad_to_50: true,
-            ..ALL_ON
+            ..DEFAULTS
         },
         Variant {
             name: "length buckets on",
             bucket: true,
-            ..ALL_ON
+            ..DEFAULTS
         },
         Variant {
             name: "no fused kernels (attention unit, Dice, bias add)",
             fused: false,
-            ..ALL_ON
+            ..DEFAULTS
         },
         Variant {
             name: "dense Adam over whole embedding tables (emulated)",
             dense_tables: true,
-            ..ALL_ON
+            ..DEFAULTS
         },
     ];
     // all-on is measured before and after the variants (machines drift); the mean is the baseline
-    let _warm = variant_throughput(ds, ALL_ON, bs, 4)?;
+    let _warm = variant_throughput(ds, DEFAULTS, bs, 4)?;
     let mut measured = vec![];
     for v in variants {
         measured.push((v, variant_throughput(ds, v, bs, steps)?));
     }
-    let first = variant_throughput(ds, ALL_ON, bs, steps)?;
-    let last = variant_throughput(ds, ALL_ON, bs, steps)?;
+    let first = variant_throughput(ds, DEFAULTS, bs, steps)?;
+    let last = variant_throughput(ds, DEFAULTS, bs, steps)?;
     let base = (first + last) / 2.0;
     println!("levers at batch {bs} ({steps} steps each): the defaults {base:.0} samples/s (runs {first:.0}, {last:.0})");
     let mut out = vec![
-        json!({"variant": ALL_ON.name, "batch_size": bs, "samples_per_s": base, "runs": [first, last]}),
+        json!({"variant": DEFAULTS.name, "batch_size": bs, "samples_per_s": base, "runs": [first, last]}),
     ];
     for (v, sps) in measured {
         println!(
@@ -233,7 +233,7 @@ fn main() -> Res<()> {
     if args.get(1).map(String::as_str) == Some("baseline") {
         let bs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(256);
         let steps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(40);
-        let sps = variant_throughput(&ds, ALL_ON, bs, steps)?;
+        let sps = variant_throughput(&ds, DEFAULTS, bs, steps)?;
         println!(
             "batch {bs}: {sps:.0} samples/s (allocator tuned: {})",
             std::env::var_os("DIN_NO_TUNE").is_none()

@@ -266,8 +266,9 @@ where
     (a, b)
 }
 
-/// A new `len`-element buffer computed block by block in parallel: `f(k, out)` gets block `k`
-/// (elements `k·block ..`, the last block may be shorter) and must write every element of it.
+/// A new `len`-element buffer computed block by block in parallel: `f(start, out)` gets the block
+/// of elements `start .. start + out.len()` (`block` long, the last may be shorter) and must write
+/// every element of it.
 /// Not zeroed first (see [`fill2`]).
 pub(crate) fn fill1<T, F>(len: usize, block: usize, f: F) -> Vec<T>
 where
@@ -275,11 +276,12 @@ where
     F: Fn(usize, &mut [MaybeUninit<T>]) + Sync,
 {
     use rayon::prelude::*;
+    let block = block.max(1);
     let mut v = Vec::with_capacity(len);
     v.spare_capacity_mut()[..len]
-        .par_chunks_mut(block.max(1))
+        .par_chunks_mut(block)
         .enumerate()
-        .for_each(|(k, out)| f(k, out));
+        .for_each(|(k, out)| f(k * block, out));
     // SAFETY: the blocks cover all `len` elements and `f`'s contract is to write each of them;
     // `len` is within the capacity reserved above.
     unsafe { v.set_len(len) };
@@ -369,8 +371,7 @@ pub(crate) fn dice_backward<T: Float + WithDType + Send + Sync>(
         .iter()
         .map(|&s| T::from(s / nf).unwrap_or(T::zero()))
         .collect();
-    let dx = fill1(n * d, d * BLOCK, |b, out| {
-        let base = b * d * BLOCK;
+    let dx = fill1(n * d, d * BLOCK, |base, out| {
         for (r, orow) in out.chunks_exact_mut(d).enumerate() {
             let at = base + r * d;
             let (xr, gr, pr) = (&x[at..at + d], &g[at..at + d], &p[at..at + d]);
@@ -550,9 +551,9 @@ mod tests {
     #[test]
     fn fill_helpers_write_every_element_including_a_short_last_block() {
         // 10 elements in blocks of 4: blocks of 4, 4 and 2
-        let v: Vec<f32> = fill1(10, 4, |k, out| {
+        let v: Vec<f32> = fill1(10, 4, |start, out| {
             for (j, o) in out.iter_mut().enumerate() {
-                o.write((k * 4 + j) as f32);
+                o.write((start + j) as f32);
             }
         });
         assert_eq!(v, (0..10).map(|i| i as f32).collect::<Vec<_>>());

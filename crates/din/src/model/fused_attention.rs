@@ -310,9 +310,8 @@ fn batch_norm_backward<T: Float + WithDType + Send + Sync>(
         .zip(&dgamma)
         .map(|(&g, &a)| g * a / nf)
         .collect();
-    let blk = w * BLOCK;
-    let dz = fill1(n * w, blk, |k, zb| {
-        let at = k * blk..k * blk + zb.len();
+    let dz = fill1(n * w, w * BLOCK, |start, zb| {
+        let at = start..start + zb.len();
         let (db, xb) = (&du[at.clone()], &xhat[at]);
         let rows = zb.chunks_exact_mut(w).zip(db.chunks_exact(w));
         for ((zr, dr), xr) in rows.zip(xb.chunks_exact(w)) {
