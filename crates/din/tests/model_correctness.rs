@@ -407,3 +407,100 @@ fn config_errors_name_the_field() {
         assert!(e.contains(want), "{e}");
     }
 }
+
+#[test]
+fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
+    use candle_nn::Module;
+    use din::model::{fused_mlp, Mlp};
+    for (bn, dtype, tol) in [
+        (false, DType::F64, 1e-10),
+        (true, DType::F64, 1e-10),
+        (false, DType::F32, 2e-4),
+        (true, DType::F32, 2e-4),
+    ] {
+        // two MLPs with equal, non-trivial parameters (α, γ, β are 0, 1, 0 at initialisation)
+        let make = || {
+            let p = Params::seeded(5);
+            let mlp = Mlp::new(
+                6,
+                &[5, 4],
+                Activation::Dice,
+                bn,
+                p.var_builder(dtype, &Device::Cpu),
+            )
+            .unwrap();
+            for (name, v) in p.named() {
+                let n = v.elem_count();
+                let base = match name.rsplit('.').next() {
+                    Some("alpha") => 0.3,
+                    Some("weight") if name.contains("bn") => 1.5,
+                    Some("bias") if name.contains("bn") => -0.4,
+                    _ => continue,
+                };
+                let vals: Vec<f64> = (0..n).map(|i| base - 0.15 * i as f64).collect();
+                let t = Tensor::from_vec(vals, n, &Device::Cpu).unwrap();
+                v.set(&t.to_dtype(dtype).unwrap()).unwrap();
+            }
+            (p, mlp)
+        };
+        let ((pf, fused), (pp, plain)) = (make(), make());
+        let xv: Vec<f64> = (0..54)
+            .map(|i| ((i * 37 % 13) as f64 - 6.0) * 0.25 + (i % 6) as f64 * 0.3)
+            .collect();
+        let x_of = || {
+            let t = Tensor::from_vec(xv.clone(), (9, 6), &Device::Cpu).unwrap();
+            Var::from_tensor(&t.to_dtype(dtype).unwrap()).unwrap()
+        };
+        let (xf, xp) = (x_of(), x_of());
+        assert!(fused_mlp::applies(&fused, xf.as_tensor()));
+        let yf = fused_mlp::logits(&fused, xf.as_tensor()).unwrap();
+        let z = plain.hidden[0].linear.forward(xp.as_tensor()).unwrap();
+        let yp = plain.forward_from_first(&z, None, true).unwrap();
+        assert_eq!(yf.dims(), &[9, 1]);
+        let d = max_abs_diff(&yf, &yp);
+        assert!(d < tol, "bn={bn} {dtype:?}: outputs differ by {d}");
+        let r = Tensor::arange(0f64, 9.0, &Device::Cpu)
+            .unwrap()
+            .affine(0.7, -2.0)
+            .unwrap()
+            .sin()
+            .unwrap()
+            .reshape((9, 1))
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap();
+        let gf = (yf * &r).unwrap().sum_all().unwrap().backward().unwrap();
+        let gp = (yp * &r).unwrap().sum_all().unwrap().backward().unwrap();
+        let rel = |a: &Tensor, b: &Tensor| {
+            max_abs_diff(a, b) / (1.0 + max_abs_diff(b, &b.zeros_like().unwrap()))
+        };
+        let d = rel(
+            gf.get(xf.as_tensor()).unwrap(),
+            gp.get(xp.as_tensor()).unwrap(),
+        );
+        assert!(d < tol, "bn={bn} {dtype:?}: input gradient differs by {d}");
+        let mut compared = 0;
+        for ((name, vf), (_, vp)) in pf.named().into_iter().zip(pp.named()) {
+            if name.contains("running") {
+                // one training step updated both paths' running statistics alike
+                let d = rel(vf.as_tensor(), vp.as_tensor());
+                assert!(d < tol, "bn={bn} {dtype:?}: {name} differs by {d}");
+                continue;
+            }
+            let (a, b) = (gf.get(vf.as_tensor()), gp.get(vp.as_tensor()));
+            let (Some(a), Some(b)) = (a, b) else {
+                panic!("{name}: gradient missing on a path");
+            };
+            let d = rel(a, b);
+            assert!(d < tol, "bn={bn} {dtype:?}: gradient of {name} differs by {d}");
+            compared += 1;
+        }
+        // W, b, (γ, β,) α of both hidden layers and the output layer's W, b
+        assert_eq!(compared, if bn { 12 } else { 8 });
+        // evaluation (running statistics) agrees too
+        let ef = fused.forward_t(xf.as_tensor(), None, false).unwrap();
+        let ep = plain.forward_t(xp.as_tensor(), None, false).unwrap();
+        let d = max_abs_diff(&ef, &ep);
+        assert!(d < tol, "bn={bn} {dtype:?}: evaluation outputs differ by {d}");
+    }
+}

@@ -357,6 +357,10 @@ impl Mlp {
     /// Hidden layers applied to `x: [N, D]` (for callers that compute the first linear layer
     /// themselves, see `forward_from_first`).
     pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+        if train && mask.is_none() && super::fused_mlp::applies(self, x) {
+            // the same computation as fused kernels with a hand-written backward
+            return super::fused_mlp::logits(self, x);
+        }
         let Some(first) = self.hidden.first() else {
             return self.out.forward(x);
         };

@@ -10,6 +10,7 @@ pub mod din;
 pub mod embedding;
 pub mod fused;
 pub mod fused_attention;
+pub mod fused_mlp;
 pub mod layers;
 pub mod params;
 
