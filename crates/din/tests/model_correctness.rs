@@ -492,7 +492,10 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
                 panic!("{name}: gradient missing on a path");
             };
             let d = rel(a, b);
-            assert!(d < tol, "bn={bn} {dtype:?}: gradient of {name} differs by {d}");
+            assert!(
+                d < tol,
+                "bn={bn} {dtype:?}: gradient of {name} differs by {d}"
+            );
             compared += 1;
         }
         // W, b, (γ, β,) α of both hidden layers and the output layer's W, b
@@ -501,6 +504,9 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
         let ef = fused.forward_t(xf.as_tensor(), None, false).unwrap();
         let ep = plain.forward_t(xp.as_tensor(), None, false).unwrap();
         let d = max_abs_diff(&ef, &ep);
-        assert!(d < tol, "bn={bn} {dtype:?}: evaluation outputs differ by {d}");
+        assert!(
+            d < tol,
+            "bn={bn} {dtype:?}: evaluation outputs differ by {d}"
+        );
     }
 }

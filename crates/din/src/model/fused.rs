@@ -321,11 +321,7 @@ impl DiceStats {
 /// Mean and biased variance of each column of `x: [n, d]`, in one parallel pass: each block of
 /// rows is summed twice while it is in cache (its mean, then squared deviations from it; partial
 /// sums in `T`) and the blocks are combined in f64 with Chan et al.'s pairwise formula.
-pub(crate) fn col_moments<T: Real>(
-    x: &[T],
-    n: usize,
-    d: usize,
-) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn col_moments<T: Real>(x: &[T], n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
     use rayon::prelude::*;
     // (rows, mean, sum of squared deviations) per column
     type Part = (f64, Vec<f64>, Vec<f64>);
@@ -496,6 +492,46 @@ pub(crate) fn mm_new<T: Float + 'static>(
     c
 }
 
+/// `aᵀ·b` (`m×n`) for row-major `a: [k, m]` and `b: [k, n]`: a weight gradient, summed over the
+/// `k` rows of a batch. The rows are split between the threads, each multiplies its share alone and
+/// the partial products are added: the matrix kernel parallelises over `m` and `n` only, and was
+/// 1.5× slower on this shape (k in the thousands, m and n in the hundreds).
+pub(crate) fn mm_tn<T: Real>(a: &[T], b: &[T], (m, n, k): (usize, usize, usize)) -> Vec<T> {
+    use rayon::prelude::*;
+    assert!(a.len() >= k * m && b.len() >= k * n);
+    let parts = rayon::current_num_threads().min(k / 64).max(1);
+    if parts == 1 {
+        return mm_new(a, true, b, false, (m, n, k));
+    }
+    let rows = k.div_ceil(parts);
+    (0..parts)
+        .into_par_iter()
+        .map(|p| {
+            let (lo, hi) = (p * rows, ((p + 1) * rows).min(k));
+            let mut c = Vec::with_capacity(m * n);
+            // SAFETY: as in `mm_new`: `hi > lo` (k ≥ 64·parts), so the kernel writes all m×n.
+            unsafe {
+                mm_raw_with(
+                    c.as_mut_ptr(),
+                    &a[lo * m..hi * m],
+                    true,
+                    &b[lo * n..hi * n],
+                    false,
+                    (m, n, hi - lo),
+                    false,
+                    gemm::Parallelism::None,
+                );
+                c.set_len(m * n);
+            }
+            c
+        })
+        .reduce_with(|mut x, y| {
+            x.iter_mut().zip(&y).for_each(|(p, &q)| *p = *p + q);
+            x
+        })
+        .unwrap_or_else(|| vec![T::zero(); m * n])
+}
+
 /// # Safety
 /// `c` must be valid for writes (and, when `acc`, reads) of `m×n` elements.
 #[allow(clippy::too_many_arguments)]
@@ -521,14 +557,34 @@ unsafe fn mm_raw<T: Float + 'static>(
         }
         return;
     }
-    let (a_rs, a_cs) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (b_rs, b_cs) = if tb { (1, k as isize) } else { (n as isize, 1) };
     let threads = rayon::current_num_threads();
     let par = if threads > 1 && m * n * k >= 1 << 16 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
+    // SAFETY: forwarded from the caller.
+    unsafe { mm_raw_with(c, a, ta, b, tb, (m, n, k), acc, par) }
+}
+
+/// [`mm_raw`] with the kernel's threading chosen by the caller.
+///
+/// # Safety
+/// As [`mm_raw`]; `k > 0`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn mm_raw_with<T: Float + 'static>(
+    c: *mut T,
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+    (m, n, k): (usize, usize, usize),
+    acc: bool,
+    par: gemm::Parallelism,
+) {
+    assert!(a.len() >= m * k && b.len() >= k * n);
+    let (a_rs, a_cs) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (b_rs, b_cs) = if tb { (1, k as isize) } else { (n as isize, 1) };
     // SAFETY: the assert above keeps every index the strides describe inside `a` and `b`
     // (a is m×k, or k×m when `ta`; b is k×n, or n×k when `tb`); `c` is m×n with row stride n,
     // valid by the caller's contract.
@@ -607,30 +663,32 @@ pub(crate) fn dice_backward<T: Real>(
     let (mt, it): (Vec<T>, Vec<T>) = (cast(&stats.mean), cast(&stats.inv_std));
     let one = T::one();
     // dα = Σ g·x·(1 − p); c = dL/dx̂ = g·x·(1 − α)·p·(1 − p); Σc and Σc·x̂ for the batch-stat terms
-    let sums = col_reduce::<T, _>(n, d, 3, |rows, acc| rows.for_each(|i| {
-        let (xr, gr, pr) = (
-            &x[i * d..(i + 1) * d],
-            &g[i * d..(i + 1) * d],
-            &p[i * d..(i + 1) * d],
-        );
-        let [da, sc, scx] = acc else { return };
-        for ((a, &v), (&gj, &pk)) in da.iter_mut().zip(xr).zip(gr.iter().zip(pr)) {
-            *a = *a + gj * v * (one - pk);
-        }
-        if train {
-            let params = alpha.iter().zip(&mt).zip(&it);
-            for (((c1, c2), ((&v, &gj), &pk)), ((&a, &m), &s)) in sc
-                .iter_mut()
-                .zip(scx.iter_mut())
-                .zip(xr.iter().zip(gr).zip(pr))
-                .zip(params)
-            {
-                let c = gj * v * (one - a) * pk * (one - pk);
-                *c1 = *c1 + c;
-                *c2 = *c2 + c * (v - m) * s;
+    let sums = col_reduce::<T, _>(n, d, 3, |rows, acc| {
+        rows.for_each(|i| {
+            let (xr, gr, pr) = (
+                &x[i * d..(i + 1) * d],
+                &g[i * d..(i + 1) * d],
+                &p[i * d..(i + 1) * d],
+            );
+            let [da, sc, scx] = acc else { return };
+            for ((a, &v), (&gj, &pk)) in da.iter_mut().zip(xr).zip(gr.iter().zip(pr)) {
+                *a = *a + gj * v * (one - pk);
             }
-        }
-    }));
+            if train {
+                let params = alpha.iter().zip(&mt).zip(&it);
+                for (((c1, c2), ((&v, &gj), &pk)), ((&a, &m), &s)) in sc
+                    .iter_mut()
+                    .zip(scx.iter_mut())
+                    .zip(xr.iter().zip(gr).zip(pr))
+                    .zip(params)
+                {
+                    let c = gj * v * (one - a) * pk * (one - pk);
+                    *c1 = *c1 + c;
+                    *c2 = *c2 + c * (v - m) * s;
+                }
+            }
+        })
+    });
     let nf = n.max(1) as f64;
     let mc: Vec<T> = sums[1]
         .iter()
@@ -666,13 +724,7 @@ pub(crate) fn dice_backward<T: Real>(
 }
 
 impl DiceOp {
-    fn forward<T: Real>(
-        &self,
-        x: &[T],
-        alpha: &[T],
-        n: usize,
-        d: usize,
-    ) -> (Vec<T>, DiceCache) {
+    fn forward<T: Real>(&self, x: &[T], alpha: &[T], n: usize, d: usize) -> (Vec<T>, DiceCache) {
         let (out, p, stats) = dice_forward(x, alpha, self.fixed.as_ref(), self.eps, n, d);
         let mut cache = DiceCache {
             stats,

@@ -22,10 +22,10 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 
 use super::attention::AttentionInput;
-use super::fused::{fill1, mm, mm_new, slice, Real};
+use super::fused::{fill1, mm, mm_new, mm_tn, slice, Real};
 use super::fused_mlp::{
-    cpu_vec, flatten, stack_backward, stack_forward, update_running, LayerStats, Saved as StackSaved,
-    Stack,
+    cpu_vec, flatten, stack_backward, stack_forward, update_running, LayerStats,
+    Saved as StackSaved, Stack,
 };
 use super::layers::Mlp;
 
@@ -180,7 +180,7 @@ fn backward<T: Real>(
     // first layer: z₁ = zt[seg] + hp·Bᵀ + b₁ with zt = t·Aᵀ
     let first = st.offsets().layers[0];
     let h1 = first.width;
-    let d_b = mm_new(&dz1, true, &sv.hp, false, (h1, 2 * d, n));
+    let d_b = mm_tn(&dz1, &sv.hp, (h1, 2 * d, n));
     let dhp = mm_new(&dz1, false, &sv.b_mat, false, (n, 2 * d, h1));
     let mut dzt = vec![T::zero(); b * h1];
     for (i, &s) in seg.iter().enumerate() {
@@ -192,7 +192,7 @@ fn backward<T: Real>(
             *o = *o + x;
         }
     }
-    let d_a = mm_new(&dzt, true, t, false, (h1, d, b));
+    let d_a = mm_tn(&dzt, t, (h1, d, b));
     let mut dt = mm_new(&dzt, false, &sv.a_mat, false, (b, d, h1));
     // hp = [h, t⊙h]: dh = dhp[..d] + dhp[d..]·t[seg], dt[seg] += dhp[d..]·h
     let dh = fill1(n * d, 64 * d, |start, out| {
@@ -231,12 +231,7 @@ fn backward<T: Real>(
 }
 
 impl FusedUnit {
-    fn run<T: Real>(
-        &self,
-        theta: &[T],
-        t: &[T],
-        h: &[T],
-    ) -> Result<Vec<T>> {
+    fn run<T: Real>(&self, theta: &[T], t: &[T], h: &[T]) -> Result<Vec<T>> {
         let off = self.stack.offsets();
         if theta.len() != off.total || off.layers.len() != self.eps.len() {
             candle_core::bail!("fused attention: parameter vector does not match the layer sizes");

@@ -24,12 +24,10 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, WithDType};
 
 use super::fused::{
-    cast, col_moments, col_reduce, fill1, fill3, mm, mm_new, slice, wide_kernel, DiceStats, Real,
-    BLOCK,
+    cast, col_moments, col_reduce, fill1, fill3, mm, mm_new, mm_tn, slice, wide_kernel, DiceStats,
+    Real, BLOCK,
 };
 use super::layers::{Act, Mlp};
-
-
 
 /// Batch statistics of one hidden layer: BatchNorm's (when present) and Dice's.
 pub(crate) type LayerStats = (Option<DiceStats>, DiceStats);
@@ -215,12 +213,21 @@ fn layer_forward<T: Real>(
     // running statistics see the Linear output with its bias: mean + bias, same variance
     let mean_b: Vec<f64> = mean.iter().zip(&bias).map(|(m, b)| m + b).collect();
     let (s, a, c, vhat, u_mean) = if bn {
-        let (gamma, beta) = (f64s(l.gamma..l.gamma + w), f64s(l.gamma + w..l.gamma + 2 * w));
+        let (gamma, beta) = (
+            f64s(l.gamma..l.gamma + w),
+            f64s(l.gamma + w..l.gamma + 2 * w),
+        );
         let s: Vec<f64> = var.iter().map(|v| 1.0 / (v + bn_eps).sqrt()).collect();
         let vhat: Vec<f64> = var.iter().zip(&s).map(|(v, s)| v * s * s).collect();
         (s, gamma, beta.clone(), vhat, beta)
     } else {
-        (vec![1.0; w], vec![1.0; w], mean_b.clone(), var.clone(), mean_b.clone())
+        (
+            vec![1.0; w],
+            vec![1.0; w],
+            mean_b.clone(),
+            var.clone(),
+            mean_b.clone(),
+        )
     };
     // Dice on u: mean u_mean, variance a²·v̂
     let u_var: Vec<f64> = a.iter().zip(&vhat).map(|(a, v)| a * a * v).collect();
@@ -290,7 +297,7 @@ fn layer_backward<T: Real>(
             sums[4][j] / nf,
         );
         let meq = k * mex; // mean(e·q)
-        // Σ du: the gradient of Dice's input shift (β with BatchNorm, the Linear bias without)
+                           // Σ du: the gradient of Dice's input shift (β with BatchNorm, the Linear bias without)
         let sum_du = sums[3][j] - sd * sums[1][j];
         dtheta[l.alpha + j] = T::from(sums[0][j]).unwrap_or(T::zero());
         if bn {
@@ -497,15 +504,7 @@ pub(crate) fn stack_backward<T: Real>(
     };
     let width = last.width;
     // output layer: s = y·w + b
-    mm(
-        &mut dtheta[off.out_w..off.out_w + width],
-        g,
-        true,
-        sv.last_y(),
-        false,
-        (1, width, n),
-        false,
-    );
+    dtheta[off.out_w..off.out_w + width].copy_from_slice(&mm_tn(g, sv.last_y(), (1, width, n)));
     dtheta[off.out_b] = g.iter().fold(T::zero(), |a, &x| a + x);
     let w_out = &theta[off.out_w..off.out_w + width];
     let mut dy = fill1(n * width, width * BLOCK, |start, out| {
@@ -523,15 +522,11 @@ pub(crate) fn stack_backward<T: Real>(
             return (dtheta, dz);
         }
         let prev = &sv.layers[li - 1].y;
-        mm(
-            &mut dtheta[l.w..l.w + l.width * l.fan_in],
+        dtheta[l.w..l.w + l.width * l.fan_in].copy_from_slice(&mm_tn(
             &dz,
-            true,
             prev,
-            false,
             (l.width, l.fan_in, n),
-            false,
-        );
+        ));
         let w = &theta[l.w..l.w + l.width * l.fan_in];
         dy = mm_new(&dz, false, w, false, (n, l.fan_in, l.width));
     }
@@ -564,12 +559,7 @@ impl FusedMlp {
         Ok(score)
     }
 
-    fn grads<T: Real>(
-        &self,
-        theta: &Tensor,
-        x: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Tensor, Tensor)> {
+    fn grads<T: Real>(&self, theta: &Tensor, x: &Tensor, g: &Tensor) -> Result<(Tensor, Tensor)> {
         let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner()).take();
         let Some(saved) = saved.and_then(|s| s.downcast::<Saved<T>>().ok()) else {
             candle_core::bail!("fused MLP: backward without its forward");
@@ -581,16 +571,14 @@ impl FusedMlp {
         };
         let (mut dth, dz1) = stack_backward(st, &th, &gs, &saved);
         let (n, h1, k) = (gs.len(), first.width, first.fan_in);
-        mm(
-            &mut dth[first.w..first.w + h1 * k],
+        dth[first.w..first.w + h1 * k].copy_from_slice(&mm_tn(&dz1, &xs, (h1, k, n)));
+        let dx = mm_new(
             &dz1,
-            true,
-            &xs,
             false,
-            (h1, k, n),
+            &th[first.w..first.w + h1 * k],
             false,
+            (n, k, h1),
         );
-        let dx = mm_new(&dz1, false, &th[first.w..first.w + h1 * k], false, (n, k, h1));
         let dev = theta.device();
         Ok((
             Tensor::from_vec(dth, theta.shape(), dev)?,
@@ -672,28 +660,126 @@ mod microbench {
     fn micro() {
         crate::tune_allocator();
         let (n, w) = (2237usize, 256usize);
-        let st = Stack { first_in: 128, hidden: vec![w], bn: true };
+        let st = Stack {
+            first_in: 128,
+            hidden: vec![w],
+            bn: true,
+        };
         let off = st.offsets();
         let l = off.layers[0];
         let mut theta = vec![0.1f32; off.total];
-        for (i, t) in theta.iter_mut().enumerate() { *t = ((i * 7919 % 1000) as f32 / 1000.0) - 0.5; }
-        let z: Vec<f32> = (0..n * w).map(|i| ((i * 104729 % 10007) as f32 / 5000.0) - 1.0).collect();
-        let g: Vec<f32> = (0..n * w).map(|i| ((i * 7 % 13) as f32 / 13.0) - 0.5).collect();
+        for (i, t) in theta.iter_mut().enumerate() {
+            *t = ((i * 7919 % 1000) as f32 / 1000.0) - 0.5;
+        }
+        let z: Vec<f32> = (0..n * w)
+            .map(|i| ((i * 104729 % 10007) as f32 / 5000.0) - 1.0)
+            .collect();
+        let g: Vec<f32> = (0..n * w)
+            .map(|i| ((i * 7 % 13) as f32 / 13.0) - 0.5)
+            .collect();
         for bn in [true, false] {
             let reps = 200;
             let t0 = std::time::Instant::now();
             let mut keep = None;
-            for _ in 0..reps { keep = Some(layer_forward(&z, &l, bn, (1e-5, 1e-8), &theta, n)); }
+            for _ in 0..reps {
+                keep = Some(layer_forward(&z, &l, bn, (1e-5, 1e-8), &theta, n));
+            }
             let fwd = t0.elapsed().as_secs_f64() / reps as f64;
             let (sv, _) = keep.unwrap();
             let mut dth = vec![0f32; off.total];
             let t0 = std::time::Instant::now();
-            for _ in 0..reps { std::hint::black_box(layer_backward(&g, &sv, &l, bn, &theta, &mut dth, n)); }
+            for _ in 0..reps {
+                std::hint::black_box(layer_backward(&g, &sv, &l, bn, &theta, &mut dth, n));
+            }
             let bwd = t0.elapsed().as_secs_f64() / reps as f64;
             let t0 = std::time::Instant::now();
-            for _ in 0..reps { std::hint::black_box(col_moments(&z, n, w)); }
+            for _ in 0..reps {
+                std::hint::black_box(col_moments(&z, n, w));
+            }
             let mom = t0.elapsed().as_secs_f64() / reps as f64;
             eprintln!("bn={bn}: layer fwd {:.3} ms (moments {:.3}), bwd {:.3} ms; per element fwd {:.2} ns bwd {:.2} ns", fwd*1e3, mom*1e3, bwd*1e3, fwd*1e9/(n*w) as f64, bwd*1e9/(n*w) as f64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod gemmbench {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn gemm_variants() {
+        crate::tune_allocator();
+        let (n, h1, h2) = (2237usize, 256usize, 128usize);
+        let y1: Vec<f32> = (0..n * h1)
+            .map(|i| ((i * 7919 % 1000) as f32 / 1000.0) - 0.5)
+            .collect();
+        let dz: Vec<f32> = (0..n * h2)
+            .map(|i| ((i * 104729 % 1000) as f32 / 1000.0) - 0.5)
+            .collect();
+        let w2: Vec<f32> = (0..h1 * h2)
+            .map(|i| ((i * 31 % 1000) as f32 / 1000.0) - 0.5)
+            .collect();
+        let reps = 100;
+        let time = |name: &str, f: &dyn Fn() -> Vec<f32>| {
+            let _ = f();
+            let t0 = std::time::Instant::now();
+            for _ in 0..reps {
+                std::hint::black_box(f());
+            }
+            let s = t0.elapsed().as_secs_f64() / reps as f64;
+            eprintln!(
+                "{name:<40} {:.3} ms  {:.0} GFLOP/s",
+                s * 1e3,
+                2.0 * (n * h1 * h2) as f64 / s / 1e9
+            );
+        };
+        time("fwd z2 = y1·W2ᵀ", &|| {
+            mm_new(&y1, false, &w2, true, (n, h2, h1))
+        });
+        time("dprev = dz·W2", &|| {
+            mm_new(&dz, false, &w2, false, (n, h1, h2))
+        });
+        time("dW2 = dzᵀ·y1 (ta)", &|| {
+            mm_new(&dz, true, &y1, false, (h2, h1, n))
+        });
+        time("dW2ᵀ = y1ᵀ·dz (ta)", &|| {
+            mm_new(&y1, true, &dz, false, (h1, h2, n))
+        });
+        time("mm_tn", &|| mm_tn(&dz, &y1, (h2, h1, n)));
+        time("dW2 split-k 2 threads", &|| {
+            let half = n / 2;
+            let (a, b) = rayon::join(
+                || single(&dz[..half * h2], &y1[..half * h1], (h2, h1, half)),
+                || single(&dz[half * h2..], &y1[half * h1..], (h2, h1, n - half)),
+            );
+            a.iter().zip(&b).map(|(x, y)| x + y).collect()
+        });
+        fn single(a: &[f32], b: &[f32], (m, nn, k): (usize, usize, usize)) -> Vec<f32> {
+            let mut c = vec![0f32; m * nn];
+            unsafe {
+                gemm::gemm(
+                    m,
+                    nn,
+                    k,
+                    c.as_mut_ptr(),
+                    1,
+                    nn as isize,
+                    false,
+                    a.as_ptr(),
+                    m as isize,
+                    1,
+                    b.as_ptr(),
+                    1,
+                    nn as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            c
         }
     }
 }
