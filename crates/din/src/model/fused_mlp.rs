@@ -29,6 +29,7 @@ use super::fused::{
 };
 use super::layers::{Act, Mlp};
 
+
 /// Batch statistics of one hidden layer: BatchNorm's (when present) and Dice's.
 pub(crate) type LayerStats = (Option<DiceStats>, DiceStats);
 

@@ -12,7 +12,10 @@
 use candle_core::{DType, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
+use rayon::prelude::*;
+
 use crate::error::Result;
+use crate::model::fused::{wide_kernel, Real};
 use crate::model::{Embeddings, TableId, TouchedRows};
 
 /// Which optimiser.
@@ -66,7 +69,7 @@ struct AdamElem<T> {
     decoupled: T,
 }
 
-impl<T: num_traits::Float> AdamElem<T> {
+impl<T: Real> AdamElem<T> {
     fn new(c: &AdamConfig, step: u64) -> Self {
         let k = |x: f64| T::from(x).unwrap_or(T::zero());
         let bc1 = 1.0 - c.beta1.powi(step as i32);
@@ -84,7 +87,7 @@ impl<T: num_traits::Float> AdamElem<T> {
     }
 
     /// Update `w` and its moments from the gradient `g`.
-    #[inline]
+    #[inline(always)]
     fn update(&self, w: &mut T, g: T, m: &mut T, v: &mut T) {
         let one = T::one();
         let g = g + self.coupled * *w;
@@ -96,8 +99,41 @@ impl<T: num_traits::Float> AdamElem<T> {
     }
 }
 
+wide_kernel! {
+    /// Adam on a run of elements: `w`, `m`, `v` updated from `g + reg·w` (`reg`: mini-batch
+    /// aware regularisation of an embedding row, 0 elsewhere).
+    fn adam_run<T: Real>(adam: &AdamElem<T>, reg: T, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+        let n = w.len();
+        let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+        for j in 0..n {
+            let gj = g[j] + reg * w[j];
+            adam.update(&mut w[j], gj, &mut m[j], &mut v[j]);
+        }
+    }
+}
+
+/// Mutable `d`-wide rows of `data` at `rows`, which must be strictly increasing (`None` if not, or
+/// if a row is out of range).
+fn rows_mut<'a>(mut data: &'a mut [f32], rows: &[u32], d: usize) -> Option<Vec<&'a mut [f32]>> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut next = 0usize; // first row index still in `data`
+    for &r in rows {
+        let r = r as usize;
+        let skip = r.checked_sub(next)?.checked_mul(d)?;
+        if data.len() < skip + d {
+            return None;
+        }
+        let (_, rest) = std::mem::take(&mut data).split_at_mut(skip);
+        let (row, rest) = rest.split_at_mut(d);
+        out.push(row);
+        data = rest;
+        next = r + 1;
+    }
+    Some(out)
+}
+
 /// One Adam / AdamW update of a CPU tensor from plain buffers: returns the new weights and moments.
-fn adam_cpu<T: candle_core::WithDType + num_traits::Float>(
+fn adam_cpu<T: Real>(
     w: &Tensor,
     g: &Tensor,
     m: &Tensor,
@@ -106,9 +142,11 @@ fn adam_cpu<T: candle_core::WithDType + num_traits::Float>(
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let flat = |t: &Tensor| -> Result<Vec<T>> { Ok(t.flatten_all()?.to_vec1::<T>()?) };
     let (mut wv, gv, mut mv, mut vv) = (flat(w)?, flat(g)?, flat(m)?, flat(v)?);
-    for (((wj, &gj), mj), vj) in wv.iter_mut().zip(&gv).zip(mv.iter_mut()).zip(vv.iter_mut()) {
-        adam.update(wj, gj, mj, vj);
-    }
+    const RUN: usize = 8192;
+    wv.par_chunks_mut(RUN)
+        .zip(gv.par_chunks(RUN))
+        .zip(mv.par_chunks_mut(RUN).zip(vv.par_chunks_mut(RUN)))
+        .for_each(|((w, g), (m, v))| adam_run(adam, T::zero(), w, g, m, v));
     let (shape, dev) = (w.shape(), w.device());
     Ok((
         Tensor::from_vec(wv, shape, dev)?,
@@ -249,24 +287,24 @@ impl SparseAdam {
             let ti = tr.table as usize;
             let table = emb.table_mut(tr.table);
             let d = table.dim;
-            for (k, &row) in tr.ids.iter().enumerate() {
-                if row == 0 {
-                    continue; // padding stays zero
-                }
-                let r = row as usize;
-                let reg =
-                    (self.mba_lambda as f32) * self.inv_freq[ti].get(r).copied().unwrap_or(0.0);
-                let (m, v) = (
-                    &mut self.m[ti][r * d..(r + 1) * d],
-                    &mut self.v[ti][r * d..(r + 1) * d],
-                );
-                let w = &mut table.data[r * d..(r + 1) * d];
-                let gk = &g[k * d..(k + 1) * d];
-                for j in 0..d {
-                    let gj = gk[j] + reg * w[j];
-                    adam.update(&mut w[j], gj, &mut m[j], &mut v[j]);
-                }
-            }
+            // the rows a batch touched are sorted and unique: disjoint, so updated in parallel
+            let bad = || crate::Error::Config("embedding rows of a batch not sorted".into());
+            let w_rows = rows_mut(&mut table.data, &tr.ids, d).ok_or_else(bad)?;
+            let m_rows = rows_mut(&mut self.m[ti], &tr.ids, d).ok_or_else(bad)?;
+            let v_rows = rows_mut(&mut self.v[ti], &tr.ids, d).ok_or_else(bad)?;
+            let (lambda, inv_freq) = (self.mba_lambda as f32, &self.inv_freq[ti]);
+            w_rows
+                .into_par_iter()
+                .zip(m_rows.into_par_iter().zip(v_rows))
+                .zip(tr.ids.par_iter().zip(g.par_chunks(d)))
+                .with_min_len(64)
+                .for_each(|((w, (m, v)), (&row, gk))| {
+                    if row == 0 {
+                        return; // padding stays zero
+                    }
+                    let reg = lambda * inv_freq.get(row as usize).copied().unwrap_or(0.0);
+                    adam_run(&adam, reg, w, gk, m, v);
+                });
         }
         Ok(())
     }
