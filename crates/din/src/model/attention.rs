@@ -194,11 +194,15 @@ impl ActivationUnit {
                 (e / denom)?
             }
         };
-        let interest = Tensor::zeros((b, d), hist.dtype(), hist.device())?.index_add(
-            &x.seg,
-            &hist.broadcast_mul(&w.unsqueeze(1)?)?,
-            0,
-        )?;
+        let interest = if super::fused::applies(hist) {
+            super::fused::segment_pool(hist, &w, &x.seg.to_vec1::<u32>()?, b)?
+        } else {
+            Tensor::zeros((b, d), hist.dtype(), hist.device())?.index_add(
+                &x.seg,
+                &hist.broadcast_mul(&w.unsqueeze(1)?)?,
+                0,
+            )?
+        };
         let padded = Tensor::zeros(b * l, w.dtype(), w.device())?
             .index_add(&x.pos, &w, 0)?
             .reshape((b, l))?;

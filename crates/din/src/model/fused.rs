@@ -136,6 +136,99 @@ pub fn add_bias(x: &Tensor, b: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// `out[seg[i]] += w[i]·h[i]` over the positions of a packed history.
+struct SegmentPool {
+    seg: Vec<u32>,
+    batch: usize,
+}
+
+impl SegmentPool {
+    fn pool<T: Real>(&self, h: &[T], w: &[T], d: usize) -> Vec<T> {
+        let mut out = vec![T::zero(); self.batch * d];
+        for ((hr, &wi), &s) in h.chunks_exact(d).zip(w).zip(&self.seg) {
+            let o = &mut out[s as usize * d..(s as usize + 1) * d];
+            for (o, &v) in o.iter_mut().zip(hr) {
+                *o = *o + wi * v;
+            }
+        }
+        out
+    }
+
+    /// `dh[i] = w[i]·g[seg[i]]` and `dw[i] = ⟨g[seg[i]], h[i]⟩`.
+    fn grads<T: Real>(&self, h: &Tensor, w: &Tensor, g: &Tensor) -> Result<(Tensor, Tensor)> {
+        let d = h.dims2()?.1;
+        let v = |t: &Tensor| t.contiguous()?.flatten_all()?.to_vec1::<T>();
+        let (hv, wv, gv) = (v(h)?, v(w)?, v(g)?);
+        let mut dh = Vec::with_capacity(hv.len());
+        let mut dw = Vec::with_capacity(wv.len());
+        for ((hr, &wi), &s) in hv.chunks_exact(d).zip(&wv).zip(&self.seg) {
+            let gr = &gv[s as usize * d..(s as usize + 1) * d];
+            dh.extend(gr.iter().map(|&x| wi * x));
+            dw.push(gr.iter().zip(hr).fold(T::zero(), |a, (&x, &y)| a + x * y));
+        }
+        Ok((
+            Tensor::from_vec(dh, h.shape(), h.device())?,
+            Tensor::from_vec(dw, w.shape(), w.device())?,
+        ))
+    }
+}
+
+impl CustomOp2 for SegmentPool {
+    fn name(&self) -> &'static str {
+        "segment-pool"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = l1.shape().dims2()?.1;
+        let st = match s1 {
+            CpuStorage::F32(_) => {
+                CpuStorage::F32(self.pool(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?, d))
+            }
+            CpuStorage::F64(_) => {
+                CpuStorage::F64(self.pool(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?, d))
+            }
+            _ => candle_core::bail!("segment pool: f32/f64 only"),
+        };
+        Ok((st, Shape::from((self.batch, d))))
+    }
+
+    fn bwd(
+        &self,
+        h: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (dh, dw) = match h.dtype() {
+            DType::F32 => self.grads::<f32>(h, w, g)?,
+            DType::F64 => self.grads::<f64>(h, w, g)?,
+            other => candle_core::bail!("segment pool: unsupported dtype {other:?}"),
+        };
+        Ok((Some(dh), Some(dw)))
+    }
+}
+
+/// The attention-weighted sums `[batch, d]` of a packed history `h: [N, d]` with weights
+/// `w: [N]`, position `i` belonging to row `seg[i]`, as one CPU kernel each way (in tensor ops a
+/// broadcast multiply and an `index_add`, whose backward is half a dozen more).
+pub fn segment_pool(h: &Tensor, w: &Tensor, seg: &[u32], batch: usize) -> Result<Tensor> {
+    let (n, _) = h.dims2()?;
+    if w.dims1()? != n || seg.len() != n || seg.iter().any(|&s| s as usize >= batch) {
+        candle_core::bail!("segment pool: inconsistent shapes or segments");
+    }
+    let op = SegmentPool {
+        seg: seg.to_vec(),
+        batch,
+    };
+    h.contiguous()?.apply_op2(&w.contiguous()?, op)
+}
+
 /// What a Dice forward remembers for its backward.
 #[derive(Default)]
 struct DiceCache {
@@ -239,19 +332,18 @@ impl Real for f64 {
 
 /// `eˣ` in f32 without a library call (Cephes' `expf`): `2ⁿ·eʳ` with `n = round(x·log₂e)`,
 /// `|r| ≤ ln2/2` and `eʳ` by a degree-6 polynomial; within 2 ulp of the exact value over the
-/// normal range. Inputs are clamped to [−87.3, 88.3], so the result is a normal f32; NaN maps to
-/// `e^−87.3` (the kernels carry NaN through their other factors).
+/// normal range. Inputs are clamped to [−87.3, 88.3], so the result is a normal f32 (NaN stays NaN).
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding and subtracting it rounds to an integer
-    let x = x.max(-87.3).min(88.3);
+    let x = x.clamp(-87.3, 88.3);
     let shifted = x * std::f32::consts::LOG2_E + ROUND;
     let n = shifted - ROUND;
     let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4; // ln 2 in two parts
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let er = p * r * r + r + 1.0;
     // 2ⁿ from the bits: `shifted` is ROUND + n in the same binade, so their bit patterns differ
     // by n (integer operations, which vectorise; a float-to-int conversion does not here)

@@ -29,6 +29,8 @@ use super::fused::{
 };
 use super::layers::{Act, Mlp};
 
+/// (BatchNorm ε, Dice ε) of one hidden layer.
+pub(crate) type Eps = (f64, f64);
 
 /// Batch statistics of one hidden layer: BatchNorm's (when present) and Dice's.
 pub(crate) type LayerStats = (Option<DiceStats>, DiceStats);
@@ -102,7 +104,7 @@ impl Stack {
 
 /// The parameters of a fused MLP: all of them in one flat tensor (in [`Stack::offsets`] order),
 /// its sizes, and (BatchNorm ε, Dice ε) per hidden layer.
-pub(crate) fn flatten(mlp: &Mlp) -> Result<(Tensor, Stack, Vec<(f64, f64)>)> {
+pub(crate) fn flatten(mlp: &Mlp) -> Result<(Tensor, Stack, Vec<Eps>)> {
     let bn = mlp.hidden.first().is_some_and(|l| l.bn.is_some());
     let mut parts = Vec::with_capacity(5 * mlp.hidden.len() + 2);
     let mut eps = Vec::with_capacity(mlp.hidden.len());
@@ -651,136 +653,4 @@ pub fn logits(mlp: &Mlp, x: &Tensor) -> Result<Tensor> {
     let batch_stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
     update_running(mlp, batch_stats, x)?;
     Ok(out)
-}
-
-#[cfg(test)]
-mod microbench {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn micro() {
-        crate::tune_allocator();
-        let (n, w) = (2237usize, 256usize);
-        let st = Stack {
-            first_in: 128,
-            hidden: vec![w],
-            bn: true,
-        };
-        let off = st.offsets();
-        let l = off.layers[0];
-        let mut theta = vec![0.1f32; off.total];
-        for (i, t) in theta.iter_mut().enumerate() {
-            *t = ((i * 7919 % 1000) as f32 / 1000.0) - 0.5;
-        }
-        let z: Vec<f32> = (0..n * w)
-            .map(|i| ((i * 104729 % 10007) as f32 / 5000.0) - 1.0)
-            .collect();
-        let g: Vec<f32> = (0..n * w)
-            .map(|i| ((i * 7 % 13) as f32 / 13.0) - 0.5)
-            .collect();
-        for bn in [true, false] {
-            let reps = 200;
-            let t0 = std::time::Instant::now();
-            let mut keep = None;
-            for _ in 0..reps {
-                keep = Some(layer_forward(&z, &l, bn, (1e-5, 1e-8), &theta, n));
-            }
-            let fwd = t0.elapsed().as_secs_f64() / reps as f64;
-            let (sv, _) = keep.unwrap();
-            let mut dth = vec![0f32; off.total];
-            let t0 = std::time::Instant::now();
-            for _ in 0..reps {
-                std::hint::black_box(layer_backward(&g, &sv, &l, bn, &theta, &mut dth, n));
-            }
-            let bwd = t0.elapsed().as_secs_f64() / reps as f64;
-            let t0 = std::time::Instant::now();
-            for _ in 0..reps {
-                std::hint::black_box(col_moments(&z, n, w));
-            }
-            let mom = t0.elapsed().as_secs_f64() / reps as f64;
-            eprintln!("bn={bn}: layer fwd {:.3} ms (moments {:.3}), bwd {:.3} ms; per element fwd {:.2} ns bwd {:.2} ns", fwd*1e3, mom*1e3, bwd*1e3, fwd*1e9/(n*w) as f64, bwd*1e9/(n*w) as f64);
-        }
-    }
-}
-
-#[cfg(test)]
-mod gemmbench {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn gemm_variants() {
-        crate::tune_allocator();
-        let (n, h1, h2) = (2237usize, 256usize, 128usize);
-        let y1: Vec<f32> = (0..n * h1)
-            .map(|i| ((i * 7919 % 1000) as f32 / 1000.0) - 0.5)
-            .collect();
-        let dz: Vec<f32> = (0..n * h2)
-            .map(|i| ((i * 104729 % 1000) as f32 / 1000.0) - 0.5)
-            .collect();
-        let w2: Vec<f32> = (0..h1 * h2)
-            .map(|i| ((i * 31 % 1000) as f32 / 1000.0) - 0.5)
-            .collect();
-        let reps = 100;
-        let time = |name: &str, f: &dyn Fn() -> Vec<f32>| {
-            let _ = f();
-            let t0 = std::time::Instant::now();
-            for _ in 0..reps {
-                std::hint::black_box(f());
-            }
-            let s = t0.elapsed().as_secs_f64() / reps as f64;
-            eprintln!(
-                "{name:<40} {:.3} ms  {:.0} GFLOP/s",
-                s * 1e3,
-                2.0 * (n * h1 * h2) as f64 / s / 1e9
-            );
-        };
-        time("fwd z2 = y1·W2ᵀ", &|| {
-            mm_new(&y1, false, &w2, true, (n, h2, h1))
-        });
-        time("dprev = dz·W2", &|| {
-            mm_new(&dz, false, &w2, false, (n, h1, h2))
-        });
-        time("dW2 = dzᵀ·y1 (ta)", &|| {
-            mm_new(&dz, true, &y1, false, (h2, h1, n))
-        });
-        time("dW2ᵀ = y1ᵀ·dz (ta)", &|| {
-            mm_new(&y1, true, &dz, false, (h1, h2, n))
-        });
-        time("mm_tn", &|| mm_tn(&dz, &y1, (h2, h1, n)));
-        time("dW2 split-k 2 threads", &|| {
-            let half = n / 2;
-            let (a, b) = rayon::join(
-                || single(&dz[..half * h2], &y1[..half * h1], (h2, h1, half)),
-                || single(&dz[half * h2..], &y1[half * h1..], (h2, h1, n - half)),
-            );
-            a.iter().zip(&b).map(|(x, y)| x + y).collect()
-        });
-        fn single(a: &[f32], b: &[f32], (m, nn, k): (usize, usize, usize)) -> Vec<f32> {
-            let mut c = vec![0f32; m * nn];
-            unsafe {
-                gemm::gemm(
-                    m,
-                    nn,
-                    k,
-                    c.as_mut_ptr(),
-                    1,
-                    nn as isize,
-                    false,
-                    a.as_ptr(),
-                    m as isize,
-                    1,
-                    b.as_ptr(),
-                    1,
-                    nn as isize,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
-            c
-        }
-    }
 }

@@ -94,8 +94,8 @@ impl<T: Real> AdamElem<T> {
         *m = self.b1 * *m + (one - self.b1) * g;
         *v = self.b2 * *v + (one - self.b2) * g * g;
         let upd = self.lr_t * *m / (v.sqrt() * self.inv_sqrt_bc2 + self.eps);
-        *w = *w - self.decoupled * *w;
-        *w = *w - upd;
+        *w -= self.decoupled * *w;
+        *w -= upd;
     }
 }
 
@@ -142,11 +142,15 @@ fn adam_cpu<T: Real>(
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let flat = |t: &Tensor| -> Result<Vec<T>> { Ok(t.flatten_all()?.to_vec1::<T>()?) };
     let (mut wv, gv, mut mv, mut vv) = (flat(w)?, flat(g)?, flat(m)?, flat(v)?);
-    const RUN: usize = 8192;
-    wv.par_chunks_mut(RUN)
-        .zip(gv.par_chunks(RUN))
-        .zip(mv.par_chunks_mut(RUN).zip(vv.par_chunks_mut(RUN)))
-        .for_each(|((w, g), (m, v))| adam_run(adam, T::zero(), w, g, m, v));
+    const RUN: usize = 16384; // smaller tensors are updated on this thread
+    if wv.len() <= RUN {
+        adam_run(adam, T::zero(), &mut wv, &gv, &mut mv, &mut vv);
+    } else {
+        wv.par_chunks_mut(RUN)
+            .zip(gv.par_chunks(RUN))
+            .zip(mv.par_chunks_mut(RUN).zip(vv.par_chunks_mut(RUN)))
+            .for_each(|((w, g), (m, v))| adam_run(adam, T::zero(), w, g, m, v));
+    }
     let (shape, dev) = (w.shape(), w.device());
     Ok((
         Tensor::from_vec(wv, shape, dev)?,
