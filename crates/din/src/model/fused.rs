@@ -1,10 +1,14 @@
-//! Fused CPU kernels for the two element-wise hot spots of training, as candle custom ops with
-//! hand-written backward passes: a Linear layer's bias (candle's generic `broadcast_add` backward
-//! reduces over rows with a strided loop slower than the matmul itself) and Dice (a dozen tensor
-//! ops and their backward in two passes over the data).
+//! Fused CPU kernels and the helpers they share.
 //!
-//! They are used on CPU for unmasked inputs; elsewhere the plain tensor-op versions in
-//! [`super::layers`] run. Tests check both agree, values and gradients.
+//! * Candle custom ops with hand-written backward passes for the element-wise hot spots outside
+//!   the fused MLPs: a Linear layer's bias (candle's generic `broadcast_add` backward reduces over
+//!   rows with a strided loop slower than the matmul itself), Dice (a dozen tensor ops and their
+//!   backward in two passes over the data) and the attention-weighted pooling of a packed history
+//!   ([`segment_pool`]). They are used on CPU for unmasked inputs; elsewhere the plain tensor-op
+//!   versions in [`super::layers`] run. Tests check both agree, values and gradients.
+//! * For [`super::fused_mlp`] and [`super::fused_attention`]: the matrix kernel (`mm`, `mm_new`,
+//!   `mm_tn`), parallel fills and column reductions over row blocks, batch moments, a vectorisable
+//!   `exp`, and [`wide_kernel`], which compiles a loop for AVX-512 / AVX2 and picks one at run time.
 
 // Kernels are generic over `num_traits::Float`, which has no `AddAssign`.
 #![allow(clippy::assign_op_pattern)]
