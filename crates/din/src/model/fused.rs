@@ -48,6 +48,25 @@ pub(crate) fn slice<'a, T: WithDType>(s: &'a CpuStorage, l: &Layout) -> Result<&
     }
 }
 
+/// A kernel of two f32/f64 inputs (a custom op's forward on CPU).
+pub(crate) trait Kernel2 {
+    fn run<T: Real>(&self, a: &[T], b: &[T]) -> Result<Vec<T>>;
+}
+
+/// `k` on the contiguous data of two CPU storages of one dtype, f32 or f64 (`name` for the error).
+pub(crate) fn run2<K: Kernel2>(
+    k: &K,
+    name: &str,
+    (s1, l1): (&CpuStorage, &Layout),
+    (s2, l2): (&CpuStorage, &Layout),
+) -> Result<CpuStorage> {
+    Ok(match s1 {
+        CpuStorage::F32(_) => CpuStorage::F32(k.run(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?)?),
+        CpuStorage::F64(_) => CpuStorage::F64(k.run(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?)?),
+        _ => candle_core::bail!("{name}: f32/f64 only"),
+    })
+}
+
 static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Turn the fused kernels off (process-wide) to measure what they bring; results agree within
@@ -88,6 +107,18 @@ pub fn col_sum(t: &Tensor) -> Result<Tensor> {
 
 struct AddBias;
 
+impl Kernel2 for AddBias {
+    /// `x [n, d] + b [d]`.
+    fn run<T: Real>(&self, x: &[T], b: &[T]) -> Result<Vec<T>> {
+        let d = b.len().max(1);
+        let mut out = Vec::with_capacity(x.len());
+        for row in x.chunks_exact(d) {
+            out.extend(row.iter().zip(b).map(|(&a, &c)| a + c));
+        }
+        Ok(out)
+    }
+}
+
 impl CustomOp2 for AddBias {
     fn name(&self) -> &'static str {
         "add-bias"
@@ -100,23 +131,7 @@ impl CustomOp2 for AddBias {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (n, d) = l1.shape().dims2()?;
-        fn go<T: Float + WithDType>(x: &[T], b: &[T], n: usize, d: usize) -> Vec<T> {
-            let mut out = Vec::with_capacity(n * d);
-            for i in 0..n {
-                out.extend(x[i * d..(i + 1) * d].iter().zip(b).map(|(&a, &c)| a + c));
-            }
-            out
-        }
-        let st = match s1 {
-            CpuStorage::F32(_) => {
-                CpuStorage::F32(go(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?, n, d))
-            }
-            CpuStorage::F64(_) => {
-                CpuStorage::F64(go(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?, n, d))
-            }
-            _ => candle_core::bail!("add-bias: f32/f64 only"),
-        };
+        let st = run2(self, "add-bias", (s1, l1), (s2, l2))?;
         Ok((st, l1.shape().clone()))
     }
 
@@ -144,10 +159,12 @@ pub fn add_bias(x: &Tensor, b: &Tensor) -> Result<Tensor> {
 struct SegmentPool {
     seg: Vec<u32>,
     batch: usize,
+    d: usize,
 }
 
-impl SegmentPool {
-    fn pool<T: Real>(&self, h: &[T], w: &[T], d: usize) -> Vec<T> {
+impl Kernel2 for SegmentPool {
+    fn run<T: Real>(&self, h: &[T], w: &[T]) -> Result<Vec<T>> {
+        let d = self.d;
         let mut out = vec![T::zero(); self.batch * d];
         for ((hr, &wi), &s) in h.chunks_exact(d).zip(w).zip(&self.seg) {
             let o = &mut out[s as usize * d..(s as usize + 1) * d];
@@ -155,9 +172,11 @@ impl SegmentPool {
                 *o = *o + wi * v;
             }
         }
-        out
+        Ok(out)
     }
+}
 
+impl SegmentPool {
     /// `dh[i] = w[i]·g[seg[i]]` and `dw[i] = ⟨g[seg[i]], h[i]⟩`.
     fn grads<T: Real>(&self, h: &Tensor, w: &Tensor, g: &Tensor) -> Result<(Tensor, Tensor)> {
         let d = h.dims2()?.1;
@@ -189,17 +208,8 @@ impl CustomOp2 for SegmentPool {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let d = l1.shape().dims2()?.1;
-        let st = match s1 {
-            CpuStorage::F32(_) => {
-                CpuStorage::F32(self.pool(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?, d))
-            }
-            CpuStorage::F64(_) => {
-                CpuStorage::F64(self.pool(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?, d))
-            }
-            _ => candle_core::bail!("segment pool: f32/f64 only"),
-        };
-        Ok((st, Shape::from((self.batch, d))))
+        let st = run2(self, "segment pool", (s1, l1), (s2, l2))?;
+        Ok((st, Shape::from((self.batch, self.d))))
     }
 
     fn bwd(
@@ -222,13 +232,14 @@ impl CustomOp2 for SegmentPool {
 /// `w: [N]`, position `i` belonging to row `seg[i]`, as one CPU kernel each way (in tensor ops a
 /// broadcast multiply and an `index_add`, whose backward is half a dozen more).
 pub fn segment_pool(h: &Tensor, w: &Tensor, seg: &[u32], batch: usize) -> Result<Tensor> {
-    let (n, _) = h.dims2()?;
+    let (n, d) = h.dims2()?;
     if w.dims1()? != n || seg.len() != n || seg.iter().any(|&s| s as usize >= batch) {
         candle_core::bail!("segment pool: inconsistent shapes or segments");
     }
     let op = SegmentPool {
         seg: seg.to_vec(),
         batch,
+        d,
     };
     h.contiguous()?.apply_op2(&w.contiguous()?, op)
 }

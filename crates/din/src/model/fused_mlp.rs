@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, WithDType};
 
 use super::fused::{
-    cast, col_moments, col_reduce, fill1, fill3, mm, mm_new, mm_tn, slice, wide_kernel, DiceStats,
-    Real, BLOCK,
+    cast, col_moments, col_reduce, fill1, fill3, mm, mm_new, mm_tn, run2, wide_kernel, DiceStats,
+    Kernel2, Real, BLOCK,
 };
 use super::layers::{Act, Mlp};
 
@@ -544,7 +544,7 @@ struct FusedMlp {
     stats: Arc<Mutex<Vec<LayerStats>>>,
 }
 
-impl FusedMlp {
+impl Kernel2 for FusedMlp {
     fn run<T: Real>(&self, theta: &[T], x: &[T]) -> Result<Vec<T>> {
         let (st, off) = (&self.stack, self.stack.offsets());
         let Some(first) = off.layers.first() else {
@@ -561,7 +561,9 @@ impl FusedMlp {
         *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(saved));
         Ok(score)
     }
+}
 
+impl FusedMlp {
     fn grads<T: Real>(&self, theta: &Tensor, x: &Tensor, g: &Tensor) -> Result<(Tensor, Tensor)> {
         let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner()).take();
         let Some(saved) = saved.and_then(|s| s.downcast::<Saved<T>>().ok()) else {
@@ -606,17 +608,8 @@ impl CustomOp2 for FusedMlp {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let n = l2.shape().dims2()?.0;
-        let st = match s1 {
-            CpuStorage::F32(_) => {
-                CpuStorage::F32(self.run(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?)?)
-            }
-            CpuStorage::F64(_) => {
-                CpuStorage::F64(self.run(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?)?)
-            }
-            _ => candle_core::bail!("fused MLP: f32/f64 only"),
-        };
-        Ok((st, Shape::from((n, 1))))
+        let st = run2(self, "fused MLP", (s1, l1), (s2, l2))?;
+        Ok((st, Shape::from((l2.shape().dims2()?.0, 1))))
     }
 
     fn bwd(
