@@ -301,6 +301,7 @@ pub(crate) use wide_kernel;
 
 /// The widest vector instructions this CPU has, of those [`wide_kernel`] compiles for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only x86-64 has wide versions
 pub(crate) enum Simd {
     Avx512,
     Avx2,
@@ -308,6 +309,7 @@ pub(crate) enum Simd {
 }
 
 /// Detected once.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn simd_level() -> Simd {
     static LEVEL: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
     *LEVEL.get_or_init(|| {
