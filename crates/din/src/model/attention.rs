@@ -167,9 +167,9 @@ impl ActivationUnit {
     ) -> Result<(Tensor, Tensor)> {
         let d = self.dim;
         let (b, l) = (x.batch, x.max_len);
+        let seg = x.seg.to_vec1::<u32>()?; // row of each position, for the CPU kernels below
         let score = if train && super::fused_attention::applies(&self.mlp, target) {
             // the same computation as below, as one CPU kernel (see `fused_attention`)
-            let seg = x.seg.to_vec1::<u32>()?;
             super::fused_attention::scores(&self.mlp, self.input, target, hist, &seg)?
         } else {
             self.scores_packed(target, hist, x, train)?
@@ -180,14 +180,13 @@ impl ActivationUnit {
             WeightNorm::Softmax => {
                 // Shift each history by its own max (a per-row constant leaves a softmax unchanged).
                 let scores = score.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?;
-                let segs = x.seg.to_vec1::<u32>()?;
                 let mut row_max = vec![f64::NEG_INFINITY; b];
-                for (&s, &v) in segs.iter().zip(&scores) {
+                for (&s, &v) in seg.iter().zip(&scores) {
                     row_max[s as usize] = row_max[s as usize].max(v);
                 }
-                let shift: Vec<f64> = segs.iter().map(|&s| row_max[s as usize]).collect();
+                let shift: Vec<f64> = seg.iter().map(|&s| row_max[s as usize]).collect();
                 let shift =
-                    Tensor::from_vec(shift, segs.len(), score.device())?.to_dtype(score.dtype())?;
+                    Tensor::from_vec(shift, seg.len(), score.device())?.to_dtype(score.dtype())?;
                 let e = (&score - shift)?.exp()?;
                 let sums = Tensor::zeros(b, e.dtype(), e.device())?.index_add(&x.seg, &e, 0)?;
                 let denom = sums.maximum(1e-30)?.index_select(&x.seg, 0)?;
@@ -195,7 +194,7 @@ impl ActivationUnit {
             }
         };
         let interest = if super::fused::applies(hist) {
-            super::fused::segment_pool(hist, &w, &x.seg.to_vec1::<u32>()?, b)?
+            super::fused::segment_pool(hist, &w, &seg, b)?
         } else {
             Tensor::zeros((b, d), hist.dtype(), hist.device())?.index_add(
                 &x.seg,

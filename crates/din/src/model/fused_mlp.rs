@@ -206,13 +206,10 @@ fn layer_forward<T: Real>(
 ) -> (LayerSaved<T>, LayerStats) {
     let w = l.width;
     let (mean, var) = col_moments(z, n, w);
-    let bias: Vec<f64> = theta[l.b..l.b + w]
-        .iter()
-        .map(|v| v.to_f64().unwrap_or(0.0))
-        .collect();
     let f64s = |r: std::ops::Range<usize>| -> Vec<f64> {
         theta[r].iter().map(|v| v.to_f64().unwrap_or(0.0)).collect()
     };
+    let bias = f64s(l.b..l.b + w);
     // running statistics see the Linear output with its bias: mean + bias, same variance
     let mean_b: Vec<f64> = mean.iter().zip(&bias).map(|(m, b)| m + b).collect();
     let (s, a, c, vhat, u_mean) = if bn {
