@@ -65,7 +65,7 @@ use din::data::{build, torch_rechub_positive_rows, Batch, Dataset, Events, Split
 use din::plot::{self, Svg};
 use din::synth::{DemoConfig, DemoWorld};
 use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
-din::tune_allocator();
+din::tune_process();
 """),
     md("""
 ## 1.1 读入数据 · The data
@@ -321,7 +321,7 @@ use din::synth::DemoWorld;
 use din::train::Progress;
 use din::tutorial::{cached_din, demo_dataset, CachedModel, TutorialConfig};
 use std::path::Path;
-din::tune_allocator();
+din::tune_process();
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 println!("demo world: {} users, {} items, {} categories; train rows {}", ds.stats.users, ds.stats.items, ds.stats.cates, ds.stats.train_rows);
@@ -480,7 +480,7 @@ use din::synth::DemoWorld;
 use din::train::Progress;
 use din::tutorial::{cached_din, demo_dataset, example_as_tutorial, CachedModel, TutorialConfig, EXAMPLE_CANDIDATES, EXAMPLE_HISTORY};
 use std::path::Path;
-din::tune_allocator();
+din::tune_process();
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 let hist_names: Vec<String> = EXAMPLE_HISTORY.iter().map(|s| s.to_string()).collect();
@@ -700,7 +700,7 @@ use din::plot::{self, Series, Svg};
 use din::synth::DemoWorld;
 use din::train::{predict_split, History, Progress, TrainConfig};
 use din::tutorial::{demo_dataset, train_model, TutorialConfig};
-din::tune_allocator();
+din::tune_process();
 let (_world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 println!("demo world: train {} / val {} / test {} rows", ds.train.len(), ds.val.len(), ds.test.len());
@@ -853,7 +853,7 @@ use din::plot::{self, Series, Svg};
 use din::synth::DemoWorld;
 use din::train::{predict_split, History, Progress, TrainConfig};
 use din::tutorial::{demo_dataset, train_model, TutorialConfig};
-din::tune_allocator();
+din::tune_process();
 // four models to train: a smaller demo world (800 users) and 3 epochs keep this notebook short
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(800, 2026)?;
 let tut: TutorialConfig = TutorialConfig::default();
@@ -1006,7 +1006,7 @@ use din::data::{build, Dataset, Events, SplitConfig};
 use din::metrics::rela_impr;
 use din::plot::{self, Series, Svg};
 use din::train::History;
-din::tune_allocator();
+din::tune_process();
 // DIN_FULL_CSV may point elsewhere (e.g. a synthetic Amazon-scale world, `din data synth --world amazon`)
 let full: PathBuf = std::env::var("DIN_FULL_CSV").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("../data/electronics.csv"));
 let present: bool = full.is_file();

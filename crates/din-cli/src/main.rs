@@ -43,7 +43,7 @@ enum Cmd {
 
 fn main() {
     let cli = Cli::parse();
-    din::tune_allocator();
+    din::tune_process();
     let ui = ui::Ui::new(cli.json);
     let res: Result<()> = match cli.cmd {
         Cmd::Data { cmd } => data_cmd::run(cmd, &ui),

@@ -4,10 +4,10 @@
 //! ```sh
 //! cargo run --release --example bench -- SPLIT_DIR [BATCH_SIZES=256,4096] [STEPS=40]
 //! cargo run --release --example bench -- SPLIT_DIR levers [STEPS=40]     # each lever off in turn
-//! cargo run --release --example bench -- SPLIT_DIR baseline [BATCH] [STEPS] # all on (DIN_NO_TUNE=1: default allocator)
+//! cargo run --release --example bench -- SPLIT_DIR baseline [BATCH] [STEPS] # all on (DIN_NO_TUNE=1: no tune_process)
 //! ```
 //! SPLIT_DIR is written by `din data split` (`-` for the demo world). Prints plain text and, last,
-//! one JSON line. `DIN_BENCH_BATCH_NORM=1`: the stage breakdown with BatchNorm in the MLPs.
+//! one JSON line. `DIN_BENCH_BATCH_NORM=1`: every model with BatchNorm in its MLPs.
 
 use std::time::Instant;
 
@@ -92,6 +92,21 @@ const DEFAULTS: Variant = Variant {
     dense_tables: false,
 };
 
+/// `DIN_BENCH_BATCH_NORM=1`: torch-rechub's MLP layout (Linear → BatchNorm → Dice), as
+/// bench/compare.sh trains it.
+fn bench_batch_norm() -> bool {
+    std::env::var("DIN_BENCH_BATCH_NORM").is_ok_and(|v| v == "1")
+}
+
+/// The tutorial's model configuration (with BatchNorm when [`bench_batch_norm`]).
+fn model_config(kind: ModelKind) -> ModelConfig {
+    ModelConfig {
+        kind,
+        batch_norm: bench_batch_norm(),
+        ..Default::default()
+    }
+}
+
 /// A fresh model, its trainer and one epoch's batch plan.
 fn setup(
     ds: &Dataset,
@@ -124,7 +139,7 @@ fn setup(
 /// DIN training throughput (samples/s) of a variant at batch size `bs` over `steps` batches.
 fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<f64> {
     din::model::fused::set_enabled(v.fused);
-    let (mut m, mut tr, plan) = setup(ds, ModelConfig::default(), bs, v.bucket)?;
+    let (mut m, mut tr, plan) = setup(ds, model_config(ModelKind::Din), bs, v.bucket)?;
     if !v.packed {
         m.layout = din::model::Layout::Padded;
     }
@@ -218,9 +233,7 @@ fn levers(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> 
 }
 
 fn main() -> Res<()> {
-    if std::env::var_os("DIN_NO_TUNE").is_none() {
-        din::tune_allocator();
-    }
+    din::tune_process(); // a no-op with DIN_NO_TUNE=1
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (name, ds) = dataset(args.first())?;
     if args.get(1).map(String::as_str) == Some("levers") {
@@ -235,12 +248,12 @@ fn main() -> Res<()> {
         let steps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(40);
         let sps = variant_throughput(&ds, DEFAULTS, bs, steps)?;
         println!(
-            "batch {bs}: {sps:.0} samples/s (allocator tuned: {})",
+            "batch {bs}: {sps:.0} samples/s (tune_process: {})",
             std::env::var_os("DIN_NO_TUNE").is_none()
         );
         println!(
             "{}",
-            json!({"batch_size": bs, "samples_per_s": sps, "tuned_allocator": std::env::var_os("DIN_NO_TUNE").is_none()})
+            json!({"batch_size": bs, "samples_per_s": sps, "tuned": std::env::var_os("DIN_NO_TUNE").is_none()})
         );
         return Ok(());
     }
@@ -262,19 +275,12 @@ fn main() -> Res<()> {
         ds.train.len()
     );
     println!("f32 matmul [4096×256]·[256×128]: {gflops:.1} GFLOP/s");
-    // DIN_BENCH_BATCH_NORM=1: torch-rechub's MLP layout (Linear → BatchNorm → Dice), as
-    // bench/compare.sh trains it
-    let batch_norm = std::env::var("DIN_BENCH_BATCH_NORM").is_ok_and(|v| v == "1");
+    let batch_norm = bench_batch_norm();
     println!("MLPs with BatchNorm: {batch_norm}");
     let mut report = vec![];
     for &bs in &sizes {
         for kind in [ModelKind::Din, ModelKind::Base] {
-            let cfg = ModelConfig {
-                kind,
-                batch_norm,
-                ..Default::default()
-            };
-            let (mut m, mut tr, plan) = setup(&ds, cfg.clone(), bs, false)?;
+            let (mut m, mut tr, plan) = setup(&ds, model_config(kind), bs, false)?;
             // stages: 0 batch+gather, 1 attention fwd, 2 head fwd (+loss), 3 backward, 4 dense Adam, 5 sparse Adam
             let mut t = [0f64; 6];
             let mut samples = 0usize;
@@ -328,7 +334,7 @@ fn main() -> Res<()> {
             }
             let total: f64 = t.iter().sum();
             let sps = samples as f64 / total;
-            let bound = gflops * 1e9 / flops_per_sample(&cfg, mean_len);
+            let bound = gflops * 1e9 / flops_per_sample(&model_config(kind), mean_len);
             let ms = |x: f64| x * 1e3 / (n - 3).max(1) as f64;
             let kind_s = if kind == ModelKind::Din {
                 "DIN "
@@ -347,7 +353,7 @@ fn main() -> Res<()> {
             );
             report.push(json!({
                 "model": kind, "batch_size": bs, "samples_per_s": sps, "flop_bound_samples_per_s": bound,
-                "flops_per_sample": flops_per_sample(&cfg, mean_len),
+                "flops_per_sample": flops_per_sample(&model_config(kind), mean_len),
                 "ms_per_step": {"gather": ms(t[0]), "attention_fwd": ms(t[1]), "head_fwd_loss": ms(t[2]),
                                 "backward": ms(t[3]), "dense_adam": ms(t[4]), "sparse_adam": ms(t[5])},
             }));

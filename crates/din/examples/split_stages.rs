@@ -2,7 +2,7 @@
 //! `cargo run --release -p din --example split_stages -- FILE.csv OUT_DIR`
 use std::time::Instant;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    din::tune_allocator();
+    din::tune_process();
     let a: Vec<String> = std::env::args().skip(1).collect();
     let (csv, out) = (a.first().ok_or("FILE.csv")?, a.get(1).ok_or("OUT_DIR")?);
     let t = Instant::now();

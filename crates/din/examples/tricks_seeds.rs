@@ -12,7 +12,7 @@ use din::train::{predict_split, TrainConfig};
 use din::tutorial::{demo_dataset, train_model, TutorialConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    din::tune_allocator();
+    din::tune_process();
     let seeds: Vec<u64> = match std::env::args().nth(1) {
         Some(s) => s
             .split(',')

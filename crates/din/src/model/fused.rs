@@ -372,36 +372,50 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
 pub(crate) const BLOCK: usize = 128;
 
 /// `k` column sums of width `d`: `f(rows, acc)` adds the contributions of a block of rows into
-/// `acc` (`k` zeroed vectors of `T`); blocks run in parallel and are added up in f64.
+/// `acc` (`k` zeroed vectors of `T`); blocks run in parallel and are added up in f64, in block
+/// order (see [`in_order`]).
 pub(crate) fn col_reduce<T, F>(n: usize, d: usize, k: usize, f: F) -> Vec<Vec<f64>>
 where
     T: Float + Send + Sync,
     F: Fn(std::ops::Range<usize>, &mut [Vec<T>]) + Sync,
 {
+    let block = |b: usize| {
+        let mut acc: Vec<Vec<T>> = vec![vec![T::zero(); d]; k];
+        f(b * BLOCK..((b + 1) * BLOCK).min(n), &mut acc);
+        acc.iter()
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.to_f64().unwrap_or(0.0))
+                    .collect::<Vec<f64>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    in_order(
+        n.div_ceil(BLOCK),
+        block,
+        vec![vec![0f64; d]; k],
+        |mut a, b| {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
+            }
+            a
+        },
+    )
+}
+
+/// `parts` partial results computed in parallel, combined on the calling thread in part order:
+/// the rounding of a reduction then does not depend on how rayon happened to split the work
+/// (a `par_iter().reduce()` tree does, and differs between a call from a pool thread and one from
+/// outside the pool).
+pub(crate) fn in_order<P: Send>(
+    parts: usize,
+    part: impl Fn(usize) -> P + Sync + Send,
+    init: P,
+    combine: impl Fn(P, P) -> P,
+) -> P {
     use rayon::prelude::*;
-    let blocks: Vec<usize> = (0..n.div_ceil(BLOCK)).collect();
-    blocks
-        .par_iter()
-        .map(|&b| {
-            let mut acc: Vec<Vec<T>> = vec![vec![T::zero(); d]; k];
-            f(b * BLOCK..((b + 1) * BLOCK).min(n), &mut acc);
-            acc.iter()
-                .map(|a| {
-                    a.iter()
-                        .map(|v| v.to_f64().unwrap_or(0.0))
-                        .collect::<Vec<f64>>()
-                })
-                .collect::<Vec<_>>()
-        })
-        .reduce(
-            || vec![vec![0f64; d]; k],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
-                }
-                a
-            },
-        )
+    let partials: Vec<P> = (0..parts).into_par_iter().map(part).collect();
+    partials.into_iter().fold(init, combine)
 }
 
 pub(crate) fn cast<T: Float>(v: &[f64]) -> Vec<T> {
@@ -429,9 +443,9 @@ impl DiceStats {
 
 /// Mean and biased variance of each column of `x: [n, d]`, in one parallel pass: each block of
 /// rows is summed twice while it is in cache (its mean, then squared deviations from it; partial
-/// sums in `T`) and the blocks are combined in f64 with Chan et al.'s pairwise formula.
+/// sums in `T`) and the blocks are combined in f64 with Chan et al.'s pairwise formula, in block
+/// order.
 pub(crate) fn col_moments<T: Real>(x: &[T], n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
-    use rayon::prelude::*;
     // (rows, mean, sum of squared deviations) per column
     type Part = (f64, Vec<f64>, Vec<f64>);
     let block = |b: usize| -> Part {
@@ -475,10 +489,12 @@ pub(crate) fn col_moments<T: Real>(x: &[T], n: usize, d: usize) -> (Vec<f64>, Ve
         }
         (nt, mean, m2)
     };
-    let (cnt, mean, m2) = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .map(block)
-        .reduce(|| (0.0, vec![0.0; d], vec![0.0; d]), combine);
+    let (cnt, mean, m2) = in_order(
+        n.div_ceil(BLOCK),
+        block,
+        (0.0, vec![0.0; d], vec![0.0; d]),
+        combine,
+    );
     let var = m2.iter().map(|s| s / cnt.max(1.0)).collect();
     (mean, var)
 }
@@ -606,39 +622,38 @@ pub(crate) fn mm_new<T: Float + 'static>(
 /// the partial products are added: the matrix kernel parallelises over `m` and `n` only, and was
 /// 1.5× slower on this shape (k in the thousands, m and n in the hundreds).
 pub(crate) fn mm_tn<T: Real>(a: &[T], b: &[T], (m, n, k): (usize, usize, usize)) -> Vec<T> {
-    use rayon::prelude::*;
     assert!(a.len() >= k * m && b.len() >= k * n);
     let parts = rayon::current_num_threads().min(k / 64).max(1);
     if parts == 1 {
         return mm_new(a, true, b, false, (m, n, k));
     }
     let rows = k.div_ceil(parts);
-    (0..parts)
-        .into_par_iter()
-        .map(|p| {
-            let (lo, hi) = (p * rows, ((p + 1) * rows).min(k));
-            let mut c = Vec::with_capacity(m * n);
-            // SAFETY: as in `mm_new`: `hi > lo` (k ≥ 64·parts), so the kernel writes all m×n.
-            unsafe {
-                mm_raw_with(
-                    c.as_mut_ptr(),
-                    &a[lo * m..hi * m],
-                    true,
-                    &b[lo * n..hi * n],
-                    false,
-                    (m, n, hi - lo),
-                    false,
-                    gemm::Parallelism::None,
-                );
-                c.set_len(m * n);
-            }
-            c
-        })
-        .reduce_with(|mut x, y| {
-            x.iter_mut().zip(&y).for_each(|(p, &q)| *p = *p + q);
-            x
-        })
-        .unwrap_or_else(|| vec![T::zero(); m * n])
+    let part = |p: usize| {
+        let (lo, hi) = (p * rows, ((p + 1) * rows).min(k));
+        let mut c = Vec::with_capacity(m * n);
+        // SAFETY: as in `mm_new`: `hi > lo` (k ≥ 64·parts), so the kernel writes all m×n.
+        unsafe {
+            mm_raw_with(
+                c.as_mut_ptr(),
+                &a[lo * m..hi * m],
+                true,
+                &b[lo * n..hi * n],
+                false,
+                (m, n, hi - lo),
+                false,
+                gemm::Parallelism::None,
+            );
+            c.set_len(m * n);
+        }
+        c
+    };
+    in_order(parts, part, Vec::new(), |mut x, y| {
+        if x.is_empty() {
+            return y;
+        }
+        x.iter_mut().zip(&y).for_each(|(p, &q)| *p = *p + q);
+        x
+    })
 }
 
 /// # Safety
@@ -1015,5 +1030,35 @@ mod tests {
         assert_eq!(a, x.iter().map(|v| 2.0 * v).collect::<Vec<_>>());
         assert_eq!(b, x.iter().map(|v| -v).collect::<Vec<_>>());
         assert!(fill1::<f32, _>(0, 4, |_, _| {}).is_empty());
+    }
+
+    #[test]
+    fn reductions_round_the_same_on_any_thread_count_and_from_inside_the_pool() {
+        // 40 blocks of rows with values of very different magnitude, so the order of additions
+        // shows in the last bits
+        let (n, d) = (40 * BLOCK + 17, 3);
+        let x: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919) % 1013) as f32 * 10f32.powi((i % 7) as i32 - 3))
+            .collect();
+        let run = || {
+            let sums = col_reduce::<f32, _>(n, d, 1, |rows, acc| {
+                for r in rows {
+                    for j in 0..d {
+                        acc[0][j] += x[r * d + j];
+                    }
+                }
+            });
+            (sums, col_moments(&x, n, d))
+        };
+        let outside = run();
+        for threads in [1, 2, 3, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool");
+            assert_eq!(pool.install(run), outside, "{threads} threads");
+            // a reduction started from a task inside the pool, as a training step runs
+            assert_eq!(pool.install(|| rayon::join(run, run).1), outside);
+        }
     }
 }

@@ -288,7 +288,18 @@ impl Trainer {
     }
 
     /// One optimisation step on a batch; returns the loss.
+    ///
+    /// The step runs as a task on rayon's pool (the calling thread waits): the kernels inside it
+    /// hand dozens of parallel jobs to the pool per step, and from a pool thread each costs a
+    /// push to its queue instead of a wake-up of the pool and a sleep of the caller. Training at
+    /// batch 256 ran 1.23× faster so on a 2-core Xeon (`din train`, three alternating pairs:
+    /// 13,528 vs 11,011 samples/s); results are bit-identical (reductions add their parts in a
+    /// fixed order, see `model::fused::in_order`).
     pub fn step(&mut self, model: &mut Model, batch: &Batch) -> Result<f64> {
+        rayon::scope(|_| self.step_inner(model, batch))
+    }
+
+    fn step_inner(&mut self, model: &mut Model, batch: &Batch) -> Result<f64> {
         let (x, touched) =
             model
                 .embeddings
