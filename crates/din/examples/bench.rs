@@ -18,7 +18,7 @@ use din::predict::{predict, Query};
 use din::train::{bce_with_logits, TrainConfig, Trainer};
 use serde_json::json;
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn dataset(arg: Option<&String>) -> Res<(String, Dataset)> {
     Ok(match arg {
@@ -286,41 +286,47 @@ fn main() -> Res<()> {
             let mut samples = 0usize;
             let n = plan.len().min(steps + 3);
             for (k, rows) in plan.iter().take(n).enumerate() {
-                let t0 = Instant::now();
-                let b = Batch::from_split(&ds.train, rows);
-                let (x, touched) = m
-                    .embeddings
-                    .lookup_train(&b, m.layout, m.dtype, &m.device)?;
-                let t1 = Instant::now();
-                let (logit, t2) = match &m.net {
-                    Network::Din(net) => {
-                        let (ii, _) =
-                            net.att_item
-                                .forward_t(&x.target_item, &x.hist_item, &x, true)?;
-                        let (ic, _) =
-                            net.att_cate
-                                .forward_t(&x.target_cate, &x.hist_cate, &x, true)?;
-                        let t2 = Instant::now();
-                        let input =
-                            Tensor::cat(&[&ii, &ic, &x.target_item, &x.target_cate, &x.user], 1)?;
-                        (net.head.forward_t(&input, None, true)?.squeeze(1)?, t2)
-                    }
-                    Network::Base(_) => {
-                        let t2 = Instant::now();
-                        (m.net.forward_t(&x, true)?.logit, t2)
-                    }
-                };
-                let label = Tensor::from_slice(&b.label, b.size, &m.device)?;
-                let loss = bce_with_logits(&logit, &label)?;
-                let _ = loss.to_scalar::<f32>()?;
-                let t3 = Instant::now();
-                let g = loss.backward()?;
-                let t4 = Instant::now();
-                tr.dense.step(&g)?;
-                let t5 = Instant::now();
-                tr.sparse
-                    .step(&mut m.embeddings, &touched, &g, tr.dense.step)?;
-                let t6 = Instant::now();
+                // on rayon's pool, as `Trainer::step` runs
+                let [t0, t1, t2, t3, t4, t5, t6] = rayon::scope(|_| -> Res<[Instant; 7]> {
+                    let t0 = Instant::now();
+                    let b = Batch::from_split(&ds.train, rows);
+                    let (x, touched) = m
+                        .embeddings
+                        .lookup_train(&b, m.layout, m.dtype, &m.device)?;
+                    let t1 = Instant::now();
+                    let (logit, t2) = match &m.net {
+                        Network::Din(net) => {
+                            let (ii, _) =
+                                net.att_item
+                                    .forward_t(&x.target_item, &x.hist_item, &x, true)?;
+                            let (ic, _) =
+                                net.att_cate
+                                    .forward_t(&x.target_cate, &x.hist_cate, &x, true)?;
+                            let t2 = Instant::now();
+                            let input = Tensor::cat(
+                                &[&ii, &ic, &x.target_item, &x.target_cate, &x.user],
+                                1,
+                            )?;
+                            (net.head.forward_t(&input, None, true)?.squeeze(1)?, t2)
+                        }
+                        Network::Base(_) => {
+                            let t2 = Instant::now();
+                            (m.net.forward_t(&x, true)?.logit, t2)
+                        }
+                    };
+                    let label = Tensor::from_slice(&b.label, b.size, &m.device)?;
+                    let loss = bce_with_logits(&logit, &label)?;
+                    let _ = loss.to_scalar::<f32>()?;
+                    let t3 = Instant::now();
+                    let g = loss.backward()?;
+                    let t4 = Instant::now();
+                    tr.dense.step(&g)?;
+                    let t5 = Instant::now();
+                    tr.sparse
+                        .step(&mut m.embeddings, &touched, &g, tr.dense.step)?;
+                    let t6 = Instant::now();
+                    Ok([t0, t1, t2, t3, t4, t5, t6])
+                })?;
                 if k < 3 {
                     continue; // warm-up
                 }
