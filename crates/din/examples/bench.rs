@@ -280,7 +280,8 @@ fn main() -> Res<()> {
     let mut report = vec![];
     for &bs in &sizes {
         for kind in [ModelKind::Din, ModelKind::Base] {
-            let (mut m, mut tr, plan) = setup(&ds, model_config(kind), bs, false)?;
+            let cfg = model_config(kind);
+            let (mut m, mut tr, plan) = setup(&ds, cfg.clone(), bs, false)?;
             // stages: 0 batch+gather, 1 attention fwd, 2 head fwd (+loss), 3 backward, 4 dense Adam, 5 sparse Adam
             let mut t = [0f64; 6];
             let mut samples = 0usize;
@@ -340,7 +341,7 @@ fn main() -> Res<()> {
             }
             let total: f64 = t.iter().sum();
             let sps = samples as f64 / total;
-            let bound = gflops * 1e9 / flops_per_sample(&model_config(kind), mean_len);
+            let bound = gflops * 1e9 / flops_per_sample(&cfg, mean_len);
             let ms = |x: f64| x * 1e3 / (n - 3).max(1) as f64;
             let kind_s = if kind == ModelKind::Din {
                 "DIN "
@@ -359,7 +360,7 @@ fn main() -> Res<()> {
             );
             report.push(json!({
                 "model": kind, "batch_size": bs, "samples_per_s": sps, "flop_bound_samples_per_s": bound,
-                "flops_per_sample": flops_per_sample(&model_config(kind), mean_len),
+                "flops_per_sample": flops_per_sample(&cfg, mean_len),
                 "ms_per_step": {"gather": ms(t[0]), "attention_fwd": ms(t[1]), "head_fwd_loss": ms(t[2]),
                                 "backward": ms(t[3]), "dense_adam": ms(t[4]), "sparse_adam": ms(t[5])},
             }));

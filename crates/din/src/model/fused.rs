@@ -390,32 +390,27 @@ where
             })
             .collect::<Vec<_>>()
     };
-    in_order(
-        n.div_ceil(BLOCK),
-        block,
-        vec![vec![0f64; d]; k],
-        |mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
-            }
-            a
-        },
-    )
+    in_order(n.div_ceil(BLOCK), block, |mut a, b| {
+        for (x, y) in a.iter_mut().zip(b) {
+            x.iter_mut().zip(y).for_each(|(p, q)| *p += q);
+        }
+        a
+    })
+    .unwrap_or_else(|| vec![vec![0f64; d]; k])
 }
 
-/// `parts` partial results computed in parallel, combined on the calling thread in part order:
-/// the rounding of a reduction then does not depend on how rayon happened to split the work
-/// (a `par_iter().reduce()` tree does, and differs between a call from a pool thread and one from
-/// outside the pool).
+/// `parts` partial results computed in parallel, combined on the calling thread in part order
+/// (`None` when `parts` is 0): the rounding of a reduction then does not depend on how rayon
+/// happened to split the work (a `par_iter().reduce()` tree does, and differs between a call from
+/// a pool thread and one from outside the pool).
 pub(crate) fn in_order<P: Send>(
     parts: usize,
     part: impl Fn(usize) -> P + Sync + Send,
-    init: P,
     combine: impl Fn(P, P) -> P,
-) -> P {
+) -> Option<P> {
     use rayon::prelude::*;
     let partials: Vec<P> = (0..parts).into_par_iter().map(part).collect();
-    partials.into_iter().fold(init, combine)
+    partials.into_iter().reduce(combine)
 }
 
 pub(crate) fn cast<T: Float>(v: &[f64]) -> Vec<T> {
@@ -489,12 +484,8 @@ pub(crate) fn col_moments<T: Real>(x: &[T], n: usize, d: usize) -> (Vec<f64>, Ve
         }
         (nt, mean, m2)
     };
-    let (cnt, mean, m2) = in_order(
-        n.div_ceil(BLOCK),
-        block,
-        (0.0, vec![0.0; d], vec![0.0; d]),
-        combine,
-    );
+    let (cnt, mean, m2) = in_order(n.div_ceil(BLOCK), block, combine)
+        .unwrap_or_else(|| (0.0, vec![0.0; d], vec![0.0; d]));
     let var = m2.iter().map(|s| s / cnt.max(1.0)).collect();
     (mean, var)
 }
@@ -647,13 +638,11 @@ pub(crate) fn mm_tn<T: Real>(a: &[T], b: &[T], (m, n, k): (usize, usize, usize))
         }
         c
     };
-    in_order(parts, part, Vec::new(), |mut x, y| {
-        if x.is_empty() {
-            return y;
-        }
+    in_order(parts, part, |mut x, y| {
         x.iter_mut().zip(&y).for_each(|(p, &q)| *p = *p + q);
         x
     })
+    .unwrap_or_else(|| vec![T::zero(); m * n])
 }
 
 /// # Safety
