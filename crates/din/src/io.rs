@@ -111,6 +111,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_reads_f64_back_bit_identical() {
+        // a run history's samples/s that serde_json without `float_roundtrip` read back 1 ulp off
+        let x = 93693.29886997193_f64;
+        for v in [x, f64::from_bits(x.to_bits() - 1), 0.1, 1e-300, 2.0 / 3.0] {
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{v}");
+        }
+    }
+
+    #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
         let d = test_dir("io_atomic");
         let p = d.join("x.json");
