@@ -42,6 +42,13 @@ enum Cmd {
 }
 
 fn main() {
+    // Before any thread exists: candle's element-wise ops on the calling thread (see
+    // `din::tune_process` for why and what it measured); an explicit setting or DIN_NO_TUNE=1
+    // keeps the user's environment as it is.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() && std::env::var_os("DIN_NO_TUNE").is_none()
+    {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
     let cli = Cli::parse();
     din::tune_process();
     let ui = ui::Ui::new(cli.json);

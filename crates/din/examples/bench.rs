@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use din::data::{plan_batches, Batch, BatchOrder, Dataset};
-use din::model::{Model, ModelConfig, ModelKind, Network, DTYPE};
+use din::model::{Mode, Model, ModelConfig, ModelKind, Network, DTYPE};
 use din::predict::{predict, Query};
 use din::train::{bce_with_logits, TrainConfig, Trainer};
 use serde_json::json;
@@ -138,8 +138,10 @@ fn setup(
 
 /// DIN training throughput (samples/s) of a variant at batch size `bs` over `steps` batches.
 fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<f64> {
-    din::model::fused::set_enabled(v.fused);
     let (mut m, mut tr, plan) = setup(ds, model_config(ModelKind::Din), bs, v.bucket)?;
+    if !v.fused {
+        m.kernels = din::model::Kernels::Reference;
+    }
     if !v.packed {
         m.layout = din::model::Layout::Padded;
     }
@@ -175,7 +177,6 @@ fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<
             samples += rows.len();
         }
     }
-    din::model::fused::set_enabled(true);
     Ok(samples as f64 / secs)
 }
 
@@ -233,6 +234,11 @@ fn levers(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> 
 }
 
 fn main() -> Res<()> {
+    // before any thread starts (see din::tune_process); DIN_NO_TUNE=1 keeps every default
+    if std::env::var_os("DIN_NO_TUNE").is_none() && std::env::var_os("CANDLE_NUM_THREADS").is_none()
+    {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
     din::tune_process(); // a no-op with DIN_NO_TUNE=1
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (name, ds) = dataset(args.first())?;
@@ -297,22 +303,31 @@ fn main() -> Res<()> {
                     let t1 = Instant::now();
                     let (logit, t2) = match &m.net {
                         Network::Din(net) => {
-                            let (ii, _) =
-                                net.att_item
-                                    .forward_t(&x.target_item, &x.hist_item, &x, true)?;
-                            let (ic, _) =
-                                net.att_cate
-                                    .forward_t(&x.target_cate, &x.hist_cate, &x, true)?;
+                            let (ii, _) = net.att_item.forward_t(
+                                &x.target_item,
+                                &x.hist_item,
+                                &x,
+                                Mode::TRAIN,
+                            )?;
+                            let (ic, _) = net.att_cate.forward_t(
+                                &x.target_cate,
+                                &x.hist_cate,
+                                &x,
+                                Mode::TRAIN,
+                            )?;
                             let t2 = Instant::now();
                             let input = Tensor::cat(
                                 &[&ii, &ic, &x.target_item, &x.target_cate, &x.user],
                                 1,
                             )?;
-                            (net.head.forward_t(&input, None, true)?.squeeze(1)?, t2)
+                            (
+                                net.head.forward_t(&input, None, Mode::TRAIN)?.squeeze(1)?,
+                                t2,
+                            )
                         }
                         Network::Base(_) => {
                             let t2 = Instant::now();
-                            (m.net.forward_t(&x, true)?.logit, t2)
+                            (m.net.forward_t(&x, Mode::TRAIN)?.logit, t2)
                         }
                     };
                     let label = Tensor::from_slice(&b.label, b.size, &m.device)?;

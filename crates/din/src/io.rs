@@ -79,23 +79,7 @@ pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
 
 /// Free bytes on the file system holding `dir` (None where unknown).
 pub fn free_bytes(dir: &Path) -> Option<u64> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-        // SAFETY: statvfs writes into the zeroed struct we pass; `c` is a valid C string.
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-        if rc != 0 {
-            return None;
-        }
-        Some(st.f_bavail as u64 * st.f_frsize as u64)
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    {
-        let _ = dir;
-        None
-    }
+    din_kernels::sys::free_bytes(dir)
 }
 
 /// A fresh, empty scratch directory for tests and examples: `$TMPDIR/din-<name>-<pid>`.

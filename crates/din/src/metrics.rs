@@ -1,6 +1,6 @@
 //! Ranking metrics: AUC, GAUC, logloss, ROC points and RelaImpr (the DIN paper's section 5.3).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,9 +32,10 @@ pub fn auc(scores: &[f32], labels: &[f32]) -> Option<f64> {
 }
 
 /// Group AUC: the AUC of each user's rows, weighted by the user's number of rows; users whose rows
-/// are all one class are skipped. `None` when no user has both classes.
+/// are all one class are skipped. `None` when no user has both classes. Users are summed in
+/// ascending id order, so the result is the same to the last bit in every run.
 pub fn gauc(scores: &[f32], labels: &[f32], users: &[u32]) -> Option<f64> {
-    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut groups: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (i, &u) in users
         .iter()
         .enumerate()
@@ -164,6 +165,37 @@ mod tests {
         let g = gauc(&scores, &labels, &users).unwrap();
         assert!((g - 0.5).abs() < 1e-12, "{g}");
         assert_eq!(gauc(&[0.1], &[1.0], &[1]), None);
+    }
+
+    #[test]
+    fn gauc_sums_users_in_id_order_to_the_last_bit() {
+        // 3,000 users with AUCs and row counts of very different sizes: an unordered sum (the
+        // HashMap it used) rounds differently from run to run
+        let (mut s, mut l, mut u) = (Vec::new(), Vec::new(), Vec::new());
+        for user in 0..3000u32 {
+            let rows = 2 + (user * 7919 % 13) as usize;
+            for r in 0..rows {
+                s.push(((user as usize * 31 + r * 17) % 101) as f32 / 101.0);
+                l.push(if r % 2 == 0 { 1.0 } else { 0.0 });
+                u.push(3000 - user); // ids not in file order
+            }
+        }
+        let got = gauc(&s, &l, &u).unwrap();
+        // the same sum, in ascending user id, written out
+        let (mut num, mut den) = (0.0f64, 0.0f64);
+        for user in 1..=3000u32 {
+            let rows: Vec<usize> = (0..u.len()).filter(|&i| u[i] == user).collect();
+            let ss: Vec<f32> = rows.iter().map(|&i| s[i]).collect();
+            let ll: Vec<f32> = rows.iter().map(|&i| l[i]).collect();
+            if let Some(a) = auc(&ss, &ll) {
+                num += a * rows.len() as f64;
+                den += rows.len() as f64;
+            }
+        }
+        assert_eq!(got.to_bits(), (num / den).to_bits());
+        for _ in 0..5 {
+            assert_eq!(gauc(&s, &l, &u).unwrap().to_bits(), got.to_bits());
+        }
     }
 
     #[test]

@@ -111,11 +111,3 @@ pub fn predict(model: &Model, vocab: &Vocab, max_len: usize, q: &Query) -> Resul
         truncated,
     })
 }
-
-impl Model {
-    /// Set every table's out-of-vocabulary row (the last) to the mean of its known rows
-    /// (rows 1..last), so unseen ids score like an average user/item/category.
-    pub fn fill_oov_rows(&mut self) {
-        self.embeddings.fill_oov_rows();
-    }
-}

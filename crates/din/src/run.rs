@@ -109,8 +109,8 @@ pub fn train_in_dir(
     opts: &RunOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<TrainedRun> {
-    config.model.validate().map_err(Error::Config)?;
-    config.train.validate().map_err(Error::Config)?;
+    config.model.validate()?;
+    config.train.validate()?;
     let state_path = dir.join(STATE_FILE);
     if !opts.resume && (dir.join("config.json").exists() || state_path.exists()) {
         return Err(Error::Config(format!(

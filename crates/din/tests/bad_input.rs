@@ -117,7 +117,7 @@ fn bad_configuration_values_name_the_field() {
         ),
     ];
     for (cfg, field) in bad_model {
-        let e = cfg.validate().unwrap_err();
+        let e = cfg.validate().unwrap_err().to_string();
         assert!(e.contains(field), "{e}");
     }
     let bad_train = [
@@ -165,7 +165,7 @@ fn bad_configuration_values_name_the_field() {
         ),
     ];
     for (cfg, field) in bad_train {
-        let e = cfg.validate().unwrap_err();
+        let e = cfg.validate().unwrap_err().to_string();
         assert!(e.contains(field), "{e}");
     }
 }

@@ -6,7 +6,10 @@ mod common;
 use candle_core::{DType, Device, Tensor, Var};
 use common::*;
 use din::model::layers::Dice;
-use din::model::{Activation, AttentionInput, Layout, ModelConfig, ModelKind, Params, WeightNorm};
+use din::model::{
+    ops, Activation, AttentionInput, Kernels, Layout, Mode, ModelConfig, ModelKind, Params,
+    WeightNorm,
+};
 use din::train::bce_with_logits;
 
 fn small_cfg() -> ModelConfig {
@@ -25,7 +28,7 @@ fn loss_of(
     batch: &din::data::Batch,
     train: bool,
 ) -> Tensor {
-    let out = model.net.forward_t(x, train).unwrap();
+    let out = model.net.forward_t(x, model.mode(train)).unwrap();
     let y = Tensor::from_slice(&batch.label, batch.size, &Device::Cpu)
         .unwrap()
         .to_dtype(DType::F64)
@@ -159,7 +162,9 @@ fn dice_fused_matches_composed_and_finite_differences() {
             .unwrap()
             .affine(0.1, -1.0)
             .unwrap();
-        let fused = dice.forward_t(x.as_tensor(), None, train).unwrap();
+        let fused = dice
+            .forward_t(x.as_tensor(), None, Mode::new(train, Kernels::Fused))
+            .unwrap();
         let composed = dice.forward_composed(x.as_tensor(), None, train).unwrap();
         assert!(max_abs_diff(&fused, &composed) < 1e-12);
         let loss = (fused * &r).unwrap().sum_all().unwrap();
@@ -181,7 +186,10 @@ fn dice_fused_matches_composed_and_finite_differences() {
         }
         let mut f = || {
             scalar(
-                &(dice.forward_t(x.as_tensor(), None, train).unwrap() * &r)
+                &(dice
+                    .forward_t(x.as_tensor(), None, Mode::new(train, Kernels::Fused))
+                    .unwrap()
+                    * &r)
                     .unwrap()
                     .sum_all()
                     .unwrap(),
@@ -200,7 +208,6 @@ fn dice_fused_matches_composed_and_finite_differences() {
 
 #[test]
 fn fused_attention_kernel_matches_tensor_ops() {
-    use din::model::fused_attention;
     use din::model::Network;
     for (input, batch_norm, dtype, tol) in [
         (AttentionInput::Four, false, DType::F64, 1e-10),
@@ -226,12 +233,18 @@ fn fused_attention_kernel_matches_tensor_ops() {
             panic!("a DIN model")
         };
         let unit = &din.att_item;
-        assert!(fused_attention::applies(&unit.mlp, &x.target_item));
+        assert!(unit.mlp.fusable());
         let seg = x.seg.to_vec1::<u32>().unwrap();
-        let fused =
-            fused_attention::scores(&unit.mlp, input, &x.target_item, &x.hist_item, &seg).unwrap();
+        let fused = unit
+            .scores_fused(&x.target_item, &x.hist_item, &seg)
+            .unwrap();
         let plain = unit
-            .scores_packed(&x.target_item, &x.hist_item, &x, true)
+            .scores_packed(
+                &x.target_item,
+                &x.hist_item,
+                &x,
+                Mode::TRAIN.with(Kernels::Reference),
+            )
             .unwrap();
         let d = max_abs_diff(&fused, &plain);
         assert!(d < tol, "{input:?} {dtype:?}: scores differ by {d}");
@@ -289,7 +302,7 @@ fn outputs(
     train: bool,
 ) -> (Tensor, Option<[Tensor; 2]>) {
     let x = model.lookup(batch).unwrap();
-    let out = model.net.forward_t(&x, train).unwrap();
+    let out = model.net.forward_t(&x, model.mode(train)).unwrap();
     (out.logit, out.attention)
 }
 
@@ -313,15 +326,24 @@ fn packed_path_matches_padded_formula() {
             din::model::Model::new(cfg, [10, 6, 8], 11, &Device::Cpu, DType::F32).unwrap();
         let batch = tiny_batch(10, 6, 8, true);
         for train in [false, true] {
+            // the formula as written (padded, tensor ops) against the packed layout on both
+            // kernel paths
             model.layout = Layout::Padded;
+            model.kernels = Kernels::Reference;
             let (lp, ap) = outputs(&model, &batch, train);
             model.layout = Layout::Packed;
-            let (lk, ak) = outputs(&model, &batch, train);
-            let d = max_abs_diff(&lp, &lk);
-            assert!(d < 1e-5, "logits differ by {d} (train={train})");
-            let (ap, ak) = (ap.unwrap(), ak.unwrap());
-            for k in 0..2 {
-                assert!(max_abs_diff(&ap[k], &ak[k]) < 1e-5);
+            for kernels in [Kernels::Reference, Kernels::Fused] {
+                model.kernels = kernels;
+                let (lk, ak) = outputs(&model, &batch, train);
+                let d = max_abs_diff(&lp, &lk);
+                assert!(
+                    d < 1e-5,
+                    "logits differ by {d} (train={train}, {kernels:?})"
+                );
+                let (ap, ak) = (ap.clone().unwrap(), ak.unwrap());
+                for k in 0..2 {
+                    assert!(max_abs_diff(&ap[k], &ak[k]) < 1e-5);
+                }
             }
         }
     }
@@ -411,7 +433,7 @@ fn config_errors_name_the_field() {
 #[test]
 fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
     use candle_nn::Module;
-    use din::model::{fused_mlp, Mlp};
+    use din::model::Mlp;
     for (bn, dtype, tol) in [
         (false, DType::F64, 1e-10),
         (true, DType::F64, 1e-10),
@@ -452,10 +474,15 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
             Var::from_tensor(&t.to_dtype(dtype).unwrap()).unwrap()
         };
         let (xf, xp) = (x_of(), x_of());
-        assert!(fused_mlp::applies(&fused, xf.as_tensor()));
-        let yf = fused_mlp::logits(&fused, xf.as_tensor()).unwrap();
-        let z = plain.hidden[0].linear.forward(xp.as_tensor()).unwrap();
-        let yp = plain.forward_from_first(&z, None, true).unwrap();
+        assert!(fused.fusable());
+        let yf = fused.forward_t(xf.as_tensor(), None, Mode::TRAIN).unwrap();
+        let reference = Mode::TRAIN.with(Kernels::Reference);
+        let z = plain.hidden[0]
+            .linear
+            .forward_t(xp.as_tensor(), reference)
+            .unwrap();
+        let yp = plain.forward_from_first(&z, None, reference).unwrap();
+        let _ = plain.hidden[0].linear.forward(xp.as_tensor()).unwrap(); // Module, for the import
         assert_eq!(yf.dims(), &[9, 1]);
         let d = max_abs_diff(&yf, &yp);
         assert!(d < tol, "bn={bn} {dtype:?}: outputs differ by {d}");
@@ -501,12 +528,39 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
         // W, b, (γ, β,) α of both hidden layers and the output layer's W, b
         assert_eq!(compared, if bn { 12 } else { 8 });
         // evaluation (running statistics) agrees too
-        let ef = fused.forward_t(xf.as_tensor(), None, false).unwrap();
-        let ep = plain.forward_t(xp.as_tensor(), None, false).unwrap();
+        let ef = fused.forward_t(xf.as_tensor(), None, Mode::EVAL).unwrap();
+        let ep = plain
+            .forward_t(xp.as_tensor(), None, Mode::EVAL.with(Kernels::Reference))
+            .unwrap();
         let d = max_abs_diff(&ef, &ep);
         assert!(
             d < tol,
             "bn={bn} {dtype:?}: evaluation outputs differ by {d}"
         );
     }
+}
+
+#[test]
+fn fused_ops_refuse_mismatched_lengths_with_an_error() {
+    // Dice's α and a Linear bias must have one value per column: these used to return
+    // uninitialised memory (Dice) and a silently wrong sum (bias)
+    let x = Tensor::arange(0f32, 12.0, &Device::Cpu)
+        .unwrap()
+        .reshape((4, 3))
+        .unwrap();
+    let short = Tensor::new(&[0.1f32, 0.2], &Device::Cpu).unwrap();
+    let e = ops::dice(&x, &short, None, 1e-8).unwrap_err().to_string();
+    assert!(e.contains("one slope per neuron"), "{e}");
+    let e = ops::add_bias(&x, &short).unwrap_err().to_string();
+    assert!(e.contains("needs [3]"), "{e}");
+    let long = Tensor::new(&[0.1f32, 0.2, 0.3, 0.4], &Device::Cpu).unwrap();
+    assert!(ops::dice(&x, &long, None, 1e-8).is_err());
+    assert!(ops::add_bias(&x, &long).is_err());
+    // and through the layers: a Dice layer built for 2 neurons on 3 columns
+    let p = Params::seeded(1);
+    let dice = Dice::new(2, p.var_builder(DType::F32, &Device::Cpu)).unwrap();
+    assert!(dice.forward_t(&x, None, Mode::TRAIN).is_err());
+    assert!(dice
+        .forward_t(&x, None, Mode::TRAIN.with(Kernels::Reference))
+        .is_err());
 }

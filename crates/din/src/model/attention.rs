@@ -18,15 +18,38 @@
 //! * packed (default) — only the N real positions, and the first layer split by linearity:
 //!   `W·[t, h, t−h, t⊙h] = (W_t + W_d)·t + (W_h − W_d)·h + W_p·(t⊙h)`, so the `t` part is computed
 //!   once per sample instead of once per position, and no `[B, L, 4d]` tensor is built.
-//!   In training on CPU with Dice layers, the packed path runs the MLP as one kernel with a
-//!   hand-written backward ([`super::fused_attention`]); tests check it against the tensor ops.
+//!   In training on CPU with Dice layers and [`Kernels::Fused`](super::Kernels) (the default),
+//!   the packed path runs the MLP as one kernel with a hand-written backward
+//!   ([`super::ops::unit_scores`]); tests check it against the tensor ops and the padded formula.
+//!
+//! The formula itself is in one place, [`AttentionInput::build`]: the padded path applies it as
+//! written, and the packed path and the fused kernel are tested against the padded path.
+//!
+//! ```
+//! use candle_core::{DType, Device, Tensor};
+//! use din::model::{ActivationUnit, Activation, AttentionInput, Mode, WeightNorm, Params};
+//! let params = Params::seeded(7);
+//! let vb = params.var_builder(DType::F32, &Device::Cpu);
+//! // d = 4, attention MLP [8] with Dice, the 4d input, raw weights
+//! let unit = ActivationUnit::new(4, &[8], Activation::Dice, false, AttentionInput::Four,
+//!     WeightNorm::None, vb.pp("unit"))?;
+//! let target = Tensor::ones((2, 4), DType::F32, &Device::Cpu)?; // 2 samples
+//! let hist = Tensor::ones((2, 3, 4), DType::F32, &Device::Cpu)?; // 3 positions each
+//! let mask = Tensor::new(&[[1f32, 1., 0.], [1., 0., 0.]], &Device::Cpu)?; // lengths 2 and 1
+//! let (interest, w) = unit.forward_padded(&target, &hist, &mask, Mode::EVAL)?;
+//! assert_eq!((interest.dims(), w.dims()), (&[2, 4][..], &[2, 3][..]));
+//! assert_eq!(w.to_vec2::<f32>()?[1][2], 0.0); // padding gets weight 0
+//! # Ok::<(), candle_core::Error>(())
+//! ```
 
 use candle_core::{Result, Tensor, D};
 use candle_nn::VarBuilder;
+use din_kernels::attention::UnitInput;
 use serde::{Deserialize, Serialize};
 
 use super::embedding::{Layout, Lookup};
 use super::layers::{Activation, Mlp};
+use super::ops::{self, Mode};
 
 /// The input of the attention MLP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,10 +62,25 @@ pub enum AttentionInput {
 }
 
 impl AttentionInput {
-    fn width(self) -> usize {
+    /// Input width in multiples of the embedding width `d`.
+    pub fn width(self) -> usize {
+        self.kernel().width()
+    }
+
+    fn kernel(self) -> UnitInput {
         match self {
-            AttentionInput::Four => 4,
-            AttentionInput::Three => 3,
+            AttentionInput::Four => UnitInput::Four,
+            AttentionInput::Three => UnitInput::Three,
+        }
+    }
+
+    /// The activation unit's input, the formula as written: `t` the target broadcast over the
+    /// positions, `h` the history, both `[…, d]` of one shape; returns `[…, width·d]`:
+    /// `[t, h, t − h, t ⊙ h]` or `[h, t, h ⊙ t]`.
+    pub fn build(self, t: &Tensor, h: &Tensor) -> Result<Tensor> {
+        match self {
+            AttentionInput::Four => Tensor::cat(&[t, h, &(t - h)?, &(t * h)?], D::Minus1),
+            AttentionInput::Three => Tensor::cat(&[h, t, &(h * t)?], D::Minus1),
         }
     }
 }
@@ -108,11 +146,11 @@ impl ActivationUnit {
         target: &Tensor,
         hist: &Tensor,
         x: &Lookup,
-        train: bool,
+        mode: Mode,
     ) -> Result<(Tensor, Tensor)> {
         match x.layout {
-            Layout::Padded => self.forward_padded(target, hist, &x.mask, train),
-            Layout::Packed => self.forward_packed(target, hist, x, train),
+            Layout::Padded => self.forward_padded(target, hist, &x.mask, mode),
+            Layout::Packed => self.forward_packed(target, hist, x, mode),
         }
     }
 
@@ -122,21 +160,16 @@ impl ActivationUnit {
         target: &Tensor,
         hist: &Tensor,
         mask: &Tensor,
-        train: bool,
+        mode: Mode,
     ) -> Result<(Tensor, Tensor)> {
         let (b, l, d) = hist.dims3()?;
         let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
-        let input = match self.input {
-            AttentionInput::Four => {
-                Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], D::Minus1)?
-            }
-            AttentionInput::Three => Tensor::cat(&[hist, &t, &(hist * &t)?], D::Minus1)?,
-        };
+        let input = self.input.build(&t, hist)?;
         let rows = input.reshape((b * l, self.input.width() * d))?;
         let row_mask = mask.reshape((b * l, 1))?;
         let score = self
             .mlp
-            .forward_t(&rows, Some(&row_mask), train)?
+            .forward_t(&rows, Some(&row_mask), mode)?
             .reshape((b, l))?;
         let w = self.normalise_padded(&score, mask)?;
         let interest = w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?;
@@ -163,16 +196,16 @@ impl ActivationUnit {
         target: &Tensor,
         hist: &Tensor,
         x: &Lookup,
-        train: bool,
+        mode: Mode,
     ) -> Result<(Tensor, Tensor)> {
         let d = self.dim;
         let (b, l) = (x.batch, x.max_len);
         let seg = x.seg.to_vec1::<u32>()?; // row of each position, for the CPU kernels below
-        let score = if train && super::fused_attention::applies(&self.mlp, target) {
-            // the same computation as below, as one CPU kernel (see `fused_attention`)
-            super::fused_attention::scores(&self.mlp, self.input, target, hist, &seg)?
+        let score = if mode.train && mode.fused_on(target) && self.mlp.fusable() {
+            // the same computation as `scores_packed`, as one CPU kernel each way
+            self.scores_fused(target, hist, &seg)?
         } else {
-            self.scores_packed(target, hist, x, train)?
+            self.scores_packed(target, hist, x, mode)?
         };
         let w = match self.norm {
             WeightNorm::None => score,
@@ -193,8 +226,8 @@ impl ActivationUnit {
                 (e / denom)?
             }
         };
-        let interest = if super::fused::applies(hist) {
-            super::fused::segment_pool(hist, &w, &seg, b)?
+        let interest = if mode.fused_on(hist) {
+            ops::segment_pool(hist, &w, &seg, b)?
         } else {
             Tensor::zeros((b, d), hist.dtype(), hist.device())?.index_add(
                 &x.seg,
@@ -208,6 +241,16 @@ impl ActivationUnit {
         Ok((interest, padded))
     }
 
+    /// Attention scores `[N]` of a training step on the packed positions as one fused CPU kernel
+    /// each way ([`ops::unit_scores`]; MLPs of Dice layers, f32/f64 on CPU); updates the running
+    /// statistics like [`ActivationUnit::scores_packed`] in training.
+    pub fn scores_fused(&self, target: &Tensor, hist: &Tensor, seg: &[u32]) -> Result<Tensor> {
+        let (score, stats) =
+            ops::unit_scores(&self.mlp.flatten()?, self.input.kernel(), target, hist, seg)?;
+        self.mlp.update_running(stats, target)?;
+        Ok(score)
+    }
+
     /// Attention scores `[N]` of the packed positions, from tensor ops (the reference the fused
     /// training kernel is tested against).
     pub fn scores_packed(
@@ -215,7 +258,7 @@ impl ActivationUnit {
         target: &Tensor,
         hist: &Tensor,
         x: &Lookup,
-        train: bool,
+        mode: Mode,
     ) -> Result<Tensor> {
         let d = self.dim;
         let t_rows = target.index_select(&x.seg, 0)?; // [N, d]
@@ -236,7 +279,11 @@ impl ActivationUnit {
         let zt = target.matmul(&a.t()?)?; // [B, H], once per sample
         let hp = Tensor::cat(&[hist, &(hist * &t_rows)?], 1)?; // [N, 2d]
         let z = hp.matmul(&bm.t()?)?.add(&zt.index_select(&x.seg, 0)?)?;
-        let z = super::fused::add_bias(&z, &first.bias)?;
-        self.mlp.forward_from_first(&z, None, train)?.squeeze(1) // [N]
+        let z = if mode.fused_on(&z) {
+            ops::add_bias(&z, &first.bias)?
+        } else {
+            z.broadcast_add(&first.bias)?
+        };
+        self.mlp.forward_from_first(&z, None, mode)?.squeeze(1) // [N]
     }
 }

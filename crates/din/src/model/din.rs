@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::attention::{ActivationUnit, AttentionInput, WeightNorm};
 use super::embedding::{Layout, Lookup};
 use super::layers::{Activation, Mlp};
+use super::ops::Mode;
 
 /// Which model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,7 +80,11 @@ impl Default for ModelConfig {
 
 impl ModelConfig {
     /// Check the configuration; the message names the bad field.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> crate::Result<()> {
+        self.check().map_err(crate::Error::Config)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
         if self.embed_dim == 0 {
             return Err("embed_dim must be at least 1".into());
         }
@@ -168,14 +173,14 @@ impl Din {
     }
 
     /// The whole DIN forward pass.
-    pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
+    pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         // 兴趣激活: one activation unit per history feature
         let (interest_item, w_item) =
             self.att_item
-                .forward_t(&x.target_item, &x.hist_item, x, train)?;
+                .forward_t(&x.target_item, &x.hist_item, x, mode)?;
         let (interest_cate, w_cate) =
             self.att_cate
-                .forward_t(&x.target_cate, &x.hist_cate, x, train)?;
+                .forward_t(&x.target_cate, &x.hist_cate, x, mode)?;
         // 拼接 → 深层 DNN → logit (sigmoid gives the CTR)
         let input = Tensor::cat(
             &[
@@ -187,7 +192,7 @@ impl Din {
             ],
             1,
         )?;
-        let logit = self.head.forward_t(&input, None, train)?.squeeze(1)?;
+        let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
         Ok(Output {
             logit,
             attention: Some([w_item, w_cate]),
@@ -225,7 +230,7 @@ impl BaseModel {
         }
     }
 
-    pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
+    pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         let input = Tensor::cat(
             &[
                 &self.pool(&x.hist_item, x)?,
@@ -236,7 +241,7 @@ impl BaseModel {
             ],
             1,
         )?;
-        let logit = self.head.forward_t(&input, None, train)?.squeeze(1)?;
+        let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
         Ok(Output {
             logit,
             attention: None,
@@ -252,10 +257,10 @@ impl Network {
         })
     }
 
-    pub fn forward_t(&self, x: &Lookup, train: bool) -> Result<Output> {
+    pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         match self {
-            Network::Din(m) => m.forward_t(x, train),
-            Network::Base(m) => m.forward_t(x, train),
+            Network::Din(m) => m.forward_t(x, mode),
+            Network::Base(m) => m.forward_t(x, mode),
         }
     }
 }

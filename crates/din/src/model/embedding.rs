@@ -85,35 +85,8 @@ impl EmbeddingTable {
     }
 }
 
-/// A table-sized buffer of `n` values `f(0), f(1), …`. Training reads and updates embedding rows
-/// (and their Adam moments) at random; with 4 KiB pages nearly every row costs a TLB miss, so on
-/// Linux a buffer of 4 MiB or more is marked for transparent huge pages (`madvise`) before its
-/// first write. A plain `Vec` either way.
-pub(crate) fn table_vec(n: usize, f: impl FnMut(usize) -> f32) -> Vec<f32> {
-    let mut v: Vec<f32> = Vec::with_capacity(n);
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        const HUGE: usize = 2 << 20;
-        let (start, len) = (v.as_ptr() as usize, n * std::mem::size_of::<f32>());
-        let (first, last) = (
-            (start + HUGE - 1) & !(HUGE - 1),
-            (start + len) & !(HUGE - 1),
-        );
-        if len >= 4 << 20 && last > first {
-            // SAFETY: advice only, on whole pages inside this vector's own (not yet written)
-            // allocation; the kernel may ignore it, contents are unaffected.
-            unsafe {
-                libc::madvise(
-                    first as *mut libc::c_void,
-                    last - first,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-    v.extend((0..n).map(f));
-    v
-}
+/// A table-sized buffer (on huge pages where the OS has them, see [`din_kernels::sys::table_vec`]).
+pub(crate) use din_kernels::sys::table_vec;
 
 /// The three tables.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,9 +12,10 @@
 
 use candle_core::{Result, Tensor, Var};
 use candle_nn::{Init, Module, VarBuilder};
-
-use super::fused;
+use din_kernels::mlp::{LayerStats, Stack};
 use serde::{Deserialize, Serialize};
+
+use super::ops::{self, FlatMlp, Mode};
 
 /// Hidden-layer activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,23 +137,23 @@ impl Dice {
     }
 
     /// Fold a training batch's statistics `[D]` into the running averages (for kernels that
-    /// compute Dice themselves, see `fused_attention`).
+    /// compute Dice themselves, see [`Mlp::update_running`]).
     pub fn update_running(&self, mean: &Tensor, var: &Tensor) -> Result<()> {
         self.running.update(mean, var)
     }
 
     /// `x: [N, D]`; `mask: [N, 1]` excludes rows from the batch statistics.
-    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
-        if mask.is_none() && fused::applies(x) {
-            let fixed =
-                (!train).then(|| (self.running.mean.as_tensor(), self.running.var.as_tensor()));
-            let (y, batch) = fused::dice(x, &self.alpha, fixed, self.eps)?;
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, mode: Mode) -> Result<Tensor> {
+        if mask.is_none() && mode.fused_on(x) {
+            let fixed = (!mode.train)
+                .then(|| (self.running.mean.as_tensor(), self.running.var.as_tensor()));
+            let (y, batch) = ops::dice(x, &self.alpha, fixed, self.eps)?;
             if let Some((m, v)) = batch {
                 self.running.update(&m, &v)?;
             }
             return Ok(y);
         }
-        self.forward_composed(x, mask, train)
+        self.forward_composed(x, mask, mode.train)
     }
 
     /// Dice from tensor ops (any device, masks); the reference for the fused CPU kernel.
@@ -238,8 +239,8 @@ impl BatchNorm {
         self.running.update(mean, var)
     }
 
-    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
-        let (mean, var) = self.running.stats(x, mask, train)?;
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, mode: Mode) -> Result<Tensor> {
+        let (mean, var) = self.running.stats(x, mask, mode.train)?;
         x.broadcast_sub(&mean)?
             .broadcast_div(&(var + self.eps)?.sqrt()?)?
             .broadcast_mul(&self.weight)?
@@ -266,9 +267,9 @@ impl Act {
         })
     }
 
-    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, mode: Mode) -> Result<Tensor> {
         match self {
-            Act::Dice(d) => d.forward_t(x, mask, train),
+            Act::Dice(d) => d.forward_t(x, mask, mode),
             Act::Prelu(p) => p.forward(x),
             Act::Relu => x.relu(),
             Act::Sigmoid => candle_nn::ops::sigmoid(x),
@@ -277,7 +278,7 @@ impl Act {
 }
 
 /// A fully connected layer `y = x·Wᵀ + b` (weights named `weight`, `bias` and initialised as
-/// candle-nn's `linear`), with the fused bias add on CPU.
+/// candle-nn's `linear`), with the fused bias add on CPU ([`ops::add_bias`]).
 #[derive(Debug, Clone)]
 pub struct Linear {
     pub weight: Tensor,
@@ -304,9 +305,21 @@ impl Linear {
     }
 }
 
+impl Linear {
+    /// `x·Wᵀ + b`, the bias added by [`ops::add_bias`] when the mode's kernels are fused.
+    pub fn forward_t(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
+        let z = x.matmul(&self.weight.t()?)?;
+        if mode.fused_on(&z) {
+            ops::add_bias(&z, &self.bias)
+        } else {
+            z.broadcast_add(&self.bias)
+        }
+    }
+}
+
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        fused::add_bias(&x.matmul(&self.weight.t()?)?, &self.bias)
+        self.forward_t(x, Mode::EVAL)
     }
 }
 
@@ -354,18 +367,84 @@ impl Mlp {
         })
     }
 
-    /// Hidden layers applied to `x: [N, D]` (for callers that compute the first linear layer
-    /// themselves, see `forward_from_first`).
-    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<Tensor> {
-        if train && mask.is_none() && super::fused_mlp::applies(self, x) {
+    /// The MLP on `x: [N, D]`: `[N, 1]`. In training with fused kernels, an MLP of Dice layers
+    /// runs as one kernel each way ([`ops::mlp_logits`]); otherwise layer by layer.
+    pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, mode: Mode) -> Result<Tensor> {
+        if mode.train && mask.is_none() && mode.fused_on(x) && self.fusable() {
             // the same computation as fused kernels with a hand-written backward
-            return super::fused_mlp::logits(self, x);
+            let (out, stats) = ops::mlp_logits(&self.flatten()?, x)?;
+            self.update_running(stats, x)?;
+            return Ok(out);
         }
         let Some(first) = self.hidden.first() else {
-            return self.out.forward(x);
+            return self.out.forward_t(x, mode);
         };
-        let z = first.linear.forward(x)?;
-        self.forward_from_first(&z, mask, train)
+        let z = first.linear.forward_t(x, mode)?;
+        self.forward_from_first(&z, mask, mode)
+    }
+
+    /// True when the fused MLP kernels can run this MLP in training: at least one hidden layer,
+    /// every hidden activation Dice, BatchNorm on all hidden layers or on none.
+    pub fn fusable(&self) -> bool {
+        !self.hidden.is_empty()
+            && self.hidden.iter().all(|l| matches!(l.act, Act::Dice(_)))
+            && (self.hidden.iter().all(|l| l.bn.is_some())
+                || self.hidden.iter().all(|l| l.bn.is_none()))
+    }
+
+    /// All parameters in one flat tensor, in the fused kernels' order, and the sizes.
+    pub fn flatten(&self) -> Result<FlatMlp> {
+        let bn = self.hidden.first().is_some_and(|l| l.bn.is_some());
+        let mut parts = Vec::with_capacity(5 * self.hidden.len() + 2);
+        let mut eps = Vec::with_capacity(self.hidden.len());
+        let mut hidden = Vec::with_capacity(self.hidden.len());
+        for layer in &self.hidden {
+            let Act::Dice(dice) = &layer.act else {
+                candle_core::bail!("fused MLP: Dice layers only");
+            };
+            hidden.push(layer.linear.weight.dim(0)?);
+            parts.push(layer.linear.weight.flatten_all()?);
+            parts.push(layer.linear.bias.clone());
+            let bn_eps = match (&layer.bn, bn) {
+                (Some(norm), true) => {
+                    parts.push(norm.weight().clone());
+                    parts.push(norm.bias().clone());
+                    norm.eps()
+                }
+                (None, false) => 0.0,
+                _ => candle_core::bail!("fused MLP: BatchNorm on some layers only"),
+            };
+            eps.push((bn_eps, dice.eps()));
+            parts.push(dice.alpha().clone());
+        }
+        let first_in = match self.hidden.first() {
+            Some(l) => l.linear.weight.dim(1)?,
+            None => candle_core::bail!("fused MLP: no hidden layer"),
+        };
+        parts.push(self.out.weight.flatten_all()?);
+        parts.push(self.out.bias.clone());
+        let stack = Stack::new(first_in, hidden, bn, eps)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        Ok(FlatMlp {
+            theta: Tensor::cat(&parts, 0)?,
+            stack,
+        })
+    }
+
+    /// Fold a fused training step's batch statistics into the running averages, as the
+    /// layer-by-layer path does.
+    pub fn update_running(&self, stats: Vec<LayerStats>, like: &Tensor) -> Result<()> {
+        for (layer, st) in self.hidden.iter().zip(stats) {
+            if let (Some(norm), Some(bn)) = (&layer.bn, st.batch_norm) {
+                let (m, v) = ops::stats_tensors(bn, like)?;
+                norm.update_running(&m, &v)?;
+            }
+            if let Act::Dice(dice) = &layer.act {
+                let (m, v) = ops::stats_tensors(st.dice, like)?;
+                dice.update_running(&m, &v)?;
+            }
+        }
+        Ok(())
     }
 
     /// Continue from the pre-activation `z` of the first hidden layer (its Linear already applied).
@@ -373,18 +452,18 @@ impl Mlp {
         &self,
         z: &Tensor,
         mask: Option<&Tensor>,
-        train: bool,
+        mode: Mode,
     ) -> Result<Tensor> {
         let mut x = z.clone();
         for (i, layer) in self.hidden.iter().enumerate() {
             if i > 0 {
-                x = layer.linear.forward(&x)?;
+                x = layer.linear.forward_t(&x, mode)?;
             }
             if let Some(bn) = &layer.bn {
-                x = bn.forward_t(&x, mask, train)?;
+                x = bn.forward_t(&x, mask, mode)?;
             }
-            x = layer.act.forward_t(&x, mask, train)?;
+            x = layer.act.forward_t(&x, mask, mode)?;
         }
-        self.out.forward(&x)
+        self.out.forward_t(&x, mode)
     }
 }

@@ -4,40 +4,121 @@
 //! * [`attention`] — 兴趣激活: the activation unit (start reading here).
 //! * [`din`] — DIN's and the base model's forward passes.
 //! * [`layers`] — Dice, PReLU, BatchNorm, MLP.
+//! * [`ops`] — the fast path: CPU kernels as candle ops, chosen per forward pass by [`Mode`].
+//!
+//! A [`Model`] is the embedding tables plus a network on top of them: the built-in
+//! [`Network`] (DIN or the base model), or any type implementing [`Trainable`], which
+//! [`crate::train::fit`], evaluation, checkpoints and the plots then work with unchanged.
+//!
+//! ```
+//! use candle_core::Device;
+//! use din::model::{Model, ModelConfig, DTYPE};
+//! // a DIN with tables of 10 items, 4 categories and 6 users (rows include padding and OOV)
+//! let model = Model::new(ModelConfig::default(), [12, 6, 8], 2026, &Device::Cpu, DTYPE)?;
+//! println!("{} trainable scalars", model.n_params());
+//! assert!(model.n_params() > 100_000);
+//! # Ok::<(), din::Error>(())
+//! ```
 
 pub mod attention;
 pub mod din;
 pub mod embedding;
-pub mod fused;
-pub mod fused_attention;
-pub mod fused_mlp;
 pub mod layers;
+pub mod ops;
 pub mod params;
 
 use std::collections::BTreeMap;
 
 use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
 
 pub use attention::{ActivationUnit, AttentionInput, WeightNorm};
 pub use din::{device, BaseModel, Din, ModelConfig, ModelKind, Network, Output, Pooling, DTYPE};
 pub use embedding::{EmbeddingTable, Embeddings, Layout, Lookup, TableId, TouchedRows};
 pub use layers::{Activation, Dice, Mlp};
+pub use ops::{Kernels, Mode};
 pub use params::Params;
 
 use crate::data::Batch;
 use crate::error::{Error, Result};
 
+/// A network on top of the embedding layer: what training, evaluation and checkpoints need of a
+/// model. Implement it for a network of your own (its weights created through the `VarBuilder`
+/// that [`Model::custom`] hands you) and [`crate::train::fit`] trains it like the built-in ones.
+///
+/// `forward_t` gets the embedded batch ([`Lookup`]: targets, user, and the history in the
+/// model's [`Layout`]) and returns one logit per row (and, optionally, attention weights).
+pub trait Trainable: Send + Sync {
+    fn forward_t(&self, x: &Lookup, mode: Mode) -> candle_core::Result<Output>;
+}
+
+impl Trainable for Network {
+    fn forward_t(&self, x: &Lookup, mode: Mode) -> candle_core::Result<Output> {
+        Network::forward_t(self, x, mode)
+    }
+}
+
+impl Trainable for Din {
+    fn forward_t(&self, x: &Lookup, mode: Mode) -> candle_core::Result<Output> {
+        Din::forward_t(self, x, mode)
+    }
+}
+
+impl Trainable for BaseModel {
+    fn forward_t(&self, x: &Lookup, mode: Mode) -> candle_core::Result<Output> {
+        BaseModel::forward_t(self, x, mode)
+    }
+}
+
 /// A complete model: configuration, embedding tables, network weights, device.
 #[derive(Clone)]
-pub struct Model {
+pub struct Model<N = Network> {
     pub config: ModelConfig,
     pub embeddings: Embeddings,
     pub params: Params,
-    pub net: Network,
+    pub net: N,
     pub device: Device,
     pub dtype: DType,
     /// Packed (fast, default) or padded (the formulas as written) history layout.
     pub layout: Layout,
+    /// The fused CPU kernels (default) or tensor ops only (see [`ops`]).
+    pub kernels: Kernels,
+}
+
+impl<N: Trainable> Model<N> {
+    /// A model with a network of your own: `build` creates it from a `VarBuilder` whose weights
+    /// the model owns (seeded by `seed`), on top of fresh embedding tables of
+    /// `config.embed_dim` columns (`table_rows` as in [`Model::new`]). Only `embed_dim` and
+    /// `embed_init_std` of `config` are used.
+    pub fn custom(
+        config: ModelConfig,
+        table_rows: [usize; 3],
+        seed: u64,
+        device: &Device,
+        dtype: DType,
+        build: impl FnOnce(VarBuilder<'static>) -> candle_core::Result<N>,
+    ) -> Result<Model<N>> {
+        config.validate()?;
+        let params = Params::seeded(seed);
+        let net = build(params.var_builder(dtype, device))?;
+        let embeddings =
+            Embeddings::random(table_rows, config.embed_dim, config.embed_init_std, seed);
+        Ok(Model {
+            config,
+            embeddings,
+            params,
+            net,
+            device: device.clone(),
+            dtype,
+            layout: Layout::Packed,
+            kernels: Kernels::Fused,
+        })
+    }
+
+    /// The forward mode of this model: training or evaluation, with its kernels.
+    pub fn mode(&self, train: bool) -> Mode {
+        Mode::new(train, self.kernels)
+    }
 }
 
 impl Model {
@@ -50,19 +131,9 @@ impl Model {
         device: &Device,
         dtype: DType,
     ) -> Result<Model> {
-        config.validate().map_err(Error::Config)?;
-        let params = Params::seeded(seed);
-        let net = Network::new(&config, params.var_builder(dtype, device))?;
-        let embeddings =
-            Embeddings::random(table_rows, config.embed_dim, config.embed_init_std, seed);
-        Ok(Model {
-            config,
-            embeddings,
-            params,
-            net,
-            device: device.clone(),
-            dtype,
-            layout: Layout::Packed,
+        let net_config = config.clone();
+        Model::custom(config, table_rows, seed, device, dtype, |vb| {
+            Network::new(&net_config, vb)
         })
     }
 
@@ -73,7 +144,7 @@ impl Model {
         device: &Device,
         dtype: DType,
     ) -> Result<Model> {
-        config.validate().map_err(Error::Config)?;
+        config.validate()?;
         let mut tables = Vec::with_capacity(3);
         for t in TableId::ALL {
             let tensor = tensors
@@ -111,9 +182,12 @@ impl Model {
             device: device.clone(),
             dtype,
             layout: Layout::Packed,
+            kernels: Kernels::Fused,
         })
     }
+}
 
+impl<N: Trainable> Model<N> {
     /// All tensors to save: network weights (incl. running statistics) and embedding tables.
     pub fn tensors(&self) -> Result<BTreeMap<String, Tensor>> {
         let mut out = BTreeMap::new();
@@ -144,13 +218,19 @@ impl Model {
     /// Evaluation-mode forward pass (running statistics, no updates).
     pub fn forward(&self, batch: &Batch) -> Result<Output> {
         let x = self.lookup(batch)?;
-        Ok(self.net.forward_t(&x, false)?)
+        Ok(self.net.forward_t(&x, self.mode(false))?)
     }
 
     /// Predicted CTRs of a batch.
     pub fn predict(&self, batch: &Batch) -> Result<Vec<f32>> {
         let ctr = self.forward(batch)?.ctr()?;
         Ok(ctr.to_dtype(DType::F32)?.to_vec1::<f32>()?)
+    }
+
+    /// Set every table's out-of-vocabulary row (the last) to the mean of its known rows
+    /// (rows 1..last), so unseen ids score like an average user/item/category.
+    pub fn fill_oov_rows(&mut self) {
+        self.embeddings.fill_oov_rows();
     }
 
     /// Number of trainable scalars (network + embeddings).

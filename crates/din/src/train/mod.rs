@@ -15,6 +15,7 @@ pub use optim::{AdamConfig, DenseAdam, OptimizerKind, SparseAdam};
 use crate::data::{plan_batches, Batch, BatchOrder, Split};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+pub use crate::model::Trainable;
 use crate::model::{Embeddings, Model, TableId};
 
 /// Largest batch size for which [`TrainConfig::bucket_by_length`] applies.
@@ -68,7 +69,11 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     /// Check the configuration; the message names the bad field.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> Result<()> {
+        self.check().map_err(Error::Config)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
         if self.epochs == 0 {
             return Err("epochs must be at least 1".into());
         }
@@ -201,7 +206,7 @@ pub struct Snapshot {
     embeddings: Embeddings,
 }
 
-impl Model {
+impl<N: Trainable> Model<N> {
     pub fn snapshot(&self) -> Result<Snapshot> {
         Ok(Snapshot {
             dense: self
@@ -224,7 +229,11 @@ impl Model {
 }
 
 /// Predicted CTRs for every row of a split, in order.
-pub fn predict_split(model: &Model, split: &Split, batch_size: usize) -> Result<Vec<f32>> {
+pub fn predict_split<N: Trainable>(
+    model: &Model<N>,
+    split: &Split,
+    batch_size: usize,
+) -> Result<Vec<f32>> {
     let order = BatchOrder {
         batch_size: batch_size.max(1),
         shuffle: None,
@@ -238,7 +247,11 @@ pub fn predict_split(model: &Model, split: &Split, batch_size: usize) -> Result<
 }
 
 /// AUC, GAUC and logloss of a model on a split.
-pub fn evaluate(model: &Model, split: &Split, batch_size: usize) -> Result<Metrics> {
+pub fn evaluate<N: Trainable>(
+    model: &Model<N>,
+    split: &Split,
+    batch_size: usize,
+) -> Result<Metrics> {
     let p = predict_split(model, split, batch_size)?;
     Ok(Metrics::compute(&p, &split.label, &split.user))
 }
@@ -258,8 +271,12 @@ pub struct Trainer {
 
 impl Trainer {
     /// Prepare to train `model` on `train` rows.
-    pub fn new(model: &Model, train: &Split, config: TrainConfig) -> Result<Trainer> {
-        config.validate().map_err(Error::Config)?;
+    pub fn new<N: Trainable>(
+        model: &Model<N>,
+        train: &Split,
+        config: TrainConfig,
+    ) -> Result<Trainer> {
+        config.validate()?;
         let vars = model.params.named().into_iter().map(|(_, v)| v).collect();
         let freq = row_frequencies(train, &model.embeddings);
         Ok(Trainer {
@@ -294,17 +311,17 @@ impl Trainer {
     /// push to its queue instead of a wake-up of the pool and a sleep of the caller. Training at
     /// batch 256 ran 1.23× faster so on a 2-core Xeon (`din train`, three alternating pairs:
     /// 13,528 vs 11,011 samples/s); results are bit-identical (reductions add their parts in a
-    /// fixed order, see `model::fused::in_order`).
-    pub fn step(&mut self, model: &mut Model, batch: &Batch) -> Result<f64> {
+    /// fixed order, see `din_kernels::par::in_order`).
+    pub fn step<N: Trainable>(&mut self, model: &mut Model<N>, batch: &Batch) -> Result<f64> {
         rayon::scope(|_| self.step_inner(model, batch))
     }
 
-    fn step_inner(&mut self, model: &mut Model, batch: &Batch) -> Result<f64> {
+    fn step_inner<N: Trainable>(&mut self, model: &mut Model<N>, batch: &Batch) -> Result<f64> {
         let (x, touched) =
             model
                 .embeddings
                 .lookup_train(batch, model.layout, model.dtype, &model.device)?;
-        let out = model.net.forward_t(&x, true)?;
+        let out = model.net.forward_t(&x, model.mode(true))?;
         let label =
             Tensor::from_slice(&batch.label, batch.size, &model.device)?.to_dtype(model.dtype)?;
         let loss = bce_with_logits(&out.logit, &label)?;
@@ -327,9 +344,9 @@ impl Trainer {
 
     /// Run one epoch (1-based `epoch`), then evaluate on `val` and update early stopping.
     /// Returns false when training should stop.
-    pub fn epoch(
+    pub fn epoch<N: Trainable>(
         &mut self,
-        model: &mut Model,
+        model: &mut Model<N>,
         train: &Split,
         val: &Split,
         epoch: usize,
@@ -397,7 +414,7 @@ impl Trainer {
     }
 
     /// Put the best epoch's weights back into the model.
-    pub fn restore_best(&self, model: &mut Model) -> Result<()> {
+    pub fn restore_best<N: Trainable>(&self, model: &mut Model<N>) -> Result<()> {
         if let Some(s) = &self.best {
             model.restore(s)?;
         }
@@ -406,8 +423,10 @@ impl Trainer {
 }
 
 /// Train `model` on `train`, early-stopping on `val`; the best epoch's weights are restored.
-pub fn fit(
-    model: &mut Model,
+/// Works on the built-in networks and on any network of your own ([`Trainable`],
+/// [`Model::custom`]).
+pub fn fit<N: Trainable>(
+    model: &mut Model<N>,
     train: &Split,
     val: &Split,
     config: &TrainConfig,

@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
 
-use crate::error::Result;
-use crate::model::fused::{wide_kernel, Real};
+use din_kernels::adam::{self, AdamStep};
+use din_kernels::Real;
+
+use crate::error::{Error, Result};
 use crate::model::{Embeddings, TableId, TouchedRows};
 
 /// Which optimiser.
@@ -55,61 +57,22 @@ pub struct DenseAdam {
     pub step: u64,
 }
 
-/// Adam / AdamW for one element, with the step's constants in the element type: the update both
-/// the dense (network) and the sparse (embedding rows) optimisers apply.
-struct AdamElem<T> {
-    b1: T,
-    b2: T,
-    lr_t: T,
-    inv_sqrt_bc2: T,
-    eps: T,
-    /// `wd` for coupled Adam (added to the gradient), else 0.
-    coupled: T,
-    /// `lr·wd` for AdamW (weights shrink after the step), else 0.
-    decoupled: T,
+/// The kernels' constants of step `step` of this configuration.
+fn adam_step<T: Real>(c: &AdamConfig, step: u64) -> Result<AdamStep<T>> {
+    AdamStep::new(
+        c.lr,
+        c.beta1,
+        c.beta2,
+        c.eps,
+        c.weight_decay,
+        c.kind == OptimizerKind::AdamW,
+        step,
+    )
+    .map_err(|e| Error::Training(e.to_string()))
 }
 
-impl<T: Real> AdamElem<T> {
-    fn new(c: &AdamConfig, step: u64) -> Self {
-        let k = |x: f64| T::from(x).unwrap_or(T::zero());
-        let bc1 = 1.0 - c.beta1.powi(step as i32);
-        let bc2 = 1.0 - c.beta2.powi(step as i32);
-        let adam = c.kind == OptimizerKind::Adam;
-        AdamElem {
-            b1: k(c.beta1),
-            b2: k(c.beta2),
-            lr_t: k(c.lr / bc1),
-            inv_sqrt_bc2: k(1.0 / bc2.sqrt()),
-            eps: k(c.eps),
-            coupled: k(if adam { c.weight_decay } else { 0.0 }),
-            decoupled: k(if adam { 0.0 } else { c.lr * c.weight_decay }),
-        }
-    }
-
-    /// Update `w` and its moments from the gradient `g`.
-    #[inline(always)]
-    fn update(&self, w: &mut T, g: T, m: &mut T, v: &mut T) {
-        let one = T::one();
-        let g = g + self.coupled * *w;
-        *m = self.b1 * *m + (one - self.b1) * g;
-        *v = self.b2 * *v + (one - self.b2) * g * g;
-        let upd = self.lr_t * *m / (v.sqrt() * self.inv_sqrt_bc2 + self.eps);
-        *w -= self.decoupled * *w;
-        *w -= upd;
-    }
-}
-
-wide_kernel! {
-    /// Adam on a run of elements: `w`, `m`, `v` updated from `g + reg·w` (`reg`: mini-batch
-    /// aware regularisation of an embedding row, 0 elsewhere).
-    fn adam_run<T: Real>(adam: &AdamElem<T>, reg: T, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
-        let n = w.len();
-        let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
-        for j in 0..n {
-            let gj = g[j] + reg * w[j];
-            adam.update(&mut w[j], gj, &mut m[j], &mut v[j]);
-        }
-    }
+fn kernel_err(e: din_kernels::Error) -> Error {
+    Error::Training(e.to_string())
 }
 
 /// Mutable `d`-wide rows of `data` at `rows`, which must be strictly increasing (`None` if not, or
@@ -133,24 +96,17 @@ fn rows_mut<'a>(mut data: &'a mut [f32], rows: &[u32], d: usize) -> Option<Vec<&
 }
 
 /// One Adam / AdamW update of a CPU tensor from plain buffers: returns the new weights and moments.
-fn adam_cpu<T: Real>(
+fn adam_cpu<T: Real + candle_core::WithDType>(
     w: &Tensor,
     g: &Tensor,
     m: &Tensor,
     v: &Tensor,
-    adam: &AdamElem<T>,
+    adam: &AdamStep<T>,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let flat = |t: &Tensor| -> Result<Vec<T>> { Ok(t.flatten_all()?.to_vec1::<T>()?) };
     let (mut wv, gv, mut mv, mut vv) = (flat(w)?, flat(g)?, flat(m)?, flat(v)?);
     const RUN: usize = 16384; // smaller tensors are updated on this thread
-    if wv.len() <= RUN {
-        adam_run(adam, T::zero(), &mut wv, &gv, &mut mv, &mut vv);
-    } else {
-        wv.par_chunks_mut(RUN)
-            .zip(gv.par_chunks(RUN))
-            .zip(mv.par_chunks_mut(RUN).zip(vv.par_chunks_mut(RUN)))
-            .for_each(|((w, g), (m, v))| adam_run(adam, T::zero(), w, g, m, v));
-    }
+    adam::update_parallel(adam, &mut wv, &gv, &mut mv, &mut vv, RUN).map_err(kernel_err)?;
     let (shape, dev) = (w.shape(), w.device());
     Ok((
         Tensor::from_vec(wv, shape, dev)?,
@@ -187,8 +143,8 @@ impl DenseAdam {
             if w.device().is_cpu() && matches!(w.dtype(), DType::F32 | DType::F64) {
                 // one pass over plain buffers instead of a dozen tensor ops (same formula)
                 let (nw, nm, nv) = match w.dtype() {
-                    DType::F32 => adam_cpu(w, g, m, v, &AdamElem::<f32>::new(&c, self.step))?,
-                    _ => adam_cpu(w, g, m, v, &AdamElem::<f64>::new(&c, self.step))?,
+                    DType::F32 => adam_cpu(w, g, m, v, &adam_step::<f32>(&c, self.step)?)?,
+                    _ => adam_cpu(w, g, m, v, &adam_step::<f64>(&c, self.step)?)?,
                 };
                 var.set(&nw)?;
                 (*m, *v) = (nm, nv);
@@ -279,7 +235,7 @@ impl SparseAdam {
         grads: &candle_core::backprop::GradStore,
         step: u64,
     ) -> Result<()> {
-        let adam = AdamElem::<f32>::new(&self.cfg, step);
+        let adam = adam_step::<f32>(&self.cfg, step)?;
         for tr in touched {
             let Some(g) = grads.get(tr.var.as_tensor()) else {
                 continue;
@@ -292,23 +248,35 @@ impl SparseAdam {
             let table = emb.table_mut(tr.table);
             let d = table.dim;
             // the rows a batch touched are sorted and unique: disjoint, so updated in parallel
-            let bad = || crate::Error::Config("embedding rows of a batch not sorted".into());
+            let bad = || {
+                crate::Error::Config(
+                    "embedding rows of a batch not sorted, not unique or past the table".into(),
+                )
+            };
             let w_rows = rows_mut(&mut table.data, &tr.ids, d).ok_or_else(bad)?;
             let m_rows = rows_mut(&mut self.m[ti], &tr.ids, d).ok_or_else(bad)?;
             let v_rows = rows_mut(&mut self.v[ti], &tr.ids, d).ok_or_else(bad)?;
             let (lambda, inv_freq) = (self.mba_lambda as f32, &self.inv_freq[ti]);
+            if g.len() != tr.ids.len() * d {
+                return Err(Error::Training(format!(
+                    "embedding gradient of {} values for {} rows of {d}",
+                    g.len(),
+                    tr.ids.len()
+                )));
+            }
             w_rows
                 .into_par_iter()
                 .zip(m_rows.into_par_iter().zip(v_rows))
                 .zip(tr.ids.par_iter().zip(g.par_chunks(d)))
                 .with_min_len(64)
-                .for_each(|((w, (m, v)), (&row, gk))| {
+                .try_for_each(|((w, (m, v)), (&row, gk))| {
                     if row == 0 {
-                        return; // padding stays zero
+                        return Ok(()); // padding stays zero
                     }
                     let reg = lambda * inv_freq.get(row as usize).copied().unwrap_or(0.0);
-                    adam_run(&adam, reg, w, gk, m, v);
-                });
+                    adam::update(&adam, reg, w, gk, m, v)
+                })
+                .map_err(kernel_err)?;
         }
         Ok(())
     }

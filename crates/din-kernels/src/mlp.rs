@@ -1,78 +1,125 @@
 //! An MLP of hidden layers `Linear → [BatchNorm] → Dice` ending in `Linear(·, 1)`, in training,
-//! as CPU kernels with a hand-written backward pass: the DIN head ([`logits`]) and, behind their
-//! own first layer, the activation units ([`super::fused_attention`]).
+//! with a hand-written backward pass: the DIN head, and (behind their own first layer, see
+//! [`crate::attention`]) the activation units.
 //!
-//! It computes what [`Mlp::forward_t`] computes from tensor ops, but every hidden layer is two
-//! passes over its `[n, width]` activations forward (batch moments; then normalise, gate and
-//! activate) and two backward (one reduction; then the input gradient), around calls of the
-//! matrix kernel. Two identities make that possible:
+//! Every hidden layer is two passes over its `[n, width]` activations forward (batch moments;
+//! then normalise, gate and activate) and two backward (one reduction; then the input gradient),
+//! around calls of the matrix kernel. Two identities make that possible:
 //! * with BatchNorm, Dice's batch statistics of the BatchNorm output `u = γ·x̂ + β` are known
 //!   without a pass over `u`: mean β and variance γ²·σ²/(σ² + ε), since `x̂` has mean 0 and
 //!   variance σ²/(σ² + ε) over the batch by construction;
 //! * the Linear bias before a BatchNorm cancels in the normalisation (its gradient is exactly 0),
 //!   so it is only added to the running mean, not to the activations.
 //!
-//! Tests check values and gradients against the tensor-op path and finite differences.
+//! All parameters live in one flat vector `theta`, in [`Stack::offsets`] order.
+//!
+//! ```
+//! use din_kernels::mlp::{self, Stack};
+//! // 3 inputs → 4 (Dice) → 1, no BatchNorm; Dice ε 1e-8
+//! let stack = Stack::new(3, vec![4], false, vec![(0.0, 1e-8)])?;
+//! let theta: Vec<f64> = (0..stack.n_params()).map(|i| (i as f64 * 0.37).sin()).collect();
+//! let x: Vec<f64> = (0..5 * 3).map(|i| (i as f64 * 0.11).cos()).collect(); // 5 rows
+//! let fwd = mlp::forward(&stack, &theta, &x)?;
+//! assert_eq!(fwd.out.len(), 5);
+//! let (dtheta, dx) = mlp::backward(&stack, &theta, &x, &[1.0; 5], &fwd.saved)?;
+//! assert_eq!((dtheta.len(), dx.len()), (theta.len(), x.len()));
+//! assert!(mlp::forward(&stack, &theta[1..], &x).is_err()); // a parameter short
+//! # Ok::<(), din_kernels::Error>(())
+//! ```
 
-// Kernels are generic over `num_traits::Float`, which has no `AddAssign`.
-#![allow(clippy::assign_op_pattern)]
-
-use std::any::Any;
 use std::mem::MaybeUninit;
-use std::sync::{Arc, Mutex};
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, WithDType};
+use crate::dice::DiceStats;
+use crate::matmul::{matmul, matmul_into, matmul_tn};
+use crate::par::{col_reduce, fill1, fill3, moments, rows_of, BLOCK};
+use crate::simd::wide_kernel;
+use crate::{cast, check_len, invalid, Real, Result};
 
-use super::fused::{
-    cast, col_moments, col_reduce, fill1, fill3, mm, mm_new, mm_tn, run2, wide_kernel, DiceStats,
-    Kernel2, Real, BLOCK,
-};
-use super::layers::{Act, Mlp};
-
-/// (BatchNorm ε, Dice ε) of one hidden layer.
-pub(crate) type Eps = (f64, f64);
-
-/// Batch statistics of one hidden layer: BatchNorm's (when present) and Dice's.
-pub(crate) type LayerStats = (Option<DiceStats>, DiceStats);
-
-/// True when `mlp` can run as fused kernels in training on `x`: CPU f32/f64, at least one hidden
-/// layer, every hidden activation Dice, BatchNorm on all hidden layers or on none.
-pub fn applies(mlp: &Mlp, x: &Tensor) -> bool {
-    super::fused::applies(x)
-        && !mlp.hidden.is_empty()
-        && mlp.hidden.iter().all(|l| matches!(l.act, Act::Dice(_)))
-        && (mlp.hidden.iter().all(|l| l.bn.is_some()) || mlp.hidden.iter().all(|l| l.bn.is_none()))
-}
-
-/// Sizes of a fused MLP: input width, hidden widths, BatchNorm or not.
-#[derive(Debug, Clone)]
-pub(crate) struct Stack {
-    pub first_in: usize,
-    pub hidden: Vec<usize>,
-    pub bn: bool,
+/// Sizes of an MLP: input width, hidden widths, BatchNorm on every hidden layer or on none, and
+/// (BatchNorm ε, Dice ε) per hidden layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    first_in: usize,
+    hidden: Vec<usize>,
+    bn: bool,
+    eps: Vec<(f64, f64)>,
 }
 
 /// Offsets of one hidden layer's parameters in the flat parameter vector.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LayerAt {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerAt {
+    /// Weight `[width, fan_in]`.
     pub w: usize,
+    /// Bias `[width]`.
     pub b: usize,
-    /// BatchNorm's scale γ and shift β (`bn` only; β follows γ).
+    /// BatchNorm's scale γ and shift β (with BatchNorm only; β follows γ).
     pub gamma: usize,
+    /// Dice's α `[width]`.
     pub alpha: usize,
     pub fan_in: usize,
     pub width: usize,
 }
 
 /// Where everything is in the flat parameter vector.
-pub(crate) struct Offsets {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offsets {
     pub layers: Vec<LayerAt>,
+    /// Output weight `[last width]` and bias `[1]`.
     pub out_w: usize,
     pub out_b: usize,
     pub total: usize,
 }
 
 impl Stack {
+    /// An MLP of `hidden` Dice layers on `first_in` inputs; `eps[i]` = (BatchNorm ε, Dice ε) of
+    /// hidden layer `i` (BatchNorm's is ignored without BatchNorm).
+    pub fn new(
+        first_in: usize,
+        hidden: Vec<usize>,
+        bn: bool,
+        eps: Vec<(f64, f64)>,
+    ) -> Result<Stack> {
+        if hidden.is_empty() {
+            return Err(invalid("mlp", "at least one hidden layer is needed"));
+        }
+        if first_in == 0 || hidden.contains(&0) {
+            return Err(invalid(
+                "mlp",
+                format!("zero width: {first_in} → {hidden:?}"),
+            ));
+        }
+        check_len("mlp", "eps", hidden.len(), eps.len())?;
+        if eps
+            .iter()
+            .any(|&(a, b)| !(a >= 0.0 && b >= 0.0 && a.is_finite() && b.is_finite()))
+        {
+            return Err(invalid("mlp", "ε must be finite and ≥ 0"));
+        }
+        Ok(Stack {
+            first_in,
+            hidden,
+            bn,
+            eps,
+        })
+    }
+
+    pub fn first_in(&self) -> usize {
+        self.first_in
+    }
+
+    pub fn hidden(&self) -> &[usize] {
+        &self.hidden
+    }
+
+    pub fn batch_norm(&self) -> bool {
+        self.bn
+    }
+
+    /// Number of parameters (the length of `theta`).
+    pub fn n_params(&self) -> usize {
+        self.offsets().total
+    }
+
     /// Hidden layers (weight, bias, [γ, β,] α), then the output layer (weight, bias).
     pub fn offsets(&self) -> Offsets {
         let mut at = 0;
@@ -100,61 +147,18 @@ impl Stack {
             total: at + fan_in + 1,
         }
     }
+
+    fn first(&self) -> LayerAt {
+        self.offsets().layers[0] // `new` guarantees a hidden layer
+    }
 }
 
-/// The parameters of a fused MLP: all of them in one flat tensor (in [`Stack::offsets`] order),
-/// its sizes, and (BatchNorm ε, Dice ε) per hidden layer.
-pub(crate) fn flatten(mlp: &Mlp) -> Result<(Tensor, Stack, Vec<Eps>)> {
-    let bn = mlp.hidden.first().is_some_and(|l| l.bn.is_some());
-    let mut parts = Vec::with_capacity(5 * mlp.hidden.len() + 2);
-    let mut eps = Vec::with_capacity(mlp.hidden.len());
-    let mut hidden = Vec::with_capacity(mlp.hidden.len());
-    for layer in &mlp.hidden {
-        let Act::Dice(dice) = &layer.act else {
-            candle_core::bail!("fused MLP: Dice layers only");
-        };
-        hidden.push(layer.linear.weight.dim(0)?);
-        parts.push(layer.linear.weight.flatten_all()?);
-        parts.push(layer.linear.bias.clone());
-        let bn_eps = match (&layer.bn, bn) {
-            (Some(norm), true) => {
-                parts.push(norm.weight().clone());
-                parts.push(norm.bias().clone());
-                norm.eps()
-            }
-            (None, false) => 0.0,
-            _ => candle_core::bail!("fused MLP: BatchNorm on some layers only"),
-        };
-        eps.push((bn_eps, dice.eps()));
-        parts.push(dice.alpha().clone());
-    }
-    let first_in = match mlp.hidden.first() {
-        Some(l) => l.linear.weight.dim(1)?,
-        None => candle_core::bail!("fused MLP: no hidden layer"),
-    };
-    parts.push(mlp.out.weight.flatten_all()?);
-    parts.push(mlp.out.bias.clone());
-    let stack = Stack {
-        first_in,
-        hidden,
-        bn,
-    };
-    Ok((Tensor::cat(&parts, 0)?, stack, eps))
-}
-
-/// Fold a training step's batch statistics into the running averages, as the tensor-op path does.
-pub(crate) fn update_running(mlp: &Mlp, stats: Vec<LayerStats>, like: &Tensor) -> Result<()> {
-    for (layer, (bn_st, dice_st)) in mlp.hidden.iter().zip(stats) {
-        if let (Some(norm), Some(st)) = (&layer.bn, bn_st) {
-            let (m, v) = st.into_tensors(like)?;
-            norm.update_running(&m, &v)?;
-        }
-        if let Act::Dice(dice) = &layer.act {
-            let (m, v) = dice_st.into_tensors(like)?;
-            dice.update_running(&m, &v)?;
-        }
-    }
-    Ok(())
+/// Batch statistics of one hidden layer in a training step, for the running averages:
+/// BatchNorm's (with BatchNorm; the mean includes the Linear bias) and Dice's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerStats {
+    pub batch_norm: Option<DiceStats>,
+    pub dice: DiceStats,
 }
 
 /// Per-column constants of one hidden layer in a training step. With `x̂ = (z − μ)·s` (`z` the
@@ -181,9 +185,10 @@ struct LayerSaved<T> {
     y: Vec<T>,
 }
 
-/// What the forward pass keeps for the backward pass.
-pub(crate) struct Saved<T> {
+/// What a forward pass keeps for its backward pass.
+pub struct Saved<T> {
     layers: Vec<LayerSaved<T>>,
+    rows: usize,
 }
 
 impl<T> Saved<T> {
@@ -191,11 +196,23 @@ impl<T> Saved<T> {
     fn last_y(&self) -> &[T] {
         self.layers.last().map_or(&[], |l| &l.y)
     }
+
+    /// Rows of the forward pass.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
+/// What a forward pass returns: one output per row, the state for the backward pass, and the
+/// batch statistics of every hidden layer.
+pub struct Forward<T> {
+    pub out: Vec<T>,
+    pub saved: Saved<T>,
+    pub stats: Vec<LayerStats>,
 }
 
 /// One hidden layer forward from its Linear output `z` (no bias): the constants, the batch
 /// statistics for the running averages, and `x̂`, `p`, `y`.
-#[allow(clippy::too_many_arguments)]
 fn layer_forward<T: Real>(
     z: &[T],
     l: &LayerAt,
@@ -205,10 +222,9 @@ fn layer_forward<T: Real>(
     n: usize,
 ) -> (LayerSaved<T>, LayerStats) {
     let w = l.width;
-    let (mean, var) = col_moments(z, n, w);
-    let f64s = |r: std::ops::Range<usize>| -> Vec<f64> {
-        theta[r].iter().map(|v| v.to_f64().unwrap_or(0.0)).collect()
-    };
+    let (mean, var) = moments(z, n, w);
+    let f64s =
+        |r: std::ops::Range<usize>| -> Vec<f64> { theta[r].iter().map(|v| v.f64()).collect() };
     let bias = f64s(l.b..l.b + w);
     // running statistics see the Linear output with its bias: mean + bias, same variance
     let mean_b: Vec<f64> = mean.iter().zip(&bias).map(|(m, b)| m + b).collect();
@@ -253,10 +269,20 @@ fn layer_forward<T: Real>(
         mu: cast(&mean),
     };
     let cs = ColSlices::new(&cols, &theta[l.alpha..l.alpha + w]);
-    let [xhat, p, y] = fill3(n * w, w * BLOCK, z, |[xb, pb, yb], zb| {
-        forward_rows(&cs, zb, xb, pb, yb)
-    });
-    (LayerSaved { cols, xhat, p, y }, (bn_stats, dice_stats))
+    // SAFETY: blocks are whole rows (`w·BLOCK` elements of `n·w` buffers) and `forward_rows`
+    // writes every column of every row of the three output blocks.
+    let [xhat, p, y] = unsafe {
+        fill3(n * w, w * BLOCK, z, |[xb, pb, yb], zb| {
+            forward_rows(&cs, zb, xb, pb, yb)
+        })
+    };
+    (
+        LayerSaved { cols, xhat, p, y },
+        LayerStats {
+            batch_norm: bn_stats,
+            dice: dice_stats,
+        },
+    )
 }
 
 /// One hidden layer backward: `g = dL/dy` → `dL/dz` (z: the Linear output), writing the layer's
@@ -282,13 +308,12 @@ fn layer_backward<T: Real>(
     // mean(x̂) = 0, mean(x̂²) = v̂. Then dz = du (no BatchNorm) or BatchNorm's backward of du.
     let (mut gain, mut k1, mut k2) = (vec![0f64; w], vec![0f64; w], vec![0f64; w]);
     for j in 0..w {
-        let f = |v: T| <T as WithDType>::to_f64(v);
         let (k, sd, s, a, vhat) = (
-            f(cols.k[j]),
-            f(cols.sd[j]),
-            f(cols.s[j]),
-            f(cols.a[j]),
-            f(cols.vhat[j]),
+            cols.k[j].f64(),
+            cols.sd[j].f64(),
+            cols.s[j].f64(),
+            cols.a[j].f64(),
+            cols.vhat[j].f64(),
         );
         let (me, mex, ma, max) = (
             sums[1][j] / nf,
@@ -299,18 +324,18 @@ fn layer_backward<T: Real>(
         let meq = k * mex; // mean(e·q)
                            // Σ du: the gradient of Dice's input shift (β with BatchNorm, the Linear bias without)
         let sum_du = sums[3][j] - sd * sums[1][j];
-        dtheta[l.alpha + j] = T::from(sums[0][j]).unwrap_or(T::zero());
+        dtheta[l.alpha + j] = T::of(sums[0][j]);
         if bn {
             // dz = s·γ·(du − mean(du) − x̂·mean(du·x̂))
             let mean_dux = max - sd * k * vhat * meq;
-            dtheta[l.gamma + j] = T::from(nf * mean_dux).unwrap_or(T::zero());
-            dtheta[l.gamma + w + j] = T::from(sum_du).unwrap_or(T::zero());
+            dtheta[l.gamma + j] = T::of(nf * mean_dux);
+            dtheta[l.gamma + w + j] = T::of(sum_du);
             dtheta[l.b + j] = T::zero(); // cancelled by the normalisation
             gain[j] = s * a;
             k1[j] = ma;
             k2[j] = max + sd * k * meq * (1.0 - vhat);
         } else {
-            dtheta[l.b + j] = T::from(sum_du).unwrap_or(T::zero());
+            dtheta[l.b + j] = T::of(sum_du);
             gain[j] = 1.0;
             k1[j] = sd * me;
             k2[j] = sd * k * meq;
@@ -318,11 +343,15 @@ fn layer_backward<T: Real>(
     }
     let (gain, k1, k2): (Vec<T>, Vec<T>, Vec<T>) = (cast(&gain), cast(&k1), cast(&k2));
     let dz = [&gain[..], &k1, &k2];
-    fill1(n * w, w * BLOCK, |start, out| {
-        let at = start..start + out.len();
-        let (gb, xb, pb) = (&g[at.clone()], &sv.xhat[at.clone()], &sv.p[at]);
-        backward_rows(&cs, dz, gb, xb, pb, out)
-    })
+    // SAFETY: blocks are whole rows (`w·BLOCK` elements of an `n·w` buffer) and `backward_rows`
+    // writes every column of every row of its block.
+    unsafe {
+        fill1(n * w, w * BLOCK, |start, out| {
+            let at = start..start + out.len();
+            let (gb, xb, pb) = (&g[at.clone()], &sv.xhat[at.clone()], &sv.p[at]);
+            backward_rows(&cs, dz, gb, xb, pb, out)
+        })
+    }
 }
 
 /// A layer's per-column constants as slices of its width, and α.
@@ -352,7 +381,8 @@ impl<'a, T> ColSlices<'a, T> {
 }
 
 // The three element-wise passes of a hidden layer. They loop over rows re-sliced to exactly the
-// layer width, so the compiler drops the bounds checks and vectorises across columns.
+// layer width, so the compiler drops the bounds checks and vectorises across columns. Each writes
+// every element of its output rows.
 
 wide_kernel! {
     /// Forward rows: `x̂ = (z − μ)·s`, `p = sigmoid(k·x̂)`, `y = (a·x̂ + c)·(α + (1 − α)·p)`.
@@ -452,14 +482,13 @@ wide_kernel! {
 }
 
 /// The stack forward from the first hidden layer's Linear output `z1: [n, width₁]` (without its
-/// bias): returns the scores `[n]`, what the backward pass needs, and the batch statistics.
-pub(crate) fn stack_forward<T: Real>(
+/// bias). `theta` and `z1` are checked by the callers.
+pub(crate) fn forward_from_first<T: Real>(
     st: &Stack,
-    eps: &[(f64, f64)],
     theta: &[T],
     z1: Vec<T>,
     n: usize,
-) -> (Vec<T>, Saved<T>, Vec<LayerStats>) {
+) -> Result<Forward<T>> {
     let off = st.offsets();
     let mut layers: Vec<LayerSaved<T>> = Vec::with_capacity(off.layers.len());
     let mut stats = Vec::with_capacity(off.layers.len());
@@ -467,180 +496,192 @@ pub(crate) fn stack_forward<T: Real>(
     for (li, l) in off.layers.iter().enumerate() {
         if let Some(prev) = layers.last() {
             let w = &theta[l.w..l.w + l.width * l.fan_in];
-            z = mm_new(&prev.y, false, w, true, (n, l.width, l.fan_in));
+            z = matmul(&prev.y, false, w, true, (n, l.width, l.fan_in))?;
         }
-        let (saved, stat) = layer_forward(&z, l, st.bn, eps[li], theta, n);
+        let (saved, stat) = layer_forward(&z, l, st.bn, st.eps[li], theta, n);
         layers.push(saved);
         stats.push(stat);
     }
-    let sv = Saved { layers };
+    let saved = Saved { layers, rows: n };
     let width = off.layers.last().map_or(0, |l| l.width);
-    let mut score = vec![theta[off.out_b]; n];
-    mm(
-        &mut score,
-        sv.last_y(),
+    let mut out = vec![theta[off.out_b]; n];
+    matmul_into(
+        &mut out,
+        saved.last_y(),
         false,
         &theta[off.out_w..off.out_w + width],
         true,
         (n, 1, width),
         true,
-    );
-    (score, sv, stats)
+    )?;
+    Ok(Forward { out, saved, stats })
 }
 
-/// The chain rule through [`stack_forward`]: returns the gradient of every parameter except the
+/// The chain rule through [`forward_from_first`]: the gradient of every parameter except the
 /// first hidden layer's weight (left 0 for the caller's first layer) and `dL/dz1`.
-pub(crate) fn stack_backward<T: Real>(
+pub(crate) fn backward_to_first<T: Real>(
     st: &Stack,
     theta: &[T],
     g: &[T],
     sv: &Saved<T>,
-) -> (Vec<T>, Vec<T>) {
+) -> Result<(Vec<T>, Vec<T>)> {
     let n = g.len();
     let off = st.offsets();
     let mut dtheta = vec![T::zero(); off.total];
     let Some(last) = off.layers.last() else {
-        return (dtheta, Vec::new());
+        return Ok((dtheta, Vec::new()));
     };
     let width = last.width;
     // output layer: s = y·w + b
-    dtheta[off.out_w..off.out_w + width].copy_from_slice(&mm_tn(g, sv.last_y(), (1, width, n)));
+    dtheta[off.out_w..off.out_w + width].copy_from_slice(&matmul_tn(
+        g,
+        sv.last_y(),
+        (1, width, n),
+    )?);
     dtheta[off.out_b] = g.iter().fold(T::zero(), |a, &x| a + x);
     let w_out = &theta[off.out_w..off.out_w + width];
-    let mut dy = fill1(n * width, width * BLOCK, |start, out| {
-        for (r, row) in out.chunks_exact_mut(width).enumerate() {
-            let gi = g[start / width + r];
-            for (o, &w) in row.iter_mut().zip(w_out) {
-                o.write(gi * w);
+    // SAFETY: blocks are whole rows (`width·BLOCK` elements of an `n·width` buffer) and the
+    // closure writes every column of every row of its block.
+    let mut dy = unsafe {
+        fill1(n * width, width * BLOCK, |start, out| {
+            for (r, row) in out.chunks_exact_mut(width).enumerate() {
+                let gi = g[start / width + r];
+                for (o, &w) in row.iter_mut().zip(w_out) {
+                    o.write(gi * w);
+                }
             }
-        }
-    });
+        })
+    };
     for li in (0..off.layers.len()).rev() {
         let l = &off.layers[li];
         let dz = layer_backward(&dy, &sv.layers[li], l, st.bn, theta, &mut dtheta, n);
         if li == 0 {
-            return (dtheta, dz);
+            return Ok((dtheta, dz));
         }
         let prev = &sv.layers[li - 1].y;
-        dtheta[l.w..l.w + l.width * l.fan_in].copy_from_slice(&mm_tn(
+        dtheta[l.w..l.w + l.width * l.fan_in].copy_from_slice(&matmul_tn(
             &dz,
             prev,
             (l.width, l.fan_in, n),
-        ));
+        )?);
         let w = &theta[l.w..l.w + l.width * l.fan_in];
-        dy = mm_new(&dz, false, w, false, (n, l.fan_in, l.width));
+        dy = matmul(&dz, false, w, false, (n, l.fan_in, l.width))?;
     }
-    (dtheta, dy)
+    Ok((dtheta, dy))
 }
 
-/// The fused MLP on a plain input `x: [n, first_in]` (the DIN head).
-struct FusedMlp {
-    stack: Stack,
-    eps: Vec<(f64, f64)>,
-    saved: Arc<Mutex<Option<Box<dyn Any + Send>>>>,
-    stats: Arc<Mutex<Vec<LayerStats>>>,
+/// Check `theta` against the stack and the backward's inputs against its forward.
+pub(crate) fn check_theta<T>(kernel: &'static str, st: &Stack, theta: &[T]) -> Result<()> {
+    check_len(kernel, "theta", st.n_params(), theta.len())
 }
 
-impl Kernel2 for FusedMlp {
-    fn run<T: Real>(&self, theta: &[T], x: &[T]) -> Result<Vec<T>> {
-        let (st, off) = (&self.stack, self.stack.offsets());
-        let Some(first) = off.layers.first() else {
-            candle_core::bail!("fused MLP: no hidden layer");
-        };
-        if theta.len() != off.total || off.layers.len() != self.eps.len() {
-            candle_core::bail!("fused MLP: parameter vector does not match the layer sizes");
+pub(crate) fn check_saved<T>(
+    kernel: &'static str,
+    sv: &Saved<T>,
+    st: &Stack,
+    g: usize,
+) -> Result<()> {
+    check_len(kernel, "output gradient", sv.rows, g)?;
+    check_len(kernel, "saved layers", st.hidden.len(), sv.layers.len())
+}
+
+/// The MLP on `x: [n, first_in]` in a training step (batch statistics).
+pub fn forward<T: Real>(st: &Stack, theta: &[T], x: &[T]) -> Result<Forward<T>> {
+    check_theta("mlp", st, theta)?;
+    let n = rows_of("mlp", x.len(), st.first_in)?;
+    let first = st.first();
+    let w1 = &theta[first.w..first.w + first.width * first.fan_in];
+    let z1 = matmul(x, false, w1, true, (n, first.width, first.fan_in))?;
+    forward_from_first(st, theta, z1, n)
+}
+
+/// The chain rule through [`forward`] from `g = dL/dout: [n]`: (`dL/dθ`, `dL/dx`).
+pub fn backward<T: Real>(
+    st: &Stack,
+    theta: &[T],
+    x: &[T],
+    g: &[T],
+    saved: &Saved<T>,
+) -> Result<(Vec<T>, Vec<T>)> {
+    check_theta("mlp backward", st, theta)?;
+    check_saved("mlp backward", saved, st, g.len())?;
+    check_len("mlp backward", "x", g.len() * st.first_in, x.len())?;
+    let (mut dth, dz1) = backward_to_first(st, theta, g, saved)?;
+    let first = st.first();
+    let (n, h1, k) = (g.len(), first.width, first.fan_in);
+    dth[first.w..first.w + h1 * k].copy_from_slice(&matmul_tn(&dz1, x, (h1, k, n))?);
+    let dx = matmul(
+        &dz1,
+        false,
+        &theta[first.w..first.w + h1 * k],
+        false,
+        (n, k, h1),
+    )?;
+    Ok((dth, dx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finite-difference check of the whole stack in f64, with and without BatchNorm.
+    #[test]
+    fn gradients_match_finite_differences() {
+        for bn in [false, true] {
+            let st = Stack::new(3, vec![4, 2], bn, vec![(1e-5, 1e-8); 2]).unwrap();
+            let mut theta: Vec<f64> = (0..st.n_params())
+                .map(|i| ((i * 37 % 23) as f64 / 11.0 - 1.0) * 0.7)
+                .collect();
+            if bn {
+                for l in st.offsets().layers {
+                    for j in 0..l.width {
+                        theta[l.gamma + j] = 1.0 + 0.1 * j as f64;
+                    }
+                }
+            }
+            let x: Vec<f64> = (0..7 * 3)
+                .map(|i| ((i * 13 % 17) as f64 / 8.0) - 1.0)
+                .collect();
+            let wts: Vec<f64> = (0..7).map(|i| 0.3 + 0.1 * i as f64).collect();
+            let loss = |th: &[f64], x: &[f64]| -> f64 {
+                let f = forward(&st, th, x).unwrap();
+                f.out.iter().zip(&wts).map(|(o, w)| o * w).sum()
+            };
+            let f = forward(&st, &theta, &x).unwrap();
+            let (dth, dx) = backward(&st, &theta, &x, &wts, &f.saved).unwrap();
+            let h = 1e-6;
+            for i in 0..theta.len() {
+                let (mut a, mut b) = (theta.clone(), theta.clone());
+                a[i] += h;
+                b[i] -= h;
+                let num = (loss(&a, &x) - loss(&b, &x)) / (2.0 * h);
+                assert!(
+                    (num - dth[i]).abs() < 1e-5 * (1.0 + num.abs()),
+                    "bn={bn} θ[{i}]: {num} vs {}",
+                    dth[i]
+                );
+            }
+            for i in 0..x.len() {
+                let (mut a, mut b) = (x.clone(), x.clone());
+                a[i] += h;
+                b[i] -= h;
+                let num = (loss(&theta, &a) - loss(&theta, &b)) / (2.0 * h);
+                assert!(
+                    (num - dx[i]).abs() < 1e-5 * (1.0 + num.abs()),
+                    "bn={bn} x[{i}]"
+                );
+            }
         }
-        let n = x.len() / st.first_in.max(1);
-        let w1 = &theta[first.w..first.w + first.width * first.fan_in];
-        let z1 = mm_new(x, false, w1, true, (n, first.width, first.fan_in));
-        let (score, saved, stats) = stack_forward(st, &self.eps, theta, z1, n);
-        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = stats;
-        *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(saved));
-        Ok(score)
-    }
-}
-
-impl FusedMlp {
-    fn grads<T: Real>(&self, theta: &Tensor, x: &Tensor, g: &Tensor) -> Result<(Tensor, Tensor)> {
-        let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let Some(saved) = saved.and_then(|s| s.downcast::<Saved<T>>().ok()) else {
-            candle_core::bail!("fused MLP: backward without its forward");
-        };
-        let (th, xs, gs) = (cpu_vec::<T>(theta)?, cpu_vec::<T>(x)?, cpu_vec::<T>(g)?);
-        let (st, off) = (&self.stack, self.stack.offsets());
-        let Some(first) = off.layers.first() else {
-            candle_core::bail!("fused MLP: no hidden layer");
-        };
-        let (mut dth, dz1) = stack_backward(st, &th, &gs, &saved);
-        let (n, h1, k) = (gs.len(), first.width, first.fan_in);
-        dth[first.w..first.w + h1 * k].copy_from_slice(&mm_tn(&dz1, &xs, (h1, k, n)));
-        let dx = mm_new(
-            &dz1,
-            false,
-            &th[first.w..first.w + h1 * k],
-            false,
-            (n, k, h1),
-        );
-        let dev = theta.device();
-        Ok((
-            Tensor::from_vec(dth, theta.shape(), dev)?,
-            Tensor::from_vec(dx, x.shape(), dev)?,
-        ))
-    }
-}
-
-pub(crate) fn cpu_vec<T: WithDType>(t: &Tensor) -> Result<Vec<T>> {
-    t.contiguous()?.flatten_all()?.to_vec1::<T>()
-}
-
-impl CustomOp2 for FusedMlp {
-    fn name(&self) -> &'static str {
-        "fused-mlp"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let st = run2(self, "fused MLP", (s1, l1), (s2, l2))?;
-        Ok((st, Shape::from((l2.shape().dims2()?.0, 1))))
+    #[test]
+    fn inconsistent_inputs_are_errors() {
+        assert!(Stack::new(3, vec![], false, vec![]).is_err());
+        assert!(Stack::new(3, vec![2], false, vec![]).is_err());
+        let st = Stack::new(2, vec![2], false, vec![(0.0, 1e-8)]).unwrap();
+        let theta = vec![0.1f32; st.n_params()];
+        assert!(forward(&st, &theta, &[1.0, 2.0, 3.0]).is_err());
+        let f = forward(&st, &theta, &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert!(backward(&st, &theta, &[1.0, 2.0, 3.0, 4.0], &[1.0], &f.saved).is_err());
     }
-
-    fn bwd(
-        &self,
-        theta: &Tensor,
-        x: &Tensor,
-        _res: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let (a, b) = match theta.dtype() {
-            DType::F32 => self.grads::<f32>(theta, x, g)?,
-            DType::F64 => self.grads::<f64>(theta, x, g)?,
-            other => candle_core::bail!("fused MLP: unsupported dtype {other:?}"),
-        };
-        Ok((Some(a), Some(b)))
-    }
-}
-
-/// The MLP's output `[n, 1]` on `x: [n, first_in]` in a training step, as fused kernels (see
-/// [`applies`]); updates the running statistics like the tensor-op path.
-pub fn logits(mlp: &Mlp, x: &Tensor) -> Result<Tensor> {
-    let (theta, stack, eps) = flatten(mlp)?;
-    if x.dims2()?.1 != stack.first_in {
-        candle_core::bail!("fused MLP: input width does not match the first layer");
-    }
-    let stats = Arc::new(Mutex::new(Vec::new()));
-    let op = FusedMlp {
-        stack,
-        eps,
-        saved: Arc::new(Mutex::new(None)),
-        stats: stats.clone(),
-    };
-    let out = theta.apply_op2(&x.contiguous()?, op)?;
-    let batch_stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
-    update_running(mlp, batch_stats, x)?;
-    Ok(out)
 }
