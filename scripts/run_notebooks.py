@@ -5,7 +5,7 @@ Usage: run_notebooks.py NOTEBOOK.ipynb...
 
 Each notebook runs top to bottom in a fresh kernel started in its own folder; outputs are written
 back into the file. Fails (exit 1) when a cell errors, when any output is an error or mentions a
-compile error. A notebook that runs longer than NB_MAX_SECONDS (default 180, 0 = no limit; the
+compile error, or a failed exercise check (❌). A notebook that runs longer than NB_MAX_SECONDS (default 180, 0 = no limit; the
 first notebook is exempt, since it builds the dependencies) gets a warning, or fails with
 NB_STRICT_TIME=1. Prints each notebook's wall time.
 """
@@ -19,7 +19,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 # evcxr prints compile errors as stream/error output; these patterns mark a failed cell too.
-BAD = re.compile(r"^(error(\[E\d+\])?:|thread '.*' panicked|Error: )", re.M)
+# A failed exercise check (din::exercises::Verdict) in the teacher's edition is a failure too.
+BAD = re.compile(r"^(error(\[E\d+\])?:|thread '.*' panicked|Error: |❌ )", re.M)
 
 
 def bad_outputs(nb):

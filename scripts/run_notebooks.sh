@@ -3,10 +3,9 @@
 # (nbclient), and leave the outputs in the files: the committed notebooks are this script's output.
 # Fails on any error output; prints each notebook's wall time.
 #
-# Installs what is missing (idempotent, see environment.md):
-#   * Jupyter (nbclient, nbformat, nbconvert, ipykernel, jupyter_client) in .venv-nb/ (PyPI);
-#   * evcxr_jupyter 0.22 (`cargo install --locked`, ~12 min on a 2-core machine), registered as
-#     the kernel `rust` inside .venv-nb/share/jupyter.
+# Installs what is missing first, with scripts/setup_notebooks.sh (idempotent, see environment.md):
+# Jupyter in .venv-nb/, evcxr_jupyter 0.22 registered as the kernel `rust`, evcxr's compile cache.
+# (JupyterLab is left out here unless NB_LAB=1.)
 #
 #   scripts/run_notebooks.sh                       # all notebooks
 #   scripts/run_notebooks.sh notebooks/03_*.ipynb  # some
@@ -27,52 +26,13 @@ else
   NOTEBOOKS=(notebooks/[0-9]*.ipynb)
 fi
 
-# 1. Jupyter in a virtual environment
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "== creating $VENV"
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import nbclient, nbformat, ipykernel, jupyter_client, nbconvert" 2>/dev/null; then
-  echo "== installing Jupyter (nbclient, nbconvert, ipykernel, jupyter_client) into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet nbclient nbformat nbconvert ipykernel jupyter_client
-fi
-
-# 2. the evcxr kernel
+# 1. Jupyter, the evcxr kernel and its compile cache (idempotent: seconds once done)
+NB_LAB=${NB_LAB:-0} scripts/setup_notebooks.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-if ! command -v evcxr_jupyter >/dev/null 2>&1 || ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
-  echo "== installing evcxr_jupyter $EVCXR_VERSION (cargo install --locked; ~12 min on 2 cores)"
-  t0=$(date +%s)
-  cargo install --locked evcxr_jupyter --version "$EVCXR_VERSION"
-  echo "   evcxr_jupyter installed in $(( $(date +%s) - t0 )) s"
-fi
 export JUPYTER_PATH="$VENV/share/jupyter"
 export JUPYTER_DATA_DIR="$VENV/share/jupyter"
-if [ ! -f "$JUPYTER_PATH/kernels/rust/kernel.json" ]; then
-  echo "== registering the evcxr kernel in $JUPYTER_PATH"
-  evcxr_jupyter --install
-fi
-# evcxr compiles everything with its own `[profile.dev]` (opt-level 2 with debug assertions and
-# overflow checks on, in every dependency): candle's inner loops then train ~7× slower than a
-# release build. Cargo's CARGO_PROFILE_* variables override that profile; put them in the kernel's
-# environment, so that Jupyter sessions started from this venv get them too.
-"$VENV/bin/python" - "$JUPYTER_PATH/kernels/rust/kernel.json" <<'PY'
-import json, sys
-path = sys.argv[1]
-spec = json.load(open(path))
-env = spec.setdefault("env", {})
-want = {
-    "CARGO_PROFILE_DEV_OPT_LEVEL": "3",
-    "CARGO_PROFILE_DEV_DEBUG_ASSERTIONS": "false",
-    "CARGO_PROFILE_DEV_OVERFLOW_CHECKS": "false",
-}
-if any(env.get(k) != v for k, v in want.items()):
-    env.update(want)
-    json.dump(spec, open(path, "w"), indent=2)
-    print("   kernel environment: " + ", ".join(f"{k}={v}" for k, v in want.items()))
-PY
 
-# 3. one build folder for all kernels (run one at a time): crate din is then compiled once, not
+# 2. one build folder for all kernels (run one at a time): crate din is then compiled once, not
 #    once per kernel (evcxr never caches path dependencies). Notebooks also set `:cache`, which
 #    shares the compiled registry dependencies between kernels (and interactive sessions).
 if [ "${NB_SHARED_BUILD:-1}" = 1 ]; then
@@ -88,3 +48,7 @@ mkdir -p out/notebooks
 rm -rf out/notebooks/tutorial_din
 echo "== executing ${#NOTEBOOKS[@]} notebooks with the evcxr kernel"
 "$VENV/bin/python" scripts/run_notebooks.py "${NOTEBOOKS[@]}"
+if [ "$#" -eq 0 ]; then
+  # the student edition keeps the teacher's outputs outside the exercises: derive it anew
+  python3 scripts/make_notebooks.py --student
+fi

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== notebooks up to date with their sources (notebooks/src/*.rs → teacher's and student's editions)"
+python3 scripts/make_notebooks.py --check
+
 echo "== cargo test (release profile: dependencies are built once for tests and the CLI)"
 cargo test --release --workspace
 

@@ -27,6 +27,7 @@ pub mod analysis;
 pub mod checkpoint;
 pub mod data;
 pub mod error;
+pub mod exercises;
 pub mod io;
 pub mod metrics;
 pub mod model;

@@ -112,6 +112,32 @@ impl std::str::FromStr for WeightNorm {
     }
 }
 
+/// Softmax of `score: [B, L]` over the real positions of each row (`mask: [B, L]`, 1 = real):
+/// 0 at padding, each row's weights summing to 1, an empty row all 0. Shifted by a per-row
+/// constant first (a shift leaves a softmax unchanged), so large scores do not overflow.
+///
+/// ```
+/// # use candle_core::{Device, Tensor};
+/// let s = Tensor::new(&[[1f32, 2., 300.], [0., 0., 0.], [-200., -201., 0.]], &Device::Cpu)?;
+/// let m = Tensor::new(&[[1f32, 1., 0.], [0., 0., 0.], [1., 1., 0.]], &Device::Cpu)?;
+/// let w = din::model::masked_softmax(&s, &m)?.to_vec2::<f32>()?;
+/// let p = 1.0 / (1.0 + (-1f32).exp()); // softmax of (1, 2) at 2
+/// assert!((w[0][1] - p).abs() < 1e-6 && w[0][2] == 0.0);
+/// assert_eq!(w[1], [0.0, 0.0, 0.0]); // an empty history
+/// assert!((w[2][0] - p).abs() < 1e-6); // shifted by the real max, not by the padding's 0
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+pub fn masked_softmax(score: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    // exp(s − max) with the max over real positions only (padding pushed to −1e30), so a row
+    // whose real scores are all very negative does not underflow to 0/0; `· mask` before `exp`
+    // keeps padding (and an empty row, shift −1e30) at exp(0)·0 = 0.
+    let neg = mask.affine(1e30, -1e30)?;
+    let shift = (score + neg)?.max_keepdim(1)?.detach();
+    let e = (score.broadcast_sub(&shift)?.mul(mask)?.exp()? * mask)?;
+    let sum = e.sum_keepdim(1)?.maximum(1e-30)?;
+    e.broadcast_div(&sum)
+}
+
 /// DIN's activation unit for one history feature (items or categories).
 #[derive(Debug, Clone)]
 pub struct ActivationUnit {
@@ -180,13 +206,7 @@ impl ActivationUnit {
         match self.norm {
             WeightNorm::None => score * mask,
             WeightNorm::Sigmoid => candle_nn::ops::sigmoid(score)? * mask,
-            WeightNorm::Softmax => {
-                // exp(s − max) over real positions only; an empty history gets all-zero weights.
-                let shift = (score * mask)?.max_keepdim(1)?.detach();
-                let e = (score.broadcast_sub(&shift)?.exp()? * mask)?;
-                let sum = e.sum_keepdim(1)?.maximum(1e-30)?;
-                e.broadcast_div(&sum)
-            }
+            WeightNorm::Softmax => masked_softmax(score, mask),
         }
     }
 

@@ -200,6 +200,21 @@ impl Din {
     }
 }
 
+/// The base model's pooling of a padded history: the mean of each row's real positions
+/// (`w_i = 1/n`), zeros for an empty history. `hist: [B, L, d]`, `mask: [B, L]` → `[B, d]`.
+///
+/// ```
+/// # use candle_core::{Device, Tensor};
+/// let h = Tensor::new(&[[[1f32], [3.], [100.]], [[5.], [6.], [7.]]], &Device::Cpu)?;
+/// let m = Tensor::new(&[[1f32, 1., 0.], [0., 0., 0.]], &Device::Cpu)?;
+/// assert_eq!(din::model::masked_mean(&h, &m)?.to_vec2::<f32>()?, [[2.0], [0.0]]);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+pub fn masked_mean(hist: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let summed = hist.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
+    summed.broadcast_div(&mask.sum_keepdim(1)?.maximum(1.0)?)
+}
+
 impl BaseModel {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         Ok(BaseModel {
@@ -216,6 +231,9 @@ impl BaseModel {
 
     /// Masked mean (w_i = 1/n) or sum of a history.
     fn pool(&self, hist: &Tensor, x: &Lookup) -> Result<Tensor> {
+        if let (Layout::Padded, Pooling::Mean) = (x.layout, self.pooling) {
+            return masked_mean(hist, &x.mask);
+        }
         let summed = match x.layout {
             Layout::Padded => hist.broadcast_mul(&x.mask.unsqueeze(2)?)?.sum(1)?,
             Layout::Packed => {

@@ -32,8 +32,10 @@ use std::collections::BTreeMap;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
-pub use attention::{ActivationUnit, AttentionInput, WeightNorm};
-pub use din::{device, BaseModel, Din, ModelConfig, ModelKind, Network, Output, Pooling, DTYPE};
+pub use attention::{masked_softmax, ActivationUnit, AttentionInput, WeightNorm};
+pub use din::{
+    device, masked_mean, BaseModel, Din, ModelConfig, ModelKind, Network, Output, Pooling, DTYPE,
+};
 pub use embedding::{EmbeddingTable, Embeddings, Layout, Lookup, TableId, TouchedRows};
 pub use layers::{Activation, Dice, Mlp};
 pub use ops::{Kernels, Mode};

@@ -1,0 +1,800 @@
+//! Checks for the notebooks' exercises (练习 · Exercises): each takes the learner's function, runs
+//! it on inputs the learner did not choose and compares the answer with the library's own
+//! implementation (the split, the pooling, the masked softmax, the metrics, Dice, …). The answer
+//! is a [`Verdict`] in Chinese and English. A check never panics: a stub (`todo!()`), a panic, an
+//! error, a wrong shape or a NaN is a failing verdict that says what went wrong.
+//!
+//! ```
+//! use candle_core::Tensor;
+//! use din::exercises::check_masked_softmax;
+//!
+//! // the library's own function passes …
+//! let right = check_masked_softmax(|s: &Tensor, m: &Tensor| din::model::masked_softmax(s, m));
+//! assert!(right.passed, "{right}");
+//! // … a softmax that forgets the mask does not, and the verdict says why
+//! let wrong = check_masked_softmax(|s: &Tensor, _m: &Tensor| candle_nn::ops::softmax_last_dim(s));
+//! assert!(!wrong.passed);
+//! // a stub is a failing verdict, not a panic
+//! let stub = check_masked_softmax(|_s: &Tensor, _m: &Tensor| -> candle_core::Result<Tensor> { todo!() });
+//! assert!(!stub.passed && stub.en.contains("not written yet"));
+//! ```
+
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::data::{build, Events, SplitConfig};
+use crate::model::{AttentionInput, Dice, Mode, Params};
+use crate::rng::Rng;
+
+/// The answer of a check, in both languages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Which exercise (the checking function's name).
+    pub exercise: String,
+    pub passed: bool,
+    /// What was found, in Chinese.
+    pub zh: String,
+    /// What was found, in English.
+    pub en: String,
+}
+
+impl Verdict {
+    fn pass(exercise: &str, zh: impl Into<String>, en: impl Into<String>) -> Verdict {
+        Verdict {
+            exercise: exercise.into(),
+            passed: true,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    fn fail(exercise: &str, zh: impl Into<String>, en: impl Into<String>) -> Verdict {
+        Verdict {
+            exercise: exercise.into(),
+            passed: false,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// A failing verdict for a check that could not be run at all (e.g. a notebook file that is
+    /// missing); `why` says what to do.
+    pub fn missing(why: &str) -> Verdict {
+        Verdict::fail(
+            "missing",
+            format!("无法检查：{why}"),
+            format!("cannot check: {why}"),
+        )
+    }
+
+    /// Shown by the evcxr kernel when a check cell's value is displayed.
+    pub fn evcxr_display(&self) {
+        println!("{self}");
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mark = if self.passed {
+            "✅ 正确 · correct"
+        } else {
+            "❌ 还不对 · not yet"
+        };
+        write!(
+            f,
+            "{mark} [{}]\n  {}\n  {}",
+            self.exercise, self.zh, self.en
+        )
+    }
+}
+
+/// Run the learner's code, turning a panic (a `todo!()` stub included) into a message.
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, (String, String)> {
+    let hook = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let out = panic::catch_unwind(AssertUnwindSafe(f));
+    panic::set_hook(hook);
+    out.map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        if msg.contains("not yet implemented") || msg.contains("练习") {
+            (
+                "还没写：函数体仍是 todo!()".to_string(),
+                "not written yet: the function body is still todo!()".to_string(),
+            )
+        } else {
+            (
+                format!("你的代码 panic 了：{msg}"),
+                format!("your code panicked: {msg}"),
+            )
+        }
+    })
+}
+
+/// Run the learner's tensor function and compare with `want` (shape, finiteness, values).
+fn compare_tensor(
+    exercise: &str,
+    got: impl FnOnce() -> candle_core::Result<Tensor>,
+    want: &Tensor,
+    tol: f64,
+    what_zh: &str,
+    what_en: &str,
+) -> Verdict {
+    let got = match guard(got) {
+        Err((zh, en)) => return Verdict::fail(exercise, zh, en),
+        Ok(Err(e)) => {
+            return Verdict::fail(
+                exercise,
+                format!("你的函数返回了错误：{e}"),
+                format!("your function returned an error: {e}"),
+            )
+        }
+        Ok(Ok(t)) => t,
+    };
+    if got.dims() != want.dims() {
+        return Verdict::fail(
+            exercise,
+            format!("形状不对：得到 {:?}，应为 {:?}", got.dims(), want.dims()),
+            format!(
+                "wrong shape: got {:?}, expected {:?}",
+                got.dims(),
+                want.dims()
+            ),
+        );
+    }
+    let flat = |t: &Tensor| -> candle_core::Result<Vec<f64>> {
+        t.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()
+    };
+    let (g, w) = match (flat(&got), flat(want)) {
+        (Ok(g), Ok(w)) => (g, w),
+        (Err(e), _) | (_, Err(e)) => {
+            return Verdict::fail(
+                exercise,
+                format!("无法读取结果：{e}"),
+                format!("cannot read the result: {e}"),
+            )
+        }
+    };
+    compare_values(exercise, &g, &w, tol, what_zh, what_en)
+}
+
+fn compare_values(
+    exercise: &str,
+    got: &[f64],
+    want: &[f64],
+    tol: f64,
+    what_zh: &str,
+    what_en: &str,
+) -> Verdict {
+    if got.len() != want.len() {
+        return Verdict::fail(
+            exercise,
+            format!("数量不对：得到 {} 个值，应为 {} 个", got.len(), want.len()),
+            format!(
+                "wrong count: got {} values, expected {}",
+                got.len(),
+                want.len()
+            ),
+        );
+    }
+    if let Some(k) = got.iter().position(|x| !x.is_finite()) {
+        return Verdict::fail(
+            exercise,
+            format!("结果里有 NaN 或无穷大（第 {k} 个值：{}）", got[k]),
+            format!("the result holds NaN or infinity (value {k}: {})", got[k]),
+        );
+    }
+    let (mut worst, mut at) = (0.0f64, 0usize);
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        let d = (g - w).abs();
+        if d > worst {
+            (worst, at) = (d, k);
+        }
+    }
+    if worst <= tol {
+        Verdict::pass(
+            exercise,
+            format!("{what_zh}与库的实现一致（最大差 {worst:.2e}）"),
+            format!("{what_en} matches the library's (largest difference {worst:.2e})"),
+        )
+    } else {
+        Verdict::fail(
+            exercise,
+            format!(
+                "{what_zh}与库的实现不同：第 {at} 个值得到 {:.6}，应为 {:.6}（差 {worst:.2e}）",
+                got[at], want[at]
+            ),
+            format!(
+                "{what_en} differs from the library's: value {at} is {:.6}, expected {:.6} (difference {worst:.2e})",
+                got[at], want[at]
+            ),
+        )
+    }
+}
+
+fn randn(shape: &[usize], seed: u64) -> Tensor {
+    let mut rng = Rng::new(seed);
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| rng.normal() as f32).collect();
+    Tensor::from_vec(v, shape, &Device::Cpu).expect("a tensor of the stated shape")
+}
+
+/// A `[b, l]` 0/1 mask: row lengths `lens` (0 allowed: an empty history).
+fn mask_of(lens: &[usize], l: usize) -> Tensor {
+    let mut m = vec![0f32; lens.len() * l];
+    for (r, &n) in lens.iter().enumerate() {
+        m[r * l..r * l + n].iter_mut().for_each(|x| *x = 1.0);
+    }
+    Tensor::from_vec(m, (lens.len(), l), &Device::Cpu).expect("mask")
+}
+
+fn internal(exercise: &str, e: impl fmt::Display) -> Verdict {
+    Verdict::fail(
+        exercise,
+        format!("检查本身出错（请报告）：{e}"),
+        format!("the check itself failed (please report): {e}"),
+    )
+}
+
+// ---------------------------------------------------------------- notebook 1: data
+
+/// Random users' event sequences and the library's split of them.
+fn some_events(seed: u64) -> Events {
+    let mut rng = Rng::new(seed);
+    let mut ev = Events::default();
+    for user in 0..12i64 {
+        let n = rng.below(9) as i64; // 0..8 events, some users too short
+        for k in 0..n {
+            let item = 1 + rng.below(30) as i64;
+            ev.push(
+                100 + user,
+                item,
+                1000 - 7 * k + rng.below(3) as i64,
+                item % 5,
+            );
+        }
+    }
+    ev
+}
+
+/// 练习 1.1: the sliding window. `f(items, max_len)` gets one user's items in time order and
+/// returns every sample `(history, target)` the split makes of them: for each position `k ≥ 1`,
+/// the target `items[k]` and the newest `max_len` items before it (oldest first). Compared with
+/// the positive rows [`crate::data::build`] makes (train, then validation, then test).
+pub fn check_sliding_window(f: impl Fn(&[u32], usize) -> Vec<(Vec<u32>, u32)>) -> Verdict {
+    const EX: &str = "check_sliding_window";
+    for (seed, max_len) in [(1u64, 3usize), (2, 5), (3, 1)] {
+        let ev = some_events(seed);
+        let ds = match build(
+            &ev,
+            SplitConfig {
+                max_len,
+                ..Default::default()
+            },
+        ) {
+            Ok(ds) => ds,
+            Err(e) => return internal(EX, e),
+        };
+        for user in 1..=ds.vocab.users.len() as u32 {
+            // the user's items in time order: the pool holds them sorted by (user, time)
+            let mut want = Vec::new();
+            let mut items: Vec<u32> = Vec::new();
+            for split in [&ds.train, &ds.val, &ds.test] {
+                for r in 0..split.len() {
+                    if split.user[r] == user && split.label[r] == 1.0 {
+                        want.push((split.history(r).0.to_vec(), split.target_item[r]));
+                    }
+                }
+            }
+            if want.is_empty() {
+                continue;
+            }
+            // reconstruct the sequence: the first target's history start, then every target
+            let (h0, _) = &want[0];
+            items.extend(h0);
+            items.extend(want.iter().map(|(_, t)| *t));
+            let got = match guard(|| f(&items, max_len)) {
+                Ok(g) => g,
+                Err((zh, en)) => return Verdict::fail(EX, zh, en),
+            };
+            if got != want {
+                let k = got
+                    .iter()
+                    .zip(&want)
+                    .position(|(g, w)| g != w)
+                    .unwrap_or(got.len().min(want.len()));
+                let show = |v: &[(Vec<u32>, u32)]| {
+                    v.get(k)
+                        .map(|(h, t)| format!("{h:?} → {t}"))
+                        .unwrap_or_else(|| "(none 无)".into())
+                };
+                return Verdict::fail(
+                    EX,
+                    format!(
+                        "序列 {items:?}，max_len = {max_len}：第 {k} 个样本得到 {}，应为 {}（共 {} 个，应为 {} 个）",
+                        show(&got),
+                        show(&want),
+                        got.len(),
+                        want.len()
+                    ),
+                    format!(
+                        "sequence {items:?}, max_len = {max_len}: sample {k} is {}, expected {} ({} samples, expected {})",
+                        show(&got),
+                        show(&want),
+                        got.len(),
+                        want.len()
+                    ),
+                );
+            }
+        }
+    }
+    Verdict::pass(
+        EX,
+        "滑动窗口与 din::data::build 的正样本完全一致（3 个 max_len，36 个用户）",
+        "the sliding window matches din::data::build's positive rows exactly (3 max_len, 36 users)",
+    )
+}
+
+/// 练习 1.2: `f(n)` = how many positive **training** rows the leak-free split makes of a user
+/// with `n` events (the last target goes to test, the one before to validation; a user with one
+/// event makes none). Compared with [`crate::data::build`] for n = 0 … 9.
+pub fn check_train_rows(f: impl Fn(usize) -> usize) -> Verdict {
+    const EX: &str = "check_train_rows";
+    for n in 0..10usize {
+        let mut ev = Events::default();
+        for k in 0..n {
+            ev.push(1, 1 + k as i64, k as i64, 1);
+        }
+        for k in 0..4 {
+            ev.push(2, 100 + k, k, 2); // a second user, so that negatives exist
+        }
+        let ds = match build(&ev, SplitConfig::default()) {
+            Ok(ds) => ds,
+            Err(e) => return internal(EX, e),
+        };
+        let user = ds.vocab.users.get(1);
+        let want = (0..ds.train.len())
+            .filter(|&r| Some(ds.train.user[r]) == user && ds.train.label[r] == 1.0)
+            .count();
+        let got = match guard(|| f(n)) {
+            Ok(g) => g,
+            Err((zh, en)) => return Verdict::fail(EX, zh, en),
+        };
+        if got != want {
+            return Verdict::fail(
+                EX,
+                format!("有 {n} 个事件的用户：你的答案 {got}，split 实际给出 {want} 个训练正样本"),
+                format!("a user with {n} events: your answer {got}, the split makes {want} positive training rows"),
+            );
+        }
+    }
+    Verdict::pass(
+        EX,
+        "n = 0…9 都与 split 一致",
+        "matches the split for n = 0…9",
+    )
+}
+
+// ---------------------------------------------------------------- notebook 2: embeddings
+
+/// 练习 2.1: an embedding lookup is a one-hot vector times the table. `f(table [rows, d], ids)`
+/// returns `[ids.len(), d]` computed **as a matrix product** `one_hot(ids) · table`; compared with
+/// candle's gather (`Tensor::embedding`).
+pub fn check_one_hot_lookup(f: impl Fn(&Tensor, &[u32]) -> candle_core::Result<Tensor>) -> Verdict {
+    const EX: &str = "check_one_hot_lookup";
+    let table = randn(&[7, 5], 21);
+    let ids = [3u32, 0, 6, 3, 1];
+    let want = match Tensor::new(&ids[..], &Device::Cpu).and_then(|i| table.embedding(&i)) {
+        Ok(w) => w,
+        Err(e) => return internal(EX, e),
+    };
+    compare_tensor(
+        EX,
+        || f(&table, &ids),
+        &want,
+        1e-6,
+        "one-hot × 表",
+        "one-hot × table",
+    )
+}
+
+/// 练习 2.2: the base model's pooling. `f(hist [b, l, d], mask [b, l])` returns `[b, d]`, the
+/// mean of each row's real positions (an empty history gives zeros); compared with
+/// [`crate::model::masked_mean`].
+pub fn check_masked_mean(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>) -> Verdict {
+    const EX: &str = "check_masked_mean";
+    let hist = randn(&[4, 5, 3], 22);
+    let mask = mask_of(&[5, 2, 0, 1], 5);
+    let want = match crate::model::masked_mean(&hist, &mask) {
+        Ok(w) => w,
+        Err(e) => return internal(EX, e),
+    };
+    compare_tensor(
+        EX,
+        || f(&hist, &mask),
+        &want,
+        1e-5,
+        "带 mask 的平均",
+        "the masked mean",
+    )
+}
+
+// ---------------------------------------------------------------- notebook 3: activation
+
+/// 练习 3.1: the tutorial's 3d input. `f(t, h)` (both `[n, d]`) returns `[n, 3d]` =
+/// `[h, t, h ⊙ t]`; compared with [`AttentionInput::Three`]'s `build`.
+pub fn check_input_3d(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>) -> Verdict {
+    const EX: &str = "check_input_3d";
+    let (t, h) = (randn(&[6, 4], 31), randn(&[6, 4], 32));
+    let want = match AttentionInput::Three.build(&t, &h) {
+        Ok(w) => w,
+        Err(e) => return internal(EX, e),
+    };
+    compare_tensor(EX, || f(&t, &h), &want, 1e-6, "3d 输入", "the 3d input")
+}
+
+/// 练习 3.2: softmax over the real positions only. `f(scores [b, l], mask [b, l])` returns
+/// `[b, l]` weights: 0 at padding, each row's real weights summing to 1 (an empty row all 0);
+/// compared with [`crate::model::masked_softmax`], on scores up to ±30 (a softmax without a
+/// shift overflows) and a row whose scores are all near −400 (a shift by the max over the padding
+/// too underflows).
+pub fn check_masked_softmax(
+    f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>,
+) -> Verdict {
+    const EX: &str = "check_masked_softmax";
+    // row 1's real scores all near −400: shifting by a max that includes the padding's 0
+    // underflows there
+    let shift = Tensor::new(&[[0f32], [-400.0], [0.0], [0.0]], &Device::Cpu);
+    let scores = match shift.and_then(|s| randn(&[4, 6], 33).affine(8.0, 0.0)?.broadcast_add(&s)) {
+        Ok(s) => s,
+        Err(e) => return internal(EX, e),
+    };
+    let mask = mask_of(&[6, 3, 0, 1], 6);
+    let want = match crate::model::masked_softmax(&scores, &mask) {
+        Ok(w) => w,
+        Err(e) => return internal(EX, e),
+    };
+    compare_tensor(
+        EX,
+        || f(&scores, &mask),
+        &want,
+        1e-5,
+        "masked softmax",
+        "the masked softmax",
+    )
+}
+
+// ---------------------------------------------------------------- notebook 4: training, AUC
+
+/// 练习 4.1: binary cross-entropy of one logit `z` and label `y`, written so that it stays finite
+/// for any logit: `f(z, y)`; compared with [`crate::train::bce_with_logits`] for logits from −200
+/// to 200 (`−y·ln σ(z) − (1−y)·ln(1−σ(z))` as written gives inf or NaN there).
+pub fn check_bce(f: impl Fn(f64, f64) -> f64) -> Verdict {
+    const EX: &str = "check_bce";
+    let cases: Vec<(f64, f64)> = [-200.0, -30.0, -2.5, -0.1, 0.0, 0.7, 4.0, 40.0, 200.0]
+        .iter()
+        .flat_map(|&z| [(z, 0.0), (z, 1.0)])
+        .collect();
+    let mut want = Vec::new();
+    for &(z, y) in &cases {
+        let r = Tensor::new(&[z], &Device::Cpu)
+            .and_then(|zt| Tensor::new(&[y], &Device::Cpu).map(|yt| (zt, yt)))
+            .and_then(|(zt, yt)| crate::train::bce_with_logits(&zt, &yt))
+            .and_then(|l| l.to_scalar::<f64>());
+        match r {
+            Ok(v) => want.push(v),
+            Err(e) => return internal(EX, e),
+        }
+    }
+    let got = match guard(|| cases.iter().map(|&(z, y)| f(z, y)).collect::<Vec<f64>>()) {
+        Ok(g) => g,
+        Err((zh, en)) => return Verdict::fail(EX, zh, en),
+    };
+    let v = compare_values(EX, &got, &want, 1e-9, "BCE", "BCE");
+    if v.passed {
+        return v;
+    }
+    // say which (z, y) failed
+    let k = got
+        .iter()
+        .zip(&want)
+        .position(|(g, w)| !g.is_finite() || (g - w).abs() > 1e-9)
+        .unwrap_or(0);
+    let (z, y) = cases[k];
+    Verdict::fail(
+        EX,
+        format!("z = {z}, y = {y}：得到 {}，应为 {}", got[k], want[k]),
+        format!("z = {z}, y = {y}: got {}, expected {}", got[k], want[k]),
+    )
+}
+
+fn scored_rows(seed: u64, n: usize) -> (Vec<f32>, Vec<f32>, Vec<u32>) {
+    let mut rng = Rng::new(seed);
+    let mut scores = Vec::new();
+    let mut labels = Vec::new();
+    let mut users = Vec::new();
+    for k in 0..n {
+        let label = rng.below(2) as f32;
+        // coarse scores: ties within and across labels
+        let s = ((rng.normal() + label as f64) * 4.0).round() / 4.0;
+        scores.push(s as f32);
+        labels.push(label);
+        users.push((k % 7) as u32 + 1);
+    }
+    // one user with a single label (GAUC skips it)
+    for _ in 0..3 {
+        scores.push(rng.f64() as f32);
+        labels.push(1.0);
+        users.push(99);
+    }
+    (scores, labels, users)
+}
+
+/// 练习 4.2: AUC as the share of (positive, negative) pairs ranked right, a tie counting ½:
+/// `f(scores, labels)`; compared with [`crate::metrics::auc`] on rows with many ties.
+pub fn check_auc(f: impl Fn(&[f32], &[f32]) -> f64) -> Verdict {
+    const EX: &str = "check_auc";
+    let (s, l, _) = scored_rows(41, 300);
+    let Some(want) = crate::metrics::auc(&s, &l) else {
+        return internal(EX, "no AUC on the check's rows");
+    };
+    match guard(|| f(&s, &l)) {
+        Ok(got) => compare_values(EX, &[got], &[want], 1e-9, "AUC", "AUC"),
+        Err((zh, en)) => Verdict::fail(EX, zh, en),
+    }
+}
+
+/// 练习 4.3: GAUC, the AUC of each user weighted by the user's number of rows, over users with
+/// both labels: `f(scores, labels, users)`; compared with [`crate::metrics::gauc`].
+pub fn check_gauc(f: impl Fn(&[f32], &[f32], &[u32]) -> f64) -> Verdict {
+    const EX: &str = "check_gauc";
+    let (s, l, u) = scored_rows(42, 300);
+    let Some(want) = crate::metrics::gauc(&s, &l, &u) else {
+        return internal(EX, "no GAUC on the check's rows");
+    };
+    match guard(|| f(&s, &l, &u)) {
+        Ok(got) => compare_values(EX, &[got], &[want], 1e-9, "GAUC", "GAUC"),
+        Err((zh, en)) => Verdict::fail(EX, zh, en),
+    }
+}
+
+// ---------------------------------------------------------------- notebook 5: DIN vs base
+
+/// 练习 5.1: the paper's RelaImpr of a model over a base, in percent: `f(auc_model, auc_base)`;
+/// compared with [`crate::metrics::rela_impr`].
+pub fn check_rela_impr(f: impl Fn(f64, f64) -> f64) -> Verdict {
+    const EX: &str = "check_rela_impr";
+    let pairs = [(0.8871, 0.8620), (0.70, 0.65), (0.60, 0.62), (0.95, 0.90)];
+    let want: Vec<f64> = pairs
+        .iter()
+        .map(|&(m, b)| crate::metrics::rela_impr(m, b))
+        .collect();
+    match guard(|| pairs.iter().map(|&(m, b)| f(m, b)).collect::<Vec<f64>>()) {
+        Ok(got) => compare_values(EX, &got, &want, 1e-9, "RelaImpr", "RelaImpr"),
+        Err((zh, en)) => Verdict::fail(EX, zh, en),
+    }
+}
+
+/// 练习 5.2: Dice in training, by hand: `f(x [n, d], alpha [d], eps)` normalises each column with
+/// the batch's mean and (biased) variance, `p = sigmoid((x − mean)/sqrt(var + eps))`, and returns
+/// `p·x + (1 − p)·α·x`; compared with [`Dice`]'s training forward pass (random α).
+pub fn check_dice(f: impl Fn(&Tensor, &Tensor, f64) -> candle_core::Result<Tensor>) -> Verdict {
+    const EX: &str = "check_dice";
+    let d = 6;
+    let params = Params::seeded(51);
+    let run = || -> candle_core::Result<(Tensor, Tensor, Tensor, f64)> {
+        let dice = Dice::new(d, params.var_builder(DType::F32, &Device::Cpu).pp("dice"))?;
+        let alpha = randn(&[d], 52).affine(0.5, 0.0)?;
+        for (name, var) in params.named() {
+            if name.ends_with("alpha") {
+                var.set(&alpha)?;
+            }
+        }
+        let x = randn(&[40, d], 53).affine(2.0, 0.5)?;
+        let y = dice.forward_t(&x, None, Mode::TRAIN)?;
+        Ok((x, dice.alpha().clone(), y, dice.eps()))
+    };
+    let (x, alpha, want, eps) = match run() {
+        Ok(r) => r,
+        Err(e) => return internal(EX, e),
+    };
+    compare_tensor(
+        EX,
+        || f(&x, &alpha, eps),
+        &want,
+        1e-4,
+        "Dice（训练模式）",
+        "Dice (training mode)",
+    )
+}
+
+// ---------------------------------------------------------------- notebook 6: full data
+
+/// 练习 6.1: `f(events)` = how many users have a single event (the split can make no sample of
+/// them); compared with [`crate::data::build`]'s statistics on random events.
+pub fn check_single_event_users(f: impl Fn(&Events) -> usize) -> Verdict {
+    const EX: &str = "check_single_event_users";
+    for seed in [61u64, 62, 63] {
+        let mut ev = some_events(seed);
+        ev.push(7777, 1, 0, 1); // at least one single-event user
+        let want = match build(&ev, SplitConfig::default()) {
+            Ok(ds) => ds.stats.users_single_event,
+            Err(e) => return internal(EX, e),
+        };
+        let got = match guard(|| f(&ev)) {
+            Ok(g) => g,
+            Err((zh, en)) => return Verdict::fail(EX, zh, en),
+        };
+        if got != want {
+            return Verdict::fail(
+                EX,
+                format!("{} 个事件：你的答案 {got}，split 统计为 {want}", ev.len()),
+                format!(
+                    "{} events: your answer {got}, the split counts {want}",
+                    ev.len()
+                ),
+            );
+        }
+    }
+    Verdict::pass(
+        EX,
+        "三组随机事件都与 split 的统计一致",
+        "matches the split's statistics on three random event sets",
+    )
+}
+
+/// 练习 6.2: `f(events)` = the mean history length of the training rows the leak-free split
+/// makes with `max_len` (histories cut to the newest `max_len` events); compared with
+/// [`crate::data::SplitStats::mean_train_history`].
+pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> f64) -> Verdict {
+    const EX: &str = "check_mean_train_history";
+    for (seed, max_len) in [(64u64, 3usize), (65, 50)] {
+        let ev = some_events(seed);
+        let want = match build(
+            &ev,
+            SplitConfig {
+                max_len,
+                ..Default::default()
+            },
+        ) {
+            Ok(ds) => ds.stats.mean_train_history,
+            Err(e) => return internal(EX, e),
+        };
+        match guard(|| f(&ev, max_len)) {
+            Ok(got) => {
+                let v = compare_values(
+                    EX,
+                    &[got],
+                    &[want],
+                    1e-9,
+                    "平均历史长度",
+                    "the mean history length",
+                );
+                if !v.passed {
+                    return v;
+                }
+            }
+            Err((zh, en)) => return Verdict::fail(EX, zh, en),
+        }
+    }
+    Verdict::pass(
+        EX,
+        "两个 max_len 下都与 split 的统计一致",
+        "matches the split's statistics for two max_len",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_pass_the_library_and_fail_wrong_answers_with_reasons() {
+        // masked mean: the library passes; a mean over all positions (padding included) fails
+        assert!(check_masked_mean(|h, m| crate::model::masked_mean(h, m)).passed);
+        let v = check_masked_mean(|h, _m| h.mean(1));
+        assert!(!v.passed && v.en.contains("differs"), "{v}");
+        // wrong shape
+        let v = check_masked_mean(|h, _m| h.sum(2));
+        assert!(!v.passed && v.en.contains("wrong shape"), "{v}");
+        // NaN
+        let v = check_masked_mean(|h, m| {
+            let s = h.sum(1)?;
+            s.broadcast_div(&m.sum_keepdim(1)?) // 0/0 on the empty row
+        });
+        assert!(!v.passed && v.en.contains("NaN"), "{v}");
+        // an error, a panic
+        let v = check_input_3d(|t, _h| t.reshape(999));
+        assert!(!v.passed && v.en.contains("error"), "{v}");
+        let v = check_auc(|_s, _l| panic!("boom"));
+        assert!(!v.passed && v.en.contains("boom"), "{v}");
+        // metrics: a naive AUC without ties fails
+        let v = check_auc(|s, l| {
+            let (mut right, mut pairs) = (0.0, 0.0);
+            for (i, &a) in s.iter().enumerate() {
+                for (j, &b) in s.iter().enumerate() {
+                    if l[i] == 1.0 && l[j] == 0.0 {
+                        pairs += 1.0;
+                        if a > b {
+                            right += 1.0;
+                        }
+                    }
+                }
+            }
+            right / pairs
+        });
+        assert!(!v.passed, "{v}");
+        assert!(check_auc(|s, l| crate::metrics::auc(s, l).unwrap()).passed);
+        assert!(check_gauc(|s, l, u| crate::metrics::gauc(s, l, u).unwrap()).passed);
+        assert!(!check_gauc(|s, l, _u| crate::metrics::auc(s, l).unwrap()).passed);
+        assert!(check_rela_impr(crate::metrics::rela_impr).passed);
+        assert!(!check_rela_impr(|m, b| (m - b) / b * 100.0).passed);
+        // BCE: the formula as written overflows
+        let naive = |z: f64, y: f64| {
+            let p = 1.0 / (1.0 + (-z).exp());
+            -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+        };
+        let v = check_bce(naive);
+        assert!(!v.passed && v.en.contains("z = "), "{v}");
+        assert!(check_bce(|z, y| z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()).passed);
+        // data
+        assert!(check_train_rows(|n| n.saturating_sub(3)).passed);
+        assert!(!check_train_rows(|n| n.saturating_sub(2)).passed);
+        assert!(
+            check_sliding_window(|items, max_len| {
+                (1..items.len())
+                    .map(|k| (items[k.saturating_sub(max_len)..k].to_vec(), items[k]))
+                    .collect()
+            })
+            .passed
+        );
+        // the oldest max_len instead of the newest
+        let v = check_sliding_window(|items, max_len| {
+            (1..items.len())
+                .map(|k| (items[..k.min(max_len)].to_vec(), items[k]))
+                .collect()
+        });
+        assert!(!v.passed, "{v}");
+        let v = check_one_hot_lookup(|t, ids| {
+            let idx = Tensor::new(ids, t.device())?;
+            t.embedding(&idx)
+        });
+        assert!(v.passed, "{v}");
+        assert!(!check_input_3d(|t, h| AttentionInput::Four.build(t, h)).passed);
+        assert!(check_input_3d(|t, h| AttentionInput::Three.build(t, h)).passed);
+        let v = check_dice(|x, alpha, eps| {
+            let mean = x.mean_keepdim(0)?;
+            let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
+            let p = candle_nn::ops::sigmoid(
+                &x.broadcast_sub(&mean)?
+                    .broadcast_div(&(var + eps)?.sqrt()?)?,
+            )?;
+            let ax = x.broadcast_mul(alpha)?;
+            p.mul(x)? + p.affine(-1.0, 1.0)?.mul(&ax)?
+        });
+        assert!(v.passed, "{v}");
+        assert!(!check_dice(|x, _a, _e| candle_nn::ops::sigmoid(x)?.mul(x)).passed);
+        let v = check_masked_softmax(|s, m| {
+            let shift = (s * m)?.max_keepdim(1)?;
+            let e = (s.broadcast_sub(&shift)?.exp()? * m)?;
+            e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)
+        });
+        assert!(!v.passed, "{v}");
+        assert!(
+            check_single_event_users(|ev| {
+                let mut n = std::collections::BTreeMap::new();
+                for &u in &ev.user {
+                    *n.entry(u).or_insert(0) += 1;
+                }
+                n.values().filter(|&&c| c == 1).count()
+            })
+            .passed
+        );
+        assert!(!check_single_event_users(|_| 0).passed);
+    }
+}

@@ -1,0 +1,180 @@
+//! Source of `notebooks/02_embedding.ipynb` (and of its student edition): `scripts/make_notebooks.py`
+//! turns the cells below into the notebook. A line `// %%` starts a code cell, `// %% [markdown]`
+//! a markdown cell (its lines are `// ` comments), `// %% [setup]` the setup cell (`:dep` lines).
+//! The code cells are the body of `main`, so `cargo test` compiles every notebook.
+
+#[rustfmt::skip] // the cells are laid out for reading in the notebook
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+// %% [markdown]
+// # 2 嵌入层 · Embedding
+//
+// > 离散特征通过嵌入层转为低维稠密向量。
+// > * $v_{target}$ 是待推荐的嵌入向量（维度 d）
+// > * $v_i$ 是用户第 i 次历史行为商品的嵌入向量（维度 d）
+// > * $V_{hist} = [v_1, v_2, \dots, v_n]$ 是历史行为序列，形状 [n, d]，n 是历史行为数量。
+//
+// *Discrete features become low-dimensional dense vectors: $v_{target}$ is the candidate's embedding (dimension d), $v_i$ the embedding of the i-th history item, $V_{hist} = [v_1, \dots, v_n]$ the history, shape [n, d].*
+//
+// 本笔记本：one-hot → 稠密向量；一个 batch 里的形状 [B, d] 与 [B, n, d]；历史和目标共享同一张表；训练之后把商品向量投影到二维（PCA），按兴趣组着色。数据：演示世界（2000 个用户）。
+//
+// This notebook: one-hot id → dense vector; the shapes [B, d] and [B, n, d] in a batch; the table shared by history and target; after training, a 2-D projection (PCA) of the item embeddings coloured by interest group. Data: the demo world (2000 users).
+// %% [markdown setup]
+// %% [setup]
+// %% [imports]
+use candle_core::{Device, Tensor};
+use din::analysis::{embedding_rows, pca2};
+use din::data::{Batch, Dataset};
+use din::exercises;
+use din::model::{Layout, Lookup, Model, TableId, DTYPE};
+use din::plot::{self, Svg};
+use din::synth::DemoWorld;
+use din::train::Progress;
+use din::tutorial::{cached_din, demo_dataset, CachedModel, TutorialConfig};
+use std::path::Path;
+use std::time::Instant;
+// %%
+din::tune_process();
+let (world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
+let cfg: TutorialConfig = TutorialConfig::default();
+println!("demo world: {} users, {} items, {} categories; train rows {}", ds.stats.users, ds.stats.items, ds.stats.cates, ds.stats.train_rows);
+println!("embed_dim d = {}", cfg.model.embed_dim);
+// %% [markdown]
+// ## 2.1 one-hot → 稠密向量 · One-hot id → dense vector
+//
+// 商品 id 是离散的。把 id $k$ 写成 one-hot 向量 $e_k$（长度 = 表的行数，只有第 $k$ 位是 1），嵌入就是 $e_k^\top E$：一张 `[行数, d]` 的表 $E$ 里的第 $k$ 行。实现里不做这个乘法，直接取第 $k$ 行（查表），结果完全相同。表的第 0 行是填充（padding），最后一行给没见过的 id（OOV）。
+//
+// An item id is discrete. Writing id $k$ as a one-hot vector $e_k$, its embedding is $e_k^\top E$, row $k$ of a `[rows, d]` table $E$. The code does not multiply; it looks row $k$ up, with the same result. Row 0 is padding, the last row is for unseen ids (OOV).
+// %%
+let model0: Model = Model::new(cfg.model.clone(), [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()], 2026, &Device::Cpu, DTYPE)?;
+{
+let table = model0.embeddings.table(TableId::Item);
+println!("item table E: [{}, {}]  (= {} items + padding row 0 + OOV row)", table.rows, table.dim, ds.stats.items);
+let k = ds.vocab.items.get(world.item_id("篮球").unwrap()).unwrap() as usize;
+let one_hot: Vec<f32> = (0..table.rows).map(|r| if r == k { 1.0 } else { 0.0 }).collect();
+// e_k^T E, written out
+let dense: Vec<f32> = (0..table.dim).map(|j| (0..table.rows).map(|r| one_hot[r] * table.data[r * table.dim + j]).sum()).collect();
+println!("篮球 → dense index k = {k}; one-hot has {} entries, one of them 1", one_hot.len());
+println!("e_k^T E  first 6 of d = {}: {:?}", table.dim, &dense[..6]);
+println!("row k    first 6:          {:?}", &table.row(k)[..6]);
+println!("identical: {}", dense == table.row(k));
+}
+// %% [markdown]
+// ## 2.2 一个 batch 里的形状 · Shapes in a batch
+//
+// 取 4 条训练样本。目标商品 $v_{target}$ 的形状是 [B, d]，历史 $V_{hist}$ 是 [B, n, d]（n = 这个 batch 里最长的历史，短的用 0 号行填充，`mask` 为 0）。用户和类别也各是一张表。
+//
+// Four training rows. The candidate $v_{target}$ is [B, d], the history $V_{hist}$ is [B, n, d] (n = the longest history in the batch; shorter ones are padded with row 0, where `mask` is 0). Users and categories have their own tables.
+// %%
+let mut padded: Model = model0.clone();
+padded.layout = Layout::Padded; // the formulas as written: [B, n, d]
+let rows: Vec<usize> = vec![0, 1, 40, 41];
+let batch: Batch = Batch::from_split(&ds.train, &rows);
+let x: Lookup = padded.lookup(&batch)?;
+println!("history lengths {:?}", batch.hist_len);
+println!("v_target (item)   {:?}   [B, d]", x.target_item.dims());
+println!("v_target (cate)   {:?}   [B, d]", x.target_cate.dims());
+println!("V_hist   (item)   {:?}   [B, n, d]", x.hist_item.dims());
+println!("V_hist   (cate)   {:?}   [B, n, d]", x.hist_cate.dims());
+println!("user              {:?}   [B, d]", x.user.dims());
+println!("mask              {:?}   [B, n]", x.mask.dims());
+println!("{}", x.mask);
+// %% [markdown]
+// 默认的实现（`Layout::Packed`）不填充：只把真实的 N 个历史位置排成 [N, d]，并记下每个位置属于哪一行。数学上完全一样（有测试对照两者），只是不计算填充位置。
+//
+// The default layout (`Layout::Packed`) does not pad: it stacks the N real history positions as [N, d] and records which row each belongs to. Same maths (a test checks both agree), no work on padding.
+// %%
+let xp: Lookup = model0.lookup(&batch)?;
+println!("packed V_hist: {:?}  (N = {} real positions = sum of the history lengths)", xp.hist_item.dims(), batch.hist_len.iter().sum::<u32>());
+// %% [markdown]
+// ## 2.3 历史和目标共享同一张表 · Shared tables
+//
+// 教程里 `SequenceFeature("history_item", …, shared_with="target_item")`：历史商品和候选商品在同一个向量空间里，所以共用一张嵌入表。这里也是：只有一张商品表 `TableId::Item`、一张类别表 `TableId::Cate`。同一个商品无论出现在历史里还是作为目标，向量都相同——注意力单元才能比较 $v_i$ 和 $v_{target}$。
+//
+// The tutorial's `shared_with="target_item"`: history items and candidates live in one space, so they share one table. Here there is one item table and one category table; an item has the same vector in the history and as the target — which is what lets the activation unit compare $v_i$ with $v_{target}$.
+// %%
+let h0: u32 = batch.hist_item[0]; // first history item of row 0 (padded layout: position [0, 0])
+let as_history: Vec<f32> = x.hist_item.get(0)?.get(0)?.to_vec1::<f32>()?;
+let q: Batch = Batch::from_rows(vec![din::data::RowRef { user: batch.user[0], hist_item: &[], hist_cate: &[], target_item: h0, target_cate: ds.vocab.cate_of(h0), label: 0.0 }], 0);
+let as_target: Vec<f32> = padded.lookup(&q)?.target_item.get(0)?.to_vec1::<f32>()?;
+println!("item {} ({}) as history: {:?}", h0, world.item(ds.vocab.items.raw(h0).unwrap()).unwrap().name, &as_history[..5]);
+println!("same item as target:      {:?}", &as_target[..5]);
+println!("identical: {}", as_history == as_target);
+let n_emb: usize = model0.embeddings.tables.iter().map(|t| t.data.len()).sum();
+println!("parameters: embeddings {}, network {}, total {}", n_emb, model0.n_params() - n_emb, model0.n_params());
+// %% [markdown]
+// ## 2.4 训练之后的商品向量 · Item embeddings after training
+//
+// 随机初始化的向量没有结构。训练 DIN（本项目教程配置：softmax 归一化的注意力，最多 4 个 epoch，验证 AUC 不再提高就停，保留最好的一个）之后，同一兴趣组的商品（篮球鞋、篮球、球衣……）应当聚在一起。把 96 个商品的 64 维向量用 PCA 投影到二维，按兴趣组着色。
+//
+// Random initial vectors have no structure. After training DIN (the tutorial configuration of this project: softmax-normalised attention, up to 4 epochs, stopping when validation AUC stops improving and keeping the best), items of one interest group should cluster. Project the 96 items' 64-d vectors to 2-D with PCA, coloured by interest group.
+// %%
+fn item_scatter(model: &Model, ds: &Dataset, world: &DemoWorld, title: &str) -> din::Result<Svg> {
+    let raws: Vec<i64> = (0..world.items.len() as i64).filter(|&r| ds.vocab.items.get(r).is_some()).collect();
+    let ids: Vec<u32> = raws.iter().map(|&r| ds.vocab.items.get(r).unwrap()).collect();
+    let rows = embedding_rows(model, TableId::Item, &ids);
+    let pts = pca2(&rows, ids.len(), model.config.embed_dim);
+    let groups: Vec<usize> = raws.iter().map(|&r| world.item(r).unwrap().interest).collect();
+    let n_groups = groups.iter().max().unwrap() + 1;
+    let names: Vec<String> = (0..n_groups).map(|g| world.interest_name(g).to_string()).collect();
+    let labels: Vec<String> = raws.iter().map(|&r| world.item(r).unwrap().name.clone()).collect();
+    plot::scatter(title, &pts, &groups, &names, Some(&labels))
+}
+item_scatter(&model0, &ds, &world, "训练前 before training: item embeddings (PCA), coloured by interest")?.evcxr_display();
+// %%
+let t0: Instant = Instant::now();
+// trained here and saved to ../out/notebooks/tutorial_din, where notebook 3 finds it
+// (a saved run with the same configuration is loaded instead of trained again)
+let cached: CachedModel = cached_din(&ds, &cfg, Path::new("../out/notebooks/tutorial_din"), &mut |p: Progress| {
+    if let Progress::EpochEnd(e) = p {
+        println!("epoch {}  train loss {:.4}  val AUC {:.4}  ({:.0} samples/s)", e.epoch, e.train_loss, e.val.auc, e.samples_per_s);
+    }
+})?;
+let model: Model = cached.model.clone();
+match &cached.loaded_from {
+    None => println!("trained in {:.0} s; best epoch {} (kept)", t0.elapsed().as_secs_f64(), cached.history.best_epoch),
+    Some(dir) => println!("loaded from {} (trained earlier; best epoch {}); delete that folder to train again", dir.display(), cached.history.best_epoch),
+}
+// %%
+item_scatter(&model, &ds, &world, "训练后 after training: item embeddings (PCA), coloured by interest")?.evcxr_display();
+// %% [markdown]
+// 训练后同色的点聚成团：模型只从点击序列里学到了“哪些商品属于同一个兴趣”，没有人告诉它兴趣组。互为“伙伴”的兴趣（例如篮球与健身、时尚与美妆：演示世界里用户常常同时拥有）往往靠得更近。两个主成分只保留了 64 维里的一部分信息，所以有些组会重叠。
+//
+// After training, points of one colour cluster: from click sequences alone the model learned which items belong to one interest (nobody gave it the groups). Partner interests, which demo users often hold together (basketball & fitness, fashion & beauty), tend to lie closer. Two principal components keep only part of 64 dimensions, so some groups overlap.
+//
+// 下一本笔记本：注意力单元怎样用这些向量给历史行为打分。Next: how the activation unit scores history items with these vectors (notebook 3).
+// %% [markdown]
+// ## 练习 · Exercises
+//
+// 1. **查表就是矩阵乘法**（代码）：写 `one_hot_lookup(table, ids)`：先把每个 id 变成 one-hot 行向量，再乘以嵌入表 `[rows, d]`，得到 `[ids.len(), d]`。检查单元和 candle 的查表（`Tensor::embedding`）比较。想一想：为什么真正的实现从不这样做？
+// 2. **传统模型的池化**（代码）：写 `my_masked_mean(hist, mask)`：`hist` 是 `[b, l, d]` 的填充历史，`mask` 是 `[b, l]` 的 0/1；返回每行真实位置的平均 `[b, d]`，空历史返回 0（不要除以 0）。检查单元和 `din::model::masked_mean` 比较。
+// 3. **思考**：上面模型的参数里，嵌入表占多少？用 `model.n_params()` 和三张表的行数 × `embed_dim` 算一算。为什么论文要为嵌入表专门设计正则（mini-batch aware regularization，笔记本 5）？
+//
+// 1. **A lookup is a matrix product** (code): write `one_hot_lookup(table, ids)`: turn each id into a one-hot row, multiply by the `[rows, d]` table, return `[ids.len(), d]`. The check compares with candle's gather (`Tensor::embedding`). Why does no real implementation do it this way?
+// 2. **The base model's pooling** (code): write `my_masked_mean(hist, mask)`: `hist` the padded `[b, l, d]` history, `mask` its `[b, l]` 0/1 mask; return the mean over each row's real positions `[b, d]`, zeros for an empty history (no division by 0). The check compares with `din::model::masked_mean`.
+// 3. **Think**: how much of the model above is embeddings? Use `model.n_params()` and the tables' rows × `embed_dim`. Why does the paper design a regulariser for the embeddings alone (mini-batch aware regularisation, notebook 5)?
+// %% [exercise]
+fn one_hot_lookup(table: &Tensor, ids: &[u32]) -> candle_core::Result<Tensor> {
+    // BEGIN SOLUTION
+    let rows = table.dim(0)?;
+    let mut one_hot = vec![0f32; ids.len() * rows];
+    for (k, &i) in ids.iter().enumerate() {
+        one_hot[k * rows + i as usize] = 1.0;
+    }
+    Tensor::from_vec(one_hot, (ids.len(), rows), table.device())?.matmul(table)
+    // END SOLUTION
+}
+// %% [check]
+exercises::check_one_hot_lookup(one_hot_lookup);
+// %% [exercise]
+fn my_masked_mean(hist: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    // BEGIN SOLUTION
+    let summed = hist.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
+    let n = mask.sum_keepdim(1)?.maximum(1.0)?;
+    summed.broadcast_div(&n)
+    // END SOLUTION
+}
+// %% [check]
+exercises::check_masked_mean(my_masked_mean);
+// %% [end]
+    Ok(())
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# One command, run once before a workshop: from a fresh clone (Rust and Python 3 only) to notebooks
+# whose first cell runs without compiling candle, polars and plotters. Idempotent: a second run
+# checks each phase and finishes in seconds. Prints each phase's time at the end.
+#
+#   scripts/setup_notebooks.sh            # Jupyter (with JupyterLab), evcxr, warm compile cache
+#   NB_LAB=0 scripts/setup_notebooks.sh   # without JupyterLab (only what executing notebooks needs)
+#
+# Phases (timings on this project's 2-core machine: environment.md):
+#   1. Jupyter in .venv-nb/ (pip: nbclient, nbconvert, ipykernel, jupyter_client; jupyterlab)
+#   2. the evcxr kernel: `cargo install --locked evcxr_jupyter` (about 8-13 min on 2 cores)
+#   3. the kernel registered in .venv-nb/share/jupyter, with release-like build settings
+#   4. evcxr's compile cache (~/.cache/evcxr, `:cache` in every notebook's first cell) filled by
+#      executing the notebooks' first cell once (the long part of a cold start: about 15 min)
+#
+# Afterwards: `.venv-nb/bin/jupyter lab notebooks/` (teacher's edition) or notebooks/student/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv-nb
+EVCXR_VERSION=${EVCXR_VERSION:-0.22.0}
+export PATH="$HOME/.cargo/bin:$PATH"
+export JUPYTER_PATH="$VENV/share/jupyter"
+export JUPYTER_DATA_DIR="$VENV/share/jupyter"
+
+declare -a SUMMARY=()
+PHASE_T0=0
+begin() { PHASE_T0=$(date +%s); echo "== [$1/4] $2"; }
+finish() {
+  local dt=$(( $(date +%s) - PHASE_T0 ))
+  SUMMARY+=("$(printf '  [%s/4] %-48s %5d s  %s' "$1" "$2" "$dt" "$3")")
+  echo "   done in $dt s ($3)"
+}
+
+# 1. Jupyter
+begin 1 "Jupyter in .venv-nb"
+what="already there"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  what="installed"
+fi
+PKGS=(nbclient nbformat nbconvert ipykernel jupyter_client)
+MODS="import nbclient, nbformat, ipykernel, jupyter_client, nbconvert"
+if [ "${NB_LAB:-1}" = 1 ]; then PKGS+=(jupyterlab); MODS="$MODS, jupyterlab"; fi
+if ! "$VENV/bin/python" -c "$MODS" 2>/dev/null; then
+  echo "   pip install ${PKGS[*]}"
+  "$VENV/bin/python" -m pip install --quiet "${PKGS[@]}"
+  what="installed"
+fi
+finish 1 "Jupyter in .venv-nb" "$what"
+
+# 2. evcxr
+begin 2 "evcxr_jupyter $EVCXR_VERSION"
+what="already installed"
+if ! command -v evcxr_jupyter >/dev/null 2>&1 || ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
+  echo "   cargo install --locked evcxr_jupyter --version $EVCXR_VERSION (about 8-13 min on 2 cores; cargo shows its progress)"
+  cargo install --locked evcxr_jupyter --version "$EVCXR_VERSION"
+  what="installed"
+fi
+finish 2 "evcxr_jupyter $EVCXR_VERSION" "$what"
+
+# 3. the kernel, with cargo profile settings that make the notebooks' code run at release speed
+begin 3 "kernel 'rust' in $JUPYTER_PATH"
+what="already registered"
+if [ ! -f "$JUPYTER_PATH/kernels/rust/kernel.json" ]; then
+  evcxr_jupyter --install >/dev/null
+  what="registered"
+fi
+# evcxr compiles with its own `[profile.dev]` (opt-level 2 with debug assertions and overflow
+# checks in every dependency): candle's inner loops then train ~4x slower. Cargo's CARGO_PROFILE_*
+# variables override that profile; they go into the kernel's environment, so that every Jupyter
+# started from this venv gets them.
+"$VENV/bin/python" - "$JUPYTER_PATH/kernels/rust/kernel.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+spec = json.load(open(path))
+env = spec.setdefault("env", {})
+want = {
+    "CARGO_PROFILE_DEV_OPT_LEVEL": "3",
+    "CARGO_PROFILE_DEV_DEBUG_ASSERTIONS": "false",
+    "CARGO_PROFILE_DEV_OVERFLOW_CHECKS": "false",
+}
+if any(env.get(k) != v for k, v in want.items()):
+    env.update(want)
+    json.dump(spec, open(path, "w"), indent=2)
+    print("   kernel environment: " + ", ".join(f"{k}={v}" for k, v in want.items()))
+PY
+finish 3 "kernel 'rust' registered" "$what"
+
+# 4. the compile cache: run the notebooks' first cell (their `:dep` lines) once in a kernel
+begin 4 "evcxr compile cache (~/.cache/evcxr)"
+STAMP_DIR=$ROOT/out/notebooks
+STAMP=$STAMP_DIR/.evcxr-cache-stamp
+mkdir -p "$STAMP_DIR"
+# the cache is warm for these exact :dep lines, this evcxr and these build settings
+KEY=$("$VENV/bin/python" - "$EVCXR_VERSION" <<'PY'
+import hashlib, sys
+sys.path.insert(0, "scripts")
+import make_notebooks
+print(hashlib.sha256((make_notebooks.SETUP + sys.argv[1] + "opt3").encode()).hexdigest()[:16])
+PY
+)
+CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/evcxr
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$KEY" ] && [ -d "$CACHE_DIR" ]; then
+  what="already warm"
+else
+  echo "   compiling candle, polars, plotters and din inside evcxr once (about 15 min cold on 2 cores)"
+  "$VENV/bin/python" - <<'PY'
+import sys, time
+sys.path.insert(0, "scripts")
+import make_notebooks, nbformat
+from nbclient import NotebookClient
+nb = nbformat.v4.new_notebook()
+nb.cells = [
+    nbformat.v4.new_code_cell(make_notebooks.SETUP),
+    nbformat.v4.new_code_cell('let m = din::model::ModelConfig::default();\nprintln!("din is ready: embed_dim {}", m.embed_dim);'),
+]
+t0 = time.time()
+# the kernel starts in notebooks/, where the notebooks' `:dep din = { path = "../crates/din" }` resolves
+NotebookClient(nb, timeout=7200, kernel_name="rust", resources={"metadata": {"path": "notebooks"}}).execute()
+for cell in nb.cells:
+    for out in cell.get("outputs", []):
+        text = out.get("text", "") or "".join(out.get("data", {}).get("text/plain", ""))
+        if out.get("output_type") == "error" or "error" in text.lower():
+            sys.exit(f"the first cell failed in the kernel:\n{out}")
+print(f"   kernel compiled the notebooks' dependencies in {time.time() - t0:.0f} s:",
+      "".join(o.get("text", "") for o in nb.cells[1].outputs).strip())
+PY
+  echo "$KEY" > "$STAMP"
+  what="filled"
+fi
+finish 4 "evcxr compile cache" "$what"
+
+echo "== set up; phases:"
+printf '%s\n' "${SUMMARY[@]}"
+echo "Open the notebooks: $VENV/bin/jupyter lab notebooks/   (students: notebooks/student/)"
