@@ -13,13 +13,10 @@ pub enum Error {
         field: Option<String>,
         msg: String,
     },
-    /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written. The reason is in the message itself and is not
+    /// repeated as a `source` (error reporters such as anyhow would print it twice).
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     /// A configuration value is out of range or inconsistent.
     #[error("invalid config: {0}")]
     Config(String),
@@ -79,7 +76,7 @@ impl Error {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            err: source,
         }
     }
 

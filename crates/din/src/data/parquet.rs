@@ -367,6 +367,30 @@ impl Dataset {
     /// Load a split directory written by [`Dataset::save`].
     pub fn load(dir: &Path) -> Result<Dataset> {
         let file = |n: &str| -> PathBuf { dir.join(n) };
+        for (name, what) in [
+            (
+                "vocab.json",
+                "the id maps (raw ids to table rows) and item categories",
+            ),
+            ("split.json", "the split's configuration and counts"),
+            ("train.parquet", "the training rows"),
+            ("val.parquet", "the validation rows"),
+            ("test.parquet", "the test rows"),
+        ] {
+            if !file(name).is_file() {
+                return Err(Error::data(
+                    file(name),
+                    None,
+                    None,
+                    format!(
+                        "missing: this file of the split directory {} holds {what}; \
+                         `din data split --input EVENTS.csv --out {}` writes the whole directory",
+                        dir.display(),
+                        dir.display()
+                    ),
+                ));
+            }
+        }
         let vocab: Vocab = crate::io::read_json(&file("vocab.json"))?;
         let meta: SplitMeta = crate::io::read_json(&file("split.json"))?;
         let train = read_split(&file("train.parquet"))?;
@@ -420,6 +444,32 @@ impl Dataset {
 mod tests {
     use super::*;
     use crate::data::{build, Events};
+
+    #[test]
+    fn a_missing_file_of_a_split_directory_is_named_with_what_makes_it() {
+        let mut ev = Events::default();
+        for u in 0..4i64 {
+            for k in 0..5i64 {
+                ev.push(u, u * 10 + k, k, 1);
+            }
+        }
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        for name in ["vocab.json", "split.json", "train.parquet", "test.parquet"] {
+            let dir = crate::io::test_dir(&format!("split_missing_{name}"));
+            ds.save(&dir).unwrap();
+            std::fs::remove_file(dir.join(name)).unwrap();
+            let msg = Dataset::load(&dir).unwrap_err().to_string();
+            assert!(msg.contains(&dir.join(name).display().to_string()), "{msg}");
+            assert!(msg.contains("din data split --input"), "{msg}");
+            assert!(msg.contains("holds"), "{msg}");
+            assert!(!msg.contains("os error"), "{msg}");
+        }
+        let msg = Error::io("x.json", std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert!(
+            std::error::Error::source(&msg).is_none(),
+            "the reason is printed once"
+        );
+    }
 
     #[test]
     fn parquet_round_trip_keeps_rows_and_columns() {

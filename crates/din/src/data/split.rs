@@ -155,6 +155,34 @@ impl Split {
         self.hist_len.iter().map(|&l| l as f64).sum::<f64>() / self.len() as f64
     }
 
+    /// This split's rows followed by `other`'s. When both share a history pool (splits of one
+    /// [`build`]) the pool is shared; otherwise `other`'s pool is appended to a copy of this one.
+    pub fn concat(&self, other: &Split) -> Split {
+        let (pool, offset) = if Arc::ptr_eq(&self.pool, &other.pool) {
+            (self.pool.clone(), 0)
+        } else {
+            let mut items = self.pool.items.clone();
+            let mut cates = self.pool.cates.clone();
+            items.extend_from_slice(&other.pool.items);
+            cates.extend_from_slice(&other.pool.cates);
+            (Arc::new(HistPool { items, cates }), self.pool.items.len())
+        };
+        let mut out = Split::with_pool_capacity(pool, self.len() + other.len());
+        for (s, off) in [(self, 0), (other, offset)] {
+            for r in 0..s.len() {
+                out.push(
+                    s.user[r],
+                    s.hist_start[r] + off,
+                    s.hist_len[r],
+                    s.target_item[r],
+                    s.target_cate[r],
+                    s.label[r],
+                );
+            }
+        }
+        out
+    }
+
     /// Rows of the split in a new split, sharing the history pool.
     pub fn select(&self, rows: &[usize]) -> Split {
         let mut out = Split::with_pool(self.pool.clone());
@@ -202,6 +230,25 @@ pub struct Dataset {
     pub val: Split,
     pub test: Split,
     pub stats: SplitStats,
+}
+
+impl Dataset {
+    /// The same dataset with torch-rechub's leak put back: every test row (positive and negative)
+    /// also appended to train, as `create_seq_features`'s `if i == n-1 … if i == n-2 … else`
+    /// does (the second `if` is not an `elif`). Validation and test are unchanged, so a model
+    /// trained on each can be scored on the same test rows (notebook 1). For measuring what the
+    /// leak does, never for a number you report.
+    pub fn with_test_leaked_into_train(&self) -> Dataset {
+        let train = self.train.concat(&self.test);
+        let mut stats = self.stats.clone();
+        stats.train_rows = train.len();
+        stats.mean_train_history = train.mean_history();
+        Dataset {
+            train,
+            stats,
+            ..self.clone()
+        }
+    }
 }
 
 /// Encode ids and build the three splits. See the module docs.
@@ -388,6 +435,64 @@ mod tests {
     use super::*;
 
     use super::torch_rechub_positive_rows as rechub_positive_rows;
+
+    fn row_key(s: &Split, r: usize) -> (u32, Vec<u32>, Vec<u32>, u32, u32, u32) {
+        let (h, c) = s.history(r);
+        let label = s.label[r].to_bits();
+        (
+            s.user[r],
+            h.to_vec(),
+            c.to_vec(),
+            s.target_item[r],
+            s.target_cate[r],
+            label,
+        )
+    }
+
+    #[test]
+    fn leaked_train_holds_every_test_row_and_the_clean_one_none() {
+        let mut ev = Events::default();
+        for u in 0..5i64 {
+            for t in 0..(4 + u) {
+                ev.push(u, 10 + (u * 7 + t) % 13, t, 1 + t % 3);
+            }
+        }
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        let keys = |s: &Split| -> Vec<_> { (0..s.len()).map(|r| row_key(s, r)).collect() };
+        let (train, test) = (keys(&ds.train), keys(&ds.test));
+        assert!(
+            test.iter().all(|k| !train.contains(k)),
+            "the clean split leaks"
+        );
+        let leaky = ds.with_test_leaked_into_train();
+        let leaky_train = keys(&leaky.train);
+        assert_eq!(leaky_train.len(), train.len() + test.len());
+        assert_eq!(&leaky_train[..train.len()], &train[..]);
+        assert_eq!(&leaky_train[train.len()..], &test[..]);
+        assert_eq!(leaky.stats.train_rows, leaky_train.len());
+        assert_eq!(keys(&leaky.test), test);
+        assert_eq!(keys(&leaky.val), keys(&ds.val));
+    }
+
+    #[test]
+    fn concat_of_splits_with_their_own_pools_keeps_every_history() {
+        let mut ev = Events::default();
+        for t in 0..6i64 {
+            ev.push(1, 100 + t, t, 1);
+            ev.push(2, 200 + t, t, 2);
+        }
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        // a copy of test with a pool of its own (as reading it from Parquet gives)
+        let own = ds.test.remap(&ds.vocab, &ds.vocab);
+        assert!(!Arc::ptr_eq(&own.pool, &ds.train.pool));
+        let both = ds.train.concat(&own);
+        for r in 0..ds.train.len() {
+            assert_eq!(row_key(&both, r), row_key(&ds.train, r));
+        }
+        for r in 0..own.len() {
+            assert_eq!(row_key(&both, ds.train.len() + r), row_key(&ds.test, r));
+        }
+    }
 
     fn positive_rows(s: &Split) -> Vec<(u32, Vec<u32>, u32)> {
         (0..s.len())
