@@ -1,4 +1,17 @@
 //! Looking inside a trained model: attention against ground truth, 2-D projections of embeddings.
+//!
+//! ```
+//! // four 3-d points spread mostly along x, a little along y, not at all along z
+//! let points = [0.0f32, 0.0, 0.0, 4.0, 1.0, 0.0, 8.0, -1.0, 0.0, 12.0, 0.0, 0.0];
+//! let xy = din::analysis::pca2(&points, 4, 3);
+//! assert_eq!(xy.len(), 4);
+//! let spread = |f: fn(&(f64, f64)) -> f64| {
+//!     let v: Vec<f64> = xy.iter().map(f).collect();
+//!     v.iter().cloned().fold(f64::MIN, f64::max) - v.iter().cloned().fold(f64::MAX, f64::min)
+//! };
+//! // the first component carries the large spread, the second the small one
+//! assert!(spread(|p| p.0) > 10.0 && spread(|p| p.1) < 3.0);
+//! ```
 
 use crate::data::{Batch, Split};
 use crate::error::Result;

@@ -12,6 +12,30 @@
 //! Every file is written atomically (temporary file, fsync, rename); `config.json` is written last,
 //! so a directory without it is an unfinished save and does not load. Loading gives bit-identical
 //! predictions.
+//!
+//! ```
+//! use candle_core::Device;
+//! use din::checkpoint::{self, RunConfig};
+//! use din::model::{Model, ModelConfig, DTYPE};
+//! let (_world, ds) = din::tutorial::demo_dataset(40, 3)?;
+//! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
+//! let model = Model::new(ModelConfig::default(), rows, 3, &Device::Cpu, DTYPE)?;
+//! let dir = std::env::temp_dir().join(format!("din-checkpoint-doc-{}", std::process::id()));
+//! let config = RunConfig {
+//!     format: checkpoint::FORMAT,
+//!     model: model.config.clone(),
+//!     train: din::train::TrainConfig::default(),
+//!     split: din::data::SplitConfig::default(),
+//!     data: "demo".into(),
+//! };
+//! checkpoint::save(&dir, &model, Some(&ds.vocab), &config, None, None)?;
+//! let run = checkpoint::load(&dir, &Device::Cpu)?;
+//! let before = din::train::predict_split(&model, &ds.test, 4096)?;
+//! let after = din::train::predict_split(&run.model, &ds.test, 4096)?;
+//! assert_eq!(before, after); // bit-identical predictions
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,10 @@
 //! One error type for the whole library. Every message names what the user has to fix.
+//!
+//! ```
+//! use din::Error;
+//! let e = Error::data("events.csv", Some(7), Some("time"), "not an integer: \"noon\"");
+//! assert_eq!(e.to_string(), "events.csv:7: column `time`: not an integer: \"noon\"");
+//! ```
 
 use std::path::{Path, PathBuf};
 

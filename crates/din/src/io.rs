@@ -1,4 +1,15 @@
 //! Small file helpers: atomic writes (temp file, fsync, rename) and JSON files.
+//!
+//! ```
+//! let dir = std::env::temp_dir().join(format!("din-io-doc-{}", std::process::id()));
+//! let path = dir.join("numbers.json");
+//! std::fs::create_dir_all(&dir).unwrap();
+//! din::io::write_json(&path, &vec![1, 2, 3])?; // a temporary file, fsync, then a rename
+//! let back: Vec<i32> = din::io::read_json(&path)?;
+//! assert_eq!(back, [1, 2, 3]);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

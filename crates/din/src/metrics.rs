@@ -1,4 +1,18 @@
 //! Ranking metrics: AUC, GAUC, logloss, ROC points and RelaImpr (the DIN paper's section 5.3).
+//!
+//! ```
+//! use din::metrics::{auc, gauc, rela_impr, Metrics};
+//! let scores = [0.9, 0.8, 0.3, 0.2];
+//! let labels = [1.0, 0.0, 1.0, 0.0];
+//! // 3 of the 4 (positive, negative) pairs are ranked right
+//! assert_eq!(auc(&scores, &labels), Some(0.75));
+//! // user 1 holds rows 0-1 (ranked right), user 2 rows 2-3 (ranked right): GAUC 1
+//! assert_eq!(gauc(&scores, &labels, &[1, 1, 2, 2]), Some(1.0));
+//! let m = Metrics::compute(&scores, &labels, &[1, 1, 2, 2]);
+//! assert_eq!((m.auc, m.rows), (0.75, 4));
+//! // RelaImpr = ((AUC(model) − 0.5) / (AUC(base) − 0.5) − 1) × 100%
+//! assert!((rela_impr(0.8, 0.7) - 50.0).abs() < 1e-9);
+//! ```
 
 use std::collections::BTreeMap;
 

@@ -4,6 +4,14 @@
 //! Every function returns an [`Svg`], which displays inline in an evcxr notebook (it implements
 //! `evcxr_display`) and can be saved to a file; the CLI writes the same figures. SVG text is
 //! rendered by the viewer, so Chinese labels need no font files here.
+//!
+//! ```
+//! use din::plot::{lines, Series};
+//! let loss = Series::new("train loss 训练损失", vec![(1.0, 0.62), (2.0, 0.48), (3.0, 0.44)]);
+//! let svg = lines("损失 · Loss", "epoch", "loss", &[loss])?;
+//! assert!(svg.0.starts_with("<svg") && svg.0.contains("训练损失"));
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use std::path::Path;
 

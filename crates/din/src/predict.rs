@@ -5,6 +5,23 @@
 //! (which training sets to the mean of the known rows, "an average item/user") and listed in the
 //! result. A history longer than the run's `max_len` keeps its most recent `max_len` items; an
 //! empty history is allowed (the interest vectors are then zero).
+//!
+//! ```
+//! use candle_core::Device;
+//! use din::model::{Model, ModelConfig, DTYPE};
+//! use din::predict::{predict, Query};
+//! let (_world, ds) = din::tutorial::demo_dataset(60, 7)?;
+//! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
+//! let model = Model::new(ModelConfig::default(), rows, 7, &Device::Cpu, DTYPE)?; // untrained
+//! let item = |i: u32| ds.vocab.items.raw(i).unwrap();
+//! let user = ds.vocab.users.raw(1).unwrap();
+//! let q = Query { user, history: vec![item(1), item(2), -5], candidates: vec![item(3), item(4)] };
+//! let p = predict(&model, &ds.vocab, 50, &q)?;
+//! assert_eq!(p.ctr.len(), 2);
+//! assert_eq!(p.unseen_history, [-5]); // not in the vocabulary: the out-of-vocabulary row
+//! assert_eq!(p.item_attention.as_ref().unwrap()[0].len(), 3);
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 

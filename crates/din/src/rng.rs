@@ -2,6 +2,14 @@
 //!
 //! The crate owns its generator so that a seed means the same data, negatives and shuffles on every
 //! platform and every version of every dependency.
+//!
+//! ```
+//! use din::rng::Rng;
+//! let (mut a, mut b) = (Rng::new(2026), Rng::new(2026));
+//! let draws: Vec<u64> = (0..5).map(|_| a.below(10)).collect();
+//! assert_eq!(draws, (0..5).map(|_| b.below(10)).collect::<Vec<u64>>()); // same seed, same numbers
+//! assert!(draws.iter().all(|&x| x < 10));
+//! ```
 
 /// xoshiro256++ seeded through SplitMix64.
 #[derive(Debug, Clone)]

@@ -4,6 +4,15 @@
 //! (传统模型, w_i = 1/n), compare them on test (AUC, GAUC, logloss, RelaImpr), check the attention
 //! against the world's ground truth, and reproduce the tutorial's example: history
 //! [篮球鞋, 连衣裙, 篮球, 口红] with candidates 篮球 and 口红.
+//!
+//! ```
+//! // the demo world the notebooks use: 2000 users in the tutorial, 100 here
+//! let (world, ds) = din::tutorial::demo_dataset(100, 2026)?;
+//! assert!(ds.train.len() > ds.test.len());
+//! assert!(ds.vocab.items.len() > 10);
+//! # let _ = world;
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

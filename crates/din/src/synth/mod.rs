@@ -1,6 +1,16 @@
 //! Synthetic interaction logs in the tutorial's CSV schema, deterministic by seed, so everything
 //! runs without a download: the named [`demo`] world that mirrors the tutorial's example, and an
 //! [`amazon`]-scale world with the shape of 5-core Electronics.
+//!
+//! ```
+//! use din::synth::{DemoConfig, DemoWorld};
+//! let world = DemoWorld::new();
+//! let events = world.generate(&DemoConfig { users: 50, seed: 2026, ..Default::default() });
+//! assert!(!events.is_empty());
+//! // deterministic: the same seed gives the same log
+//! let again = world.generate(&DemoConfig { users: 50, seed: 2026, ..Default::default() });
+//! assert_eq!(events.len(), again.len());
+//! ```
 
 pub mod amazon;
 pub mod demo;

@@ -1,6 +1,22 @@
 //! Training and evaluation (tutorial section 4, `CTRTrainer`): BCE loss, Adam/AdamW, mini-batch
 //! aware regularisation, early stopping on validation AUC with the best weights restored, and a
 //! training history for plots.
+//!
+//! ```
+//! use candle_core::Device;
+//! use din::model::{Model, ModelConfig, DTYPE};
+//! use din::train::{fit, predict_split, TrainConfig};
+//! let (_world, ds) = din::tutorial::demo_dataset(60, 7)?;
+//! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
+//! let mut model = Model::new(ModelConfig::default(), rows, 7, &Device::Cpu, DTYPE)?;
+//! let cfg = TrainConfig { epochs: 1, ..TrainConfig::default() };
+//! let history = fit(&mut model, &ds.train, &ds.val, &cfg, &mut |_| {})?;
+//! assert_eq!(history.epochs_run(), 1);
+//! assert!(history.epochs[0].train_loss.is_finite());
+//! let ctr = predict_split(&model, &ds.test, 4096)?;
+//! assert_eq!(ctr.len(), ds.test.len());
+//! # Ok::<(), din::Error>(())
+//! ```
 
 pub mod optim;
 pub mod state;
