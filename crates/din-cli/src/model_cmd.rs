@@ -218,6 +218,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
     let opts = RunOptions {
         resume,
         fault_nan_at_step: a.fault_nan_at_step,
+        ..RunOptions::default()
     };
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut steps: u64 = 0;

@@ -43,6 +43,9 @@ pub struct RunOptions {
     /// Fault injection for tests: the loss of this (1-based) step becomes NaN.
     #[doc(hidden)]
     pub fault_nan_at_step: Option<u64>,
+    /// Bytes to keep free on the run directory's disk beyond what the checkpoints need: training
+    /// is refused before it starts when the disk has less than both together (default 0).
+    pub keep_free_bytes: u64,
 }
 
 /// The outcome of [`train_in_dir`].
@@ -85,7 +88,8 @@ fn free_space_check(dir: &Path, need: u64) -> Result<()> {
         Some(free) if free < need => Err(Error::io(
             dir,
             std::io::Error::other(format!(
-                "only {} MB free, checkpoints of this model need about {} MB",
+                "only {} MB free, checkpoints of this model (and the space asked to keep free) \
+                 need about {} MB: free some space or choose another output directory (--out)",
                 free >> 20,
                 need.div_ceil(1 << 20)
             )),
@@ -135,7 +139,10 @@ pub fn train_in_dir(
     ];
     let mut model = Model::new(config.model.clone(), rows, config.train.seed, device, DTYPE)?;
     // state (current, best, two moments) + the run's weights + one temporary copy
-    free_space_check(dir, model.n_params() as u64 * 4 * 7)?;
+    free_space_check(
+        dir,
+        (model.n_params() as u64 * 4 * 7).saturating_add(opts.keep_free_bytes),
+    )?;
     let mut trainer = Trainer::new(&model, &ds.train, config.train.clone())?;
     trainer.fault_nan_at_step = opts.fault_nan_at_step;
     let context = serde_json::to_value(Context {

@@ -142,6 +142,7 @@ fn nan_keeps_last_epoch_and_resume_equals_uninterrupted_run() {
     let opts = RunOptions {
         resume: false,
         fault_nan_at_step: Some(nan_step),
+        ..RunOptions::default()
     };
     let e = train(&broken, &ds, &cfg, &opts)
         .err()
@@ -250,9 +251,42 @@ fn unwritable_output_and_full_disk_fail_before_training() {
     );
     assert!(r.is_err() && !started);
     assert!(matches!(r, Err(Error::Io { .. })));
-    // the free-space probe answers on this platform
+    // the free-space probe answers on this platform, and a disk with less free space than the
+    // run needs is refused before training starts (asking to keep more bytes free than any disk
+    // has stands in for a full disk)
     if cfg!(all(target_os = "linux", target_env = "gnu")) {
         assert!(din::io::free_bytes(&dir).is_some_and(|b| b > 0));
+        let full = RunOptions {
+            keep_free_bytes: u64::MAX / 2,
+            ..RunOptions::default()
+        };
+        let mut started = false;
+        let r = train_in_dir(
+            &dir.join("full"),
+            &ds,
+            &cfg,
+            &Device::Cpu,
+            &full,
+            &mut |_| started = true,
+        );
+        let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(!started && msg.contains("MB free"), "{msg}");
+        assert!(
+            msg.contains(&dir.join("full").display().to_string()),
+            "{msg}"
+        );
+        assert!(!dir.join("full").join("config.json").exists());
+        // with room to spare the same directory trains
+        let room = RunOptions::default();
+        assert!(train_in_dir(
+            &dir.join("full"),
+            &ds,
+            &cfg,
+            &Device::Cpu,
+            &room,
+            &mut |_| {}
+        )
+        .is_ok());
     }
 }
 
