@@ -1,6 +1,14 @@
 //! A parser for Python literals (`repr` of dicts, lists, tuples, strings, numbers, `True`,
 //! `False`, `None`), the format of the 2014 Amazon metadata dumps: one dict per line, single
 //! quotes, not JSON. Values come back as [`serde_json::Value`] (tuples become arrays).
+//!
+//! ```
+//! let v = din::data::pylit::parse("{'asin': 'B01', 'price': 9.5, 'tags': ('a', 'b'), 'ok': True}").unwrap();
+//! assert_eq!(v["asin"], "B01");
+//! assert_eq!(v["price"], 9.5);
+//! assert_eq!(v["tags"][1], "b"); // a tuple becomes an array
+//! assert_eq!(v["ok"], true);
+//! ```
 
 use serde_json::{Map, Number, Value};
 

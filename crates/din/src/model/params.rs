@@ -4,6 +4,19 @@
 //! it follows candle-nn's `Init` hints (Kaiming, uniform, normal, constant) but draws from the
 //! crate's own seeded [`Rng`], and keeps every created tensor as a trainable [`Var`] under its
 //! `VarBuilder` path. Same seed, same weights.
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use candle_nn::Init;
+//! use din::model::params::Params;
+//! let init = Init::Randn { mean: 0.0, stdev: 1.0 };
+//! let (a, b) = (Params::seeded(7), Params::seeded(7));
+//! let wa = a.var_builder(DType::F32, &Device::Cpu).get_with_hints((2, 3), "w", init)?;
+//! let wb = b.var_builder(DType::F32, &Device::Cpu).get_with_hints((2, 3), "w", init)?;
+//! assert_eq!(wa.to_vec2::<f32>()?, wb.to_vec2::<f32>()?); // same seed, same weights
+//! assert_eq!(a.count(), 6);
+//! # Ok::<(), candle_core::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
