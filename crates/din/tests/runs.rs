@@ -240,15 +240,13 @@ fn unwritable_output_and_full_disk_fail_before_training() {
     let file = dir.join("a-file");
     std::fs::write(&file, b"x").unwrap();
     let cfg = small_config(ModelKind::Base, 1);
-    let mut started = false;
-    let r = train_in_dir(
-        &file.join("run"),
-        &ds,
-        &cfg,
-        &Device::Cpu,
-        &RunOptions::default(),
-        &mut |_| started = true,
-    );
+    // train into `out`; also says whether training reported any progress (it started)
+    let attempt = |out: &Path, opts: &RunOptions| {
+        let mut started = false;
+        let r = train_in_dir(out, &ds, &cfg, &Device::Cpu, opts, &mut |_| started = true);
+        (r, started)
+    };
+    let (r, started) = attempt(&file.join("run"), &RunOptions::default());
     assert!(r.is_err() && !started);
     assert!(matches!(r, Err(Error::Io { .. })));
     // the free-space probe answers on this platform, and a disk with less free space than the
@@ -260,15 +258,7 @@ fn unwritable_output_and_full_disk_fail_before_training() {
             keep_free_bytes: u64::MAX / 2,
             ..RunOptions::default()
         };
-        let mut started = false;
-        let r = train_in_dir(
-            &dir.join("full"),
-            &ds,
-            &cfg,
-            &Device::Cpu,
-            &full,
-            &mut |_| started = true,
-        );
+        let (r, started) = attempt(&dir.join("full"), &full);
         let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(!started && msg.contains("MB free"), "{msg}");
         assert!(
@@ -277,16 +267,7 @@ fn unwritable_output_and_full_disk_fail_before_training() {
         );
         assert!(!dir.join("full").join("config.json").exists());
         // with room to spare the same directory trains
-        let room = RunOptions::default();
-        assert!(train_in_dir(
-            &dir.join("full"),
-            &ds,
-            &cfg,
-            &Device::Cpu,
-            &room,
-            &mut |_| {}
-        )
-        .is_ok());
+        assert!(attempt(&dir.join("full"), &RunOptions::default()).0.is_ok());
     }
 }
 
