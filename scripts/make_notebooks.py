@@ -37,7 +37,7 @@ SRC_DIR = os.path.join(NB_DIR, "src")
 STUDENT_DIR = os.path.join(NB_DIR, "student")
 
 SETUP = """:cache 4000
-:dep din = { path = "../crates/din" }
+:dep din = { path = "../crates/din", features = ["png"] }
 :dep candle-core = "0.11.1"
 :dep candle-nn = "0.11.1"
 :dep polars = { version = "0.55.2", default-features = false, features = ["csv", "fmt_no_tty"] }"""

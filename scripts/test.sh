@@ -23,5 +23,7 @@ fi
 if [ "${SKIP_NOTEBOOKS:-0}" != 1 ] && [ -x scripts/run_notebooks.sh ] && ls notebooks/*.ipynb >/dev/null 2>&1; then
   echo "== notebooks (evcxr kernel)"
   scripts/run_notebooks.sh
+  echo "== the HTML book (nbconvert) opened in headless Chromium"
+  scripts/book.sh --test
 fi
 echo "== all tests passed"

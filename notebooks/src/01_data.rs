@@ -110,9 +110,8 @@ for s in seqs.values() {
 println!("users 用户数: {}, events per user 每个用户的事件数: min {}, max {}, mean {:.1}",
     seqs.len(), lengths.keys().next().unwrap(), lengths.keys().last().unwrap(),
     events.len() as f64 / seqs.len() as f64);
-let labels: Vec<String> = lengths.keys().map(|k| k.to_string()).collect();
-let counts: Vec<f64> = lengths.values().map(|&v| v as f64).collect();
-plot::bars("每个用户的事件数 events per user", "users 用户数", &labels, &counts, Some((0.0, counts.iter().cloned().fold(0.0, f64::max) * 1.15)))?.evcxr_display();
+let bins: Vec<(f64, f64)> = lengths.iter().map(|(&k, &v)| (k as f64, v as f64)).collect();
+plot::histogram("每个用户的事件数 events per user", "事件数 events per user", "用户数 users", &bins)?.evcxr_display();
 // %% [markdown]
 // ## 1.3 一条训练样本是怎么来的 · How a training row is built
 //

@@ -117,7 +117,7 @@ fn item_scatter(model: &Model, ds: &Dataset, world: &DemoWorld, title: &str) -> 
     let n_groups = groups.iter().max().unwrap() + 1;
     let names: Vec<String> = (0..n_groups).map(|g| world.interest_name(g).to_string()).collect();
     let labels: Vec<String> = raws.iter().map(|&r| world.item(r).unwrap().name.clone()).collect();
-    plot::scatter(title, &pts, &groups, &names, Some(&labels))
+    plot::scatter(title, "PC1 第一主成分 (unitless 无量纲)", "PC2 第二主成分 (unitless 无量纲)", &pts, &groups, &names, Some(&labels))
 }
 item_scatter(&model0, &ds, &world, "训练前 before training: item embeddings (PCA), coloured by interest")?.evcxr_display();
 // %%

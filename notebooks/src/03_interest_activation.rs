@@ -30,7 +30,7 @@ use din::analysis::embedding_rows;
 use din::data::{Batch, Dataset};
 use din::exercises;
 use din::model::{AttentionInput, Kernels, Layout, Mode, Model, ModelConfig, Network, TableId, WeightNorm, DTYPE};
-use din::plot;
+use din::plot::{self, HeatScale};
 use din::predict::{predict, Prediction, Query};
 use din::synth::DemoWorld;
 use din::train::Progress;
@@ -55,9 +55,9 @@ for n in EXAMPLE_HISTORY {
 // %% [markdown]
 // ## 3.1 未训练的激活单元 · The activation unit, untrained
 //
-// 激活单元 $f$ 是一个小 MLP（教程：`attention_mlp_params={"dims": [256, 128]}`，激活函数 Dice），最后输出一个标量。本项目的教程配置用 masked softmax 归一化（原因见 3.4）。随机初始化时，$f$ 对所有历史行为打的分几乎一样，权重接近 $1/n = 0.25$：还没有“兴趣激活”。
+// 激活单元 $f$ 是一个小 MLP（教程：`attention_mlp_params={"dims": [256, 128]}`，激活函数 Dice），最后输出一个标量。本项目的教程配置用 masked softmax 归一化（原因见 3.4）。随机初始化时，$f$ 对所有历史行为打的分几乎一样，权重接近 $1/n = 0.25$：还没有“兴趣激活”。 热力图的颜色刻度固定为 0–1，而不是按最小值–最大值拉伸：未训练时权重都约为 1/n，颜色就几乎一样；若按最小–最大值着色，0.24 和 0.26 会被画成最浅和最深，看起来像强烈的偏好。
 //
-// The activation unit $f$ is a small MLP (tutorial: dims [256, 128], Dice) ending in one scalar. This project's tutorial configuration normalises with a masked softmax (why: section 3.4). Untrained, $f$ scores every history item about the same, so the weights are close to $1/n = 0.25$: nothing is activated yet.
+// The activation unit $f$ is a small MLP (tutorial: dims [256, 128], Dice) ending in one scalar. This project's tutorial configuration normalises with a masked softmax (why: section 3.4). Untrained, $f$ scores every history item about the same, so the weights are close to $1/n = 0.25$: nothing is activated yet. The heatmap's colour scale is fixed at 0–1, not stretched from the smallest to the largest weight: untrained weights are all about 1/n, so their colours look alike; min–max colouring would paint 0.24 and 0.26 as the lightest and the darkest colour, which reads as a strong preference.
 // %%
 let rows: [usize; 3] = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
 let untrained: Model = Model::new(cfg.model.clone(), rows, 2026, &Device::Cpu, DTYPE)?;
@@ -66,7 +66,7 @@ let w0: Vec<Vec<f32>> = p0.item_attention.clone().unwrap();
 for (k, c) in cand_names.iter().enumerate() {
     println!("candidate {c}: weights {:?}, CTR {:.3}", w0[k], p0.ctr[k]);
 }
-plot::heatmap("未训练 untrained: 兴趣激活 attention weights", &cand_names, &hist_names, &w0)?.evcxr_display();
+plot::heatmap("未训练 untrained: 兴趣激活 attention weights", &cand_names, &hist_names, &w0, HeatScale::Weights)?.evcxr_display();
 // %% [markdown]
 // ## 3.2 训练之后 · After training on the demo world
 //
@@ -92,7 +92,7 @@ for (k, c) in cand_names.iter().enumerate() {
     println!("candidate {c}: CTR {:.3}; weights {}", p1.ctr[k], cells.join(", "));
 }
 println!("as the tutorial says 和教程说的一致: {}", example_as_tutorial(&p1));
-plot::heatmap("训练后 trained DIN: 兴趣激活 attention weights", &cand_names, &hist_names, &w1)?.evcxr_display();
+plot::heatmap("训练后 trained DIN: 兴趣激活 attention weights", &cand_names, &hist_names, &w1, HeatScale::Weights)?.evcxr_display();
 // %% [markdown]
 // 同一段历史，换一个候选，权重就重新分配——这就是“兴趣激活”。候选是“篮球”时，同属篮球组的“篮球鞋”和“篮球”拿走几乎全部权重；候选是“口红”时，“口红”本身的权重最高。教程还说“口红”会激活“连衣裙”：在演示世界里，“连衣裙”（时尚组）和“口红”（美妆组）只是常常一起出现的“伙伴”兴趣，这个信号比“同一兴趣组”弱得多，所以“连衣裙”的权重在不同的训练中时高时低；上面一行 `as the tutorial says` 报告这一次训练的结果（`din tutorial` 用同样的判断）。
 //
@@ -151,9 +151,9 @@ for (name, norm) in [("raw 未归一化 (paper, tutorial's code)", WeightNorm::N
     rows_out.push(w.clone());
 }
 // two figures (the raw scores live on another scale than the normalised weights); first the raw scores
-plot::heatmap("candidate 篮球: raw scores s_i 原始分数", &["raw".to_string()], &hist_names, &rows_out[..1])?.evcxr_display();
+plot::heatmap("candidate 篮球: raw scores s_i 原始分数", &["raw".to_string()], &hist_names, &rows_out[..1], HeatScale::Signed)?.evcxr_display();
 // %%
-plot::heatmap("candidate 篮球: sigmoid(s_i) vs softmax(s_i)", &["sigmoid".to_string(), "softmax".to_string()], &hist_names, &rows_out[1..])?.evcxr_display();
+plot::heatmap("candidate 篮球: sigmoid(s_i) vs softmax(s_i)", &["sigmoid".to_string(), "softmax".to_string()], &hist_names, &rows_out[1..], HeatScale::Weights)?.evcxr_display();
 // %% [markdown]
 // 只有 softmax 的和是 1。为什么本项目的教程配置用 softmax？原始权重训练出的 CTR 模型一样好，但它们的符号和尺度是自由的（后面的 MLP 可以吸收一个负的系数），所以原始权重大不一定表示“这个历史行为更重要”。在演示世界上实测（见 `TutorialConfig` 的文档）：注意力与真实兴趣的一致程度（attention AUC）原始权重 0.30、softmax 0.94；测试 AUC 0.922 vs 0.930。softmax 让权重可读，而教程的例子讲的正是权重。库的默认值仍是论文的 `WeightNorm::None`。
 //

@@ -89,7 +89,7 @@ let smooth: Vec<(f64, f64)> = (0..l.len()).step_by(5).map(|i| {
 }).collect();
 let steps_per_epoch = history.steps.len() as f64 / history.epochs.len() as f64;
 let per_epoch: Vec<(f64, f64)> = history.epochs.iter().map(|e| (e.epoch as f64 * steps_per_epoch, e.train_loss)).collect();
-plot::lines("训练损失 training loss (BCE)", "step", "loss", &[Series::new("moving average, 50 steps", smooth), Series::new("mean of each epoch 每个 epoch 的平均", per_epoch)])?.evcxr_display();
+plot::lines("训练损失 training loss (BCE)", "训练步 training step (batch)", "损失 loss (BCE, nats)", &[Series::new("moving average, 50 steps", smooth), Series::new("mean of each epoch 每个 epoch 的平均", per_epoch)])?.evcxr_display();
 }
 // %% [markdown]
 // ## 4.4 每个 epoch 的验证 AUC，以及提前停止做了什么 · Validation AUC per epoch, and what early stopping did
@@ -105,7 +105,7 @@ if history.stopped_early {
 } else {
     println!("→ no early stop: validation AUC never went {} epochs without improving; the weights of the best epoch ({}) are kept.", train_cfg.patience, history.best_epoch);
 }
-plot::lines("验证集 AUC per epoch (validation)", "epoch", "validation AUC / GAUC", &[Series::new("val AUC", val), Series::new("val GAUC", val_g)])?.evcxr_display();
+plot::lines("验证集 AUC per epoch (validation)", "轮次 epoch", "验证集 AUC / GAUC (validation)", &[Series::new("val AUC", val), Series::new("val GAUC", val_g)])?.evcxr_display();
 }
 // %% [markdown]
 // ## 4.5 AUC 是什么 · What AUC measures

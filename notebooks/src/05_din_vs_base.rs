@@ -28,7 +28,7 @@ use din::data::Dataset;
 use din::exercises;
 use din::metrics::{rela_impr, roc_points, Metrics};
 use din::model::{Activation, Model, ModelConfig, ModelKind};
-use din::plot::{self, Series};
+use din::plot::{self, Baseline, Series};
 use din::synth::DemoWorld;
 use din::train::{predict_split, Progress, TrainConfig};
 use din::tutorial::{demo_dataset, train_model, TutorialConfig};
@@ -67,8 +67,8 @@ let base: (Model, Metrics) = run(&ds, "base 传统模型 (w_i = 1/n)", ModelKind
 println!("RelaImpr of DIN over base: on test GAUC (the paper's way 论文的算法) {:+.2}%; on test AUC {:+.2}%",
     rela_impr(din.1.gauc, base.1.gauc), rela_impr(din.1.auc, base.1.auc));
 // %%
-plot::bars(&format!("DIN vs 传统模型: RelaImpr {:+.1}%", rela_impr(din.1.auc, base.1.auc)), "test AUC",
-    &["DIN".to_string(), "base 传统模型".to_string()], &[din.1.auc, base.1.auc], None)?.evcxr_display();
+plot::bars(&format!("DIN vs 传统模型: RelaImpr {:+.1}%", rela_impr(din.1.auc, base.1.auc)), "模型 model", "测试集 AUC test AUC",
+    &["DIN".to_string(), "base 传统模型".to_string()], &[din.1.auc, base.1.auc], Baseline::Chance)?.evcxr_display();
 // %%
 let roc_din: Vec<(f64, f64)> = roc_points(&predict_split(&din.0, &ds.test, 4096)?, &ds.test.label);
 let roc_base: Vec<(f64, f64)> = roc_points(&predict_split(&base.0, &ds.test, 4096)?, &ds.test.label);
@@ -109,7 +109,7 @@ println!("MBA on: test AUC {:.4}; off (5.1's DIN): {:.4}; RelaImpr of on over of
 // %%
 let names: Vec<String> = vec!["DIN".into(), "base 传统模型".into(), "DIN PReLU".into(), "DIN + MBA".into()];
 let aucs: Vec<f64> = vec![din.1.auc, base.1.auc, prelu.1.auc, on.1.auc];
-plot::bars("测试集 AUC test, demo world", "test AUC", &names, &aucs, None)?.evcxr_display();
+plot::bars("测试集 AUC test, demo world", "模型 model", "测试集 AUC test AUC", &names, &aucs, Baseline::Chance)?.evcxr_display();
 // %% [markdown]
 // **一次运行说明不了千分之几。** 上面每个数字都来自一次训练；只换训练种子（初始化和打乱顺序），同一个 DIN 在这个世界上的测试 AUC 就在 0.9221 到 0.9272 之间变化。所以用 4 个种子重复了这几次对比（2026、1、2、3，其他设置和本笔记本相同；`cargo run --release -p din --example tricks_seeds`，本项目的 2 核机器上测得）：
 //

@@ -67,8 +67,8 @@ match &ds {
     Some(ds) => {
         let mut counts = vec![0f64; 51];
         for r in 0..ds.test.len() { counts[(ds.test.hist_len[r] as usize).min(50)] += 1.0; }
-        let pts: Vec<(f64, f64)> = counts.iter().enumerate().skip(1).map(|(k, &c)| (k as f64, c)).collect();
-        plot::lines("历史长度分布 history length of test rows", "history length (capped at max_len 50)", "rows", &[Series::new("test rows", pts)])?.evcxr_display();
+        let bins: Vec<(f64, f64)> = counts.iter().enumerate().skip(1).map(|(k, &c)| (k as f64, c)).collect();
+        plot::histogram("历史长度分布 history length of test rows", "历史长度 history length (items, capped at max_len 50)", "测试行数 test rows", &bins)?.evcxr_display();
     }
     None => println!("skipped (no data)"),
 }
@@ -95,7 +95,7 @@ if found.len() == 2 {
 }
 if !found.is_empty() {
     let val: Vec<Series> = found.iter().map(|(n, _, h)| Series::new(n.clone(), h.epochs.iter().map(|e| (e.epoch as f64, e.val.auc)).collect())).collect();
-    plot::lines("完整数据 full data: validation AUC per epoch", "epoch", "validation AUC", &val)?.evcxr_display();
+    plot::lines("完整数据 full data: validation AUC per epoch", "轮次 epoch", "验证集 AUC validation AUC", &val)?.evcxr_display();
 }
 // %% [markdown]
 // **参考 Reference.** DIN 官方仓库更正后的 Amazon(Electro) GAUC：PNN 0.8679、DeepFM 0.8683、DIN 0.8698、DIN with Dice 0.8711（官方仓库的划分、特征和负采样与本项目不同，数字不能直接比较，但量级可以参考：真实数据上 DIN 的提升很小）。

@@ -487,7 +487,7 @@ pub fn predict_cmd(a: QueryArgs, ui: &Ui) -> Result<()> {
 pub struct ExplainArgs {
     #[command(flatten)]
     q: QueryArgs,
-    /// Where to write the heatmap (SVG).
+    /// Where to write the heatmap (SVG; a PNG of it goes beside, same name with .png).
     #[arg(long, default_value = "explain.svg")]
     svg: PathBuf,
 }
@@ -531,9 +531,16 @@ pub fn explain(a: ExplainArgs, ui: &Ui) -> Result<()> {
         ui.say(format!("note: {n}"));
     }
     if !hist.is_empty() {
-        let svg = din::plot::heatmap("兴趣激活 attention weights", &cands, &hist, w)?;
+        let scale = din::plot::HeatScale::for_values(w);
+        let svg = din::plot::heatmap("兴趣激活 attention weights", &cands, &hist, w, scale)?;
         svg.save(&a.svg)?;
-        ui.say(format!("heatmap written to {}", a.svg.display()));
+        let png = a.svg.with_extension("png");
+        svg.save_png(&png)?;
+        ui.say(format!(
+            "heatmap written to {} and {}",
+            a.svg.display(),
+            png.display()
+        ));
     } else {
         ui.say("empty history: nothing to draw");
     }
@@ -542,7 +549,7 @@ pub fn explain(a: ExplainArgs, ui: &Ui) -> Result<()> {
 
 #[derive(Args)]
 pub struct TutorialArgs {
-    /// Where to write the figures (SVG) and report.json.
+    /// Where to write the figures (SVG, and a PNG beside each) and report.json.
     #[arg(long, default_value = "out/tutorial")]
     out: PathBuf,
     /// Users of the demo world.

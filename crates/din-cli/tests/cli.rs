@@ -286,6 +286,8 @@ fn train_json_predict_and_explain_with_unseen_ids() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("history") && text.contains("CTR"), "{text}");
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let png = std::fs::read(d.join("x.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG beside the SVG");
     // a missing run is one clear line
     let out = run(din()
         .args(["predict", "--user", "1", "--candidates", "2", "--run"])

@@ -300,6 +300,8 @@ pub fn run(
     if let Some(dir) = out {
         for (name, svg) in figures(&report)? {
             svg.save(dir.join(name))?;
+            #[cfg(feature = "png")]
+            svg.save_png(dir.join(name).with_extension("png"))?;
         }
         crate::io::write_json(&dir.join("report.json"), &report)?;
     }
@@ -334,8 +336,8 @@ pub fn figures(r: &TutorialReport) -> Result<Vec<(&'static str, Svg)>> {
             "loss.svg",
             plot::lines(
                 "训练损失 training loss (BCE, moving average)",
-                "step",
-                "loss",
+                "训练步 training step (batch)",
+                "损失 loss (BCE, nats)",
                 &[
                     Series::new("DIN", loss(&r.din.history)),
                     Series::new("base 传统模型", loss(&r.base.history)),
@@ -346,8 +348,8 @@ pub fn figures(r: &TutorialReport) -> Result<Vec<(&'static str, Svg)>> {
             "val_auc.svg",
             plot::lines(
                 "验证集 AUC per epoch",
-                "epoch",
-                "validation AUC",
+                "轮次 epoch",
+                "验证集 AUC validation AUC",
                 &[
                     Series::new("DIN", val(&r.din.history)),
                     Series::new("base 传统模型", val(&r.base.history)),
@@ -371,10 +373,11 @@ pub fn figures(r: &TutorialReport) -> Result<Vec<(&'static str, Svg)>> {
             "auc_bars.svg",
             plot::bars(
                 &format!("DIN vs 传统模型: RelaImpr {:+.1}%", r.rela_impr),
-                "test AUC",
+                "模型 model",
+                "测试集 AUC test AUC",
                 &["DIN".into(), "base 传统模型".into()],
                 &[r.din.test.auc, r.base.test.auc],
-                None,
+                plot::Baseline::Chance,
             )?,
         ),
     ];
@@ -386,6 +389,7 @@ pub fn figures(r: &TutorialReport) -> Result<Vec<(&'static str, Svg)>> {
                 &r.example_candidates,
                 &r.example_history,
                 w,
+                plot::HeatScale::for_values(w),
             )?,
         ));
     }
