@@ -137,7 +137,7 @@ fn peak_rss_mb() -> Option<f64> {
 
 pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
     let t0 = Instant::now();
-    let device = model::device(&a.device).map_err(anyhow::Error::msg)?;
+    let device = model::device(&a.device)?;
     let (dir, config, resume) = if let Some(dir) = &a.resume {
         let mut cfg = run::read_run_config(dir)?;
         if let Some(d) = &a.data {
@@ -311,7 +311,7 @@ pub struct EvalArgs {
 
 pub fn eval(a: EvalArgs, ui: &Ui) -> Result<()> {
     let t0 = Instant::now();
-    let device = model::device(&a.device).map_err(anyhow::Error::msg)?;
+    let device = model::device(&a.device)?;
     let loaded = checkpoint::load(&a.run, &device)?;
     let data = a
         .data
@@ -369,7 +369,7 @@ pub struct QueryArgs {
 }
 
 fn query(a: &QueryArgs) -> Result<(checkpoint::Run, Prediction)> {
-    let device = model::device(&a.device).map_err(anyhow::Error::msg)?;
+    let device = model::device(&a.device)?;
     if a.candidates.is_empty() {
         bail!("--candidates: give at least one item id");
     }

@@ -26,6 +26,10 @@ pub enum Error {
     /// A configuration value is out of range or inconsistent.
     #[error("invalid config: {0}")]
     Config(String),
+    /// Text that is not a Python literal ([`crate::data::pylit::parse`]); the message says at
+    /// which byte and why.
+    #[error("Python literal: {0}")]
+    Literal(String),
     /// A run directory or checkpoint that cannot be used.
     #[error("checkpoint {}: {msg}", path.display())]
     Checkpoint { path: PathBuf, msg: String },

@@ -1,6 +1,16 @@
 //! Downloads (feature `fetch`): the tutorial's 100-row sample CSV and the raw 2014 Amazon
 //! Electronics files. Files are streamed to a temporary file and renamed into place only when the
 //! download completed, so an interrupted download never leaves a truncated file behind.
+//!
+//! ```
+//! use din::data::fetch::download;
+//! let out = std::env::temp_dir().join(format!("din-fetch-doc-{}.csv", std::process::id()));
+//! // offline: an unsupported scheme fails before any connection; the error names the URL
+//! let e = download("ftp://example.com/sample.csv", &out, |_, _| {}).unwrap_err().to_string();
+//! assert!(e.starts_with("download ftp://example.com/sample.csv: "), "{e}");
+//! assert!(e.contains("unknown scheme"), "{e}");
+//! assert!(!out.exists()); // a failed download leaves no file behind
+//! ```
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -12,8 +12,14 @@
 
 use serde_json::{Map, Number, Value};
 
-/// Parse one Python literal. The error says at which byte offset and why.
-pub fn parse(text: &str) -> Result<Value, String> {
+use crate::error::Error;
+
+/// Parse one Python literal. The error ([`Error::Literal`]) says at which byte offset and why.
+pub fn parse(text: &str) -> crate::Result<Value> {
+    parse_str(text).map_err(Error::Literal)
+}
+
+fn parse_str(text: &str) -> Result<Value, String> {
     let mut p = Parser {
         s: text.as_bytes(),
         src: text,

@@ -9,6 +9,28 @@
 //!
 //! Malformed lines are skipped and counted (or fail with file and line under `strict`); items
 //! without metadata and items whose category path is empty get the category `"<unknown>"`.
+//!
+//! ```
+//! use din::data::raw::{convert, UNKNOWN_CATE};
+//! let dir = std::env::temp_dir().join(format!("din-raw-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let (reviews, meta) = (dir.join("reviews.json"), dir.join("meta.json"));
+//! std::fs::write(&reviews, concat!(
+//!     r#"{"reviewerID": "U2", "asin": "B7", "unixReviewTime": 30}"#, "\n",
+//!     r#"{"reviewerID": "U1", "asin": "B7", "unixReviewTime": 20}"#, "\n",
+//!     r#"{"reviewerID": "U1", "asin": "A3", "unixReviewTime": 10}"#, "\n")).unwrap();
+//! // a Python dict literal; the category is the last entry of the last path; A3 has no metadata
+//! std::fs::write(&meta, "{'asin': 'B7', 'categories': [['Electronics', 'Audio', 'Headphones']]}").unwrap();
+//! let (events, ids, stats) = convert(&reviews, &meta, false)?;
+//! assert_eq!(ids.users, ["U1", "U2"]); // dense ids in sorted order of the raw strings
+//! assert_eq!(ids.items, ["A3", "B7"]);
+//! assert_eq!(ids.cates, [UNKNOWN_CATE, "Headphones"]);
+//! assert_eq!(stats.items_without_meta, 1);
+//! // rows sorted by user, then time
+//! assert_eq!((events.user, events.item, events.cate), (vec![0, 0, 1], vec![0, 1, 1], vec![0, 1, 1]));
+//! std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;

@@ -1,4 +1,26 @@
 //! DIN and its base model (tutorial sections 1–3): embeddings → history pooling → MLP → sigmoid.
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use din::data::{Batch, RowRef};
+//! use din::model::{Embeddings, Layout, Mode, ModelConfig, Network, Params};
+//! let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
+//! let net = Network::new(&cfg, Params::seeded(7).var_builder(DType::F32, &Device::Cpu))?;
+//! // two samples: a history of two items, and an empty history
+//! let row = |hist: &'static [u32], target| RowRef { user: 1, hist_item: hist, hist_cate: hist,
+//!     target_item: target, target_cate: target, label: 1.0 };
+//! let batch = Batch::from_rows([row(&[1, 2], 3), row(&[], 1)], 0);
+//! let emb = Embeddings::random([5, 5, 3], 4, 0.05, 7);
+//! let x = emb.lookup(&batch, Layout::Padded, DType::F32, &Device::Cpu)?;
+//! let out = net.forward_t(&x, Mode::EVAL)?;
+//! assert_eq!(out.logit.dims(), &[2]); // one logit per sample
+//! let [w_item, _] = out.attention.expect("DIN returns its attention weights");
+//! assert_eq!(w_item.to_vec2::<f32>()?[1], [0.0, 0.0]); // padding gets weight 0
+//! let bad = ModelConfig { mlp_dims: vec![8, 0], ..cfg }; // refused before any weight exists
+//! assert_eq!(bad.validate().unwrap_err().to_string(),
+//!     "invalid config: mlp_dims has a zero layer width: [8, 0]");
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -284,23 +306,26 @@ impl Network {
 }
 
 /// Pick a device by name: `cpu`, `cuda`, `cuda:N`, `metal`, `metal:N`. CUDA and Metal need the
-/// crate's `cuda`/`metal` features; without them the error says so.
-pub fn device(name: &str) -> std::result::Result<Device, String> {
+/// crate's `cuda`/`metal` features; without them the error ([`crate::Error::Config`]) says so.
+pub fn device(name: &str) -> crate::Result<Device> {
+    let bad = crate::Error::Config;
     let (kind, ord) = match name.split_once(':') {
         Some((k, n)) => (
             k,
             n.parse::<usize>()
-                .map_err(|_| format!("bad device ordinal in `{name}`"))?,
+                .map_err(|_| bad(format!("bad device ordinal in `{name}`")))?,
         ),
         None => (name, 0),
     };
     match kind {
         "cpu" => Ok(Device::Cpu),
         "cuda" => Device::new_cuda(ord)
-            .map_err(|e| format!("cuda:{ord}: {e} (build with --features cuda)")),
+            .map_err(|e| bad(format!("cuda:{ord}: {e} (build with --features cuda)"))),
         "metal" => Device::new_metal(ord)
-            .map_err(|e| format!("metal:{ord}: {e} (build with --features metal)")),
-        o => Err(format!("unknown device `{o}` (cpu, cuda[:N], metal[:N])")),
+            .map_err(|e| bad(format!("metal:{ord}: {e} (build with --features metal)"))),
+        o => Err(bad(format!(
+            "unknown device `{o}` (cpu, cuda[:N], metal[:N])"
+        ))),
     }
 }
 

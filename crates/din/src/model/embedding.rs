@@ -6,6 +6,26 @@
 //!
 //! Tables live in host memory and are looked up per batch: a batch only ever touches the rows it
 //! uses, so training updates only those rows (see `train::sparse`), never a whole 63k-row table.
+//!
+//! ```
+//! use candle_core::{DType, Device};
+//! use din::data::{Batch, RowRef};
+//! use din::model::{Embeddings, Layout, TableId};
+//! // rows: items (padding, 3 items, OOV), categories, users; d = 2
+//! let emb = Embeddings::random([5, 4, 3], 2, 0.05, 7);
+//! let items = emb.table(TableId::Item);
+//! assert_eq!((items.rows, items.dim, items.row(0)), (5, 2, &[0.0f32, 0.0][..])); // row 0: padding
+//! let oov = items.gather(&[99], DType::F32, &Device::Cpu)?; // past the table: the OOV row
+//! assert_eq!(oov.to_vec2::<f32>()?[0], items.row(4));
+//! // one sample: history [1, 2], target item 2
+//! let batch = Batch::from_rows([RowRef { user: 1, hist_item: &[1, 2], hist_cate: &[1, 1],
+//!     target_item: 2, target_cate: 1, label: 1.0 }], 0);
+//! let x = emb.lookup(&batch, Layout::Packed, DType::F32, &Device::Cpu)?;
+//! assert_eq!((x.target_item.dims(), x.hist_item.dims()), (&[1, 2][..], &[2, 2][..]));
+//! // targets and histories share the item table: item 2 is the same vector in both
+//! assert_eq!(x.hist_item.get(1)?.to_vec1::<f32>()?, x.target_item.get(0)?.to_vec1::<f32>()?);
+//! # Ok::<(), candle_core::Error>(())
+//! ```
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 

@@ -9,6 +9,29 @@
 //!
 //! Batch statistics take an optional row mask, so padded history positions never influence them
 //! (torch-rechub's BatchNorm in the attention unit does see padding).
+//!
+//! ```
+//! use candle_core::{DType, Device, Tensor};
+//! use din::model::layers::{masked_moments, Activation, Dice, Mlp};
+//! use din::model::{Mode, Params};
+//! let (vb, dev) = (Params::seeded(7).var_builder(DType::F32, &Device::Cpu), &Device::Cpu);
+//! let sig = |s: f32| 1.0 / (1.0 + (-s).exp());
+//! // Dice on one neuron: α = 0, running mean 0 and variance 1; the batch has mean 2, variance 4
+//! let (dice, x) = (Dice::new(1, vb.pp("dice"))?, Tensor::new(&[[0f32], [4.]], dev)?);
+//! let eval = dice.forward_t(&x, None, Mode::EVAL)?.to_vec2::<f32>()?; // p(4) = sigmoid(4)
+//! assert!((eval[1][0] - 4.0 * sig(4.0)).abs() < 1e-5);
+//! let train = dice.forward_t(&x, None, Mode::TRAIN)?.to_vec2::<f32>()?; // sigmoid((4 − 2) / 2)
+//! assert!((train[1][0] - 4.0 * sig(1.0)).abs() < 1e-5);
+//! let mlp = Mlp::new(3, &[4, 2], Activation::Relu, false, vb.pp("mlp"))?; // ends in one unit
+//! let y = mlp.forward_t(&Tensor::ones((5, 3), DType::F32, dev)?, None, Mode::EVAL)?;
+//! assert_eq!(y.dims(), &[5, 1]);
+//! // per column over the rows with mask 1: mean (1 + 3) / 2 = 2, variance (1² + 1²) / 2 = 1
+//! let x = Tensor::new(&[[1f32, 10.], [3., 20.], [100., 30.]], dev)?;
+//! let (mean, var) = masked_moments(&x, Some(&Tensor::new(&[[1f32], [1.], [0.]], dev)?))?;
+//! assert_eq!(mean.to_vec2::<f32>()?, [[2.0, 15.0]]);
+//! assert_eq!(var.to_vec2::<f32>()?, [[1.0, 25.0]]);
+//! # Ok::<(), candle_core::Error>(())
+//! ```
 
 use candle_core::{Result, Tensor, Var};
 use candle_nn::{Init, Module, VarBuilder};

@@ -3,6 +3,19 @@
 //! events per user with a heavy tail, popularity-skewed categories and items, and planted
 //! multi-interest structure (categories grouped into latent interests; each user holds a few,
 //! each click picks one of the user's interests, then a category and an item in it).
+//!
+//! ```
+//! use din::synth::amazon::{generate, AmazonConfig};
+//! let cfg = AmazonConfig { users: 100, items: 300, cates: 20, interests: 4, seed: 1 };
+//! let (world, events) = generate(&cfg);
+//! assert_eq!((world.item_cate.len(), world.cate_interest.len()), (300, 20));
+//! let mut per_user = vec![0; cfg.users];
+//! events.user.iter().for_each(|&u| per_user[u as usize] += 1);
+//! assert!(per_user.iter().all(|&n| n >= 5)); // 5-core: at least 5 events per user
+//! // every event carries its item's category from the ground truth
+//! assert!((0..events.len()).all(|r| world.item_cate[events.item[r] as usize] == events.cate[r] as usize));
+//! assert_eq!(generate(&cfg).1, events); // same seed, same log
+//! ```
 
 use super::zipf_cumulative;
 use crate::data::Events;

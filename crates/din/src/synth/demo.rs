@@ -6,6 +6,19 @@
 //! interest the user does not hold, so the question "does this candidate match one of the user's
 //! interests?" decides most labels, and attention that looks for the candidate's interest in the
 //! history is exactly the right tool — the lesson of the tutorial.
+//!
+//! ```
+//! use din::synth::demo::{DemoConfig, DemoWorld, INTERESTS};
+//! let world = DemoWorld::new();
+//! assert_eq!(world.items.len(), INTERESTS.len() * 8); // twelve interests of eight items
+//! let lipstick = world.item(world.item_id("lipstick").unwrap()).unwrap();
+//! assert_eq!((lipstick.name.as_str(), world.interest_name(lipstick.interest)), ("口红", "美妆"));
+//! let cfg = DemoConfig { users: 3, events: (4, 6), seed: 7, ..Default::default() };
+//! let events = world.generate(&cfg);
+//! assert!((12..=18).contains(&events.len())); // 3 users × 4–6 events
+//! assert_eq!(events, world.generate(&cfg)); // same seed, same log
+//! assert_ne!(events, world.generate(&DemoConfig { seed: 8, ..cfg }));
+//! ```
 
 use super::zipf_cumulative;
 use crate::data::Events;

@@ -8,6 +8,22 @@
 //! Mini-batch aware regularisation (DIN paper, section 4.1, eq. 4): for every embedding row j that
 //! appears in the batch, the gradient gets `λ · w_j / n_j`, where `n_j` is the number of training
 //! samples in which row j occurs. Rows not in the batch are not regularised at all.
+//!
+//! ```
+//! use candle_core::{Device, Var};
+//! use din::train::{AdamConfig, DenseAdam, OptimizerKind};
+//! let w = Var::new(&[1f32, -3.], &Device::Cpu)?;
+//! let cfg = AdamConfig { kind: OptimizerKind::AdamW, lr: 0.1, beta1: 0.9, beta2: 0.999,
+//!     eps: 1e-8, weight_decay: 0.5 };
+//! let mut adam = DenseAdam::new(vec![w.clone()], cfg)?;
+//! adam.step(&w.as_tensor().sqr()?.sum_all()?.backward()?)?; // loss Σw², g = 2w = [2, −6]
+//! // step 1: m̂ = g and v̂ = g², so Adam moves by lr·g/(|g| + ε) ≈ ±lr whatever |g| is;
+//! // AdamW then shrinks by lr·wd·w: 1 − 0.1 − 0.05 = 0.85 and −3 + 0.1 + 0.15 = −2.75
+//! let got = w.as_tensor().to_vec1::<f32>()?;
+//! assert!((got[0] - 0.85).abs() < 1e-5 && (got[1] + 2.75).abs() < 1e-5, "{got:?}");
+//! assert_eq!(adam.step, 1);
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use candle_core::{DType, Tensor, Var};
 use serde::{Deserialize, Serialize};

@@ -5,6 +5,30 @@
 //! embedding tables (`sparse.m.<table>`, `sparse.v.<table>`); its metadata entry `din.state` holds
 //! the step counters, early-stopping state and history as JSON. A single file written atomically
 //! means a kill can never pair new weights with an old history.
+//!
+//! ```
+//! use candle_core::Device;
+//! use din::data::Batch;
+//! use din::model::{Model, ModelConfig, DTYPE};
+//! use din::train::{TrainConfig, Trainer};
+//! let (_, ds) = din::tutorial::demo_dataset(20, 7)?;
+//! let v = &ds.vocab;
+//! let rows = [v.items.table_rows(), v.cates.table_rows(), v.users.table_rows()];
+//! let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
+//! let new_model = |seed| Model::new(cfg.clone(), rows, seed, &Device::Cpu, DTYPE);
+//! let (mut model, mut other) = (new_model(1)?, new_model(2)?);
+//! let mut trainer = Trainer::new(&model, &ds.train, TrainConfig::default())?;
+//! trainer.step(&mut model, &Batch::from_split(&ds.train, &[0, 1, 2, 3]))?;
+//! let path = std::env::temp_dir().join(format!("din-state-doc-{}.safetensors", std::process::id()));
+//! trainer.save_state(&model, &path, 1, false, serde_json::Value::Null)?;
+//! assert_eq!(Trainer::read_state_info(&path)?.dense_step, 1);
+//! // a model and trainer made afresh (another seed) continue exactly where this one stopped
+//! let mut resumed = Trainer::new(&other, &ds.train, TrainConfig::default())?;
+//! let info = resumed.load_state(&mut other, &path)?;
+//! assert_eq!((info.epoch, resumed.dense.step, &other.embeddings), (1, 1, &model.embeddings));
+//! std::fs::remove_file(&path).unwrap();
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
