@@ -350,7 +350,16 @@ fn legend_corner(
     }
 }
 
-/// Line chart of several series (loss curves, metrics per epoch).
+/// Line chart of several series (loss curves, metrics per epoch), with a legend in the corner
+/// the lines cross least.
+///
+/// ```
+/// use din::plot::{lines, Series};
+/// let val = Series::new("DIN", vec![(1.0, 0.88), (2.0, 0.91)]);
+/// let svg = lines("验证集 AUC", "轮次 epoch", "AUC", &[val])?;
+/// assert!(svg.0.contains("轮次 epoch") && svg.0.contains("<polyline"));
+/// # Ok::<(), din::Error>(())
+/// ```
 pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Result<Svg> {
     let ((x0, x1), (y0, y1)) = bounds(series);
     render(720, 420, |root| {
@@ -421,6 +430,14 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Re
 }
 
 /// ROC curves with the chance diagonal; names should carry the AUC.
+///
+/// ```
+/// use din::plot::{roc, Series};
+/// let curve = Series::new("DIN AUC 0.92", vec![(0.0, 0.0), (0.1, 0.7), (1.0, 1.0)]);
+/// let svg = roc("测试集 ROC", &[curve])?;
+/// assert!(svg.0.contains("AUC 0.92") && svg.0.contains("假阳性率"));
+/// # Ok::<(), din::Error>(())
+/// ```
 pub fn roc(title: &str, curves: &[Series]) -> Result<Svg> {
     render(520, 500, |root| {
         let mut chart = ChartBuilder::on(root)
@@ -470,11 +487,12 @@ pub fn roc(title: &str, curves: &[Series]) -> Result<Svg> {
 /// overlap another label or point is left out, and the figure says how many are shown.
 ///
 /// ```
-/// let pts = [(0.0, 0.0), (0.01, 0.0), (1.0, 1.0)];
-/// let svg = din::plot::scatter("向量 embeddings", "PC1", "PC2", &pts, &[0, 0, 1],
-///     &["篮球".into(), "美妆".into()], Some(&["a".into(), "b".into(), "c".into()]))?;
-/// // a and b sit on top of each other: one of their labels is left out, and the figure says so
-/// assert!(svg.0.contains("2 / 3"));
+/// // five points on one spot: at most four labels fit around it (right, left, above, below)
+/// let pts = [(0.0, 0.0), (2.0, 2.0), (1.0, 1.0), (1.0, 1.0), (1.0, 1.0), (1.0, 1.0), (1.0, 1.0)];
+/// let labels: Vec<String> = (0..7).map(|i| format!("item {i}")).collect();
+/// let svg = din::plot::scatter("向量 embeddings", "PC1", "PC2", &pts, &[0, 0, 1, 1, 1, 1, 1],
+///     &["篮球".into(), "美妆".into()], Some(&labels))?;
+/// assert!(svg.0.contains(" / 7") && !svg.0.contains("7 / 7"));
 /// # Ok::<(), din::Error>(())
 /// ```
 pub fn scatter(
