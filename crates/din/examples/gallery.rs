@@ -26,14 +26,14 @@ fn main() -> din::Result<()> {
     let names: Vec<String> = ["DIN".into(), "base 传统模型".into()].into();
     let pts: Vec<(f64, f64)> = (0..60)
         .map(|i| {
-            let g = (i % 4) as f64;
+            let g = (i % 12) as f64;
             (
                 g * 1.5 + (i as f64 * 0.37).sin(),
                 g * 0.7 + (i as f64 * 0.91).cos(),
             )
         })
         .collect();
-    let groups: Vec<usize> = (0..60).map(|i| i % 4).collect();
+    let groups: Vec<usize> = (0..60).map(|i| i % 12).collect();
     let labels: Vec<String> = (0..60).map(|i| format!("商品{i}")).collect();
     let figs = [
         (
@@ -100,7 +100,10 @@ fn main() -> din::Result<()> {
                 "PC2 第二主成分",
                 &pts,
                 &groups,
-                &["篮球".into(), "美妆".into(), "时尚".into(), "健身".into()],
+                &din::synth::INTERESTS
+                    .iter()
+                    .map(|s| s.name.to_string())
+                    .collect::<Vec<_>>(),
                 Some(&labels),
             )?,
         ),

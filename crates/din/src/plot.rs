@@ -484,7 +484,8 @@ pub fn roc(title: &str, curves: &[Series]) -> Result<Svg> {
 
 /// Scatter plot of labelled groups (e.g. item embeddings projected to 2-D, coloured by interest).
 /// `labels`, when given, writes a label next to each point where it fits: a label that would
-/// overlap another label or point is left out, and the figure says how many are shown.
+/// overlap another label or point is left out, and the figure says how many are shown. Groups
+/// differ by colour and, beyond eight, by marker shape too.
 ///
 /// ```
 /// // five points on one spot: at most four labels fit around it (right, left, above, below)
@@ -525,7 +526,6 @@ pub fn scatter(
             .draw()
             .map_err(perr)?;
         for g in 0..group_names.len() {
-            let c = color(g);
             let pts: Vec<(f64, f64)> = points
                 .iter()
                 .zip(groups)
@@ -535,9 +535,9 @@ pub fn scatter(
             if pts.is_empty() {
                 continue;
             }
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
-                .map_err(perr)?;
+            for p in &pts {
+                marker(root, chart.backend_coord(p), g)?;
+            }
         }
         // the legend is a row under the plot, so it never covers points or labels
         let mut lx = 12.0;
@@ -547,8 +547,7 @@ pub fn scatter(
             if lx > w as f64 - 60.0 {
                 break;
             }
-            root.draw(&Circle::new((lx as i32 + 5, ly), 5, color(g).filled()))
-                .map_err(perr)?;
+            marker(root, (lx as i32 + 5, ly), g)?;
             root.draw(&Text::new(name.clone(), (lx as i32 + 14, ly), item.clone()))
                 .map_err(perr)?;
             lx += 14.0 + text_width(name, 12.0) + 16.0;
@@ -584,6 +583,22 @@ pub fn scatter(
         }
         Ok(())
     })
+}
+
+/// Group `g`'s marker at a pixel: Okabe–Ito colour `g % 8`, shape `g / 8` (circle, triangle,
+/// square, cross), so more than eight groups stay apart without relying on colour alone.
+fn marker(root: &DrawingArea<SVGBackend, Shift>, (x, y): (i32, i32), g: usize) -> Result<()> {
+    let c = color(g);
+    match (g / 8) % 4 {
+        0 => root.draw(&Circle::new((x, y), 5, c.filled())),
+        1 => root.draw(&TriangleMarker::new((x, y), 7, c.filled())),
+        2 => root.draw(&Rectangle::new(
+            [(x - 5, y - 5), (x + 5, y + 5)],
+            c.filled(),
+        )),
+        _ => root.draw(&Cross::new((x, y), 5, c.stroke_width(2))),
+    }
+    .map_err(perr)
 }
 
 type Rect = (f64, f64, f64, f64);
@@ -1139,6 +1154,37 @@ mod tests {
                 assert!(!overlaps(*a, *b), "{a:?} overlaps {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn more_than_eight_groups_differ_by_shape_too() {
+        let pts: Vec<(f64, f64)> = (0..9).map(|i| (i as f64, i as f64)).collect();
+        let names: Vec<String> = (0..9).map(|i| format!("g{i}")).collect();
+        let eight = scatter(
+            "s",
+            "x",
+            "y",
+            &pts[..8],
+            &(0..8).collect::<Vec<_>>(),
+            &names[..8],
+            None,
+        )
+        .unwrap();
+        assert!(!eight.0.contains("<polygon"), "eight groups: circles only");
+        let nine = scatter(
+            "s",
+            "x",
+            "y",
+            &pts,
+            &(0..9).collect::<Vec<_>>(),
+            &names,
+            None,
+        )
+        .unwrap();
+        assert!(
+            nine.0.contains("<polygon"),
+            "the ninth group is drawn as triangles"
+        );
     }
 
     #[test]
