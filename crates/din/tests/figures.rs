@@ -5,6 +5,8 @@
 
 use din::plot::{self, HeatScale, Raster, Series, Svg, CJK_FONT};
 
+mod common;
+
 const CONTROL: &[u8] = include_bytes!("fixtures/latin-only-control.otf");
 
 fn title_only(title: &str) -> Svg {
@@ -95,17 +97,7 @@ fn the_shipped_font_covers_every_cjk_character_in_the_sources() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = Vec::new();
     for dir in ["crates/din/src", "crates/din-cli/src", "notebooks/src"] {
-        let mut stack = vec![root.join(dir)];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    files.push(p);
-                }
-            }
-        }
+        common::rust_files(&root.join(dir), &mut files);
     }
     let mut chars: Vec<char> = files
         .iter()

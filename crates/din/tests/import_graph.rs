@@ -5,20 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
+mod common;
 
 fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut paths = Vec::new();
-    files(src, &mut paths);
+    common::rust_files(src, &mut paths);
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in paths {
         let rel = p.strip_prefix(src).unwrap();
