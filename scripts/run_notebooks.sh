@@ -13,7 +13,7 @@
 # Environment: NB_MAX_SECONDS (per-notebook budget after the first, default 180 s: a warning, or a
 # failure with NB_STRICT_TIME=1),
 # NB_CELL_TIMEOUT (seconds, default 3600), EVCXR_VERSION (default 0.22.0), NB_SHARED_BUILD=0 to
-# give every kernel a fresh build folder (as in an interactive session).
+# give the kernels a fresh temporary build folder (evcxr's default without scripts/evcxr_kernel.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,14 +32,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export JUPYTER_PATH="$VENV/share/jupyter"
 export JUPYTER_DATA_DIR="$VENV/share/jupyter"
 
-# 2. one build folder for all kernels (run one at a time): crate din is then compiled once, not
-#    once per kernel (evcxr never caches path dependencies). Notebooks also set `:cache`, which
-#    shares the compiled registry dependencies between kernels (and interactive sessions).
-if [ "${NB_SHARED_BUILD:-1}" = 1 ]; then
-  # (outside the repository: cargo would take it for a stray member of the workspace; and not
-  # under ~/.cache: there evcxr's first dlopen failed on this project's machines)
-  export EVCXR_TMPDIR="${TMPDIR:-/tmp}/din-notebooks-evcxr-$(id -u)"
-  mkdir -p "$EVCXR_TMPDIR"
+# 2. the kernel (scripts/evcxr_kernel.sh) builds in target/evcxr-notebooks/kernel-N, the first
+#    free slot: the notebooks run one after another in kernel-0, which setup_notebooks.sh warmed,
+#    so `din` is compiled there once, not once per kernel (evcxr never caches path crates).
+#    NB_SHARED_BUILD=0 gives every kernel a fresh temporary build folder instead (evcxr's default).
+if [ "${NB_SHARED_BUILD:-1}" = 0 ]; then
+  EVCXR_TMPDIR=$(mktemp -d)
+  export EVCXR_TMPDIR
 fi
 
 mkdir -p out/notebooks
