@@ -198,9 +198,9 @@ for dims in [vec![32], vec![256], vec![256, 128], vec![256, 128, 64]] {
 // %% [markdown]
 // ## 4.8 亲手写 DIN 和训练循环 · DIN and its training loop, by hand
 //
-// 教程的第二半（自定义模型）自己写 `ActivationUnit` 和 `DIN`。这里同样（在 4.7 的较小演示世界上，800 个用户，下面三次训练合计约一分钟；在 2000 个用户的世界上单是手写循环就要约一分钟）：用 candle 的运算写出整个 DIN（笔记本 3 的激活单元，加上头部），再写训练循环：分批、二元交叉熵、`backward`、优化器一步、打印下降的损失。权重通过 `VarBuilder` 创建，名字和初始化与库相同（Linear：Kaiming 正态权重、±1/√in 的均匀偏置；Dice 的 α 从 0 开始；嵌入 N(0, 0.05)）。
+// 教程的第二半（自定义模型）自己写 `ActivationUnit` 和 `DIN`。这里同样（在一个更小的演示世界上，500 个用户，和 4.7 的世界种子相同，这样下面三次训练合计不到一分钟；手写的 DIN 走 candle 的通用运算，比库的快速路径慢几倍，在 2000 个用户的世界上单是手写循环就要约一分钟）：用 candle 的运算写出整个 DIN（笔记本 3 的激活单元，加上头部），再写训练循环：分批、二元交叉熵、`backward`、优化器一步、打印下降的损失。权重通过 `VarBuilder` 创建，名字和初始化与库相同（Linear：Kaiming 正态权重、±1/√in 的均匀偏置；Dice 的 α 从 0 开始；嵌入 N(0, 0.05)）。
 //
-// The tutorial's second half (custom models) writes `ActivationUnit` and `DIN` by hand. So do we, on the smaller demo world of 4.7 (800 users, so that the three trainings below take about a minute together; on the 2000-user world the hand-written loop alone takes about a minute): the whole DIN from candle operations (notebook 3's activation unit plus the head), then the training loop: batches, binary cross-entropy, `backward`, an optimiser step, the loss printed as it falls. Weights are created through a `VarBuilder` with the library's names and initialisation (Linear: Kaiming-normal weights and biases uniform in ±1/√in; Dice's α starts at 0; embeddings N(0, 0.05)).
+// The tutorial's second half (custom models) writes `ActivationUnit` and `DIN` by hand. So do we, on a still smaller demo world (500 users, the same seed as 4.7's, so that the three trainings below take less than a minute together; the hand-written DIN runs on candle's generic operations, several times slower than the library's fast path, and on the 2000-user world the hand-written loop alone takes about a minute): the whole DIN from candle operations (notebook 3's activation unit plus the head), then the training loop: batches, binary cross-entropy, `backward`, an optimiser step, the loss printed as it falls. Weights are created through a `VarBuilder` with the library's names and initialisation (Linear: Kaiming-normal weights and biases uniform in ±1/√in; Dice's α starts at 0; embeddings N(0, 0.05)).
 // %%
 /// `x·Wᵀ + b`.
 struct MyLinear { w: Tensor, b: Tensor }
@@ -307,8 +307,10 @@ impl MyDin {
 // Parameters and embedding tables (created in the training loop's cell below). candle cannot seed its CPU random generator, so `din::model::Params` backs the `VarBuilder` here: it follows the same `Init` hints, drawing from a seeded generator (candle's `VarMap` works too; results then differ slightly from run to run). The loss is exercise 1's cross-entropy that does not overflow, written with tensor operations.
 // %%
 let cmp_cfg: TrainConfig = TrainConfig { epochs: 2, patience: 2, ..cfg.train.clone() };
+let (_hand_world, hand): (DemoWorld, Dataset) = demo_dataset(500, 2026)?;
+println!("the world for 4.8–4.9 (4.8–4.9 的世界): {} users 用户, train {} / val {} / test {} rows", hand.vocab.users.len(), hand.train.len(), hand.val.len(), hand.test.len());
 let d: usize = cfg.model.embed_dim;
-let table_rows: [usize; 3] = [small.vocab.items.table_rows(), small.vocab.cates.table_rows(), small.vocab.users.table_rows()];
+let table_rows: [usize; 3] = [hand.vocab.items.table_rows(), hand.vocab.cates.table_rows(), hand.vocab.users.table_rows()];
 
 /// Look the batch up in the tables and run the network: one logit per row.
 fn my_forward(net: &MyDin, tables: &[Tensor], b: &Batch, train: bool) -> candle_core::Result<Tensor> {
@@ -372,10 +374,10 @@ let mut opt: AdamW = AdamW::new(params.named().into_iter().map(|(_, v)| v).colle
 let mut hand_rows: usize = 0;
 for epoch in 1..=cmp_cfg.epochs {
     let order = BatchOrder { batch_size: cmp_cfg.batch_size, shuffle: Some(cmp_cfg.seed), bucket_by_length: cmp_cfg.bucket_by_length };
-    let plan: Vec<Vec<usize>> = plan_batches(&small.train, order, epoch as u64);
+    let plan: Vec<Vec<usize>> = plan_batches(&hand.train, order, epoch as u64);
     let (mut sum, mut n) = (0.0f64, 0usize);
     for (k, rows) in plan.iter().enumerate() {
-        let b = Batch::from_split(&small.train, rows);
+        let b = Batch::from_split(&hand.train, rows);
         let logit = my_forward(&mine, &tables, &b, true)?;
         let loss = my_bce(&logit, &Tensor::from_slice(&b.label, b.size, &Device::Cpu)?)?;
         opt.backward_step(&loss)?;
@@ -388,7 +390,7 @@ for epoch in 1..=cmp_cfg.epochs {
     hand_rows += n;
 }
 let hand_secs: f64 = t0.elapsed().as_secs_f64();
-let hand_auc: f64 = auc(&my_predict(&mine, &tables, &small.test)?, &small.test.label).unwrap_or(f64::NAN);
+let hand_auc: f64 = auc(&my_predict(&mine, &tables, &hand.test)?, &hand.test.label).unwrap_or(f64::NAN);
 println!("hand-written loop 手写循环: {} epochs in {hand_secs:.1} s ({:.0} samples/s), test AUC {hand_auc:.4}", cmp_cfg.epochs, hand_rows as f64 / hand_secs);
 // %% [markdown]
 // 同样的模型配置、同样的训练配置和 epoch 数，交给库的 `fit`：
@@ -396,9 +398,9 @@ println!("hand-written loop 手写循环: {} epochs in {hand_secs:.1} s ({:.0} s
 // The same model configuration, training configuration and epochs, through the library's `fit`:
 // %%
 let t0: Instant = Instant::now();
-let (lib_model, lib_hist): (Model, History) = train_model(&small, ModelKind::Din, &cfg.model, &cmp_cfg, &mut |_| {})?;
+let (lib_model, lib_hist): (Model, History) = train_model(&hand, ModelKind::Din, &cfg.model, &cmp_cfg, &mut |_| {})?;
 let lib_secs: f64 = t0.elapsed().as_secs_f64();
-let lib_auc: f64 = auc(&predict_split(&lib_model, &small.test, 4096)?, &small.test.label).unwrap_or(f64::NAN);
+let lib_auc: f64 = auc(&predict_split(&lib_model, &hand.test, 4096)?, &hand.test.label).unwrap_or(f64::NAN);
 let lib_speed: f64 = lib_hist.epochs.iter().map(|e| e.samples_per_s).sum::<f64>() / lib_hist.epochs.len() as f64;
 println!("library fit 库的 fit: {} parameters (hand-built 亲手写的: {}); {} epochs in {lib_secs:.1} s incl. validation ({lib_speed:.0} samples/s in training), best epoch {}, test AUC {lib_auc:.4}",
     lib_model.n_params(), params.count(), lib_hist.epochs_run(), lib_hist.best_epoch);
@@ -426,13 +428,13 @@ impl Trainable for MyDin {
 // %%
 let mut my_model: Model<MyDin> = Model::custom(cfg.model.clone(), table_rows, cmp_cfg.seed, &Device::Cpu, DTYPE, |vb| MyDin::new(&cfg.model, vb))?;
 my_model.layout = Layout::Padded;
-let my_hist: History = fit(&mut my_model, &small.train, &small.val, &cmp_cfg, &mut |p: Progress| {
+let my_hist: History = fit(&mut my_model, &hand.train, &hand.val, &cmp_cfg, &mut |p: Progress| {
     if let Progress::EpochEnd(e) = p {
         println!("epoch {}: train loss {:.4} | val AUC {:.4} | {:.0} samples/s", e.epoch, e.train_loss, e.val.auc, e.samples_per_s);
     }
 })?;
-let my_probs: Vec<f32> = predict_split(&my_model, &small.test, 4096)?;
-let my_test: Metrics = Metrics::compute(&my_probs, &small.test.label, &small.test.user);
+let my_probs: Vec<f32> = predict_split(&my_model, &hand.test, 4096)?;
+let my_test: Metrics = Metrics::compute(&my_probs, &hand.test.label, &hand.test.user);
 println!("your DIN through fit 你的 DIN 经 fit 训练: test AUC {:.4}  GAUC {:.4} (library DIN 库的 DIN: {lib_auc:.4}; hand loop 手写循环: {hand_auc:.4}); best epoch {}",
     my_test.auc, my_test.gauc, my_hist.best_epoch);
 // %% [markdown]
