@@ -340,6 +340,14 @@ fn official_protocol_splits_without_validation_and_trains_without_early_stopping
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("no validation rows") && text.contains("last epoch 3"), "{text}");
     assert!(!text.contains("val AUC"), "{text}");
+    // the undefined validation metrics (NaN, JSON null) read back: resuming the finished run works
+    let j = last_json(&run(din()
+        .args(["--json", "train", "--resume"])
+        .arg(&run_dir)));
+    assert_eq!(j["validation"], false, "{j}");
+    assert_eq!(j["epochs_run"], 3, "{j}");
+    assert_eq!(j["best_epoch"], 3, "{j}");
+    assert_eq!(j["stopped_early"], false, "{j}");
     let out = run(din()
         .args(["eval", "--split", "val", "--run"])
         .arg(&run_dir));

@@ -148,6 +148,7 @@ pub struct History {
     pub epochs: Vec<EpochRecord>,
     /// 1-based epoch whose weights were kept.
     pub best_epoch: usize,
+    #[serde(deserialize_with = "crate::metrics::nan_if_null")]
     pub best_val_auc: f64,
     pub stopped_early: bool,
     pub train_rows: usize,
