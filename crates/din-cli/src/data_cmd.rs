@@ -299,7 +299,11 @@ pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
             v["out"] = json!(out);
             v["protocol"] = serde_json::to_value(cfg.protocol)?;
             v["seed"] = json!(cfg.seed);
-            v["max_len"] = if cfg.max_len == usize::MAX { json!(null) } else { json!(cfg.max_len) };
+            v["max_len"] = if cfg.max_len == usize::MAX {
+                json!(null)
+            } else {
+                json!(cfg.max_len)
+            };
             v["seconds"] = json!(t0.elapsed().as_secs_f64());
             ui.finish(&v)
         }

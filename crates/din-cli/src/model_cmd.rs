@@ -279,13 +279,20 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
     let m = &r.metrics;
     let test = m.test.unwrap_or_default();
     let selected = if no_val {
-        format!("last epoch {} (no validation set, not selected)", m.best_epoch)
+        format!(
+            "last epoch {} (no validation set, not selected)",
+            m.best_epoch
+        )
     } else {
         format!(
             "best epoch {} (val AUC {:.4}{})",
             m.best_epoch,
             m.best_val_auc,
-            if m.stopped_early { ", stopped early" } else { "" }
+            if m.stopped_early {
+                ", stopped early"
+            } else {
+                ""
+            }
         )
     };
     ui.say(format!(

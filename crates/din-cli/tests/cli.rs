@@ -301,7 +301,16 @@ fn official_protocol_splits_without_validation_and_trains_without_early_stopping
     let csv = synth_demo(&d, 80);
     let split = d.join("split");
     let j = last_json(&run(din()
-        .args(["--json", "data", "split", "--protocol", "official", "--max-len", "20", "--input"])
+        .args([
+            "--json",
+            "data",
+            "split",
+            "--protocol",
+            "official",
+            "--max-len",
+            "20",
+            "--input",
+        ])
         .arg(&csv)
         .arg("--out")
         .arg(&split)));
@@ -319,9 +328,20 @@ fn official_protocol_splits_without_validation_and_trains_without_early_stopping
         .arg(d.join("split_all")));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(text.contains("no validation set") && text.contains("all earlier events"), "{text}");
+    assert!(
+        text.contains("no validation set") && text.contains("all earlier events"),
+        "{text}"
+    );
     let out = run(din()
-        .args(["data", "split", "--protocol", "official", "--drop-short", "3", "--input"])
+        .args([
+            "data",
+            "split",
+            "--protocol",
+            "official",
+            "--drop-short",
+            "3",
+            "--input",
+        ])
         .arg(&csv)
         .arg("--out")
         .arg(d.join("split_bad")));
@@ -337,8 +357,15 @@ fn official_protocol_splits_without_validation_and_trains_without_early_stopping
         .arg("--out")
         .arg(&run_dir));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("no validation rows") && text.contains("last epoch 3"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("no validation rows") && text.contains("last epoch 3"),
+        "{text}"
+    );
     assert!(!text.contains("val AUC"), "{text}");
     // the undefined validation metrics (NaN, JSON null) read back: resuming the finished run works
     let j = last_json(&run(din()
@@ -352,8 +379,6 @@ fn official_protocol_splits_without_validation_and_trains_without_early_stopping
         .args(["eval", "--split", "val", "--run"])
         .arg(&run_dir));
     assert!(one_line_error(&out).contains("no validation set"));
-    let j = last_json(&run(din()
-        .args(["--json", "eval", "--run"])
-        .arg(&run_dir)));
+    let j = last_json(&run(din().args(["--json", "eval", "--run"]).arg(&run_dir)));
     assert!(j["auc"].as_f64().unwrap() > 0.0, "{j}");
 }

@@ -169,7 +169,8 @@ mod tests {
         assert!(text.contains("\"auc\":null"), "{text}");
         let back: Metrics = serde_json::from_str(&text).unwrap();
         assert!(back.auc.is_nan() && back.gauc.is_nan() && back.rows == 0);
-        let ok: Metrics = serde_json::from_str(r#"{"auc":0.5,"gauc":0.25,"logloss":1.0,"rows":3}"#).unwrap();
+        let ok: Metrics =
+            serde_json::from_str(r#"{"auc":0.5,"gauc":0.25,"logloss":1.0,"rows":3}"#).unwrap();
         assert_eq!((ok.auc, ok.gauc, ok.rows), (0.5, 0.25, 3));
     }
 

@@ -85,7 +85,8 @@ fn reference(ev: &Events, seed: u64, max_len: usize) -> (Vec<TrainRow>, Vec<Test
 /// The library's rows in the same raw-id form (test rows come in (positive, negative) pairs).
 fn library_rows(ds: &Dataset) -> (Vec<TrainRow>, Vec<TestPair>) {
     let v = &ds.vocab;
-    let raw_items = |xs: &[u32]| -> Vec<i64> { xs.iter().map(|&x| v.items.raw(x).unwrap()).collect() };
+    let raw_items =
+        |xs: &[u32]| -> Vec<i64> { xs.iter().map(|&x| v.items.raw(x).unwrap()).collect() };
     let train = (0..ds.train.len())
         .map(|r| {
             let s = &ds.train;
@@ -183,7 +184,8 @@ fn official_split_matches_the_script_run_by_python3() {
         eprintln!("skipped: python3 is not installed, so the script itself cannot be run");
         return;
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/official_build_dataset.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/official_build_dataset.py");
     let dir = std::env::temp_dir().join(format!("din-official-split-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (data_seed, seed, max_len) in [(11, 1234, None), (12, 99, Some(4))] {
@@ -247,6 +249,8 @@ fn official_split_round_trips_and_refuses_what_the_script_cannot_do() {
     for (u, i) in [(1, 10), (1, 11), (2, 10)] {
         all.push(u, i, 0, 1);
     }
-    let e = build(&all, SplitConfig::official()).unwrap_err().to_string();
+    let e = build(&all, SplitConfig::official())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("user 1") && e.contains("all 2 items"), "{e}");
 }

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `pd.read_csv(file_path)` | [`Events::read_csv`] |
 //! | `create_seq_features(data, ['item_id','cate_id'], drop_short=0)` | [`build`] with [`SplitConfig`] |
-| the official DIN `build_dataset.py` | [`build`] with [`SplitConfig::official`] ([`Protocol`], [`PyRandom`]) |
+//! | the official DIN `build_dataset.py` | [`build`] with [`SplitConfig::official`] ([`Protocol`], [`PyRandom`]) |
 //! | `df_to_dict` / `DataGenerator` | [`Split`], [`plan_batches`], [`Batch`] |
 //!
 //! ```
