@@ -24,7 +24,7 @@ fn events(seed: u64, users: usize, items: i64) -> Events {
         order.swap(i, rng.below(i as u64 + 1) as usize);
     }
     for &u in &order {
-        let user = 5000 - 37 * u as i64;
+        let user = 50_000 - 37 * u as i64;
         let n = match u {
             0 => 1,
             1 => 2,
@@ -36,7 +36,8 @@ fn events(seed: u64, users: usize, items: i64) -> Events {
             ev.push(user, item, time, 7 + item % 5);
         }
     }
-    ev.push(9999, 100 + 3 * items + 1, 0, 1); // an item only this single-event user saw
+    let only = 100 + 3 * items + 1; // an item only this single-event user saw
+    ev.push(9999, only, 0, 7 + only % 5);
     ev
 }
 
@@ -140,7 +141,13 @@ fn official_split_matches_a_plain_reimplementation_row_for_row() {
         assert_eq!(test, want_test, "seed {seed}, max_len {max_len}");
         assert!(ds.val.is_empty());
         assert_eq!(ds.config.protocol, Protocol::Official);
-        assert_eq!(ds.stats.users_single_event, 2);
+        let mut per_user: BTreeMap<i64, usize> = BTreeMap::new();
+        for &u in &ev.user {
+            *per_user.entry(u).or_default() += 1;
+        }
+        let single = per_user.values().filter(|&&n| n == 1).count();
+        assert!(single >= 2);
+        assert_eq!(ds.stats.users_single_event, single);
         assert_eq!(ds.stats.train_rows, ds.train.len());
         // categories: a positive's is its event's, a negative's its item's
         for s in [&ds.train, &ds.test] {
