@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use din::checkpoint::{self, RunConfig};
-use din::data::{self, Dataset, Events, SplitConfig};
+use din::data::{self, Dataset, Events, Protocol, SplitConfig};
 use din::model::{self, Activation, ModelConfig, ModelKind, WeightNorm};
 use din::predict::{predict, Prediction, Query};
 use din::run::{self, RunOptions};
@@ -182,6 +182,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             max_len: a.max_len.unwrap_or(s.max_len),
             drop_short: a.drop_short.unwrap_or(s.drop_short),
             seed: a.seed.unwrap_or(s.seed),
+            ..s
         };
         model.validate().map_err(anyhow::Error::msg)?;
         train.validate().map_err(anyhow::Error::msg)?;
@@ -215,6 +216,18 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
         ds.vocab.items.len(),
         ds.vocab.users.len()
     ));
+    let no_val = ds.val.is_empty();
+    if no_val {
+        ui.say(format!(
+            "no validation rows ({}): no early stopping, all {} epochs run and the last epoch's weights are kept; \
+             the test rows are scored once at the end and select nothing",
+            match ds.config.protocol {
+                Protocol::Official => "the official build_dataset.py protocol has no validation set",
+                Protocol::LeaveLastOut => "val.parquet is empty",
+            },
+            config.train.epochs
+        ));
+    }
     let opts = RunOptions {
         resume,
         fault_nan_at_step: a.fault_nan_at_step,
@@ -249,20 +262,41 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
-            ui.say(format!(
-                "epoch {}: train loss {:.4}  val AUC {:.4}  val logloss {:.4}  {:.0} samples/s",
-                r.epoch, r.train_loss, r.val.auc, r.val.logloss, r.samples_per_s
-            ));
+            if no_val {
+                ui.say(format!(
+                    "epoch {}: train loss {:.4}  (no validation set)  {:.0} samples/s",
+                    r.epoch, r.train_loss, r.samples_per_s
+                ));
+            } else {
+                ui.say(format!(
+                    "epoch {}: train loss {:.4}  val AUC {:.4}  val logloss {:.4}  {:.0} samples/s",
+                    r.epoch, r.train_loss, r.val.auc, r.val.logloss, r.samples_per_s
+                ));
+            }
         }
     });
     let r = result?;
     let m = &r.metrics;
     let test = m.test.unwrap_or_default();
+    let selected = if no_val {
+        format!(
+            "last epoch {} (no validation set, not selected)",
+            m.best_epoch
+        )
+    } else {
+        format!(
+            "best epoch {} (val AUC {:.4}{})",
+            m.best_epoch,
+            m.best_val_auc,
+            if m.stopped_early {
+                ", stopped early"
+            } else {
+                ""
+            }
+        )
+    };
     ui.say(format!(
-        "best epoch {} (val AUC {:.4}{}); test AUC {:.4}  GAUC {:.4}  logloss {:.4}\nrun saved to {}",
-        m.best_epoch,
-        m.best_val_auc,
-        if m.stopped_early { ", stopped early" } else { "" },
+        "{selected}; test AUC {:.4}  GAUC {:.4}  logloss {:.4}\nrun saved to {}",
         test.auc,
         test.gauc,
         test.logloss,
@@ -275,6 +309,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
         "test_gauc": test.gauc,
         "test_logloss": test.logloss,
         "best_val_auc": m.best_val_auc,
+        "validation": !no_val,
         "best_epoch": m.best_epoch,
         "epochs_run": m.epochs_run,
         "stopped_early": m.stopped_early,
@@ -324,6 +359,18 @@ pub fn eval(a: EvalArgs, ui: &Ui) -> Result<()> {
         "train" => &ds.train,
         o => bail!("unknown split `{o}` (test, val, train)"),
     };
+    if split.is_empty() {
+        bail!(
+            "{} has no {} rows{}",
+            data.display(),
+            a.split,
+            if ds.config.protocol == Protocol::Official {
+                " (the official build_dataset.py protocol has no validation set; `din data split --protocol official` writes train and test only)"
+            } else {
+                ""
+            }
+        );
+    }
     let m = run::evaluate_on(
         &loaded.model,
         &loaded.vocab,

@@ -294,3 +294,91 @@ fn train_json_predict_and_explain_with_unseen_ids() {
         .arg(d.join("nope")));
     assert!(one_line_error(&out).contains("nope"));
 }
+
+#[test]
+fn official_protocol_splits_without_validation_and_trains_without_early_stopping() {
+    let d = scratch("official");
+    let csv = synth_demo(&d, 80);
+    let split = d.join("split");
+    let j = last_json(&run(din()
+        .args([
+            "--json",
+            "data",
+            "split",
+            "--protocol",
+            "official",
+            "--max-len",
+            "20",
+            "--input",
+        ])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&split)));
+    assert_eq!(j["protocol"], "official", "{j}");
+    assert_eq!(j["seed"], 1234, "{j}");
+    assert_eq!(j["max_len"], 20, "{j}");
+    assert_eq!(j["val_rows"], 0, "{j}");
+    assert!(j["train_rows"].as_u64().unwrap() > 0 && j["test_rows"].as_u64().unwrap() > 0);
+    assert!(split.join("val.parquet").is_file());
+    // no truncation unless asked; the text output says there is no validation set
+    let out = run(din()
+        .args(["data", "split", "--protocol", "official", "--input"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(d.join("split_all")));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("no validation set") && text.contains("all earlier events"),
+        "{text}"
+    );
+    let out = run(din()
+        .args([
+            "data",
+            "split",
+            "--protocol",
+            "official",
+            "--drop-short",
+            "3",
+            "--input",
+        ])
+        .arg(&csv)
+        .arg("--out")
+        .arg(d.join("split_bad")));
+    assert!(one_line_error(&out).contains("--drop-short"));
+
+    // training on it: all epochs, the last one kept, even with a patience that would stop it
+    let run_dir = d.join("run");
+    let out = run(din()
+        .arg("train")
+        .args(&SMALL[..10])
+        .args(["--patience", "1", "--data"])
+        .arg(&split)
+        .arg("--out")
+        .arg(&run_dir));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("no validation rows") && text.contains("last epoch 3"),
+        "{text}"
+    );
+    assert!(!text.contains("val AUC"), "{text}");
+    // the undefined validation metrics (NaN, JSON null) read back: resuming the finished run works
+    let j = last_json(&run(din()
+        .args(["--json", "train", "--resume"])
+        .arg(&run_dir)));
+    assert_eq!(j["validation"], false, "{j}");
+    assert_eq!(j["epochs_run"], 3, "{j}");
+    assert_eq!(j["best_epoch"], 3, "{j}");
+    assert_eq!(j["stopped_early"], false, "{j}");
+    let out = run(din()
+        .args(["eval", "--split", "val", "--run"])
+        .arg(&run_dir));
+    assert!(one_line_error(&out).contains("no validation set"));
+    let j = last_json(&run(din().args(["--json", "eval", "--run"]).arg(&run_dir)));
+    assert!(j["auc"].as_f64().unwrap() > 0.0, "{j}");
+}

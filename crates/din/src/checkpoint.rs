@@ -68,6 +68,7 @@ pub struct RunConfig {
 pub struct RunMetrics {
     pub val: Metrics,
     pub test: Option<Metrics>,
+    #[serde(deserialize_with = "crate::metrics::nan_if_null")]
     pub best_val_auc: f64,
     pub best_epoch: usize,
     pub epochs_run: usize,

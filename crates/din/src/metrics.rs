@@ -127,13 +127,22 @@ pub fn rela_impr(auc_model: f64, auc_base: f64) -> f64 {
     ((auc_model - 0.5) / (auc_base - 0.5) - 1.0) * 100.0
 }
 
-/// The usual evaluation numbers of a split.
+/// The usual evaluation numbers of a split. NaN where undefined (JSON writes NaN as `null`,
+/// and `null` reads back as NaN, e.g. the validation metrics of a split without validation rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
+    #[serde(deserialize_with = "nan_if_null")]
     pub auc: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub gauc: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub logloss: f64,
     pub rows: usize,
+}
+
+/// Read a number that JSON may hold as `null` (serde_json writes NaN that way) as NaN.
+pub(crate) fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Metrics {
@@ -151,6 +160,19 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undefined_metrics_survive_a_json_round_trip_as_nan() {
+        let m = Metrics::compute(&[], &[], &[]);
+        assert!(m.auc.is_nan() && m.gauc.is_nan());
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(text.contains("\"auc\":null"), "{text}");
+        let back: Metrics = serde_json::from_str(&text).unwrap();
+        assert!(back.auc.is_nan() && back.gauc.is_nan() && back.rows == 0);
+        let ok: Metrics =
+            serde_json::from_str(r#"{"auc":0.5,"gauc":0.25,"logloss":1.0,"rows":3}"#).unwrap();
+        assert_eq!((ok.auc, ok.gauc, ok.rows), (0.5, 0.25, 3));
+    }
 
     #[test]
     fn auc_hand_computed() {

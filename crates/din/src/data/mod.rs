@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `pd.read_csv(file_path)` | [`Events::read_csv`] |
 //! | `create_seq_features(data, ['item_id','cate_id'], drop_short=0)` | [`build`] with [`SplitConfig`] |
+//! | the official DIN `build_dataset.py` | [`build`] with [`SplitConfig::official`] ([`Protocol`], [`PyRandom`]) |
 //! | `df_to_dict` / `DataGenerator` | [`Split`], [`plan_batches`], [`Batch`] |
 //!
 //! ```
@@ -27,6 +28,7 @@ mod events;
 pub mod fetch;
 mod parquet;
 pub mod pylit;
+mod pyrandom;
 pub mod raw;
 mod split;
 mod vocab;
@@ -34,7 +36,9 @@ mod vocab;
 pub use batch::{plan_batches, Batch, BatchOrder, RowRef};
 pub use events::{Events, COLUMNS};
 pub use parquet::{read_split, write_split, SPLIT_COLUMNS, SPLIT_NAMES};
+pub use pyrandom::PyRandom;
 pub use split::{
-    build, torch_rechub_positive_rows, Dataset, HistPool, Split, SplitConfig, SplitStats,
+    build, torch_rechub_positive_rows, Dataset, HistPool, Protocol, Split, SplitConfig, SplitStats,
+    OFFICIAL_SEED,
 };
 pub use vocab::{IdMap, Vocab, PAD};

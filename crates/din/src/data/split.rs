@@ -13,6 +13,50 @@
 //!   model trains on the rows it is tested on;
 //! * torch-rechub keeps a user's *oldest* `max_len` events (`hist[:max_len]`) and drops the rest,
 //!   where the tutorial's intent (and ours) is the *most recent* `max_len` before each target.
+//!
+//! # The official protocol
+//!
+//! [`SplitConfig::official`] ([`Protocol::Official`]) instead reproduces the official DIN
+//! repository's `din/build_dataset.py` (zhougr1993/DeepInterestNetwork), the split behind its
+//! published GAUC (DIN 0.8698, DIN+Dice 0.8711) and behind BARS/FuxiCTR's `AmazonElectronics_x1`
+//! (there with histories cut to the newest 100 events). After `random.seed(seed)` the script
+//! walks the users in id order; for each user it draws one negative per event (`gen_neg`:
+//! `randint(0, item_count-1)` until the item is not among the user's events), then every prefix
+//! `i ≥ 1` gives a positive (event `i`) and a negative (`neg_list[i]`) with the events before
+//! `i` as history. A user's last prefix is a test pair; all earlier ones are train rows. Finally
+//! `random.shuffle(train_set)`, then `random.shuffle(test_set)`. Draws and shuffles use
+//! [`PyRandom`], a bit-exact port of CPython 3's `random`.
+//!
+//! *Exact* means: the same rows, in the same order, as the script run under Python 3 on the same
+//! remapped ids, where the script's ids are this crate's dense ids minus one (items, users and
+//! categories numbered in increasing order of their raw ids, the way `remap.py` numbers sorted
+//! keys) and ties in time keep file order (a stable sort, like pandas' multi-column
+//! `sort_values`). On the CSV of `din data prepare-raw`, whose ids are already ranks of the
+//! sorted raw strings, this is `remap.py`'s numbering too. A test pair `(pos, neg)` becomes two
+//! rows with the same history, label 1 then label 0. Histories are the newest `max_len` events
+//! (no truncation by default); truncation changes no draw.
+//!
+//! Differences from the default protocol, and what each is for: the official split has **no
+//! validation set** (the user's second-to-last prefix is a train row), so a model trained on it
+//! cannot be selected or early-stopped on held-out data without looking at test — use it to
+//! compare with the published numbers, trained for a fixed number of epochs; use the default
+//! protocol for model selection. Its negatives are drawn from items the user never interacted
+//! with in *any* event (as in the default), but from one global stream, so adding a user changes
+//! every later user's negatives. `drop_short` must be 0; a user who interacted with every item is
+//! an error (the script would loop forever).
+//!
+//! ```
+//! use din::data::{build, Events, SplitConfig};
+//! let mut events = Events::default();
+//! for (user, item, time) in [(1, 10, 1), (1, 11, 2), (1, 12, 3), (1, 13, 4), (2, 10, 1), (2, 12, 2),
+//!                            (3, 20, 1)] {
+//!     events.push(user, item, time, 100);
+//! }
+//! let ds = build(&events, SplitConfig::official())?;
+//! // user 1: prefixes 1 and 2 are train (2 rows each), prefix 3 a test pair; user 2: a test pair
+//! assert_eq!((ds.train.len(), ds.val.len(), ds.test.len()), (4, 0, 4));
+//! # Ok::<(), din::Error>(())
+//! ```
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,19 +64,38 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::events::Events;
+use super::pyrandom::PyRandom;
 use super::vocab::{IdMap, Vocab};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
-/// Parameters of the split (the tutorial's `create_seq_features` arguments).
+/// Which rows a split holds: the rules that turn each user's time-sorted events into samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// This crate's leak-free split (the module docs): last target to test, the one before to
+    /// validation, earlier ones to train; negatives from a per-user seeded [`Rng`] stream.
+    #[default]
+    LeaveLastOut,
+    /// The official DIN repository's `din/build_dataset.py`, reproduced draw for draw (see
+    /// [`SplitConfig::official`]): train and test only, no validation rows.
+    Official,
+}
+
+/// Parameters of the split (the tutorial's `create_seq_features` arguments, plus the protocol).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SplitConfig {
-    /// Longest history kept before each target (most recent events win). Tutorial: 50.
+    /// Longest history kept before each target (most recent events win). Tutorial: 50;
+    /// [`SplitConfig::official`]: `usize::MAX` (no truncation, as the script), 100 for BARS.
     pub max_len: usize,
-    /// Users with fewer events than this are dropped. Tutorial: 0.
+    /// Users with fewer events than this are dropped. Tutorial: 0. Must be 0 under
+    /// [`Protocol::Official`] (the script drops no one).
     pub drop_short: usize,
-    /// Seed of the negative sampler.
+    /// Seed of the negative sampler (and, under [`Protocol::Official`], of the shuffles).
     pub seed: u64,
+    /// The split's rules (missing in `split.json` files written before it existed: the default).
+    #[serde(default)]
+    pub protocol: Protocol,
 }
 
 impl Default for SplitConfig {
@@ -41,9 +104,26 @@ impl Default for SplitConfig {
             max_len: 50,
             drop_short: 0,
             seed: 2026,
+            protocol: Protocol::LeaveLastOut,
         }
     }
 }
+
+impl SplitConfig {
+    /// The official script's setting: [`Protocol::Official`], `random.seed(1234)`, histories not
+    /// truncated (set `max_len: 100` for the BARS/FuxiCTR `AmazonElectronics_x1` setting).
+    pub fn official() -> Self {
+        SplitConfig {
+            max_len: usize::MAX,
+            drop_short: 0,
+            seed: OFFICIAL_SEED,
+            protocol: Protocol::Official,
+        }
+    }
+}
+
+/// The seed of the official `build_dataset.py` (`random.seed(1234)`).
+pub const OFFICIAL_SEED: u64 = 1234;
 
 /// Histories of all rows, stored once: rows point into these two parallel arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -251,7 +331,7 @@ impl Dataset {
     }
 }
 
-/// Encode ids and build the three splits. See the module docs.
+/// Encode ids and build the splits of `config.protocol`. See the module docs.
 pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
     if events.is_empty() {
         return Err(Error::Config("no events to split".into()));
@@ -259,49 +339,104 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
     if config.max_len == 0 {
         return Err(Error::Config("max_len must be at least 1".into()));
     }
-    let users = IdMap::fit(&events.user);
-    let items = IdMap::fit(&events.item);
-    let cates = IdMap::fit(&events.cate);
-    let u = users.encode_all(&events.user);
-    let it = items.encode_all(&events.item);
-    let ct = cates.encode_all(&events.cate);
+    let enc = Encoded::new(events);
+    match config.protocol {
+        Protocol::LeaveLastOut => build_leave_last_out(events, enc, config),
+        Protocol::Official => build_official(events, enc, config),
+    }
+}
 
-    // Category of each item: the first one seen in file order.
-    let mut item_cate = vec![0u32; items.table_rows()];
-    let mut conflicts = HashSet::new();
-    for (&i, &c) in it.iter().zip(&ct) {
-        let slot = &mut item_cate[i as usize];
-        if *slot == 0 {
-            *slot = c;
-        } else if *slot != c {
-            conflicts.insert(i);
+/// Events with dense ids, ordered by (user, time): user `u`'s events are
+/// `pool[start[u]..start[u + 1]]`, oldest first.
+struct Encoded {
+    users: IdMap,
+    items: IdMap,
+    cates: IdMap,
+    item_cate: Vec<u32>,
+    conflicts: usize,
+    pool: Arc<HistPool>,
+    start: Vec<usize>,
+}
+
+impl Encoded {
+    fn new(events: &Events) -> Encoded {
+        let users = IdMap::fit(&events.user);
+        let items = IdMap::fit(&events.item);
+        let cates = IdMap::fit(&events.cate);
+        let u = users.encode_all(&events.user);
+        let it = items.encode_all(&events.item);
+        let ct = cates.encode_all(&events.cate);
+
+        // Category of each item: the first one seen in file order.
+        let mut item_cate = vec![0u32; items.table_rows()];
+        let mut conflicts = HashSet::new();
+        for (&i, &c) in it.iter().zip(&ct) {
+            let slot = &mut item_cate[i as usize];
+            if *slot == 0 {
+                *slot = c;
+            } else if *slot != c {
+                conflicts.insert(i);
+            }
+        }
+
+        // Order events by (user, time), stable on ties: counting sort by user, then a stable
+        // sort of each user's slice by time.
+        let n_users = users.len();
+        let mut start = vec![0usize; n_users + 2];
+        for &x in &u {
+            start[x as usize + 1] += 1;
+        }
+        for k in 1..start.len() {
+            start[k] += start[k - 1];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0usize; u.len()];
+        for (row, &x) in u.iter().enumerate() {
+            order[fill[x as usize]] = row;
+            fill[x as usize] += 1;
+        }
+        for x in 1..=n_users {
+            order[start[x]..start[x + 1]].sort_by_key(|&row| events.time[row]);
+        }
+        let pool = Arc::new(HistPool {
+            items: order.iter().map(|&r| it[r]).collect(),
+            cates: order.iter().map(|&r| ct[r]).collect(),
+        });
+        Encoded {
+            users,
+            items,
+            cates,
+            item_cate,
+            conflicts: conflicts.len(),
+            pool,
+            start,
         }
     }
 
-    // Order events by (user, time), stable on ties: counting sort by user, then a stable sort of
-    // each user's slice by time.
-    let n_users = users.len();
-    let mut start = vec![0usize; n_users + 2];
-    for &x in &u {
-        start[x as usize + 1] += 1;
+    fn stats(&self, events: &Events) -> SplitStats {
+        SplitStats {
+            events: events.len(),
+            users: self.users.len(),
+            items: self.items.len(),
+            cates: self.cates.len(),
+            items_with_conflicting_cate: self.conflicts,
+            ..Default::default()
+        }
     }
-    for k in 1..start.len() {
-        start[k] += start[k - 1];
-    }
-    let mut fill = start.clone();
-    let mut order = vec![0usize; u.len()];
-    for (row, &x) in u.iter().enumerate() {
-        order[fill[x as usize]] = row;
-        fill[x as usize] += 1;
-    }
-    for x in 1..=n_users {
-        order[start[x]..start[x + 1]].sort_by_key(|&row| events.time[row]);
-    }
-    let pool = Arc::new(HistPool {
-        items: order.iter().map(|&r| it[r]).collect(),
-        cates: order.iter().map(|&r| ct[r]).collect(),
-    });
 
+    fn vocab(self) -> Vocab {
+        Vocab {
+            users: self.users,
+            items: self.items,
+            cates: self.cates,
+            item_cate: self.item_cate,
+        }
+    }
+}
+
+fn build_leave_last_out(events: &Events, enc: Encoded, config: SplitConfig) -> Result<Dataset> {
+    let (pool, start, item_cate) = (enc.pool.clone(), &enc.start, &enc.item_cate);
+    let n_users = enc.users.len();
     // Rows per split, counted first so the columns are allocated once (two rows per target).
     let (mut n_train, mut n_eval) = (0usize, 0usize);
     for user in 1..=n_users {
@@ -314,17 +449,10 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
     let mut train = Split::with_pool_capacity(pool.clone(), 2 * n_train);
     let mut val = Split::with_pool_capacity(pool.clone(), 2 * n_eval);
     let mut test = Split::with_pool_capacity(pool.clone(), 2 * n_eval);
-    let mut stats = SplitStats {
-        events: events.len(),
-        users: n_users,
-        items: items.len(),
-        cates: cates.len(),
-        items_with_conflicting_cate: conflicts.len(),
-        ..Default::default()
-    };
-    let n_items = items.len() as u64;
+    let mut stats = enc.stats(events);
+    let n_items = enc.items.len() as u64;
     // seen_by[item] == user: the user interacted with the item (no per-user set to allocate).
-    let mut seen_by = vec![0u32; items.table_rows()];
+    let mut seen_by = vec![0u32; enc.items.table_rows()];
     for user in 1..=n_users {
         let (s, e) = (start[user], start[user + 1]);
         let n = e - s;
@@ -389,15 +517,107 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
     stats.test_rows = test.len();
     stats.mean_train_history = train.mean_history();
     Ok(Dataset {
-        vocab: Vocab {
-            users,
-            items,
-            cates,
-            item_cate,
-        },
+        vocab: enc.vocab(),
         config,
         train,
         val,
+        test,
+        stats,
+    })
+}
+
+/// [`Protocol::Official`]: the official `build_dataset.py` on this crate's dense ids (see the
+/// module docs, "The official protocol").
+fn build_official(events: &Events, enc: Encoded, config: SplitConfig) -> Result<Dataset> {
+    if config.drop_short != 0 {
+        return Err(Error::Config(format!(
+            "drop_short = {} does not apply to the official protocol (the script drops no user); \
+             use 0, or filter the events before splitting",
+            config.drop_short
+        )));
+    }
+    let pool = enc.pool.clone();
+    let (start, item_cate) = (&enc.start, &enc.item_cate);
+    let n_users = enc.users.len();
+    let item_count = enc.items.len() as u64;
+    let mut stats = enc.stats(events);
+    let mut rng = PyRandom::seed(config.seed);
+    // One train row before the shuffle: (user, history start, history length, item, label).
+    let mut train_rows: Vec<(u32, usize, u32, u32, bool)> = Vec::new();
+    // One test pair: (user, history start, history length, positive, negative).
+    let mut test_pairs: Vec<(u32, usize, u32, u32, u32)> = Vec::new();
+    // seen_by[item] == user: `item in pos_list` for the current user.
+    let mut seen_by = vec![0u32; enc.items.table_rows()];
+    let mut neg_list = Vec::new();
+    for user in 1..=n_users {
+        let (s, e) = (start[user], start[user + 1]);
+        let pos_list = &pool.items[s..e];
+        let mut distinct = 0u64;
+        for &item in pos_list {
+            let mark = &mut seen_by[item as usize];
+            if *mark != user as u32 {
+                *mark = user as u32;
+                distinct += 1;
+            }
+        }
+        if distinct >= item_count {
+            let raw = enc.users.raw(user as u32).unwrap_or_default();
+            return Err(Error::Config(format!(
+                "user {raw} interacted with all {item_count} items: the official protocol's \
+                 negative sampler (like build_dataset.py, which would loop forever) has no item \
+                 to draw; remove this user from the events or use the default protocol"
+            )));
+        }
+        // gen_neg() once per event, the first one included (its draws shift all later ones).
+        neg_list.clear();
+        for _ in 0..pos_list.len() {
+            let mut neg = pos_list[0];
+            while seen_by[neg as usize] == user as u32 {
+                neg = rng.randint(0, item_count - 1) as u32 + 1;
+            }
+            neg_list.push(neg);
+        }
+        let n = pos_list.len();
+        if n < 2 {
+            stats.users_single_event += 1;
+        }
+        for i in 1..n {
+            let len = i.min(config.max_len);
+            let (hist_start, len32) = (s + i - len, len as u32);
+            if i != n - 1 {
+                train_rows.push((user as u32, hist_start, len32, pos_list[i], true));
+                train_rows.push((user as u32, hist_start, len32, neg_list[i], false));
+            } else {
+                test_pairs.push((user as u32, hist_start, len32, pos_list[i], neg_list[i]));
+            }
+        }
+    }
+    rng.shuffle(&mut train_rows);
+    rng.shuffle(&mut test_pairs);
+    // A positive's category is its event's (as in the default protocol), a negative's its item's.
+    let cate_at = |hist_start: usize, len: u32| pool.cates[hist_start + len as usize];
+    let mut train = Split::with_pool_capacity(pool.clone(), train_rows.len());
+    for &(user, hs, len, item, positive) in &train_rows {
+        let (cate, label) = if positive {
+            (cate_at(hs, len), 1.0)
+        } else {
+            (item_cate[item as usize], 0.0)
+        };
+        train.push(user, hs, len, item, cate, label);
+    }
+    let mut test = Split::with_pool_capacity(pool.clone(), 2 * test_pairs.len());
+    for &(user, hs, len, p, q) in &test_pairs {
+        test.push(user, hs, len, p, cate_at(hs, len), 1.0);
+        test.push(user, hs, len, q, item_cate[q as usize], 0.0);
+    }
+    stats.train_rows = train.len();
+    stats.test_rows = test.len();
+    stats.mean_train_history = train.mean_history();
+    Ok(Dataset {
+        vocab: enc.vocab(),
+        config,
+        train,
+        val: Split::with_pool(pool),
         test,
         stats,
     })

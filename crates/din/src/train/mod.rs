@@ -148,6 +148,7 @@ pub struct History {
     pub epochs: Vec<EpochRecord>,
     /// 1-based epoch whose weights were kept.
     pub best_epoch: usize,
+    #[serde(deserialize_with = "crate::metrics::nan_if_null")]
     pub best_val_auc: f64,
     pub stopped_early: bool,
     pub train_rows: usize,
@@ -358,7 +359,8 @@ impl Trainer {
         Ok(loss_value)
     }
 
-    /// Run one epoch (1-based `epoch`), then evaluate on `val` and update early stopping.
+    /// Run one epoch (1-based `epoch`), then evaluate on `val` and update early stopping. With an
+    /// empty `val` there is no early stopping and the latest epoch is always the one kept.
     /// Returns false when training should stop.
     pub fn epoch<N: Trainable>(
         &mut self,
@@ -411,7 +413,10 @@ impl Trainer {
         };
         self.history.epochs.push(rec);
         progress(Progress::EpochEnd(rec));
-        let improved = self.best.is_none()
+        // An empty `val` (the official protocol has none) selects nothing: every epoch counts as
+        // the best so far, so training never stops early and the last epoch's weights are kept.
+        let improved = val.is_empty()
+            || self.best.is_none()
             || val_m.auc > self.history.best_val_auc
             || self.history.best_val_auc.is_nan();
         if improved {
@@ -438,7 +443,8 @@ impl Trainer {
     }
 }
 
-/// Train `model` on `train`, early-stopping on `val`; the best epoch's weights are restored.
+/// Train `model` on `train`, early-stopping on `val`; the best epoch's weights are restored. An
+/// empty `val` means all `config.epochs` epochs and the last one's weights.
 /// Works on the built-in networks and on any network of your own ([`Trainable`],
 /// [`Model::custom`]).
 pub fn fit<N: Trainable>(
