@@ -391,7 +391,11 @@ pub fn eval(a: EvalArgs, ui: &Ui) -> Result<()> {
     if let Some(out) = &a.predictions {
         din::data::write_scores(&scores, out)
             .with_context(|| format!("writing the scores of `din eval` to {}", out.display()))?;
-        ui.say(format!("{} scores written to {}", scores.len(), out.display()));
+        ui.say(format!(
+            "{} scores written to {}",
+            scores.len(),
+            out.display()
+        ));
     }
     ui.say(format!(
         "{} rows of {} ({}): AUC {:.4}  GAUC {:.4}  logloss {:.4}",
