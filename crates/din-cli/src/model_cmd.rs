@@ -10,6 +10,7 @@ use din::checkpoint::{self, RunConfig};
 use din::data::{self, Dataset, Events, Protocol, SplitConfig};
 use din::model::{self, Activation, ModelConfig, ModelKind, WeightNorm};
 use din::predict::{predict, Prediction, Query};
+use din::preset::Preset;
 use din::run::{self, RunOptions};
 use din::train::{OptimizerKind, Progress, TrainConfig};
 use din::tutorial::{self, TutorialConfig};
@@ -50,6 +51,11 @@ pub struct TrainArgs {
     /// written by `din data split`.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Start from a named configuration; the options below override it. `default` (the library's
+    /// defaults) or `bars-x1` (BARS/FuxiCTR's DIN on AmazonElectronics_x1 with the official split,
+    /// histories up to 100: see the README for what it does not reproduce).
+    #[arg(long, default_value = "default")]
+    preset: Preset,
     /// din or base (the tutorial's 传统模型, mean-pooled history).
     #[arg(long, default_value = "din")]
     model: ModelKind,
@@ -151,7 +157,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
         let Some(out) = &a.out else {
             bail!("--out is required (the run directory to write)")
         };
-        let d = ModelConfig::default();
+        let d = a.preset.model();
         let model = ModelConfig {
             kind: a.model,
             embed_dim: a.embed_dim.unwrap_or(d.embed_dim),
@@ -163,7 +169,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             batch_norm: a.batch_norm || d.batch_norm,
             ..d
         };
-        let t = TrainConfig::default();
+        let t = a.preset.train();
         let train = TrainConfig {
             epochs: a.epochs.unwrap_or(t.epochs),
             batch_size: a.batch_size.unwrap_or(t.batch_size),
@@ -177,7 +183,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             bucket_by_length: t.bucket_by_length || a.length_buckets,
             ..t
         };
-        let s = SplitConfig::default();
+        let s = a.preset.split();
         let split = SplitConfig {
             max_len: a.max_len.unwrap_or(s.max_len),
             drop_short: a.drop_short.unwrap_or(s.drop_short),
@@ -340,6 +346,10 @@ pub struct EvalArgs {
     /// Which split: test, val or train.
     #[arg(long, default_value = "test")]
     split: String,
+    /// Also write every evaluated row's raw user id, target item and category, label and score
+    /// to this Parquet file (columns row,user_id,target_item,target_cate,label,score).
+    #[arg(long, value_name = "OUT.parquet")]
+    predictions: Option<PathBuf>,
     #[arg(long, default_value = "cpu")]
     device: String,
 }
@@ -371,13 +381,22 @@ pub fn eval(a: EvalArgs, ui: &Ui) -> Result<()> {
             }
         );
     }
-    let m = run::evaluate_on(
+    let (m, scores) = run::score_on(
         &loaded.model,
         &loaded.vocab,
         split,
         &ds.vocab,
         loaded.config.train.eval_batch_size,
     )?;
+    if let Some(out) = &a.predictions {
+        din::data::write_scores(&scores, out)
+            .with_context(|| format!("writing the scores of `din eval` to {}", out.display()))?;
+        ui.say(format!(
+            "{} scores written to {}",
+            scores.len(),
+            out.display()
+        ));
+    }
     ui.say(format!(
         "{} rows of {} ({}): AUC {:.4}  GAUC {:.4}  logloss {:.4}",
         m.rows,
@@ -390,6 +409,7 @@ pub fn eval(a: EvalArgs, ui: &Ui) -> Result<()> {
     ui.finish(&json!({
         "run": a.run, "data": data, "split": a.split, "rows": m.rows,
         "auc": m.auc, "gauc": m.gauc, "logloss": m.logloss, "seconds": t0.elapsed().as_secs_f64(),
+        "predictions": a.predictions,
     }))
 }
 

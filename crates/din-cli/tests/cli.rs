@@ -11,11 +11,9 @@ fn din() -> Command {
     Command::new(env!("CARGO_BIN_EXE_din"))
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("din-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch directory, removed when the test passes (kept when it fails).
+fn scratch(name: &str) -> din::io::TestDir {
+    din::io::test_dir(&format!("cli-{name}"))
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -381,4 +379,98 @@ fn official_protocol_splits_without_validation_and_trains_without_early_stopping
     assert!(one_line_error(&out).contains("no validation set"));
     let j = last_json(&run(din().args(["--json", "eval", "--run"]).arg(&run_dir)));
     assert!(j["auc"].as_f64().unwrap() > 0.0, "{j}");
+}
+
+#[test]
+fn eval_writes_scores_that_give_its_metrics_and_scikit_learns() {
+    let d = scratch("scores");
+    let csv = synth_demo(&d, 150);
+    let run_dir = d.join("run");
+    let out = run(din()
+        .arg("train")
+        .args(&SMALL[..6])
+        .args(["--epochs", "1", "--data"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&run_dir));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = d.join("scores.parquet");
+    let j = last_json(&run(din()
+        .args(["--json", "eval", "--predictions"])
+        .arg(&file)
+        .arg("--run")
+        .arg(&run_dir)));
+    let scores = din::data::read_scores(&file).unwrap();
+    assert_eq!(scores.len() as u64, j["rows"].as_u64().unwrap(), "{j}");
+    // the ids are the CSV's raw ids, every row named
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (cu, ci) = (col("user_id"), col("item_id"));
+    let mut users = std::collections::HashSet::new();
+    let mut items = std::collections::HashSet::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        users.insert(f[cu].parse::<i64>().unwrap());
+        items.insert(f[ci].parse::<i64>().unwrap());
+    }
+    assert!(scores.user_id.iter().all(|u| users.contains(&u.unwrap())));
+    assert!(scores
+        .target_item
+        .iter()
+        .all(|i| items.contains(&i.unwrap())));
+    assert!(scores.target_cate.iter().all(Option::is_some));
+    assert!(scores.label.contains(&1.0) && scores.label.contains(&0.0));
+    assert!(scores.score.iter().all(|s| (0.0..=1.0).contains(s)));
+    assert_eq!(scores.row, (0..scores.len() as u32).collect::<Vec<_>>());
+    // the metrics it printed are those of the scores it wrote (users by raw id: same grouping)
+    let dense: std::collections::HashMap<i64, u32> = scores
+        .user_id
+        .iter()
+        .map(|u| u.unwrap())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .zip(0..)
+        .collect();
+    let uid: Vec<u32> = scores.user_id.iter().map(|u| dense[&u.unwrap()]).collect();
+    let m = din::metrics::Metrics::compute(&scores.score, &scores.label, &uid);
+    for (k, v) in [("auc", m.auc), ("gauc", m.gauc), ("logloss", m.logloss)] {
+        assert!(
+            (j[k].as_f64().unwrap() - v).abs() < 1e-12,
+            "{k}: {v} vs {j}"
+        );
+    }
+    // and scikit-learn agrees, when it is installed (DIN_PYTHON picks the interpreter)
+    let python = std::env::var("DIN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sklearn_metrics.py");
+    match Command::new(&python).arg(&script).arg(&file).output() {
+        Err(e) => eprintln!("skipped the scikit-learn comparison: cannot run {python}: {e}"),
+        Ok(o) if o.status.code() == Some(3) => eprintln!(
+            "skipped the scikit-learn comparison: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Ok(o) => {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let sk: serde_json::Value =
+                serde_json::from_str(String::from_utf8_lossy(&o.stdout).trim()).unwrap();
+            assert_eq!(sk["rows"], j["rows"]);
+            for k in ["auc", "gauc", "logloss"] {
+                let (a, b) = (sk[k].as_f64().unwrap(), j[k].as_f64().unwrap());
+                assert!((a - b).abs() < 1e-6, "{k}: scikit-learn {a} vs din {b}");
+            }
+            eprintln!("scikit-learn agrees: {sk}");
+        }
+    }
+    // a path that cannot be written is one line naming it
+    let out = run(din()
+        .args(["eval", "--predictions"])
+        .arg(d.join("scores.parquet/nested/x.parquet"))
+        .arg("--run")
+        .arg(&run_dir));
+    assert!(one_line_error(&out).contains("scores.parquet"));
 }

@@ -93,12 +93,39 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
     din_kernels::sys::free_bytes(dir)
 }
 
-/// A fresh, empty scratch directory for tests and examples: `$TMPDIR/din-<name>-<pid>`.
-pub fn test_dir(name: &str) -> PathBuf {
+/// A fresh, empty scratch directory for tests and examples: `$TMPDIR/din-<name>-<pid>`, removed
+/// when the returned guard is dropped, except while a panic unwinds (a failing test leaves its
+/// files to look at). Keep the guard alive as long as the directory is used.
+pub fn test_dir(name: &str) -> TestDir {
     let d = std::env::temp_dir().join(format!("din-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     let _ = std::fs::create_dir_all(&d);
-    d
+    TestDir(d)
+}
+
+/// A scratch directory made by [`test_dir`]; derefs to its path.
+#[derive(Debug)]
+pub struct TestDir(PathBuf);
+
+impl std::ops::Deref for TestDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TestDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 #[cfg(test)]

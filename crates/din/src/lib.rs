@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod model;
 pub mod plot;
 pub mod predict;
+pub mod preset;
 pub mod rng;
 pub mod run;
 pub mod synth;

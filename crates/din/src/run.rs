@@ -293,3 +293,25 @@ pub fn evaluate_on(
     let probs = predict_split(model, &s, batch_size)?;
     Ok(Metrics::compute(&probs, &s.label, &s.user))
 }
+
+/// [`evaluate_on`], also returning every row's score with the split's raw ids
+/// ([`crate::data::Scores`], what `din eval --predictions OUT.parquet` writes). The metrics are
+/// computed from exactly these scores.
+pub fn score_on(
+    model: &Model,
+    model_vocab: &crate::data::Vocab,
+    split: &Split,
+    split_vocab: &crate::data::Vocab,
+    batch_size: usize,
+) -> Result<(Metrics, crate::data::Scores)> {
+    let s = if split_vocab == model_vocab {
+        split.clone()
+    } else {
+        split.remap(split_vocab, model_vocab)
+    };
+    let probs = predict_split(model, &s, batch_size)?;
+    let metrics = Metrics::compute(&probs, &s.label, &s.user);
+    // raw ids from the split's own vocabulary: an id unseen by the model keeps its name here
+    let scores = crate::data::Scores::of_split(split, split_vocab, probs)?;
+    Ok((metrics, scores))
+}

@@ -5,15 +5,17 @@ use din::data::{build, Events, SplitConfig};
 use din::model::ModelConfig;
 use din::train::TrainConfig;
 
-fn write(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+/// Writes `bytes` to a scratch file `name` and reads it as events (the scratch dir lives
+/// until the read is done).
+fn read(name: &str, bytes: &[u8]) -> din::Result<Events> {
     let d = din::io::test_dir(&format!("bad_{}", name.replace('.', "_")));
     let p = d.join(name);
     std::fs::write(&p, bytes).unwrap();
-    p
+    Events::read_csv(p)
 }
 
 fn err(name: &str, bytes: &[u8]) -> String {
-    match Events::read_csv(write(name, bytes)) {
+    match read(name, bytes) {
         Err(e) => e.to_string(),
         Ok(ev) => panic!("{name} loaded: {ev:?}"),
     }
@@ -39,15 +41,15 @@ fn non_utf8_bytes_are_an_error_naming_the_line() {
 
 #[test]
 fn crlf_line_ends_read_like_lf() {
-    let lf = Events::read_csv(write(
+    let lf = read(
         "lf.csv",
         b"user_id,item_id,time,cate_id\n1,2,3,4\n1,5,6,4\n",
-    ))
+    )
     .unwrap();
-    let crlf = Events::read_csv(write(
+    let crlf = read(
         "crlf.csv",
         b"user_id,item_id,time,cate_id\r\n1,2,3,4\r\n1,5,6,4\r\n",
-    ))
+    )
     .unwrap();
     assert_eq!(lf, crlf);
 }
@@ -56,7 +58,7 @@ fn crlf_line_ends_read_like_lf() {
 fn one_event_users_are_dropped_and_counted_and_time_order_is_restored() {
     // user 1: events out of time order; user 2: a single event; user 3: duplicated event
     let text = "user_id,item_id,time,cate_id\n1,12,30,1\n1,10,10,1\n1,11,20,2\n2,10,5,1\n3,11,7,2\n3,11,7,2\n3,12,9,1\n";
-    let ev = Events::read_csv(write("mixed.csv", text.as_bytes())).unwrap();
+    let ev = read("mixed.csv", text.as_bytes()).unwrap();
     let ds = build(&ev, SplitConfig::default()).unwrap();
     assert_eq!(ds.stats.users_single_event, 1, "{:?}", ds.stats);
     // user 1's test row: history [10, 11] (time order), target 12
@@ -84,7 +86,7 @@ fn one_event_users_are_dropped_and_counted_and_time_order_is_restored() {
 #[test]
 fn huge_sparse_ids_are_dense_encoded() {
     let text = "user_id,item_id,time,cate_id\n900000000000,800000000000,1,7000000000\n900000000000,5,2,3\n900000000000,70000000000000,3,3\n";
-    let ev = Events::read_csv(write("huge.csv", text.as_bytes())).unwrap();
+    let ev = read("huge.csv", text.as_bytes()).unwrap();
     let ds = build(&ev, SplitConfig::default()).unwrap();
     assert_eq!(ds.vocab.items.table_rows(), 3 + 2);
     assert_eq!(ds.vocab.users.table_rows(), 1 + 2);

@@ -366,7 +366,8 @@ fn cached_tutorial_model_is_reused_only_for_the_same_configuration() {
         model: small.model.clone(),
         train: small.train.clone(),
     };
-    let dir = din::io::test_dir("tutorial_cache").join("din");
+    let scratch = din::io::test_dir("tutorial_cache");
+    let dir = scratch.join("din");
     let mut epochs_seen = 0;
     let first = cached_din(&ds, &cfg, &dir, &mut |p| {
         if matches!(p, din::train::Progress::EpochEnd(_)) {

@@ -35,7 +35,10 @@ mod vocab;
 
 pub use batch::{plan_batches, Batch, BatchOrder, RowRef};
 pub use events::{Events, COLUMNS};
-pub use parquet::{read_split, write_split, SPLIT_COLUMNS, SPLIT_NAMES};
+pub use parquet::{
+    read_scores, read_split, write_scores, write_split, Scores, SCORE_COLUMNS, SPLIT_COLUMNS,
+    SPLIT_NAMES,
+};
 pub use pyrandom::PyRandom;
 pub use split::{
     build, torch_rechub_positive_rows, Dataset, HistPool, Protocol, Split, SplitConfig, SplitStats,

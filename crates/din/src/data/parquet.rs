@@ -83,6 +83,128 @@ pub fn write_split(split: &Split, path: &Path) -> Result<()> {
     write_frame(&mut df, path)
 }
 
+/// The columns of a scores file ([`write_scores`]), in order.
+pub const SCORE_COLUMNS: [&str; 6] = [
+    "row",
+    "user_id",
+    "target_item",
+    "target_cate",
+    "label",
+    "score",
+];
+
+/// One model score per evaluated row, with the row's raw ids (those of the input CSV), as
+/// `din eval --predictions OUT.parquet` writes them for pandas or scikit-learn. `row` is the row's
+/// position in its split; an id the split's vocabulary cannot name (the out-of-vocabulary row) is
+/// null.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scores {
+    pub row: Vec<u32>,
+    pub user_id: Vec<Option<i64>>,
+    pub target_item: Vec<Option<i64>>,
+    pub target_cate: Vec<Option<i64>>,
+    pub label: Vec<f32>,
+    pub score: Vec<f32>,
+}
+
+impl Scores {
+    /// The scores of `split`'s rows (encoded with `vocab`), `score[i]` for row `i`.
+    pub fn of_split(split: &Split, vocab: &Vocab, score: Vec<f32>) -> Result<Scores> {
+        if score.len() != split.len() {
+            return Err(Error::Config(format!(
+                "{} scores for a split of {} rows (one score per row)",
+                score.len(),
+                split.len()
+            )));
+        }
+        let raw = |m: &super::vocab::IdMap, v: &[u32]| v.iter().map(|&i| m.raw(i)).collect();
+        Ok(Scores {
+            row: (0..split.len() as u32).collect(),
+            user_id: raw(&vocab.users, &split.user),
+            target_item: raw(&vocab.items, &split.target_item),
+            target_cate: raw(&vocab.cates, &split.target_cate),
+            label: split.label.clone(),
+            score,
+        })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.row.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.row.is_empty()
+    }
+}
+
+/// Write scores as Parquet (atomically), columns [`SCORE_COLUMNS`]: `row` u32, the ids i64
+/// (nullable), `label` and `score` f32.
+pub fn write_scores(scores: &Scores, path: &Path) -> Result<()> {
+    let mut df = DataFrame::new(
+        scores.len(),
+        vec![
+            Column::new("row".into(), &scores.row),
+            Column::new("user_id".into(), &scores.user_id),
+            Column::new("target_item".into(), &scores.target_item),
+            Column::new("target_cate".into(), &scores.target_cate),
+            Column::new("label".into(), &scores.label),
+            Column::new("score".into(), &scores.score),
+        ],
+    )?;
+    write_frame(&mut df, path)
+}
+
+/// Read a file written by [`write_scores`].
+pub fn read_scores(path: &Path) -> Result<Scores> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let df = ParquetReader::new(f).finish().map_err(|e| {
+        Error::data(
+            path,
+            None,
+            None,
+            format!("not a readable Parquet file: {e}"),
+        )
+    })?;
+    let col = |name: &'static str, dtype: DataType| -> Result<Series> {
+        let c = df.column(name).map_err(|_| {
+            Error::data(
+                path,
+                None,
+                Some(name),
+                "missing column (a scores file is written by `din eval --predictions OUT.parquet`)",
+            )
+        })?;
+        Ok(c.as_materialized_series().cast(&dtype)?)
+    };
+    let ids = |name: &'static str| -> Result<Vec<Option<i64>>> {
+        Ok(col(name, DataType::Int64)?.i64()?.iter().collect())
+    };
+    let floats = |name: &'static str| -> Result<Vec<f32>> {
+        let s = col(name, DataType::Float32)?;
+        s.f32()?
+            .iter()
+            .enumerate()
+            .map(|(r, x)| x.ok_or_else(|| Error::data(path, Some(r), Some(name), "null value")))
+            .collect()
+    };
+    let row = col("row", DataType::UInt32)?
+        .u32()?
+        .iter()
+        .enumerate()
+        .map(|(r, x)| x.ok_or_else(|| Error::data(path, Some(r), Some("row"), "null value")))
+        .collect::<Result<Vec<u32>>>()?;
+    Ok(Scores {
+        row,
+        user_id: ids("user_id")?,
+        target_item: ids("target_item")?,
+        target_cate: ids("target_cate")?,
+        label: floats("label")?,
+        score: floats("score")?,
+    })
+}
+
 /// Rows per Parquet row group (polars' default).
 const ROW_GROUP_ROWS: usize = 512 * 512;
 
