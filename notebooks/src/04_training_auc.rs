@@ -173,11 +173,11 @@ println!("the whole model 整个模型: {} (the embedding tables hold {})", mode
     model.n_params() - model.params.count() );
 }
 // %% [markdown]
-// 头部的深度有什么用？在一个较小的演示世界（800 个用户，训练更快）上，只改 `mlp_dims`，其余配置相同，各训练最多 3 个 epoch，比较测试 AUC。
+// 头部的深度有什么用？在一个较小的演示世界（600 个用户，训练更快）上，只改 `mlp_dims`，其余配置相同，各训练最多 3 个 epoch，比较测试 AUC。
 //
-// What does the head's depth buy? On a smaller demo world (800 users, to train quickly), change only `mlp_dims`, keep everything else, train up to 3 epochs each and compare test AUCs.
+// What does the head's depth buy? On a smaller demo world (600 users, to train quickly), change only `mlp_dims`, keep everything else, train up to 3 epochs each and compare test AUCs.
 // %%
-let (_small_world, small): (DemoWorld, Dataset) = demo_dataset(800, 2026)?;
+let (_small_world, small): (DemoWorld, Dataset) = demo_dataset(600, 2026)?;
 {
 let depth_cfg: TrainConfig = TrainConfig { epochs: 3, ..cfg.train.clone() };
 println!("smaller world 较小的世界: train {} / test {} rows", small.train.len(), small.test.len());
@@ -192,15 +192,15 @@ for dims in [vec![32], vec![256], vec![256, 128], vec![256, 128, 64]] {
 }
 }
 // %% [markdown]
-// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（见笔记本 1 的世界说明）。上面的测量：头部太窄（32）会损失约 0.01 的 AUC；宽度 256 的一层、两层、三层之间的差别在 0.002 左右，和换一个随机种子的波动同一量级：这里深度买不到多少东西，宽度更要紧。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
+// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（见笔记本 1 的世界说明）。上面的测量（每种头部只有一个种子）：头部太窄（32）比宽度 256 的一层低约 0.015 的 AUC；再加一层 128 又多约 0.008；第三层 64 没有再提高（低约 0.004）。在这么小的世界上，一次运行分不清千分之几的差别和随机种子的波动（练习里可以换种子重复）。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
 //
-// In this demo world a click depends only on how well the candidate matches the user's interests (notebook 1 describes the world). As measured above: a narrow head (32) loses about 0.01 AUC; one, two or three layers of width 256 differ by about 0.002, the size of a change of random seed: depth buys little here, width matters more. Real data have more features and richer interactions; the BARS benchmark's DIN uses a three-layer head [1024, 512, 256] (see the README).
+// In this demo world a click depends only on how well the candidate matches the user's interests (notebook 1 describes the world). As measured above (one seed per head): a narrow head (32) is about 0.015 AUC below one layer of width 256; a second layer of 128 adds about 0.008 more; a third layer of 64 adds nothing (about 0.004 lower). On a world this small, one run cannot tell differences of a few thousandths from the noise of the random seed (repeat with other seeds to see it). Real data have more features and richer interactions; the BARS benchmark's DIN uses a three-layer head [1024, 512, 256] (see the README).
 // %% [markdown]
 // ## 4.8 亲手写 DIN 和训练循环 · DIN and its training loop, by hand
 //
-// 教程的第二半（自定义模型）自己写 `ActivationUnit` 和 `DIN`。这里同样（在一个更小的演示世界上，500 个用户，和 4.7 的世界种子相同，这样下面三次训练合计不到一分钟；手写的 DIN 走 candle 的通用运算，比库的快速路径慢几倍，在 2000 个用户的世界上单是手写循环就要约一分钟）：用 candle 的运算写出整个 DIN（笔记本 3 的激活单元，加上头部），再写训练循环：分批、二元交叉熵、`backward`、优化器一步、打印下降的损失。权重通过 `VarBuilder` 创建，名字和初始化与库相同（Linear：Kaiming 正态权重、±1/√in 的均匀偏置；Dice 的 α 从 0 开始；嵌入 N(0, 0.05)）。
+// 教程的第二半（自定义模型）自己写 `ActivationUnit` 和 `DIN`。这里同样（在一个更小的演示世界上，300 个用户，和 4.7 的世界种子相同，这样下面三次训练合计不到一分钟；手写的 DIN 走 candle 的通用运算，比库的快速路径慢几倍，在 2000 个用户的世界上单是手写循环就要约一分钟）：用 candle 的运算写出整个 DIN（笔记本 3 的激活单元，加上头部），再写训练循环：分批、二元交叉熵、`backward`、优化器一步、打印下降的损失。权重通过 `VarBuilder` 创建，名字和初始化与库相同（Linear：Kaiming 正态权重、±1/√in 的均匀偏置；Dice 的 α 从 0 开始；嵌入 N(0, 0.05)）。
 //
-// The tutorial's second half (custom models) writes `ActivationUnit` and `DIN` by hand. So do we, on a still smaller demo world (500 users, the same seed as 4.7's, so that the three trainings below take less than a minute together; the hand-written DIN runs on candle's generic operations, several times slower than the library's fast path, and on the 2000-user world the hand-written loop alone takes about a minute): the whole DIN from candle operations (notebook 3's activation unit plus the head), then the training loop: batches, binary cross-entropy, `backward`, an optimiser step, the loss printed as it falls. Weights are created through a `VarBuilder` with the library's names and initialisation (Linear: Kaiming-normal weights and biases uniform in ±1/√in; Dice's α starts at 0; embeddings N(0, 0.05)).
+// The tutorial's second half (custom models) writes `ActivationUnit` and `DIN` by hand. So do we, on a still smaller demo world (300 users, the same seed as 4.7's, so that the three trainings below take less than a minute together; the hand-written DIN runs on candle's generic operations, several times slower than the library's fast path, and on the 2000-user world the hand-written loop alone takes about a minute): the whole DIN from candle operations (notebook 3's activation unit plus the head), then the training loop: batches, binary cross-entropy, `backward`, an optimiser step, the loss printed as it falls. Weights are created through a `VarBuilder` with the library's names and initialisation (Linear: Kaiming-normal weights and biases uniform in ±1/√in; Dice's α starts at 0; embeddings N(0, 0.05)).
 // %%
 /// `x·Wᵀ + b`.
 struct MyLinear { w: Tensor, b: Tensor }
@@ -307,7 +307,7 @@ impl MyDin {
 // Parameters and embedding tables (created in the training loop's cell below). candle cannot seed its CPU random generator, so `din::model::Params` backs the `VarBuilder` here: it follows the same `Init` hints, drawing from a seeded generator (candle's `VarMap` works too; results then differ slightly from run to run). The loss is exercise 1's cross-entropy that does not overflow, written with tensor operations.
 // %%
 let cmp_cfg: TrainConfig = TrainConfig { epochs: 2, patience: 2, ..cfg.train.clone() };
-let (_hand_world, hand): (DemoWorld, Dataset) = demo_dataset(500, 2026)?;
+let (_hand_world, hand): (DemoWorld, Dataset) = demo_dataset(300, 2026)?;
 println!("the world for 4.8–4.9 (4.8–4.9 的世界): {} users 用户, train {} / val {} / test {} rows", hand.vocab.users.len(), hand.train.len(), hand.val.len(), hand.test.len());
 let d: usize = cfg.model.embed_dim;
 let table_rows: [usize; 3] = [hand.vocab.items.table_rows(), hand.vocab.cates.table_rows(), hand.vocab.users.table_rows()];
