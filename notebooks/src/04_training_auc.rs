@@ -192,7 +192,7 @@ for dims in [vec![32], vec![256], vec![256, 128], vec![256, 128, 64]] {
 }
 }
 // %% [markdown]
-// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（见笔记本 1 的世界说明）。上面的测量（每种头部只有一个种子）：头部太窄（32）比宽度 256 的一层低约 0.015 的 AUC；再加一层 128 又多约 0.008；第三层 64 没有再提高（低约 0.004）。在这么小的世界上，一次运行分不清千分之几的差别和随机种子的波动（练习里可以换种子重复）。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
+// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（见笔记本 1 的世界说明）。上面的测量（每种头部只有一个种子）：头部太窄（32）比宽度 256 的一层低约 0.015 的 AUC；再加一层 128 又多约 0.008；第三层 64 没有再提高（低约 0.004）。在这么小的世界上，一次运行分不清千分之几的差别和随机种子的波动（换几个种子重复就能看到）。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
 //
 // In this demo world a click depends only on how well the candidate matches the user's interests (notebook 1 describes the world). As measured above (one seed per head): a narrow head (32) is about 0.015 AUC below one layer of width 256; a second layer of 128 adds about 0.008 more; a third layer of 64 adds nothing (about 0.004 lower). On a world this small, one run cannot tell differences of a few thousandths from the noise of the random seed (repeat with other seeds to see it). Real data have more features and richer interactions; the BARS benchmark's DIN uses a three-layer head [1024, 512, 256] (see the README).
 // %% [markdown]
