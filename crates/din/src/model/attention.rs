@@ -261,9 +261,6 @@ impl ActivationUnit {
         Ok((interest, padded))
     }
 
-    /// Attention scores `[N]` of a training step on the packed positions as one fused CPU kernel
-    /// each way ([`ops::unit_scores`]; MLPs of Dice layers, f32/f64 on CPU); updates the running
-    /// statistics like [`ActivationUnit::scores_packed`] in training.
     /// torch-rechub's contribution of padding to the pooled history: `count` `[B, 1]` padding
     /// positions per row, each holding `pad` `[1, d]` (row 0 of the table), weighted like a real
     /// position: `count · w(t, pad) · pad`, `[B, d]`. Raw or sigmoid weights only.
@@ -284,6 +281,9 @@ impl ActivationUnit {
         (w * count)?.broadcast_mul(&h)
     }
 
+    /// Attention scores `[N]` of a training step on the packed positions as one fused CPU kernel
+    /// each way ([`ops::unit_scores`]; MLPs of Dice layers, f32/f64 on CPU); updates the running
+    /// statistics like [`ActivationUnit::scores_packed`] in training.
     pub fn scores_fused(&self, target: &Tensor, hist: &Tensor, seg: &[u32]) -> Result<Tensor> {
         let (score, stats) =
             ops::unit_scores(&self.mlp.flatten()?, self.input.kernel(), target, hist, seg)?;
