@@ -27,8 +27,13 @@ pub fn export(a: ExportArgs, ui: &Ui) -> Result<()> {
         bail!("unknown export format `{}` (torch-rechub)", a.to);
     }
     let run = checkpoint::load(&a.run, &model::device("cpu")?)?;
-    let n = interop::export_file(&run.model, &a.out)
-        .with_context(|| format!("exporting the run {} to {}", a.run.display(), a.out.display()))?;
+    let n = interop::export_file(&run.model, &a.out).with_context(|| {
+        format!(
+            "exporting the run {} to {}",
+            a.run.display(),
+            a.out.display()
+        )
+    })?;
     let rows = run.model.embeddings.tables.each_ref().map(|t| t.rows);
     let c = &run.model.config;
     ui.say(format!(
@@ -85,8 +90,13 @@ pub fn import(a: ImportArgs, ui: &Ui) -> Result<()> {
     ui.say(format!(
         "imported {} into {} (embed_dim {}, attention {:?}, head {:?}; {padding}); \
          `din eval --run {}` and `din explain --run {}` read it",
-        a.state.display(), a.out.display(), cfg.embed_dim, cfg.attention_dims, cfg.mlp_dims,
-        a.out.display(), a.out.display()
+        a.state.display(),
+        a.out.display(),
+        cfg.embed_dim,
+        cfg.attention_dims,
+        cfg.mlp_dims,
+        a.out.display(),
+        a.out.display()
     ));
     ui.finish(&json!({"out": a.out, "model": cfg}))
 }

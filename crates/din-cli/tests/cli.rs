@@ -479,8 +479,7 @@ fn eval_writes_scores_that_give_its_metrics_and_scikit_learns() {
 /// reason when torch or torch-rechub cannot be imported, so CI never depends on torch.
 fn rechub_python(args: &[&std::ffi::OsStr]) -> Option<serde_json::Value> {
     let python = std::env::var("DIN_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/check_rechub_export.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/check_rechub_export.py");
     match Command::new(&python).arg(&script).args(args).output() {
         Err(e) => {
             eprintln!("skipped the torch-rechub check: cannot run {python}: {e}");
@@ -581,7 +580,16 @@ fn torch_rechub_export_import_and_explain() {
     }
     let svg = d.join("explain.svg");
     let out = run(din()
-        .args(["explain", "--user", "1", "--history", "0,1,2", "--candidates", "2,3", "--run"])
+        .args([
+            "explain",
+            "--user",
+            "1",
+            "--history",
+            "0,1,2",
+            "--candidates",
+            "2,3",
+            "--run",
+        ])
         .arg(&back)
         .arg("--svg")
         .arg(&svg));
@@ -684,7 +692,13 @@ fn torch_rechub_export_import_and_explain() {
             .zip(want)
             .map(|(g, w)| (*g as f64 - w.as_f64().unwrap()).abs())
             .fold(0.0, f64::max);
-        assert!(worst < 1e-5, "imported model differs from torch-rechub by {worst}");
-        eprintln!("torch-rechub → din: {} test rows, largest difference {worst:.2e}", got.len());
+        assert!(
+            worst < 1e-5,
+            "imported model differs from torch-rechub by {worst}"
+        );
+        eprintln!(
+            "torch-rechub → din: {} test rows, largest difference {worst:.2e}",
+            got.len()
+        );
     }
 }

@@ -70,9 +70,11 @@ pub fn check_exportable(cfg: &ModelConfig) -> Result<()> {
         return bad("model = base (torch-rechub's DIN has no base model)".into());
     }
     if cfg.head_input != HeadInput::TorchRechub {
-        return bad("head_input = din (torch-rechub's head sees the target and user twice; \
+        return bad(
+            "head_input = din (torch-rechub's head sees the target and user twice; \
                     needs head_input = torch-rechub)"
-            .into());
+                .into(),
+        );
     }
     if !cfg.batch_norm {
         return bad("batch_norm = false (torch-rechub's MLP always has BatchNorm1d)".into());
@@ -83,7 +85,10 @@ pub fn check_exportable(cfg: &ModelConfig) -> Result<()> {
             act_name(cfg.activation)
         ));
     }
-    if matches!(cfg.attention_activation, Activation::Dice | Activation::Prelu) {
+    if matches!(
+        cfg.attention_activation,
+        Activation::Dice | Activation::Prelu
+    ) {
         return bad(format!(
             "attention_activation = {} (torch-rechub maps rechub-dice, relu and sigmoid; its \
              PReLU has one slope per layer, the paper's Dice has no counterpart)",
@@ -127,15 +132,24 @@ pub fn name_map(cfg: &ModelConfig) -> Vec<(String, String)> {
         for i in 0..dims.len() {
             let b = 4 * i; // torch-rechub's MLP: [Linear, BatchNorm1d, activation, Dropout] per layer
             for p in ["weight", "bias"] {
-                out.push((format!("{ours}.{i}.linear.{p}"), format!("{theirs}.{b}.{p}")));
+                out.push((
+                    format!("{ours}.{i}.linear.{p}"),
+                    format!("{theirs}.{b}.{p}"),
+                ));
             }
             if cfg.batch_norm {
                 for p in ["weight", "bias", "running_mean", "running_var"] {
-                    out.push((format!("{ours}.{i}.bn.{p}"), format!("{theirs}.{}.{p}", b + 1)));
+                    out.push((
+                        format!("{ours}.{i}.bn.{p}"),
+                        format!("{theirs}.{}.{p}", b + 1),
+                    ));
                 }
             }
             if act == Activation::RechubDice {
-                out.push((format!("{ours}.{i}.act.alpha"), format!("{theirs}.{}.alpha", b + 2)));
+                out.push((
+                    format!("{ours}.{i}.act.alpha"),
+                    format!("{theirs}.{}.alpha", b + 2),
+                ));
             }
         }
         let b = 4 * dims.len();
@@ -219,7 +233,11 @@ pub fn from_torch_rechub(
     let item_key = TABLES[0].1;
     let d = match shape(item_key).as_deref() {
         Some([_, d]) => *d,
-        Some(s) => return Err(fail(vec![format!("`{item_key}` has shape {s:?}, expected [rows, embed_dim]")])),
+        Some(s) => {
+            return Err(fail(vec![format!(
+                "`{item_key}` has shape {s:?}, expected [rows, embed_dim]"
+            )]))
+        }
         None => return Err(fail(vec![format!("missing key `{item_key}`")])),
     };
     // hidden widths of each MLP: Linear weights at 0, 4, 8, … until the [1, ·] output layer
@@ -309,7 +327,10 @@ pub fn from_torch_rechub(
     }
     for (_, theirs) in TABLES {
         if shape(theirs).is_some_and(|s| s.len() == 2 && s[1] != d) {
-            problems.push(format!("`{theirs}` has {} columns, `{item_key}` has {d}", shape(theirs).unwrap_or_default()[1]));
+            problems.push(format!(
+                "`{theirs}` has {} columns, `{item_key}` has {d}",
+                shape(theirs).unwrap_or_default()[1]
+            ));
         }
     }
     if !problems.is_empty() {
@@ -318,7 +339,9 @@ pub fn from_torch_rechub(
     let mut ours = BTreeMap::new();
     let mut padding_nonzero = false;
     for (theirs, (name, _)) in expected {
-        let mut t = state[&theirs].to_dtype(DType::F32)?.to_device(&Device::Cpu)?;
+        let mut t = state[&theirs]
+            .to_dtype(DType::F32)?
+            .to_device(&Device::Cpu)?;
         if name == TableId::Item.name() || name == TableId::Cate.name() {
             let (rows, d) = t.dims2()?;
             let row0 = t.narrow(0, 0, 1)?.abs()?.max_all()?.to_scalar::<f32>()?;
@@ -358,7 +381,10 @@ pub fn import_run(
     use crate::checkpoint::{self, RunConfig};
     let tensors = checkpoint::read_weights(state, &Device::Cpu)?;
     let (cfg, ours) = from_torch_rechub(tensors, opts).map_err(|e| {
-        Error::checkpoint(state, format!("{e} (save it with safetensors.torch.save_file(model.state_dict(), PATH))"))
+        Error::checkpoint(
+            state,
+            format!("{e} (save it with safetensors.torch.save_file(model.state_dict(), PATH))"),
+        )
     })?;
     let ds = crate::data::Dataset::load(split_dir)?;
     let want = [

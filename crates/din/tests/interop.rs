@@ -114,7 +114,10 @@ fn imported_tutorial_din_reproduces_torch_rechub_with_and_without_padding_rows()
     let want = column(&fx, "ctr");
     let want_zero = column(&fx, "ctr_zero_padding");
     // the fixture is only a test if padding changes the scores
-    assert!(want.iter().zip(&want_zero).any(|(a, b)| (a - b).abs() > 1e-4));
+    assert!(want
+        .iter()
+        .zip(&want_zero)
+        .any(|(a, b)| (a - b).abs() > 1e-4));
 
     // padding rows kept: din attends to the (pad_len − n) padding positions as torch-rechub does
     let opts = ImportOptions {
@@ -123,13 +126,20 @@ fn imported_tutorial_din_reproduces_torch_rechub_with_and_without_padding_rows()
     };
     let (cfg, tensors) = from_torch_rechub(state_dict(&fx), &opts).unwrap();
     assert_eq!(cfg.attend_padding, Some(pad_len));
-    assert_eq!((cfg.embed_dim, &cfg.attention_dims[..], &cfg.mlp_dims[..]), (8, &[16, 8][..], &[12, 6][..]));
+    assert_eq!(
+        (cfg.embed_dim, &cfg.attention_dims[..], &cfg.mlp_dims[..]),
+        (8, &[16, 8][..], &[12, 6][..])
+    );
     assert_eq!(cfg.activation, Activation::RechubDice);
     assert_eq!(cfg.attention_activation, Activation::RechubDice);
     let mut model = Model::from_tensors(cfg, tensors, &Device::Cpu, DType::F32).unwrap();
     for layout in [Layout::Padded, Layout::Packed] {
         model.layout = layout;
-        assert_close(&model.predict(&batch).unwrap(), &want, &format!("{layout:?}, padding attended"));
+        assert_close(
+            &model.predict(&batch).unwrap(),
+            &want,
+            &format!("{layout:?}, padding attended"),
+        );
     }
 
     // --zero-padding: the padding rows become zero and padding is masked
@@ -141,7 +151,11 @@ fn imported_tutorial_din_reproduces_torch_rechub_with_and_without_padding_rows()
     let (cfg, tensors) = from_torch_rechub(state_dict(&fx), &opts).unwrap();
     assert_eq!(cfg.attend_padding, None);
     let model = Model::from_tensors(cfg, tensors, &Device::Cpu, DType::F32).unwrap();
-    assert_close(&model.predict(&batch).unwrap(), &want_zero, "padding rows zeroed");
+    assert_close(
+        &model.predict(&batch).unwrap(),
+        &want_zero,
+        "padding rows zeroed",
+    );
 
     // a wrong padded length is a different function: the check above would catch it
     let opts = ImportOptions {
@@ -151,7 +165,10 @@ fn imported_tutorial_din_reproduces_torch_rechub_with_and_without_padding_rows()
     let (cfg, tensors) = from_torch_rechub(state_dict(&fx), &opts).unwrap();
     let model = Model::from_tensors(cfg, tensors, &Device::Cpu, DType::F32).unwrap();
     let got = model.predict(&batch).unwrap();
-    assert!(got.iter().zip(&want).any(|(g, w)| (*g as f64 - w).abs() > 1e-4));
+    assert!(got
+        .iter()
+        .zip(&want)
+        .any(|(g, w)| (*g as f64 - w).abs() > 1e-4));
 }
 
 #[test]
@@ -217,17 +234,17 @@ fn attend_padding_equals_physical_padding_with_a_copied_row() {
     let full = Batch::from_rows(rows_ref, 0);
     let a = padded.predict(&batch).unwrap();
     let b = physical.predict(&full).unwrap();
-    let masked = Model::from_tensors(
-        physical.config.clone(),
-        tensors,
-        &Device::Cpu,
-        DTYPE,
-    )
-    .unwrap()
-    .predict(&batch)
-    .unwrap();
+    let masked = Model::from_tensors(physical.config.clone(), tensors, &Device::Cpu, DTYPE)
+        .unwrap()
+        .predict(&batch)
+        .unwrap();
     for k in 0..a.len() {
-        assert!((a[k] - b[k]).abs() < 1e-5, "row {k}: term {} vs padded {}", a[k], b[k]);
+        assert!(
+            (a[k] - b[k]).abs() < 1e-5,
+            "row {k}: term {} vs padded {}",
+            a[k],
+            b[k]
+        );
     }
     // and the term matters (otherwise this test could not fail)
     assert!(a.iter().zip(&masked).any(|(x, y)| (x - y).abs() > 1e-4));
@@ -249,7 +266,11 @@ fn export_then_import_keeps_every_score_and_writes_zero_padding_rows() {
         .keys()
         .filter(|k| k.ends_with("num_batches_tracked"))
         .count();
-    assert_eq!(nbt, 2 * 2 + 2, "one per BatchNorm1d: 2 per attention unit, 2 in the head");
+    assert_eq!(
+        nbt,
+        2 * 2 + 2,
+        "one per BatchNorm1d: 2 per attention unit, 2 in the head"
+    );
     assert_eq!(state["mlp.mlp.0.weight"].dims(), &[8, 8 * 6]);
     assert_eq!(state["mlp.mlp.8.weight"].dims(), &[1, 4]);
     for t in ["target_item", "target_cate"] {
@@ -261,7 +282,10 @@ fn export_then_import_keeps_every_score_and_writes_zero_padding_rows() {
     assert_eq!(back_cfg, cfg);
     let back = Model::from_tensors(back_cfg, back, &Device::Cpu, DTYPE).unwrap();
     let batch = tiny_batch(10, 6, 8, true);
-    let (a, b) = (model.predict(&batch).unwrap(), back.predict(&batch).unwrap());
+    let (a, b) = (
+        model.predict(&batch).unwrap(),
+        back.predict(&batch).unwrap(),
+    );
     let d = max_abs_diff(
         &Tensor::new(a.as_slice(), &Device::Cpu).unwrap(),
         &Tensor::new(b.as_slice(), &Device::Cpu).unwrap(),
@@ -303,14 +327,20 @@ fn a_damaged_state_dict_names_every_bad_key() {
     let err = from_torch_rechub(state, &ImportOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("`embedding.embed_dict.user_id.weight` has shape [9, 5], expected [9, 8]"), "{err}");
+    assert!(
+        err.contains("`embedding.embed_dict.user_id.weight` has shape [9, 5], expected [9, 8]"),
+        "{err}"
+    );
     // no item table at all: not a DIN state_dict
     let mut state = state_dict(&fx);
     state.remove("embedding.embed_dict.target_item.weight");
     let err = from_torch_rechub(state, &ImportOptions::default())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("missing key `embedding.embed_dict.target_item.weight`"), "{err}");
+    assert!(
+        err.contains("missing key `embedding.embed_dict.target_item.weight`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -318,16 +348,55 @@ fn options_without_a_torch_rechub_counterpart_are_named() {
     let ok = Preset::TorchRechub.model();
     check_exportable(&ok).unwrap();
     let cases: Vec<(ModelConfig, &str)> = vec![
-        (ModelConfig { activation: Activation::Dice, ..ok.clone() }, "activation = dice"),
-        (ModelConfig { activation: Activation::Prelu, ..ok.clone() }, "activation = prelu"),
         (
-            ModelConfig { attention_activation: Activation::Dice, ..ok.clone() },
+            ModelConfig {
+                activation: Activation::Dice,
+                ..ok.clone()
+            },
+            "activation = dice",
+        ),
+        (
+            ModelConfig {
+                activation: Activation::Prelu,
+                ..ok.clone()
+            },
+            "activation = prelu",
+        ),
+        (
+            ModelConfig {
+                attention_activation: Activation::Dice,
+                ..ok.clone()
+            },
             "attention_activation = dice",
         ),
-        (ModelConfig { batch_norm: false, ..ok.clone() }, "batch_norm = false"),
-        (ModelConfig { weight_norm: WeightNorm::Softmax, ..ok.clone() }, "weight_norm = softmax"),
-        (ModelConfig { kind: ModelKind::Base, ..ok.clone() }, "model = base"),
-        (ModelConfig { head_input: Default::default(), ..ok.clone() }, "head_input = din"),
+        (
+            ModelConfig {
+                batch_norm: false,
+                ..ok.clone()
+            },
+            "batch_norm = false",
+        ),
+        (
+            ModelConfig {
+                weight_norm: WeightNorm::Softmax,
+                ..ok.clone()
+            },
+            "weight_norm = softmax",
+        ),
+        (
+            ModelConfig {
+                kind: ModelKind::Base,
+                ..ok.clone()
+            },
+            "model = base",
+        ),
+        (
+            ModelConfig {
+                head_input: Default::default(),
+                ..ok.clone()
+            },
+            "head_input = din",
+        ),
         (ModelConfig::default(), "head_input = din"),
     ];
     for (cfg, want) in cases {
@@ -337,7 +406,11 @@ fn options_without_a_torch_rechub_counterpart_are_named() {
     }
     // relu and sigmoid attention units map (torch-rechub's MLP takes them by name)
     for a in [Activation::Relu, Activation::Sigmoid] {
-        check_exportable(&ModelConfig { attention_activation: a, ..ok.clone() }).unwrap();
+        check_exportable(&ModelConfig {
+            attention_activation: a,
+            ..ok.clone()
+        })
+        .unwrap();
     }
 }
 

@@ -272,7 +272,9 @@ impl ActivationUnit {
         mode: Mode,
     ) -> Result<Tensor> {
         let h = pad.broadcast_as(target.shape())?.contiguous()?;
-        let score = self.mlp.forward_t(&self.input.build(target, &h)?, None, mode)?; // [B, 1]
+        let score = self
+            .mlp
+            .forward_t(&self.input.build(target, &h)?, None, mode)?; // [B, 1]
         let w = match self.norm {
             WeightNorm::None => score,
             WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,

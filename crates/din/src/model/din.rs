@@ -172,7 +172,9 @@ impl ModelConfig {
         }
         if let Some(len) = self.attend_padding {
             if self.kind != ModelKind::Din {
-                return Err("attend_padding applies to DIN only (the base model masks padding)".into());
+                return Err(
+                    "attend_padding applies to DIN only (the base model masks padding)".into(),
+                );
             }
             if self.weight_norm == WeightNorm::Softmax {
                 return Err(
@@ -281,9 +283,13 @@ impl Din {
             };
             let count = x.lens.affine(-1.0, len as f64)?.relu()?; // padding positions per row
             interest_item = (interest_item
-                + self.att_item.padding_term(&x.target_item, pad_item, &count, mode)?)?;
+                + self
+                    .att_item
+                    .padding_term(&x.target_item, pad_item, &count, mode)?)?;
             interest_cate = (interest_cate
-                + self.att_cate.padding_term(&x.target_cate, pad_cate, &count, mode)?)?;
+                + self
+                    .att_cate
+                    .padding_term(&x.target_cate, pad_cate, &count, mode)?)?;
         }
         // 拼接 → 深层 DNN → logit (sigmoid gives the CTR)
         let input = self.head_input.build(&interest_item, &interest_cate, x)?;

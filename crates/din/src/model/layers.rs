@@ -254,7 +254,10 @@ impl Module for RechubDice {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let centred = x.broadcast_sub(&x.mean_keepdim(1)?)?;
         let width = x.dim(1)? as f64;
-        let v = centred.sqr()?.sum_keepdim(1)?.affine(1.0, width * self.eps)?;
+        let v = centred
+            .sqr()?
+            .sum_keepdim(1)?
+            .affine(1.0, width * self.eps)?;
         let p = candle_nn::ops::sigmoid(&centred.broadcast_div(&v.sqrt()?)?)?;
         let one_minus_alpha = self.alpha.affine(-1.0, 1.0)?;
         let gate = p

@@ -217,7 +217,11 @@ impl<N: Trainable> Model<N> {
             .embeddings
             .lookup(batch, self.layout, self.dtype, &self.device)?;
         if self.config.attend_padding.is_some() {
-            let row0 = |t| self.embeddings.table(t).gather(&[0], self.dtype, &self.device);
+            let row0 = |t| {
+                self.embeddings
+                    .table(t)
+                    .gather(&[0], self.dtype, &self.device)
+            };
             x.padding = Some([row0(TableId::Item)?, row0(TableId::Cate)?]);
         }
         Ok(x)
