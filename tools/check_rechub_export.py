@@ -65,18 +65,25 @@ def dims_of(state, prefix):
 
 def load_rows(split_dir, name, pad_len=None):
     """A split's rows as torch-rechub's input dict; histories right-padded with 0."""
-    df = pd.read_parquet(f"{split_dir}/{name}.parquet")
-    longest = max((len(h) for h in df["history_item"]), default=0)
-    pad = max(longest, 1) if pad_len is None else pad_len
-    if longest > pad:
-        sys.exit(f"{name}.parquet has a history of {longest} events, longer than --pad-len {pad}")
-    x = {c: torch.as_tensor(df[c].to_numpy(np.int64)) for c in ["user_id", "target_item", "target_cate"]}
+    import pyarrow.parquet as pq
+    t = pq.read_table(f"{split_dir}/{name}.parquet")
+    n = t.num_rows
+    x = {c: torch.as_tensor(t.column(c).to_numpy().astype(np.int64)) for c in ["user_id", "target_item", "target_cate"]}
     for c in ["history_item", "history_cate"]:
-        arr = np.zeros((len(df), pad), np.int64)
-        for i, seq in enumerate(df[c]):
-            arr[i, :len(seq)] = list(seq)
+        col = t.column(c).combine_chunks()
+        offsets = col.offsets.to_numpy().astype(np.int64)
+        values = col.flatten().to_numpy().astype(np.int64)
+        lengths = np.diff(offsets)
+        longest = int(lengths.max()) if n else 0
+        pad = max(longest, 1) if pad_len is None else pad_len
+        if longest > pad:
+            sys.exit(f"{split_dir}/{name}.parquet has a history of {longest} events, longer than --pad-len {pad}")
+        arr = np.zeros((n, pad), np.int64)
+        rows = np.repeat(np.arange(n), lengths)
+        cols = np.arange(len(values)) - np.repeat(offsets[:-1] - offsets[0], lengths)
+        arr[rows, cols] = values
         x[c] = torch.as_tensor(arr)
-    return x, df["label"].to_numpy(np.float32)
+    return x, t.column("label").to_numpy().astype(np.float32)
 
 
 def scores(model, x, batch=4096):
@@ -145,16 +152,17 @@ def make(a):
                       "padding_row_max_abs": pad_norm, "pad_len": a.pad_len}))
 
 
-p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-sub = p.add_subparsers(dest="cmd", required=True)
-c = sub.add_parser("check")
-c.add_argument("state"); c.add_argument("split_dir"); c.add_argument("scores")
-c.add_argument("--split", default="test"); c.add_argument("--tol", type=float, default=1e-5)
-m = sub.add_parser("make")
-m.add_argument("split_dir"); m.add_argument("out"); m.add_argument("out_scores")
-m.add_argument("--epochs", type=int, default=1); m.add_argument("--pad-len", type=int, default=50)
-m.add_argument("--embed-dim", type=int, default=8); m.add_argument("--dims", type=int, nargs="+", default=[16, 8])
-m.add_argument("--batch-size", type=int, default=256); m.add_argument("--seed", type=int, default=2026)
-m.add_argument("--model-dir", default="/tmp/")
-a = p.parse_args()
-check(a) if a.cmd == "check" else make(a)
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check")
+    c.add_argument("state"); c.add_argument("split_dir"); c.add_argument("scores")
+    c.add_argument("--split", default="test"); c.add_argument("--tol", type=float, default=1e-5)
+    m = sub.add_parser("make")
+    m.add_argument("split_dir"); m.add_argument("out"); m.add_argument("out_scores")
+    m.add_argument("--epochs", type=int, default=1); m.add_argument("--pad-len", type=int, default=50)
+    m.add_argument("--embed-dim", type=int, default=8); m.add_argument("--dims", type=int, nargs="+", default=[16, 8])
+    m.add_argument("--batch-size", type=int, default=256); m.add_argument("--seed", type=int, default=2026)
+    m.add_argument("--model-dir", default="/tmp/")
+    a = p.parse_args()
+    check(a) if a.cmd == "check" else make(a)
