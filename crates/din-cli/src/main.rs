@@ -2,6 +2,7 @@
 //! last stdout line is one JSON object; progress bars go to stderr, and only on a terminal.
 
 mod data_cmd;
+mod interop_cmd;
 mod model_cmd;
 mod ui;
 
@@ -39,6 +40,10 @@ enum Cmd {
     Explain(model_cmd::ExplainArgs),
     /// The whole tutorial on the embedded demo world: data, DIN vs base, the 篮球/口红 example, figures.
     Tutorial(model_cmd::TutorialArgs),
+    /// Write a run's weights as torch-rechub's DIN state_dict (safetensors).
+    Export(interop_cmd::ExportArgs),
+    /// Read a torch-rechub DIN state_dict into a run directory.
+    Import(interop_cmd::ImportArgs),
 }
 
 fn main() {
@@ -59,6 +64,8 @@ fn main() {
         Cmd::Predict(a) => model_cmd::predict_cmd(a, &ui),
         Cmd::Explain(a) => model_cmd::explain(a, &ui),
         Cmd::Tutorial(a) => model_cmd::tutorial_cmd(a, &ui),
+        Cmd::Export(a) => interop_cmd::export(a, &ui),
+        Cmd::Import(a) => interop_cmd::import(a, &ui),
     };
     if let Err(e) = res {
         // One line, naming file/line/field where the library knows them.

@@ -474,3 +474,231 @@ fn eval_writes_scores_that_give_its_metrics_and_scikit_learns() {
         .arg(&run_dir));
     assert!(one_line_error(&out).contains("scores.parquet"));
 }
+
+/// `tools/check_rechub_export.py` under `DIN_PYTHON` (default python3): `None` with the printed
+/// reason when torch or torch-rechub cannot be imported, so CI never depends on torch.
+fn rechub_python(args: &[&std::ffi::OsStr]) -> Option<serde_json::Value> {
+    let python = std::env::var("DIN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/check_rechub_export.py");
+    match Command::new(&python).arg(&script).args(args).output() {
+        Err(e) => {
+            eprintln!("skipped the torch-rechub check: cannot run {python}: {e}");
+            None
+        }
+        Ok(o) if o.status.code() == Some(3) => {
+            eprintln!(
+                "skipped the torch-rechub check: {} (set DIN_PYTHON to a Python with torch-rechub 0.9.0)",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            None
+        }
+        Ok(o) => {
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                o.status.success(),
+                "{}\n{stdout}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let j: serde_json::Value =
+                serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+            eprintln!("torch-rechub: {j}");
+            Some(j)
+        }
+    }
+}
+
+#[test]
+fn torch_rechub_export_import_and_explain() {
+    let d = scratch("rechub");
+    let csv = synth_demo(&d, 150);
+    let split = d.join("split");
+    assert!(run(din()
+        .args(["data", "split", "--input"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&split))
+    .status
+    .success());
+    let run_dir = d.join("run");
+    let out = run(din()
+        .args(["train", "--preset", "torch-rechub"])
+        .args(&SMALL[..6])
+        .args(["--epochs", "1", "--batch-size", "64", "--data"])
+        .arg(&split)
+        .arg("--out")
+        .arg(&run_dir));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state = d.join("state.safetensors");
+    let j = last_json(&run(din()
+        .args(["--json", "export", "--to", "torch-rechub"])
+        .arg(&run_dir)
+        .arg(&state)));
+    // 3 tables + per attention unit 2 layers × (2 linear + 5 BatchNorm + 1 alpha) + 2 output,
+    // the same for the head: 3 + 3 × 18
+    assert_eq!(j["tensors"], 3 + 3 * 18, "{j}");
+    let scores = d.join("scores.parquet");
+    assert!(run(din()
+        .args(["eval", "--predictions"])
+        .arg(&scores)
+        .arg("--run")
+        .arg(&run_dir))
+    .status
+    .success());
+    let ours = din::data::read_scores(&scores).unwrap();
+
+    // export → import: the same scores, and explain works on the imported run
+    let back = d.join("back");
+    let out = run(din()
+        .args(["import", "--from", "torch-rechub"])
+        .arg(&state)
+        .arg("--data")
+        .arg(&split)
+        .arg("--out")
+        .arg(&back));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("padding is masked"));
+    let scores_back = d.join("scores_back.parquet");
+    assert!(run(din()
+        .args(["eval", "--predictions"])
+        .arg(&scores_back)
+        .arg("--run")
+        .arg(&back))
+    .status
+    .success());
+    let theirs = din::data::read_scores(&scores_back).unwrap();
+    assert_eq!(ours.row, theirs.row);
+    for (a, b) in ours.score.iter().zip(&theirs.score) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    let svg = d.join("explain.svg");
+    let out = run(din()
+        .args([
+            "explain",
+            "--user",
+            "1",
+            "--history",
+            "0,1,2",
+            "--candidates",
+            "2,3",
+            "--run",
+        ])
+        .arg(&back)
+        .arg("--svg")
+        .arg(&svg));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(svg.is_file());
+
+    // a model that cannot be exported: one line naming the option
+    let paper = d.join("paper");
+    assert!(run(din()
+        .arg("train")
+        .args(&SMALL[..6])
+        .args(["--epochs", "1", "--data"])
+        .arg(&split)
+        .arg("--out")
+        .arg(&paper))
+    .status
+    .success());
+    let out = run(din()
+        .args(["export", "--to", "torch-rechub"])
+        .arg(&paper)
+        .arg(d.join("x.safetensors")));
+    assert!(one_line_error(&out).contains("head_input = din"));
+    // a state_dict trained on other ids: the row counts and the vocabulary are named
+    let other = d.join("other_split");
+    let csv2 = d.join("other.csv");
+    assert!(run(din()
+        .args(["data", "synth", "--world", "demo", "--users", "90", "--seed", "8", "--out"])
+        .arg(&csv2))
+    .status
+    .success());
+    assert!(run(din()
+        .args(["data", "split", "--input"])
+        .arg(&csv2)
+        .arg("--out")
+        .arg(&other))
+    .status
+    .success());
+    let out = run(din()
+        .args(["import", "--from", "torch-rechub"])
+        .arg(&state)
+        .arg("--data")
+        .arg(&other)
+        .arg("--out")
+        .arg(d.join("bad")));
+    let err = one_line_error(&out);
+    assert!(err.contains("vocab.json") && err.contains("rows"), "{err}");
+
+    // din → torch-rechub: PyTorch's scores equal `din eval`'s (when torch-rechub is importable)
+    let _ = rechub_python(&[
+        "check".as_ref(),
+        state.as_os_str(),
+        split.as_os_str(),
+        scores.as_os_str(),
+    ]);
+    // torch-rechub → din: a model trained by torch-rechub's own CTRTrainer, non-zero padding rows
+    let trained = d.join("trained.safetensors");
+    let want = d.join("trained_scores.json");
+    let made = rechub_python(&[
+        "make".as_ref(),
+        split.as_os_str(),
+        trained.as_os_str(),
+        want.as_os_str(),
+        "--epochs".as_ref(),
+        "1".as_ref(),
+    ]);
+    if made.is_some() {
+        let imported = d.join("imported");
+        let out = run(din()
+            .args(["import", "--from", "torch-rechub"])
+            .arg(&trained)
+            .arg("--data")
+            .arg(&split)
+            .arg("--out")
+            .arg(&imported));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let f = d.join("imported_scores.parquet");
+        assert!(run(din()
+            .args(["eval", "--predictions"])
+            .arg(&f)
+            .arg("--run")
+            .arg(&imported))
+        .status
+        .success());
+        let got = din::data::read_scores(&f).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&want).unwrap()).unwrap();
+        let want = want["score"].as_array().unwrap();
+        assert_eq!(got.len(), want.len());
+        let worst = got
+            .score
+            .iter()
+            .zip(want)
+            .map(|(g, w)| (*g as f64 - w.as_f64().unwrap()).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 1e-5,
+            "imported model differs from torch-rechub by {worst}"
+        );
+        eprintln!(
+            "torch-rechub → din: {} test rows, largest difference {worst:.2e}",
+            got.len()
+        );
+    }
+}

@@ -28,6 +28,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod error;
 pub mod exercises;
+pub mod interop;
 pub mod io;
 pub mod metrics;
 pub mod model;

@@ -40,9 +40,30 @@
 //!
 //! So a run with this preset should land below the published gAUC; by how much on the real data
 //! is for the user's run to tell, not this page.
+//!
+//! ## `torch-rechub`: the tutorial's code, layer for layer
+//!
+//! The model the seed tutorial builds with torch-rechub 0.9.0 (`DIN(features, history_features,
+//! target_features, mlp_params={"dims": [256, 128]}, attention_mlp_params={"dims": [256, 128]})`
+//! with `target_features = features = [target_item, target_cate, user_id]`), so that a run can be
+//! exported to PyTorch (`din export --to torch-rechub`) and loaded there under torch-rechub's own
+//! state_dict names:
+//! - the head sees `[V_item, V_cate, t_item, t_cate, user, t_item, t_cate, user]`
+//!   ([`HeadInput::TorchRechub`](crate::model::HeadInput), 8 × 64 inputs);
+//! - Linear → BatchNorm1d → activation in every hidden layer of both MLPs (torch-rechub's `MLP`);
+//! - torch-rechub's Dice ([`Activation::RechubDice`]: each row normalised across its neurons,
+//!   one α per layer, ε = 1e-3) in both MLPs;
+//! - embeddings drawn from N(0, 1e-4) (torch-rechub's `RandomNormal(0, 0.0001)`);
+//! - Adam with L2 weight decay 1e-3 (`torch.optim.Adam(lr=1e-3, weight_decay=1e-3)`), batch 256.
+//!
+//! What stays `din`'s: padding is masked (torch-rechub also weights the padding positions; an
+//! exported model has zero padding rows, so PyTorch computes the same scores), BatchNorm
+//! statistics in the attention unit come from real positions only, α starts at 0 (torch-rechub
+//! draws it from N(0, 1)), the split is the leak-free default, and the tutorial's batch of 16 is
+//! 256 here.
 
 use crate::data::SplitConfig;
-use crate::model::{Activation, ModelConfig, WeightNorm};
+use crate::model::{Activation, HeadInput, ModelConfig, WeightNorm};
 use crate::train::{OptimizerKind, TrainConfig};
 
 /// A named configuration (model, training, split).
@@ -54,12 +75,17 @@ pub enum Preset {
     Default,
     /// BARS/FuxiCTR's DIN on `AmazonElectronics_x1` (see the module docs for what differs).
     BarsX1,
+    /// The tutorial's torch-rechub DIN, exportable to torch-rechub (see the module docs).
+    TorchRechub,
 }
 
 impl Preset {
     /// Every preset, with its command-line name.
-    pub const ALL: [(Preset, &'static str); 2] =
-        [(Preset::Default, "default"), (Preset::BarsX1, "bars-x1")];
+    pub const ALL: [(Preset, &'static str); 3] = [
+        (Preset::Default, "default"),
+        (Preset::BarsX1, "bars-x1"),
+        (Preset::TorchRechub, "torch-rechub"),
+    ];
 
     /// The command-line name.
     pub fn name(self) -> &'static str {
@@ -80,6 +106,18 @@ impl Preset {
                 batch_norm: true,
                 ..ModelConfig::default()
             },
+            Preset::TorchRechub => ModelConfig {
+                embed_dim: 64,
+                attention_dims: vec![256, 128],
+                mlp_dims: vec![256, 128],
+                activation: Activation::RechubDice,
+                attention_activation: Activation::RechubDice,
+                weight_norm: WeightNorm::None,
+                batch_norm: true,
+                embed_init_std: 1e-4,
+                head_input: HeadInput::TorchRechub,
+                ..ModelConfig::default()
+            },
         }
     }
 
@@ -95,13 +133,19 @@ impl Preset {
                 optimizer: OptimizerKind::Adam,
                 ..TrainConfig::default()
             },
+            Preset::TorchRechub => TrainConfig {
+                lr: 1e-3,
+                weight_decay: 1e-3,
+                optimizer: OptimizerKind::Adam,
+                ..TrainConfig::default()
+            },
         }
     }
 
     /// How a CSV is split (a split directory keeps its own).
     pub fn split(self) -> SplitConfig {
         match self {
-            Preset::Default => SplitConfig::default(),
+            Preset::Default | Preset::TorchRechub => SplitConfig::default(),
             Preset::BarsX1 => SplitConfig {
                 max_len: 100,
                 ..SplitConfig::official()

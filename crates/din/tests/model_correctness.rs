@@ -123,6 +123,56 @@ fn din_gradients_with_batch_norm() {
 }
 
 #[test]
+fn torch_rechub_layout_gradients() {
+    // torch-rechub's Dice in both MLPs, BatchNorm, the 8-embedding head input
+    let cfg = ModelConfig {
+        activation: Activation::RechubDice,
+        attention_activation: Activation::RechubDice,
+        batch_norm: true,
+        weight_norm: WeightNorm::None,
+        head_input: din::model::HeadInput::TorchRechub,
+        ..small_cfg()
+    };
+    grad_check_model(cfg.clone(), Layout::Packed, true);
+    grad_check_model(cfg, Layout::Padded, false);
+}
+
+#[test]
+fn rechub_dice_is_torch_rechubs_formula() {
+    // torch_rechub/basic/activation.py (0.9.0): m = mean(x), v = Σ((x − m)² + ε), ε = 1e-3,
+    // p = sigmoid((x − m) / sqrt(v)), f = p·x + (1 − p)·α·x, by hand for each row
+    let x: Vec<f64> = vec![0.3, -1.2, 2.0, 0.0, 0.7, -0.4, 0.05, 0.9];
+    let (rows, width, alpha, eps) = (2, 4, 0.37, 1e-3);
+    let mut want = Vec::new();
+    for r in 0..rows {
+        let row = &x[r * width..(r + 1) * width];
+        let m = row.iter().sum::<f64>() / width as f64;
+        let v: f64 = row.iter().map(|a| (a - m).powi(2) + eps).sum();
+        for a in row {
+            let p = 1.0 / (1.0 + (-(a - m) / v.sqrt()).exp());
+            want.push(p * a + (1.0 - p) * alpha * a);
+        }
+    }
+    let mut ts = std::collections::HashMap::new();
+    ts.insert(
+        "alpha".to_string(),
+        Tensor::new(&[alpha], &Device::Cpu).unwrap(),
+    );
+    let vb = candle_nn::VarBuilder::from_tensors(ts, DType::F64, &Device::Cpu);
+    let dice = din::model::RechubDice::new(vb).unwrap();
+    let xt = Tensor::from_vec(x, (rows, width), &Device::Cpu).unwrap();
+    let got = candle_core::Module::forward(&dice, &xt)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-12, "{g} vs {w}");
+    }
+}
+
+#[test]
 fn base_model_gradients() {
     grad_check_model(
         ModelConfig {

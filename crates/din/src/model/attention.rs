@@ -261,6 +261,28 @@ impl ActivationUnit {
         Ok((interest, padded))
     }
 
+    /// torch-rechub's contribution of padding to the pooled history: `count` `[B, 1]` padding
+    /// positions per row, each holding `pad` `[1, d]` (row 0 of the table), weighted like a real
+    /// position: `count · w(t, pad) · pad`, `[B, d]`. Raw or sigmoid weights only.
+    pub fn padding_term(
+        &self,
+        target: &Tensor,
+        pad: &Tensor,
+        count: &Tensor,
+        mode: Mode,
+    ) -> Result<Tensor> {
+        let h = pad.broadcast_as(target.shape())?.contiguous()?;
+        let score = self
+            .mlp
+            .forward_t(&self.input.build(target, &h)?, None, mode)?; // [B, 1]
+        let w = match self.norm {
+            WeightNorm::None => score,
+            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
+            WeightNorm::Softmax => candle_core::bail!("padding_term: softmax weights"),
+        };
+        (w * count)?.broadcast_mul(&h)
+    }
+
     /// Attention scores `[N]` of a training step on the packed positions as one fused CPU kernel
     /// each way ([`ops::unit_scores`]; MLPs of Dice layers, f32/f64 on CPU); updates the running
     /// statistics like [`ActivationUnit::scores_packed`] in training.

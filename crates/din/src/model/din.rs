@@ -62,6 +62,39 @@ pub enum Pooling {
     Sum,
 }
 
+/// What the head MLP sees next to the two pooled histories.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeadInput {
+    /// `[V_item, V_cate, t_item, t_cate, user]`, 5d: each embedding once (the default).
+    #[default]
+    Din,
+    /// The tutorial's torch-rechub code, where `features = target_features = [target_item,
+    /// target_cate, user_id]`: torch-rechub's `DIN` concatenates the pooled histories, the target
+    /// features and the features, `[V_item, V_cate, t_item, t_cate, user, t_item, t_cate, user]`,
+    /// 8d, so the head sees the target and the user twice.
+    TorchRechub,
+}
+
+impl HeadInput {
+    /// Width of the head's input for embeddings of `d` columns.
+    pub fn width(self, d: usize) -> usize {
+        match self {
+            HeadInput::Din => 5 * d,
+            HeadInput::TorchRechub => 8 * d,
+        }
+    }
+
+    /// The head's input `[B, width]` from the pooled histories `[B, d]` and the lookup.
+    pub fn build(self, item: &Tensor, cate: &Tensor, x: &Lookup) -> Result<Tensor> {
+        let (ti, tc, u) = (&x.target_item, &x.target_cate, &x.user);
+        match self {
+            HeadInput::Din => Tensor::cat(&[item, cate, ti, tc, u], 1),
+            HeadInput::TorchRechub => Tensor::cat(&[item, cate, ti, tc, u, ti, tc, u], 1),
+        }
+    }
+}
+
 /// Everything that defines a model's shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -80,6 +113,17 @@ pub struct ModelConfig {
     pub batch_norm: bool,
     /// Standard deviation of the initial embeddings.
     pub embed_init_std: f64,
+    /// What the head sees besides the pooled histories (default: each embedding once).
+    #[serde(default)]
+    pub head_input: HeadInput,
+    /// Attend to padding the way torch-rechub does: histories padded to this length with id 0
+    /// and every padding position weighted by the activation unit like a real item, so the
+    /// pooled history gains `(len − n)·w(t, e₀)·e₀` (`e₀`: row 0 of the table; nothing when
+    /// `n ≥ len`). Set by `din import` for a torch-rechub model whose padding rows are not zero,
+    /// so that `din` scores what PyTorch scores; `None` (the default) masks padding. DIN only,
+    /// raw or sigmoid weights, evaluation only (training such a model is an error).
+    #[serde(default)]
+    pub attend_padding: Option<usize>,
 }
 
 impl Default for ModelConfig {
@@ -96,6 +140,8 @@ impl Default for ModelConfig {
             pooling: Pooling::Mean,
             batch_norm: false,
             embed_init_std: 0.05,
+            head_input: HeadInput::Din,
+            attend_padding: None,
         }
     }
 }
@@ -124,6 +170,23 @@ impl ModelConfig {
         if !(self.embed_init_std.is_finite() && self.embed_init_std > 0.0) {
             return Err("embed_init_std must be positive".into());
         }
+        if let Some(len) = self.attend_padding {
+            if self.kind != ModelKind::Din {
+                return Err(
+                    "attend_padding applies to DIN only (the base model masks padding)".into(),
+                );
+            }
+            if self.weight_norm == WeightNorm::Softmax {
+                return Err(
+                    "attend_padding cannot be combined with weight_norm = softmax (a softmax over \
+                     padding positions is not computed here)"
+                        .into(),
+                );
+            }
+            if len == 0 {
+                return Err("attend_padding must be a history length of at least 1".into());
+            }
+        }
         Ok(())
     }
 }
@@ -150,6 +213,9 @@ pub struct Din {
     pub att_item: ActivationUnit,
     pub att_cate: ActivationUnit,
     pub head: Mlp,
+    pub head_input: HeadInput,
+    /// See [`ModelConfig::attend_padding`].
+    pub attend_padding: Option<usize>,
 }
 
 /// The base model: same embeddings and head, history pooled by masked mean (or sum).
@@ -157,6 +223,7 @@ pub struct Din {
 pub struct BaseModel {
     pub pooling: Pooling,
     pub head: Mlp,
+    pub head_input: HeadInput,
 }
 
 /// DIN or the base model.
@@ -185,35 +252,47 @@ impl Din {
             att_cate: unit("attention.cate")?,
             // [V_interest(item), V_interest(cate), v_target(item), v_target(cate), v_user]
             head: Mlp::new(
-                5 * d,
+                cfg.head_input.width(d),
                 &cfg.mlp_dims,
                 cfg.activation,
                 cfg.batch_norm,
                 vb.pp("mlp"),
             )?,
+            head_input: cfg.head_input,
+            attend_padding: cfg.attend_padding,
         })
     }
 
     /// The whole DIN forward pass.
     pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         // 兴趣激活: one activation unit per history feature
-        let (interest_item, w_item) =
+        let (mut interest_item, w_item) =
             self.att_item
                 .forward_t(&x.target_item, &x.hist_item, x, mode)?;
-        let (interest_cate, w_cate) =
+        let (mut interest_cate, w_cate) =
             self.att_cate
                 .forward_t(&x.target_cate, &x.hist_cate, x, mode)?;
+        if let Some(len) = self.attend_padding {
+            // torch-rechub's unmasked attention, for imported models (see ModelConfig)
+            let (Some([pad_item, pad_cate]), false) = (&x.padding, mode.train) else {
+                candle_core::bail!(
+                    "this model attends to padding as torch-rechub does (attend_padding = {len}): \
+                     it is scored through Model::lookup and cannot be trained; import it with \
+                     `din import --zero-padding` to train it further"
+                );
+            };
+            let count = x.lens.affine(-1.0, len as f64)?.relu()?; // padding positions per row
+            interest_item = (interest_item
+                + self
+                    .att_item
+                    .padding_term(&x.target_item, pad_item, &count, mode)?)?;
+            interest_cate = (interest_cate
+                + self
+                    .att_cate
+                    .padding_term(&x.target_cate, pad_cate, &count, mode)?)?;
+        }
         // 拼接 → 深层 DNN → logit (sigmoid gives the CTR)
-        let input = Tensor::cat(
-            &[
-                &interest_item,
-                &interest_cate,
-                &x.target_item,
-                &x.target_cate,
-                &x.user,
-            ],
-            1,
-        )?;
+        let input = self.head_input.build(&interest_item, &interest_cate, x)?;
         let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
         Ok(Output {
             logit,
@@ -242,12 +321,13 @@ impl BaseModel {
         Ok(BaseModel {
             pooling: cfg.pooling,
             head: Mlp::new(
-                5 * cfg.embed_dim,
+                cfg.head_input.width(cfg.embed_dim),
                 &cfg.mlp_dims,
                 cfg.activation,
                 cfg.batch_norm,
                 vb.pp("mlp"),
             )?,
+            head_input: cfg.head_input,
         })
     }
 
@@ -271,16 +351,8 @@ impl BaseModel {
     }
 
     pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
-        let input = Tensor::cat(
-            &[
-                &self.pool(&x.hist_item, x)?,
-                &self.pool(&x.hist_cate, x)?,
-                &x.target_item,
-                &x.target_cate,
-                &x.user,
-            ],
-            1,
-        )?;
+        let (item, cate) = (self.pool(&x.hist_item, x)?, self.pool(&x.hist_cate, x)?);
+        let input = self.head_input.build(&item, &cate, x)?;
         let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
         Ok(Output {
             logit,

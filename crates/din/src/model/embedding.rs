@@ -268,6 +268,10 @@ pub struct Lookup {
     pub seg: Tensor,
     pub pos: Tensor,
     pub lens: Tensor,
+    /// Row 0 (padding) of the item and category tables, `[1, d]` each, for models that attend to
+    /// padding as torch-rechub does ([`super::ModelConfig::attend_padding`]); set by
+    /// [`super::Model::lookup`] for those models, `None` otherwise.
+    pub padding: Option<[Tensor; 2]>,
 }
 
 impl Lookup {
@@ -318,6 +322,7 @@ impl Lookup {
             seg: Tensor::from_vec(seg, n, device)?,
             pos: Tensor::from_vec(pos, n, device)?,
             lens: Tensor::from_vec(lens, (b, 1), device)?.to_dtype(dtype)?,
+            padding: None,
         })
     }
 

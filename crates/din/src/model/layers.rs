@@ -48,6 +48,10 @@ pub enum Activation {
     Prelu,
     Relu,
     Sigmoid,
+    /// torch-rechub's `Dice` ([`RechubDice`]): each row normalised across its own neurons, one
+    /// shared α, no running statistics. For the `torch-rechub` preset and imported models.
+    #[serde(rename = "rechub-dice")]
+    RechubDice,
 }
 
 impl std::str::FromStr for Activation {
@@ -58,8 +62,9 @@ impl std::str::FromStr for Activation {
             "prelu" => Ok(Activation::Prelu),
             "relu" => Ok(Activation::Relu),
             "sigmoid" => Ok(Activation::Sigmoid),
+            "rechub-dice" => Ok(Activation::RechubDice),
             other => Err(format!(
-                "unknown activation `{other}` (dice, prelu, relu, sigmoid)"
+                "unknown activation `{other}` (dice, prelu, relu, sigmoid, rechub-dice)"
             )),
         }
     }
@@ -223,6 +228,45 @@ impl Module for Prelu {
     }
 }
 
+/// torch-rechub's `Dice` (`torch_rechub/basic/activation.py`, version 0.9.0), kept so that models
+/// of the tutorial's exact torch-rechub layout can be trained, exported and imported:
+/// for a row `x` of `D` neurons, `m = mean(x)`, `v = Σ_j ((x_j − m)² + ε)` (a **sum**, ε = 1e-3),
+/// `p = sigmoid((x − m) / sqrt(v))`, `f(x) = p·x + (1 − p)·α·x` with one α shared by the layer.
+/// It looks at one row only, so training and evaluation compute the same function. It is not the
+/// paper's Dice ([`Dice`]: per-neuron statistics over the mini-batch).
+#[derive(Debug, Clone)]
+pub struct RechubDice {
+    alpha: Tensor,
+    eps: f64,
+}
+
+impl RechubDice {
+    /// `alpha` is one scalar (`[1]`), initialised at 0 (torch-rechub draws it from N(0, 1)).
+    pub fn new(vb: VarBuilder) -> Result<Self> {
+        Ok(RechubDice {
+            alpha: vb.get_with_hints(1, "alpha", Init::Const(0.0))?,
+            eps: 1e-3,
+        })
+    }
+}
+
+impl Module for RechubDice {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let centred = x.broadcast_sub(&x.mean_keepdim(1)?)?;
+        let width = x.dim(1)? as f64;
+        let v = centred
+            .sqr()?
+            .sum_keepdim(1)?
+            .affine(1.0, width * self.eps)?;
+        let p = candle_nn::ops::sigmoid(&centred.broadcast_div(&v.sqrt()?)?)?;
+        let one_minus_alpha = self.alpha.affine(-1.0, 1.0)?;
+        let gate = p
+            .broadcast_mul(&one_minus_alpha)?
+            .broadcast_add(&self.alpha)?;
+        x * gate
+    }
+}
+
 /// Batch normalisation (PyTorch's BatchNorm1d semantics: ε = 1e-5, momentum 0.1, affine).
 #[derive(Debug, Clone)]
 pub struct BatchNorm {
@@ -278,6 +322,7 @@ pub enum Act {
     Prelu(Prelu),
     Relu,
     Sigmoid,
+    RechubDice(RechubDice),
 }
 
 impl Act {
@@ -287,6 +332,7 @@ impl Act {
             Activation::Prelu => Act::Prelu(Prelu::new(dim, vb)?),
             Activation::Relu => Act::Relu,
             Activation::Sigmoid => Act::Sigmoid,
+            Activation::RechubDice => Act::RechubDice(RechubDice::new(vb)?),
         })
     }
 
@@ -296,6 +342,7 @@ impl Act {
             Act::Prelu(p) => p.forward(x),
             Act::Relu => x.relu(),
             Act::Sigmoid => candle_nn::ops::sigmoid(x),
+            Act::RechubDice(d) => d.forward(x),
         }
     }
 }

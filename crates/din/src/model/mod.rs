@@ -34,10 +34,11 @@ use candle_nn::VarBuilder;
 
 pub use attention::{masked_softmax, ActivationUnit, AttentionInput, WeightNorm};
 pub use din::{
-    device, masked_mean, BaseModel, Din, ModelConfig, ModelKind, Network, Output, Pooling, DTYPE,
+    device, masked_mean, BaseModel, Din, HeadInput, ModelConfig, ModelKind, Network, Output,
+    Pooling, DTYPE,
 };
 pub use embedding::{EmbeddingTable, Embeddings, Layout, Lookup, TableId, TouchedRows};
-pub use layers::{Activation, Dice, Mlp};
+pub use layers::{Activation, Dice, Mlp, RechubDice};
 pub use ops::{Kernels, Mode};
 pub use params::Params;
 
@@ -210,11 +211,20 @@ impl<N: Trainable> Model<N> {
         Ok(out)
     }
 
-    /// Embedded batch for inference.
+    /// Embedded batch for inference (with the padding rows when the model attends to padding).
     pub fn lookup(&self, batch: &Batch) -> Result<Lookup> {
-        Ok(self
+        let mut x = self
             .embeddings
-            .lookup(batch, self.layout, self.dtype, &self.device)?)
+            .lookup(batch, self.layout, self.dtype, &self.device)?;
+        if self.config.attend_padding.is_some() {
+            let row0 = |t| {
+                self.embeddings
+                    .table(t)
+                    .gather(&[0], self.dtype, &self.device)
+            };
+            x.padding = Some([row0(TableId::Item)?, row0(TableId::Cate)?]);
+        }
+        Ok(x)
     }
 
     /// Evaluation-mode forward pass (running statistics, no updates).
