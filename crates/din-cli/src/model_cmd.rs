@@ -52,8 +52,9 @@ pub struct TrainArgs {
     #[arg(long)]
     data: Option<PathBuf>,
     /// Start from a named configuration; the options below override it. `default` (the library's
-    /// defaults) or `bars-x1` (BARS/FuxiCTR's DIN on AmazonElectronics_x1 with the official split,
-    /// histories up to 100: see the README for what it does not reproduce).
+    /// defaults), `bars-x1` (BARS/FuxiCTR's DIN on AmazonElectronics_x1 with the official split,
+    /// histories up to 100: see the README for what it does not reproduce) or `torch-rechub` (the
+    /// seed tutorial's torch-rechub DIN, layer for layer, exportable with `din export`).
     #[arg(long, default_value = "default")]
     preset: Preset,
     /// din or base (the tutorial's 传统模型, mean-pooled history).
