@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use din::checkpoint::{self, RunConfig};
 use din::data::{self, Dataset, Events, Protocol, SplitConfig};
-use din::model::{self, Activation, ModelConfig, ModelKind, WeightNorm};
+use din::model::{self, Activation, LinearInit, ModelConfig, ModelKind, WeightNorm};
 use din::predict::{predict, Prediction, Query};
 use din::preset::Preset;
 use din::run::{self, RunOptions};
@@ -86,6 +86,13 @@ pub struct TrainArgs {
     /// Attention weights: none (the paper), softmax or sigmoid.
     #[arg(long)]
     weight_norm: Option<WeightNorm>,
+    /// Weight of a training batch in Dice's running (evaluation) statistics [default: 0.1, as
+    /// PyTorch's BatchNorm1d; the official DIN code's TensorFlow batch norm: 0.01].
+    #[arg(long)]
+    dice_momentum: Option<f64>,
+    /// How Linear weights are drawn: kaiming-normal (default) or torch-uniform (nn.Linear's).
+    #[arg(long)]
+    linear_init: Option<LinearInit>,
     /// λ of mini-batch aware regularisation (0 = off).
     #[arg(long)]
     mba_lambda: Option<f64>,
@@ -168,6 +175,8 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             attention_activation: a.activation.unwrap_or(d.attention_activation),
             weight_norm: a.weight_norm.unwrap_or(d.weight_norm),
             batch_norm: a.batch_norm || d.batch_norm,
+            dice_momentum: a.dice_momentum.unwrap_or(d.dice_momentum),
+            linear_init: a.linear_init.unwrap_or(d.linear_init),
             ..d
         };
         let t = a.preset.train();

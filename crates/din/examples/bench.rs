@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use din::data::{plan_batches, Batch, BatchOrder, Dataset};
+use din::data::{plan_batches, Batch, BatchOrder, Dataset, RowRef};
 use din::model::{Mode, Model, ModelConfig, ModelKind, Network, DTYPE};
 use din::predict::{predict, Query};
 use din::train::{bce_with_logits, TrainConfig, Trainer};
@@ -381,18 +381,34 @@ fn main() -> Res<()> {
             }));
         }
     }
-    // Serving: candidates scored per second for one user with a typical history.
+    // Serving: candidates scored per second for one user with a history of 50 (the tutorial's
+    // max_len; `DIN_BENCH_HISTORY` changes it): `predict` (the history side of the activation
+    // units once per request, `Model::forward_request`) against the training path (`Model::forward`
+    // on one row per candidate, the history repeated), which gives the same scores.
     let m = Model::new(ModelConfig::default(), rows, 1, &Device::Cpu, DTYPE)?;
-    let hist_len = mean_len.round().max(1.0) as usize;
+    let hist_len: usize = std::env::var("DIN_BENCH_HISTORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     let items: Vec<i64> = (1..=ds.vocab.items.len() as u32)
         .filter_map(|i| ds.vocab.items.raw(i))
         .collect();
     let user = ds.vocab.users.raw(1).unwrap_or(0);
+    let rate = |n: usize, f: &mut dyn FnMut() -> Res<()>| -> Res<(f64, f64)> {
+        f()?; // warm-up
+        let (mut calls, t0) = (0usize, Instant::now());
+        while t0.elapsed().as_secs_f64() < 1.0 {
+            f()?;
+            calls += 1;
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        Ok(((calls * n) as f64 / secs, secs * 1e3 / calls as f64))
+    };
     let mut serving = vec![];
     for n in [1usize, 64, 1024] {
         let q = Query {
             user,
-            history: items.iter().take(hist_len).copied().collect(),
+            history: items.iter().cycle().take(hist_len).copied().collect(),
             candidates: items
                 .iter()
                 .cycle()
@@ -401,19 +417,43 @@ fn main() -> Res<()> {
                 .copied()
                 .collect(),
         };
-        let _ = predict(&m, &ds.vocab, 50, &q)?;
-        let (mut calls, t0) = (0usize, Instant::now());
-        while t0.elapsed().as_secs_f64() < 1.0 {
-            let _ = predict(&m, &ds.vocab, 50, &q)?;
-            calls += 1;
-        }
-        let secs = t0.elapsed().as_secs_f64();
-        let cps = (calls * n) as f64 / secs;
+        let (cps, ms) = rate(n, &mut || {
+            predict(&m, &ds.vocab, hist_len, &q)?;
+            Ok(())
+        })?;
+        // the training path on the same request (ids as `predict` maps them)
+        let v = &ds.vocab;
+        let hi: Vec<u32> = q.history.iter().map(|&r| v.items.get_or_oov(r)).collect();
+        let hc: Vec<u32> = hi.iter().map(|&i| v.cate_of(i)).collect();
+        let tgt: Vec<(u32, u32)> = q
+            .candidates
+            .iter()
+            .map(|&r| {
+                let i = v.items.get_or_oov(r);
+                (i, v.cate_of(i))
+            })
+            .collect();
+        let u = v.users.get_or_oov(user);
+        let (bcps, bms) = rate(n, &mut || {
+            for chunk in tgt.chunks(1024) {
+                let rows = chunk.iter().map(|&(ti, tc)| RowRef {
+                    user: u,
+                    hist_item: &hi,
+                    hist_cate: &hc,
+                    target_item: ti,
+                    target_cate: tc,
+                    label: 0.0,
+                });
+                m.forward(&Batch::from_rows(rows.collect::<Vec<_>>(), 0))?;
+            }
+            Ok(())
+        })?;
         println!(
-            "serving: {n:>5} candidates per request: {cps:>9.0} candidates/s, {:.3} ms per request",
-            secs * 1e3 / calls as f64
+            "serving (history {hist_len}): {n:>5} candidates per request: predict {cps:>9.0} candidates/s ({ms:.3} ms), training path {bcps:>9.0} ({bms:.3} ms): {:.2}×",
+            cps / bcps
         );
-        serving.push(json!({"candidates": n, "candidates_per_s": cps, "ms_per_request": secs * 1e3 / calls as f64}));
+        serving.push(json!({"candidates": n, "history": hist_len, "candidates_per_s": cps, "ms_per_request": ms,
+                            "batch_path_candidates_per_s": bcps, "batch_path_ms_per_request": bms}));
     }
     println!(
         "{}",

@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Batch, RowRef, Vocab};
+use crate::data::Vocab;
 use crate::error::Result;
 use crate::model::Model;
 
@@ -53,6 +53,9 @@ pub struct Prediction {
     /// History items dropped because the history was longer than `max_len`.
     pub truncated: usize,
 }
+
+/// Candidates scored together in one [`Model::forward_request`] call.
+pub const REQUEST_CHUNK: usize = 256;
 
 /// Score `q.candidates` for `q.user` with history `q.history`.
 pub fn predict(model: &Model, vocab: &Vocab, max_len: usize, q: &Query) -> Result<Prediction> {
@@ -90,28 +93,18 @@ pub fn predict(model: &Model, vocab: &Vocab, max_len: usize, q: &Query) -> Resul
         .collect();
     let mut ctr = Vec::with_capacity(targets.len());
     let (mut wi, mut wc) = (Vec::new(), Vec::new());
-    for chunk in targets.chunks(1024) {
-        let rows = chunk.iter().map(|&(ti, tc)| RowRef {
-            user,
-            hist_item: &hi,
-            hist_cate: &hc,
-            target_item: ti,
-            target_cate: tc,
-            label: 0.0,
-        });
-        let batch = Batch::from_rows(rows.collect::<Vec<_>>(), 0);
-        let out = model.forward(&batch)?;
+    // The history side of the activation units is computed once per chunk of candidates
+    // (`Model::forward_request`); chunks bound the `[candidates · history, H]` activations.
+    for chunk in targets.chunks(REQUEST_CHUNK) {
+        let out = model.forward_request(user, &hi, &hc, chunk)?;
         ctr.extend(
             out.ctr()?
                 .to_dtype(candle_core::DType::F32)?
                 .to_vec1::<f32>()?,
         );
         if let Some([a, c]) = out.attention {
-            let n = hi.len();
             for (dst, t) in [(&mut wi, a), (&mut wc, c)] {
-                for row in t.to_dtype(candle_core::DType::F32)?.to_vec2::<f32>()? {
-                    dst.push(row[..n].to_vec());
-                }
+                dst.extend(t.to_dtype(candle_core::DType::F32)?.to_vec2::<f32>()?);
             }
         }
     }

@@ -614,3 +614,283 @@ fn fused_ops_refuse_mismatched_lengths_with_an_error() {
         .forward_t(&x, None, Mode::TRAIN.with(Kernels::Reference))
         .is_err());
 }
+
+/// Give every running statistic a value of its own (means around 0, variances in (0.5, 1.5)), so
+/// that evaluation-mode scoring is checked with statistics that matter.
+fn perturb_running_stats(model: &din::model::Model) {
+    for (k, (name, var)) in model.params.named().into_iter().enumerate() {
+        let n = var.elem_count();
+        let v: Vec<f32> = (0..n)
+            .map(|i| ((i * 7 + k * 13) % 11) as f32 / 11.0)
+            .collect();
+        let t = Tensor::from_vec(v, var.shape().clone(), &Device::Cpu).unwrap();
+        let t = if name.ends_with("running_var") {
+            t.affine(1.0, 0.5).unwrap()
+        } else if name.ends_with("running_mean") {
+            t.affine(0.6, -0.3).unwrap()
+        } else {
+            continue;
+        };
+        var.set(&t.to_dtype(var.dtype()).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn scoring_one_history_once_matches_the_batch_path() {
+    use din::data::{Batch, RowRef};
+    let mut seen = 0;
+    for kind in [ModelKind::Din, ModelKind::Base] {
+        for (norm, input, batch_norm, act, head_input, attend_padding) in [
+            (
+                WeightNorm::None,
+                AttentionInput::Four,
+                false,
+                Activation::Dice,
+                Default::default(),
+                None,
+            ),
+            (
+                WeightNorm::None,
+                AttentionInput::Four,
+                true,
+                Activation::Dice,
+                Default::default(),
+                None,
+            ),
+            (
+                WeightNorm::Softmax,
+                AttentionInput::Three,
+                false,
+                Activation::Prelu,
+                Default::default(),
+                None,
+            ),
+            (
+                WeightNorm::Sigmoid,
+                AttentionInput::Four,
+                true,
+                Activation::Relu,
+                din::model::HeadInput::TorchRechub,
+                None,
+            ),
+            (
+                WeightNorm::None,
+                AttentionInput::Four,
+                true,
+                Activation::Dice,
+                Default::default(),
+                Some(9),
+            ),
+        ] {
+            if kind == ModelKind::Base && attend_padding.is_some() {
+                continue;
+            }
+            let cfg = ModelConfig {
+                kind,
+                weight_norm: norm,
+                attention_input: input,
+                batch_norm,
+                activation: act,
+                attention_activation: act,
+                head_input,
+                attend_padding,
+                ..small_cfg()
+            };
+            let model = tiny_model(cfg, DType::F32);
+            perturb_running_stats(&model);
+            for hist in [vec![], vec![3u32], vec![1, 2, 3, 4, 5, 6, 7, 2]] {
+                let cates: Vec<u32> = hist.iter().map(|&i| 1 + i % 4).collect();
+                let targets: Vec<(u32, u32)> = (1..9).map(|i| (i, 1 + (i * 3) % 5)).collect();
+                let rows = targets.iter().map(|&(ti, tc)| RowRef {
+                    user: 3,
+                    hist_item: &hist,
+                    hist_cate: &cates,
+                    target_item: ti,
+                    target_cate: tc,
+                    label: 0.0,
+                });
+                let batch = Batch::from_rows(rows.collect::<Vec<_>>(), 0);
+                let want = model.forward(&batch).unwrap();
+                let got = model.forward_request(3, &hist, &cates, &targets).unwrap();
+                let what = format!(
+                    "{kind:?} {norm:?} {input:?} bn={batch_norm} {act:?} history {}",
+                    hist.len()
+                );
+                let d = max_abs_diff(&want.logit, &got.logit);
+                assert!(d < 1e-5, "{what}: logits differ by {d}");
+                match (want.attention, got.attention) {
+                    (Some(w), Some(g)) => {
+                        for k in 0..2 {
+                            let w = w[k].to_vec2::<f32>().unwrap();
+                            let g = g[k].to_vec2::<f32>().unwrap();
+                            for (wr, gr) in w.iter().zip(&g) {
+                                assert_eq!(gr.len(), hist.len(), "{what}: one weight per position");
+                                for (a, b) in wr[..hist.len()].iter().zip(gr) {
+                                    assert!((a - b).abs() < 1e-5, "{what}: weights {a} vs {b}");
+                                }
+                            }
+                        }
+                    }
+                    (None, None) => assert_eq!(kind, ModelKind::Base),
+                    _ => panic!("{what}: attention weights on one path only"),
+                }
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, 27);
+    // Training statistics are per batch: sharing is defined for evaluation only.
+    let model = tiny_model(small_cfg(), DType::F32);
+    let din::model::Network::Din(net) = &model.net else {
+        unreachable!()
+    };
+    let x = model
+        .lookup_request(1, &[1, 2], &[1, 2], &[(3, 1)])
+        .unwrap();
+    let err = net
+        .forward_shared(&x, model.mode(true))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("evaluation only"), "{err}");
+}
+
+/// The running statistics move towards a training batch's by the configured momentum, on the
+/// fused path and the reference path alike (the lead of the learning-parity work: at the
+/// official code's 0.01 the evaluation statistics lagged the weights for hundreds of steps).
+#[test]
+fn dice_running_statistics_move_by_the_momentum() {
+    use din::model::{LayerOptions, LinearInit, Mlp};
+    // one neuron, batch values 1 and 5: mean 3, biased variance 4; start: mean 0, variance 1
+    let x = Tensor::new(&[[1f32], [5.]], &Device::Cpu).unwrap();
+    for (momentum, kernels) in [
+        (Dice::MOMENTUM, Kernels::Fused),
+        (0.01, Kernels::Fused),
+        (0.3, Kernels::Reference),
+    ] {
+        let p = Params::seeded(3);
+        let dice = Dice::new(1, p.var_builder(DType::F32, &Device::Cpu))
+            .unwrap()
+            .with_momentum(momentum);
+        assert_eq!(dice.momentum(), momentum);
+        dice.forward_t(&x, None, Mode::TRAIN.with(kernels)).unwrap();
+        let named = p.named();
+        let get = |n: &str| {
+            named
+                .iter()
+                .find(|(k, _)| k == n)
+                .unwrap()
+                .1
+                .as_tensor()
+                .to_vec1::<f32>()
+                .unwrap()[0]
+        };
+        let (m, v) = (get("running_mean"), get("running_var"));
+        assert!(
+            (m - 3.0 * momentum as f32).abs() < 1e-6,
+            "{momentum}: mean {m}"
+        );
+        let want_v = (1.0 - momentum as f32) + 4.0 * momentum as f32;
+        assert!((v - want_v).abs() < 1e-6, "{momentum}: variance {v}");
+    }
+    assert_eq!(Dice::MOMENTUM, 0.1);
+    // an MLP passes its options to every Dice layer, fused training path included
+    let p = Params::seeded(4);
+    let opts = LayerOptions {
+        dice_momentum: 0.5,
+        linear_init: LinearInit::KaimingNormal,
+    };
+    let mlp = Mlp::with_options(
+        2,
+        &[3, 2],
+        Activation::Dice,
+        false,
+        opts,
+        p.var_builder(DType::F32, &Device::Cpu),
+    )
+    .unwrap();
+    let x = Tensor::new(&[[1f32, 2.], [3., -1.], [0., 4.]], &Device::Cpu).unwrap();
+    // the first layer's pre-activations, to know the batch mean the running mean moves to
+    let z = mlp.hidden[0].linear.forward_t(&x, Mode::EVAL).unwrap();
+    let batch_mean = z.mean(0).unwrap().to_vec1::<f32>().unwrap();
+    mlp.forward_t(&x, None, Mode::TRAIN).unwrap();
+    let named = p.named();
+    let run = named
+        .iter()
+        .find(|(k, _)| k == "0.act.running_mean")
+        .unwrap()
+        .1
+        .as_tensor()
+        .to_vec1::<f32>()
+        .unwrap();
+    for (r, b) in run.iter().zip(&batch_mean) {
+        assert!(
+            (r - 0.5 * b).abs() < 1e-5,
+            "running {r} vs half the batch mean {b}"
+        );
+    }
+}
+
+#[test]
+fn model_config_dice_momentum_and_init_are_checked_and_kept() {
+    use din::model::LinearInit;
+    // a configuration saved before the fields existed trains as it did then
+    let mut old = serde_json::to_value(ModelConfig::default()).unwrap();
+    let obj = old.as_object_mut().unwrap();
+    obj.remove("dice_momentum");
+    obj.remove("linear_init");
+    let old: ModelConfig = serde_json::from_value(old).unwrap();
+    assert_eq!(old.dice_momentum, 0.01);
+    assert_eq!(old.linear_init, LinearInit::KaimingNormal);
+    assert_eq!(ModelConfig::default().dice_momentum, 0.1);
+    for bad in [0.0, -0.1, 1.5, f64::NAN] {
+        let e = din::model::Model::new(
+            ModelConfig {
+                dice_momentum: bad,
+                ..Default::default()
+            },
+            [4, 4, 4],
+            1,
+            &Device::Cpu,
+            DType::F32,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("dice_momentum"), "{e}");
+    }
+    assert_eq!(
+        "torch-uniform".parse::<LinearInit>(),
+        Ok(LinearInit::TorchUniform)
+    );
+    assert!("xavier"
+        .parse::<LinearInit>()
+        .unwrap_err()
+        .contains("kaiming-normal"));
+    // torch's nn.Linear init: U(±1/√in), so every weight within the bound; Kaiming's N(0, 2/in)
+    // goes past it
+    let max_abs = |init| {
+        let cfg = ModelConfig {
+            linear_init: init,
+            ..small_cfg()
+        };
+        let m = din::model::Model::new(cfg, [6, 6, 6], 1, &Device::Cpu, DType::F32).unwrap();
+        let (_, w) = m
+            .params
+            .named()
+            .into_iter()
+            .find(|(k, _)| k == "mlp.0.linear.weight")
+            .unwrap();
+        let fan_in = w.dims()[1] as f32;
+        let a = w
+            .as_tensor()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        a * fan_in.sqrt()
+    };
+    assert!(max_abs(LinearInit::TorchUniform) <= 1.0);
+    assert!(max_abs(LinearInit::KaimingNormal) > 1.0);
+}

@@ -48,7 +48,7 @@ use din_kernels::attention::UnitInput;
 use serde::{Deserialize, Serialize};
 
 use super::embedding::{Layout, Lookup};
-use super::layers::{Activation, Mlp};
+use super::layers::{Activation, LayerOptions, Mlp};
 use super::ops::{self, Mode};
 
 /// The input of the attention MLP.
@@ -147,7 +147,55 @@ pub struct ActivationUnit {
     pub dim: usize,
 }
 
+/// An activation unit's settings: `ActivationUnitConfig { dims: vec![8], ..Default::default() }
+/// .init(d, vb)` builds a unit for embeddings of width `d` (weights under `vb`'s `mlp.*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivationUnitConfig {
+    /// Hidden widths of the unit's MLP (default `[256, 128]`, the tutorial's).
+    pub dims: Vec<usize>,
+    pub activation: Activation,
+    /// Linear → BatchNorm → activation in each hidden layer.
+    pub batch_norm: bool,
+    pub input: AttentionInput,
+    pub norm: WeightNorm,
+    /// Initialisation and Dice momentum of the MLP's layers.
+    pub layers: LayerOptions,
+}
+
+impl Default for ActivationUnitConfig {
+    fn default() -> Self {
+        ActivationUnitConfig {
+            dims: vec![256, 128],
+            activation: Activation::Dice,
+            batch_norm: false,
+            input: AttentionInput::Four,
+            norm: WeightNorm::None,
+            layers: LayerOptions::default(),
+        }
+    }
+}
+
+impl ActivationUnitConfig {
+    /// The unit for embeddings of width `dim`.
+    pub fn init(&self, dim: usize, vb: VarBuilder) -> Result<ActivationUnit> {
+        Ok(ActivationUnit {
+            mlp: Mlp::with_options(
+                self.input.width() * dim,
+                &self.dims,
+                self.activation,
+                self.batch_norm,
+                self.layers,
+                vb.pp("mlp"),
+            )?,
+            input: self.input,
+            norm: self.norm,
+            dim,
+        })
+    }
+}
+
 impl ActivationUnit {
+    /// [`ActivationUnitConfig::init`] with the default [`LayerOptions`].
     pub fn new(
         dim: usize,
         dims: &[usize],
@@ -157,12 +205,15 @@ impl ActivationUnit {
         norm: WeightNorm,
         vb: VarBuilder,
     ) -> Result<Self> {
-        Ok(ActivationUnit {
-            mlp: Mlp::new(input.width() * dim, dims, act, batch_norm, vb.pp("mlp"))?,
+        ActivationUnitConfig {
+            dims: dims.to_vec(),
+            activation: act,
+            batch_norm,
             input,
             norm,
-            dim,
-        })
+            layers: LayerOptions::default(),
+        }
+        .init(dim, vb)
     }
 
     /// `target: [B, d]`, `hist`: the history in `x`'s layout. Returns the interest vector `[B, d]`
@@ -302,22 +353,11 @@ impl ActivationUnit {
         x: &Lookup,
         mode: Mode,
     ) -> Result<Tensor> {
-        let d = self.dim;
         let t_rows = target.index_select(&x.seg, 0)?; // [N, d]
         let first = &self.mlp.hidden[0].linear;
-        let w = &first.weight; // [H, k·d]
-        let block = |k: usize| w.narrow(1, k * d, d);
         // z = A·t + B·[h, t⊙h] + bias
-        let (a, bm) = match self.input {
-            AttentionInput::Four => {
-                let (wt, wh, wd, wp) = (block(0)?, block(1)?, block(2)?, block(3)?);
-                ((wt + &wd)?, Tensor::cat(&[&(wh - &wd)?, &wp], 1)?)
-            }
-            AttentionInput::Three => {
-                let (wh, wt, wp) = (block(0)?, block(1)?, block(2)?);
-                (wt, Tensor::cat(&[&wh, &wp], 1)?)
-            }
-        };
+        let [a, wh, wp] = self.first_layer_split()?;
+        let bm = Tensor::cat(&[&wh, &wp], 1)?;
         let zt = target.matmul(&a.t()?)?; // [B, H], once per sample
         let hp = Tensor::cat(&[hist, &(hist * &t_rows)?], 1)?; // [N, 2d]
         let z = hp.matmul(&bm.t()?)?.add(&zt.index_select(&x.seg, 0)?)?;
@@ -327,5 +367,82 @@ impl ActivationUnit {
             z.broadcast_add(&first.bias)?
         };
         self.mlp.forward_from_first(&z, None, mode)?.squeeze(1) // [N]
+    }
+
+    /// The first layer's weight `[H, k·d]` split by linearity into the blocks that multiply the
+    /// target, the history and their product: `W·input = A·t + W_h·h + W_p·(t ⊙ h)`;
+    /// `[A, W_h, W_p]`, each `[H, d]`. 4d input: `A = W_t + W_d`, `W_h = W_h − W_d`.
+    fn first_layer_split(&self) -> Result<[Tensor; 3]> {
+        let d = self.dim;
+        let w = &self.mlp.hidden[0].linear.weight;
+        let block = |k: usize| w.narrow(1, k * d, d);
+        Ok(match self.input {
+            AttentionInput::Four => {
+                let (wt, wh, wd, wp) = (block(0)?, block(1)?, block(2)?, block(3)?);
+                [(wt + &wd)?, (wh - &wd)?, wp]
+            }
+            AttentionInput::Three => {
+                let (wh, wt, wp) = (block(0)?, block(1)?, block(2)?);
+                [wt, wh, wp]
+            }
+        })
+    }
+
+    /// One history, many candidates (`din predict`, `din explain`): `targets: [C, d]`,
+    /// `hist: [n, d]` (every position real) → the interest vectors `[C, d]` and the weights
+    /// `[C, n]`, the same numbers [`ActivationUnit::forward_t`] gives for a batch of `C` rows
+    /// that repeat the history (tested to 1e-5).
+    ///
+    /// The history's share of the first layer, `W_h·h + b`, is computed once per request instead
+    /// of once per candidate; `A·t` once per candidate; only `W_p·(t ⊙ h)` and the layers above
+    /// it depend on both, and they are most of the work (`H·d + H·H₂` multiply-adds per
+    /// candidate and position against `H·d` saved). Evaluation only: with running statistics
+    /// every (candidate, position) pair is computed on its own, which is what makes sharing
+    /// exact.
+    pub fn forward_shared(
+        &self,
+        targets: &Tensor,
+        hist: &Tensor,
+        mode: Mode,
+    ) -> Result<(Tensor, Tensor)> {
+        if mode.train {
+            candle_core::bail!(
+                "ActivationUnit::forward_shared scores with running statistics (evaluation only)"
+            );
+        }
+        let (c, d) = targets.dims2()?;
+        let n = hist.dim(0)?;
+        if n == 0 || c == 0 {
+            let zeros = |s: (usize, usize)| Tensor::zeros(s, targets.dtype(), targets.device());
+            return Ok((zeros((c, d))?, zeros((c, n))?));
+        }
+        let first = &self.mlp.hidden[0].linear;
+        let h1 = first.weight.dim(0)?;
+        let [a, wh, wp] = self.first_layer_split()?;
+        let zt = targets.matmul(&a.t()?)?.unsqueeze(1)?; // [C, 1, H]: once per candidate
+        let zh = hist
+            .matmul(&wh.t()?)?
+            .broadcast_add(&first.bias)?
+            .unsqueeze(0)?; // [1, n, H]: once
+        let pairs = targets
+            .unsqueeze(1)?
+            .broadcast_mul(&hist.unsqueeze(0)?)?
+            .reshape((c * n, d))?; // t ⊙ h for every (candidate, position)
+        let z = pairs
+            .matmul(&wp.t()?)?
+            .reshape((c, n, h1))?
+            .broadcast_add(&zt)?
+            .broadcast_add(&zh)?
+            .reshape((c * n, h1))?;
+        let score = self
+            .mlp
+            .forward_from_first(&z, None, mode)?
+            .reshape((c, n))?;
+        let w = match self.norm {
+            WeightNorm::None => score,
+            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
+            WeightNorm::Softmax => candle_nn::ops::softmax_last_dim(&score)?,
+        };
+        Ok((w.matmul(hist)?, w))
     }
 }

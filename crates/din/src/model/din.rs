@@ -26,9 +26,9 @@ use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
-use super::attention::{ActivationUnit, AttentionInput, WeightNorm};
+use super::attention::{ActivationUnit, ActivationUnitConfig, AttentionInput, WeightNorm};
 use super::embedding::{Layout, Lookup};
-use super::layers::{Activation, Mlp};
+use super::layers::{Activation, Dice, LayerOptions, LinearInit, Mlp};
 use super::ops::Mode;
 
 /// Which model.
@@ -87,7 +87,16 @@ impl HeadInput {
 
     /// The head's input `[B, width]` from the pooled histories `[B, d]` and the lookup.
     pub fn build(self, item: &Tensor, cate: &Tensor, x: &Lookup) -> Result<Tensor> {
-        let (ti, tc, u) = (&x.target_item, &x.target_cate, &x.user);
+        self.build_from(item, cate, [&x.target_item, &x.target_cate, &x.user])
+    }
+
+    /// [`HeadInput::build`] from the target item, target category and user embeddings `[B, d]`.
+    pub fn build_from(
+        self,
+        item: &Tensor,
+        cate: &Tensor,
+        [ti, tc, u]: [&Tensor; 3],
+    ) -> Result<Tensor> {
         match self {
             HeadInput::Din => Tensor::cat(&[item, cate, ti, tc, u], 1),
             HeadInput::TorchRechub => Tensor::cat(&[item, cate, ti, tc, u, ti, tc, u], 1),
@@ -124,6 +133,22 @@ pub struct ModelConfig {
     /// raw or sigmoid weights, evaluation only (training such a model is an error).
     #[serde(default)]
     pub attend_padding: Option<usize>,
+    /// Weight of a training batch in every Dice layer's running statistics (the evaluation
+    /// statistics): 0.1, PyTorch's `BatchNorm1d` default ([`Dice::MOMENTUM`]); 0.01 is the
+    /// official DIN code's TensorFlow batch norm (`--dice-momentum 0.01`), which learned 0.01–0.10
+    /// less test AUC per epoch here (bench/README.md, "Learning per epoch"). A configuration
+    /// saved before this field existed reads as 0.01, the value it was trained with.
+    #[serde(default = "legacy_dice_momentum")]
+    pub dice_momentum: f64,
+    /// How the MLPs' Linear weights are drawn (default Kaiming normal; `torch-uniform` is
+    /// PyTorch's `nn.Linear`, which learned less here: bench/README.md).
+    #[serde(default)]
+    pub linear_init: LinearInit,
+}
+
+/// The Dice momentum of configurations written before [`ModelConfig::dice_momentum`] existed.
+fn legacy_dice_momentum() -> f64 {
+    0.01
 }
 
 impl Default for ModelConfig {
@@ -142,11 +167,21 @@ impl Default for ModelConfig {
             embed_init_std: 0.05,
             head_input: HeadInput::Din,
             attend_padding: None,
+            dice_momentum: Dice::MOMENTUM,
+            linear_init: LinearInit::KaimingNormal,
         }
     }
 }
 
 impl ModelConfig {
+    /// The settings every MLP layer of the network shares.
+    pub fn layer_options(&self) -> LayerOptions {
+        LayerOptions {
+            linear_init: self.linear_init,
+            dice_momentum: self.dice_momentum,
+        }
+    }
+
     /// Check the configuration; the message names the bad field.
     pub fn validate(&self) -> crate::Result<()> {
         self.check().map_err(crate::Error::Config)
@@ -169,6 +204,15 @@ impl ModelConfig {
         }
         if !(self.embed_init_std.is_finite() && self.embed_init_std > 0.0) {
             return Err("embed_init_std must be positive".into());
+        }
+        if !(self.dice_momentum.is_finite()
+            && self.dice_momentum > 0.0
+            && self.dice_momentum <= 1.0)
+        {
+            return Err(format!(
+                "dice_momentum must be in (0, 1], got {}",
+                self.dice_momentum
+            ));
         }
         if let Some(len) = self.attend_padding {
             if self.kind != ModelKind::Din {
@@ -236,26 +280,25 @@ pub enum Network {
 impl Din {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.embed_dim;
-        let unit = |name: &str| {
-            ActivationUnit::new(
-                d,
-                &cfg.attention_dims,
-                cfg.attention_activation,
-                cfg.batch_norm,
-                cfg.attention_input,
-                cfg.weight_norm,
-                vb.pp(name),
-            )
+        let unit_cfg = ActivationUnitConfig {
+            dims: cfg.attention_dims.clone(),
+            activation: cfg.attention_activation,
+            batch_norm: cfg.batch_norm,
+            input: cfg.attention_input,
+            norm: cfg.weight_norm,
+            layers: cfg.layer_options(),
         };
+        let unit = |name: &str| unit_cfg.init(d, vb.pp(name));
         Ok(Din {
             att_item: unit("attention.item")?,
             att_cate: unit("attention.cate")?,
             // [V_interest(item), V_interest(cate), v_target(item), v_target(cate), v_user]
-            head: Mlp::new(
+            head: Mlp::with_options(
                 cfg.head_input.width(d),
                 &cfg.mlp_dims,
                 cfg.activation,
                 cfg.batch_norm,
+                cfg.layer_options(),
                 vb.pp("mlp"),
             )?,
             head_input: cfg.head_input,
@@ -301,6 +344,58 @@ impl Din {
     }
 }
 
+/// The embeddings of one scoring request: one user and one history, `C` candidates
+/// ([`crate::model::Model::lookup_request`]).
+#[derive(Debug, Clone)]
+pub struct RequestLookup {
+    /// `[C, d]`: the user's row, repeated.
+    pub user: Tensor,
+    /// `[C, d]` each.
+    pub target_item: Tensor,
+    pub target_cate: Tensor,
+    /// `[n, d]` each: the history, every position real.
+    pub hist_item: Tensor,
+    pub hist_cate: Tensor,
+    /// As [`Lookup::padding`].
+    pub padding: Option<[Tensor; 2]>,
+}
+
+impl Din {
+    /// [`Din::forward_t`] for one request: the history side of the activation units computed
+    /// once for all candidates ([`ActivationUnit::forward_shared`]). Evaluation only.
+    pub fn forward_shared(&self, x: &RequestLookup, mode: Mode) -> Result<Output> {
+        let (mut item, w_item) =
+            self.att_item
+                .forward_shared(&x.target_item, &x.hist_item, mode)?;
+        let (mut cate, w_cate) =
+            self.att_cate
+                .forward_shared(&x.target_cate, &x.hist_cate, mode)?;
+        if let Some(len) = self.attend_padding {
+            let Some([pad_item, pad_cate]) = &x.padding else {
+                candle_core::bail!("attend_padding: the request lookup holds no padding rows");
+            };
+            let (c, n) = (x.target_item.dim(0)?, x.hist_item.dim(0)?);
+            let count = Tensor::full(len.saturating_sub(n) as f32, (c, 1), item.device())?
+                .to_dtype(item.dtype())?;
+            item = (item
+                + self
+                    .att_item
+                    .padding_term(&x.target_item, pad_item, &count, mode)?)?;
+            cate = (cate
+                + self
+                    .att_cate
+                    .padding_term(&x.target_cate, pad_cate, &count, mode)?)?;
+        }
+        let targets = [&x.target_item, &x.target_cate, &x.user];
+        let input = self.head_input.build_from(&item, &cate, targets)?;
+        let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
+        Ok(Output {
+            logit,
+            attention: Some([w_item, w_cate]),
+        })
+    }
+}
+
 /// The base model's pooling of a padded history: the mean of each row's real positions
 /// (`w_i = 1/n`), zeros for an empty history. `hist: [B, L, d]`, `mask: [B, L]` → `[B, d]`.
 ///
@@ -320,11 +415,12 @@ impl BaseModel {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         Ok(BaseModel {
             pooling: cfg.pooling,
-            head: Mlp::new(
+            head: Mlp::with_options(
                 cfg.head_input.width(cfg.embed_dim),
                 &cfg.mlp_dims,
                 cfg.activation,
                 cfg.batch_norm,
+                cfg.layer_options(),
                 vb.pp("mlp"),
             )?,
             head_input: cfg.head_input,
@@ -350,6 +446,28 @@ impl BaseModel {
         }
     }
 
+    /// [`BaseModel::forward_t`] for one request: the history pooled once for all candidates.
+    pub fn forward_shared(&self, x: &RequestLookup, mode: Mode) -> Result<Output> {
+        let c = x.target_item.dim(0)?;
+        let pool = |h: &Tensor| -> Result<Tensor> {
+            let n = h.dim(0)?;
+            let sum = h.sum_keepdim(0)?;
+            let pooled = match self.pooling {
+                Pooling::Sum => sum,
+                Pooling::Mean => (sum / n.max(1) as f64)?,
+            };
+            pooled.broadcast_as((c, h.dim(1)?))?.contiguous()
+        };
+        let (item, cate) = (pool(&x.hist_item)?, pool(&x.hist_cate)?);
+        let targets = [&x.target_item, &x.target_cate, &x.user];
+        let input = self.head_input.build_from(&item, &cate, targets)?;
+        let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
+        Ok(Output {
+            logit,
+            attention: None,
+        })
+    }
+
     pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         let (item, cate) = (self.pool(&x.hist_item, x)?, self.pool(&x.hist_cate, x)?);
         let input = self.head_input.build(&item, &cate, x)?;
@@ -373,6 +491,14 @@ impl Network {
         match self {
             Network::Din(m) => m.forward_t(x, mode),
             Network::Base(m) => m.forward_t(x, mode),
+        }
+    }
+
+    /// One request's candidates, the history side computed once (evaluation only).
+    pub fn forward_shared(&self, x: &RequestLookup, mode: Mode) -> Result<Output> {
+        match self {
+            Network::Din(m) => m.forward_shared(x, mode),
+            Network::Base(m) => m.forward_shared(x, mode),
         }
     }
 }

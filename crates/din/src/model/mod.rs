@@ -32,13 +32,15 @@ use std::collections::BTreeMap;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
-pub use attention::{masked_softmax, ActivationUnit, AttentionInput, WeightNorm};
+pub use attention::{
+    masked_softmax, ActivationUnit, ActivationUnitConfig, AttentionInput, WeightNorm,
+};
 pub use din::{
     device, masked_mean, BaseModel, Din, HeadInput, ModelConfig, ModelKind, Network, Output,
-    Pooling, DTYPE,
+    Pooling, RequestLookup, DTYPE,
 };
 pub use embedding::{EmbeddingTable, Embeddings, Layout, Lookup, TableId, TouchedRows};
-pub use layers::{Activation, Dice, Mlp, RechubDice};
+pub use layers::{Activation, Dice, LayerOptions, LinearInit, Mlp, RechubDice};
 pub use ops::{Kernels, Mode};
 pub use params::Params;
 
@@ -188,6 +190,20 @@ impl Model {
             kernels: Kernels::Fused,
         })
     }
+
+    /// Score `targets` for one user and history, the history side computed once for all of
+    /// them: the same logits and attention weights as [`Model::forward`] on a batch of rows that
+    /// repeat the history (tested to 1e-5), with less work per candidate.
+    pub fn forward_request(
+        &self,
+        user: u32,
+        hist_item: &[u32],
+        hist_cate: &[u32],
+        targets: &[(u32, u32)],
+    ) -> Result<Output> {
+        let x = self.lookup_request(user, hist_item, hist_cate, targets)?;
+        Ok(self.net.forward_shared(&x, self.mode(false))?)
+    }
 }
 
 impl<N: Trainable> Model<N> {
@@ -234,6 +250,46 @@ impl<N: Trainable> Model<N> {
     }
 
     /// Predicted CTRs of a batch.
+    /// The embeddings of one request: `user`, its history (`hist_item`, `hist_cate`, one id
+    /// each per position, every position real) and `targets` (item, category) to score.
+    pub fn lookup_request(
+        &self,
+        user: u32,
+        hist_item: &[u32],
+        hist_cate: &[u32],
+        targets: &[(u32, u32)],
+    ) -> Result<RequestLookup> {
+        if hist_item.len() != hist_cate.len() {
+            return Err(Error::Config(format!(
+                "a request's history has {} items and {} categories",
+                hist_item.len(),
+                hist_cate.len()
+            )));
+        }
+        let gather = |t: TableId, ids: &[u32]| -> Result<Tensor> {
+            Ok(self
+                .embeddings
+                .table(t)
+                .gather(ids, self.dtype, &self.device)?)
+        };
+        let (ti, tc): (Vec<u32>, Vec<u32>) = targets.iter().copied().unzip();
+        let user = gather(TableId::User, &[user])?
+            .broadcast_as((targets.len(), self.config.embed_dim))?
+            .contiguous()?;
+        let padding = match self.config.attend_padding {
+            Some(_) => Some([gather(TableId::Item, &[0])?, gather(TableId::Cate, &[0])?]),
+            None => None,
+        };
+        Ok(RequestLookup {
+            user,
+            target_item: gather(TableId::Item, &ti)?,
+            target_cate: gather(TableId::Cate, &tc)?,
+            hist_item: gather(TableId::Item, hist_item)?,
+            hist_cate: gather(TableId::Cate, hist_cate)?,
+            padding,
+        })
+    }
+
     pub fn predict(&self, batch: &Batch) -> Result<Vec<f32>> {
         let ctr = self.forward(batch)?.ctr()?;
         Ok(ctr.to_dtype(DType::F32)?.to_vec1::<f32>()?)

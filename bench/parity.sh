@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Learning per epoch: the library's DIN against the careful PyTorch DIN (bench/torch_din.py) on the
+# same rows, test AUC after each epoch, on two synthetic worlds, at each batch size; then the
+# ablation: each difference between the two switched one at a time on the library's side.
+# Not run by CI. Needs a venv with torch, numpy, pyarrow (scikit-learn optional):
+#   python3 -m venv /tmp/refenv && /tmp/refenv/bin/pip install torch numpy pyarrow scikit-learn
+#
+#   bench/parity.sh                                   # both worlds, batch 256 and 1024, 3 epochs
+#   WORLDS=many BATCHES=256 EPOCHS=1 bench/parity.sh  # a quick look
+#   VARIANTS=bench/parity_variants.txt bench/parity.sh
+# Results: out/parity/*.json (one JSON line each) and the table on stdout (also out/parity/table.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-/tmp/refenv/bin/python}
+OUT=${OUT:-out/parity}
+EPOCHS=${EPOCHS:-3}
+BATCHES=${BATCHES:-"256 1024"}
+WORLDS=${WORLDS:-"few many"}
+THREADS=${THREADS:-2}
+VARIANTS=${VARIANTS:-bench/parity_variants.txt}
+mkdir -p "$OUT"
+export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+
+cargo build --release -q -p din-cli && cargo build --release -q -p din --example parity
+DIN=target/release/din
+PARITY=target/release/examples/parity
+
+# The two worlds (`din data synth`), split leave-last-out, then a fixed seeded subset of rows:
+#   few:  the demo world, 12 named interests of 8 items, each user holding 3–5 of them; 10,000
+#         training rows.
+#   many: the Amazon-shaped world at 1/10 scale (20,000 users, 6,300 items, 80 categories,
+#         120 latent interests by default, users holding 1–6 over longer histories); 50,000 rows.
+world() {
+  local name=$1
+  [ -f "$OUT/$name/sub/train.parquet" ] && return
+  mkdir -p "$OUT/$name"
+  case $name in
+    few) $DIN --json data synth --world demo --users 3000 --out "$OUT/$name/events.csv" >/dev/null
+         rows="10000 5000 10000" ;;
+    many) $DIN --json data synth --world amazon --users 20000 --items 6300 --cates 80 \
+            --out "$OUT/$name/events.csv" >/dev/null
+          rows="50000 5000 20000" ;;
+  esac
+  $DIN --json data split --input "$OUT/$name/events.csv" --out "$OUT/$name/split" >/dev/null
+  # shellcheck disable=SC2086
+  $PY bench/subset.py "$OUT/$name/split" "$OUT/$name/sub" $rows
+}
+
+for w in $WORLDS; do
+  world "$w"
+  for bs in $BATCHES; do
+    f="$OUT/torch_${w}_${bs}.json"
+    [ -s "$f" ] || $PY bench/torch_din.py "$OUT/$w/sub" --batch-size "$bs" --epochs "$EPOCHS" \
+        --threads "$THREADS" --score-candidates "" | tail -1 > "$f"
+    # one variant per line: NAME then KEY=VALUE settings (none: the library's defaults)
+    grep -v '^\s*#' "$VARIANTS" | grep -v '^\s*$' | while read -r name settings; do
+      f="$OUT/din_${w}_${bs}_${name}.json"
+      # shellcheck disable=SC2086
+      [ -s "$f" ] || $PARITY "$OUT/$w/sub" "$EPOCHS" "$bs" $settings | tail -1 > "$f"
+    done
+  done
+done
+
+$PY - "$OUT" "$WORLDS" "$BATCHES" "$VARIANTS" <<'PY' | tee "$OUT/table.md"
+import json, sys
+out, worlds, batches, variants = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4]
+names = [l.split()[0] for l in open(variants) if l.strip() and not l.lstrip().startswith("#")]
+settings = {l.split()[0]: " ".join(l.split()[1:]) for l in open(variants) if l.strip() and not l.lstrip().startswith("#")}
+j = lambda n: json.load(open(f"{out}/{n}"))
+for w in worlds:
+    for bs in batches:
+        t = j(f"torch_{w}_{bs}.json")
+        tt = [e["test_auc"] for e in t["epochs"]]
+        print(f"\n### world `{w}`, batch {bs}: {t['train_rows']:,} training rows, {t['test_rows']:,} test rows\n")
+        print("| run | settings | test AUC epoch 1 | 2 | 3 | vs PyTorch, epoch 1 | samples/s |")
+        print("|---|---|---|---|---|---|---|")
+        print(f"| careful PyTorch DIN | bench/torch_din.py | " + " | ".join(f"{a:.4f}" for a in tt[:3]) +
+              f" | | {t['train_samples_per_s']:,.0f} |")
+        for n in names:
+            d = j(f"din_{w}_{bs}_{n}.json")
+            da = [e["test_auc"] for e in d["epochs"]]
+            print(f"| {n} | {settings[n] or '(defaults)'} | " + " | ".join(f"{a:.4f}" for a in da[:3]) +
+                  f" | {da[0] - tt[0]:+.4f} | {d['train_samples_per_s']:,.0f} |")
+PY
