@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: this crate vs torch-rechub (the tutorial's library) on identical rows,
-# in one run on one machine. Not run by CI. Needs a Python venv with torch-rechub and pyarrow:
+# Side-by-side benchmark on identical rows, in one run on one machine: this crate's DIN with its
+# defaults against the careful PyTorch DIN (bench/torch_din.py, the main peer: samples/s, test AUC
+# per epoch, time to a target AUC; through bench/parity.sh), then against torch-rechub (the
+# tutorial's library, in its own layout). Not run by CI. Needs a Python venv with torch-rechub
+# (which brings torch), numpy and pyarrow:
 #   python3 -m venv /tmp/refenv && /tmp/refenv/bin/pip install torch-rechub pyarrow
 #
 #   bench/compare.sh                    # defaults below; results in out/bench/
@@ -45,7 +48,14 @@ $PY bench/rechub_prep.py "$PREP_CSV" | tail -1 > "$OUT/rechub_prep.json"
 # 3. a fixed subset of rows for both trainers
 $PY bench/subset.py "$OUT/split" "$OUT/sub" "$TRAIN_ROWS" "$VAL_ROWS" "$TEST_ROWS"
 
-# 4. training, same rows, same config, same batch sizes
+# 4a. the main peer: the careful PyTorch DIN and this crate's defaults, same rows, PEER_EPOCHS
+#     epochs, test AUC after each, at each of PEER_BATCHES (bench/parity.sh's report)
+printf 'defaults\n' > "$OUT/peer_variants.txt"
+OUT="$OUT/peer" WORLDS=sub WORLD_DIRS="sub=$OUT/sub" VARIANTS="$OUT/peer_variants.txt" \
+  EPOCHS="${PEER_EPOCHS:-3}" BATCHES="${PEER_BATCHES:-256 1024}" THREADS="$THREADS" PY="$PY" \
+  bench/parity.sh | sed -n '1,/^## Ablation/p' | head -n -1 | tee -a "$OUT/log.txt"
+
+# 4b. torch-rechub: training, same rows, same config, same batch sizes
 for bs in $BATCHES; do
   rm -rf "$OUT/run_$bs"
   /usr/bin/time -f "%M" -o "$OUT/ours_$bs.rss" $DIN --json train --data "$OUT/sub" --model din --epochs "$EPOCHS" \

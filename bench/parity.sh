@@ -8,6 +8,7 @@
 #   bench/parity.sh                                   # both worlds, batch 256 and 1024, 3 epochs
 #   WORLDS=many BATCHES=256 EPOCHS=1 bench/parity.sh  # a quick look
 #   VARIANTS=bench/parity_variants.txt bench/parity.sh
+#   WORLDS=sub WORLD_DIRS="sub=out/bench/sub" bench/parity.sh  # a split directory of your own
 # Results: out/parity/*.json (one JSON line each) and the table on stdout (also out/parity/table.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ BATCHES=${BATCHES:-"256 1024"}
 WORLDS=${WORLDS:-"few many"}
 THREADS=${THREADS:-2}
 VARIANTS=${VARIANTS:-bench/parity_variants.txt}
+WORLD_DIRS=${WORLD_DIRS:-}         # NAME=SPLIT_DIR ...: worlds already split (bench/compare.sh)
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
 
@@ -31,7 +33,12 @@ PARITY=target/release/examples/parity
 #   many: the Amazon-shaped world at 1/10 scale (20,000 users, 6,300 items, 80 categories,
 #         120 latent interests by default, users holding 1–6 over longer histories); 50,000 rows.
 world() {
-  local name=$1
+  local name=$1 kv
+  for kv in $WORLD_DIRS; do
+    if [ "${kv%%=*}" = "$name" ]; then
+      mkdir -p "$OUT/$name" && ln -sfn "$(realpath "${kv#*=}")" "$OUT/$name/sub" && return
+    fi
+  done
   [ -f "$OUT/$name/sub/train.parquet" ] && return
   mkdir -p "$OUT/$name"
   case $name in
@@ -40,6 +47,7 @@ world() {
     many) $DIN --json data synth --world amazon --users 20000 --items 6300 --cates 80 \
             --out "$OUT/$name/events.csv" >/dev/null
           rows="50000 5000 20000" ;;
+    *) echo "unknown world \`$name\` (few, many, or a NAME of WORLD_DIRS)" >&2; exit 2 ;;
   esac
   $DIN --json data split --input "$OUT/$name/events.csv" --out "$OUT/$name/split" >/dev/null
   # shellcheck disable=SC2086
@@ -64,21 +72,44 @@ done
 $PY - "$OUT" "$WORLDS" "$BATCHES" "$VARIANTS" <<'PY' | tee "$OUT/table.md"
 import json, sys
 out, worlds, batches, variants = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4]
-names = [l.split()[0] for l in open(variants) if l.strip() and not l.lstrip().startswith("#")]
-settings = {l.split()[0]: " ".join(l.split()[1:]) for l in open(variants) if l.strip() and not l.lstrip().startswith("#")}
+lines = [l.split() for l in open(variants) if l.strip() and not l.lstrip().startswith("#")]
+names, settings = [l[0] for l in lines], {l[0]: " ".join(l[1:]) for l in lines}
 j = lambda n: json.load(open(f"{out}/{n}"))
+aucs = lambda r: [e["test_auc"] for e in r["epochs"]]
+cell = lambda xs: " | ".join(f"{a:.4f}" for a in xs)
+
+def time_to(run, target):
+    """Training seconds until the first epoch whose test AUC reaches the target (None: never)."""
+    return next((e["cum_train_s"] for e in run["epochs"] if e["test_auc"] >= target), None)
+
+print("## The library's defaults against the careful PyTorch DIN\n")
+print("Target: the best test AUC the PyTorch DIN reaches within its epochs, minus 0.005; time to "
+      "target: training seconds until the end of the first epoch that reaches it.\n")
+print("| world | batch | din samples/s | PyTorch samples/s | din AUC, epoch 1 | PyTorch AUC, epoch 1 "
+      "| din − PyTorch | target | din time to target | PyTorch time to target | speed-up |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for w in worlds:
+    for bs in batches:
+        t, d = j(f"torch_{w}_{bs}.json"), j(f"din_{w}_{bs}_{names[0]}.json")
+        target = max(aucs(t)) - 0.005
+        td, tt = time_to(d, target), time_to(t, target)
+        fmt = lambda s: "not reached" if s is None else f"{s:.1f} s"
+        ratio = f"{tt / td:.1f}×" if td and tt else "–"
+        print(f"| {w} | {bs} | {d['train_samples_per_s']:,.0f} | {t['train_samples_per_s']:,.0f} | "
+              f"{aucs(d)[0]:.4f} | {aucs(t)[0]:.4f} | {aucs(d)[0] - aucs(t)[0]:+.4f} | {target:.4f} | "
+              f"{fmt(td)} | {fmt(tt)} | {ratio} |")
+
+print("\n## Ablation: each difference from the defaults, one at a time\n")
 for w in worlds:
     for bs in batches:
         t = j(f"torch_{w}_{bs}.json")
-        tt = [e["test_auc"] for e in t["epochs"]]
+        n_ep = len(t["epochs"])
         print(f"\n### world `{w}`, batch {bs}: {t['train_rows']:,} training rows, {t['test_rows']:,} test rows\n")
-        print("| run | settings | test AUC epoch 1 | 2 | 3 | vs PyTorch, epoch 1 | samples/s |")
-        print("|---|---|---|---|---|---|---|")
-        print(f"| careful PyTorch DIN | bench/torch_din.py | " + " | ".join(f"{a:.4f}" for a in tt[:3]) +
-              f" | | {t['train_samples_per_s']:,.0f} |")
+        print("| run | settings | " + " | ".join(f"test AUC, epoch {k}" for k in range(1, n_ep + 1)) +
+              " | epoch 1 vs PyTorch |")
+        print("|---|---|" + "---|" * n_ep + "---|")
+        print(f"| careful PyTorch DIN | bench/torch_din.py | {cell(aucs(t))} | |")
         for n in names:
             d = j(f"din_{w}_{bs}_{n}.json")
-            da = [e["test_auc"] for e in d["epochs"]]
-            print(f"| {n} | {settings[n] or '(defaults)'} | " + " | ".join(f"{a:.4f}" for a in da[:3]) +
-                  f" | {da[0] - tt[0]:+.4f} | {d['train_samples_per_s']:,.0f} |")
+            print(f"| {n} | {settings[n] or '(the defaults)'} | {cell(aucs(d))} | {aucs(d)[0] - aucs(t)[0]:+.4f} |")
 PY

@@ -104,6 +104,9 @@ impl Preset {
                 attention_activation: Activation::Dice,
                 weight_norm: WeightNorm::Softmax,
                 batch_norm: true,
+                // FuxiCTR's Dice: `nn.BatchNorm1d(input_dim, affine=False, eps=1e-9,
+                // momentum=0.01)` (fuxictr/pytorch/layers/activations.py)
+                dice_momentum: 0.01,
                 ..ModelConfig::default()
             },
             Preset::TorchRechub => ModelConfig {
