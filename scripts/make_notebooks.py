@@ -12,6 +12,7 @@ tagged cells), written into the cell's metadata.
     python3 scripts/make_notebooks.py            # notebooks/NN_*.ipynb from the sources (no outputs)
     python3 scripts/make_notebooks.py --student  # notebooks/student/ from the executed notebooks
     python3 scripts/make_notebooks.py --check    # both up to date? (exit 1 if not; no writes)
+    python3 scripts/make_notebooks.py --markdown # only markdown changed: new text, outputs kept
     python3 scripts/make_notebooks.py 03         # only notebooks whose name contains "03"
 
 The teacher's edition (`notebooks/`, committed executed by scripts/run_notebooks.sh) keeps the
@@ -210,7 +211,7 @@ def main(argv):
     mode = "teacher"
     names = []
     for a in argv:
-        if a in ("--student", "--check"):
+        if a in ("--student", "--check", "--markdown"):
             mode = a[2:]
         else:
             names.append(a)
@@ -232,6 +233,19 @@ def main(argv):
             stale.append(f"{os.path.relpath(path, ROOT)} is missing")
             continue
         have = json.load(open(path, encoding="utf-8"))
+        if mode == "markdown":
+            code = lambda nb: [c for c in code_of(nb) if c[0] == "code"]
+            kinds = lambda nb: [c["cell_type"] for c in nb["cells"]]
+            if code(have) != code(want) or kinds(have) != kinds(want):
+                stale.append(f"{os.path.relpath(path, ROOT)}: code cells changed, not only markdown "
+                             f"(run `python3 scripts/make_notebooks.py {stem[:2]}` and scripts/run_notebooks.sh)")
+                continue
+            for h, w in zip(have["cells"], want["cells"]):
+                if h["cell_type"] == "markdown":
+                    h["source"] = w["source"]
+            open(path, "w", encoding="utf-8").write(dump(have))
+            print("wrote", os.path.relpath(path, ROOT), "(markdown only)")
+            continue
         if code_of(have) != code_of(want):
             stale.append(f"{os.path.relpath(path, ROOT)}: its cells differ from notebooks/src/{src} "
                          f"(run `python3 scripts/make_notebooks.py {stem[:2]}` and scripts/run_notebooks.sh)")

@@ -37,6 +37,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 // %%
 din::tune_process();
+// 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
+din::tutorial::enter_repo_root()?;
 // %% [markdown]
 // ## 1.1 读入数据 · The data
 //
@@ -44,15 +46,15 @@ din::tune_process();
 //
 // The tutorial uses torch-rechub's `amazon_electronics_sample.csv` (100 rows, columns `user_id, item_id, time, cate_id`). It is third-party data and not in this repository: `din data fetch-sample` downloads it into `data/`. When it is there this notebook uses it; otherwise it uses the built-in **demo world**, a deterministic synthetic log with the same columns whose items have names (篮球鞋 basketball shoes, 连衣裙 dress, 篮球 basketball, 口红 lipstick, …) and whose users each hold a few interest groups, so that later notebooks can check attention against the truth. The output below says which file was used.
 // %%
-let sample: PathBuf = PathBuf::from("../data/amazon_electronics_sample.csv");
+let sample: PathBuf = PathBuf::from("data/amazon_electronics_sample.csv");
 let world: DemoWorld = DemoWorld::new();
 let using_sample: bool = sample.is_file();
 let csv: PathBuf = if using_sample {
     println!("数据 data: {} — the tutorial's Amazon-Electronics sample (din data fetch-sample)", sample.display());
     sample.clone()
 } else {
-    std::fs::create_dir_all("../out/notebooks")?;
-    let p = PathBuf::from("../out/notebooks/demo.csv");
+    std::fs::create_dir_all("out/notebooks")?;
+    let p = PathBuf::from("out/notebooks/demo.csv");
     let ev = world.generate(&DemoConfig { users: 2000, seed: 2026, ..Default::default() });
     ev.write_csv(&p)?;
     println!("数据 data: {} — the demo world (2000 users, seed 2026), because {} is not there", p.display(), sample.display());
@@ -264,9 +266,9 @@ println!("the leak changes the test AUC by 泄漏使测试 AUC 变化 {gain:+.4}
     "not inflated on this world 在这个世界里没有偏高"
 });
 // %% [markdown]
-// 上面的运行里（提交的输出），无泄漏的测试 AUC 是 0.9285，有泄漏的是 0.9594：多了 0.031，比笔记本 4 的 4.7 节里最窄的头部（[32]，0.9056）和最好的头部（[256, 128]，0.9285，就是这里无泄漏的同一个模型）之差 0.023 还大。两次训练只差 1,200 行（训练集的 6.7%），模型却在它们上面被测试。用泄漏的划分比较两个模型，比的部分是谁更会记住见过的行。
+// 上面的运行里（提交的输出），无泄漏的测试 AUC 是 0.9286，有泄漏的是 0.9600：多了 0.031，比笔记本 4 的 4.7 节里最窄的头部（[32]，0.9063）和最好的头部（[256, 128]，0.9286，就是这里无泄漏的同一个模型）之差 0.022 还大。两次训练只差 1,200 行（训练集的 6.7%），模型却在它们上面被测试。用泄漏的划分比较两个模型，比的部分是谁更会记住见过的行。
 //
-// In the run above (the committed output) the clean test AUC is 0.9285 and the leaky one 0.9594: 0.031 higher, more than the 0.023 between the narrowest head ([32], 0.9056) and the best head ([256, 128], 0.9285: the same model as the clean run here) in notebook 4, section 4.7. The two trainings differ by only 1,200 rows (6.7% of train), and those are the rows the model is tested on. Comparing two models on a leaky split partly compares how well each memorises rows it has seen.
+// In the run above (the committed output) the clean test AUC is 0.9286 and the leaky one 0.9600: 0.031 higher, more than the 0.022 between the narrowest head ([32], 0.9063) and the best head ([256, 128], 0.9286: the same model as the clean run here) in notebook 4, section 4.7. The two trainings differ by only 1,200 rows (6.7% of train), and those are the rows the model is tested on. Comparing two models on a leaky split partly compares how well each memorises rows it has seen.
 // %% [markdown]
 // **小结 Summary.** 数据准备好了：每条样本 = (用户, 历史商品序列, 历史类别序列, 目标商品, 目标类别, label)。下一本笔记本把这些 id 变成向量（嵌入层）。
 //

@@ -34,6 +34,8 @@ use std::path::Path;
 use std::time::Instant;
 // %%
 din::tune_process();
+// 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
+din::tutorial::enter_repo_root()?;
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 println!("demo world: {} users, {} items, {} categories; train rows {}", ds.stats.users, ds.stats.items, ds.stats.cates, ds.stats.train_rows);
@@ -122,9 +124,9 @@ fn item_scatter(model: &Model, ds: &Dataset, world: &DemoWorld, title: &str) -> 
 item_scatter(&model0, &ds, &world, "训练前 before training: item embeddings (PCA), coloured by interest")?.evcxr_display();
 // %%
 let t0: Instant = Instant::now();
-// trained here and saved to ../out/notebooks/tutorial_din, where notebook 3 finds it
+// trained here and saved to out/notebooks/tutorial_din, where notebook 3 finds it
 // (a saved run with the same configuration is loaded instead of trained again)
-let cached: CachedModel = cached_din(&ds, &cfg, Path::new("../out/notebooks/tutorial_din"), &mut |p: Progress| {
+let cached: CachedModel = cached_din(&ds, &cfg, Path::new("out/notebooks/tutorial_din"), &mut |p: Progress| {
     if let Progress::EpochEnd(e) = p {
         println!("epoch {}  train loss {:.4}  val AUC {:.4}  ({:.0} samples/s)", e.epoch, e.train_loss, e.val.auc, e.samples_per_s);
     }

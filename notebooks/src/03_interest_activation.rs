@@ -39,6 +39,8 @@ use std::path::Path;
 use std::time::Instant;
 // %%
 din::tune_process();
+// 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
+din::tutorial::enter_repo_root()?;
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 let hist_names: Vec<String> = EXAMPLE_HISTORY.iter().map(|s| s.to_string()).collect();
@@ -76,7 +78,7 @@ plot::heatmap("未训练 untrained: 兴趣激活 attention weights", &cand_names
 // %%
 let t0: Instant = Instant::now();
 // the model notebook 2 trained and saved, when it is there with this configuration; else train it now
-let cached: CachedModel = cached_din(&ds, &cfg, Path::new("../out/notebooks/tutorial_din"), &mut |_p: Progress| {})?;
+let cached: CachedModel = cached_din(&ds, &cfg, Path::new("out/notebooks/tutorial_din"), &mut |_p: Progress| {})?;
 let model: Model = cached.model.clone();
 for e in &cached.history.epochs {
     println!("epoch {}  train loss {:.4}  val AUC {:.4}", e.epoch, e.train_loss, e.val.auc);

@@ -40,6 +40,8 @@ use din::tutorial::{demo_dataset, train_model, TutorialConfig};
 use std::time::Instant;
 // %%
 din::tune_process();
+// 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
+din::tutorial::enter_repo_root()?;
 let (_world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 println!("demo world: train {} / val {} / test {} rows", ds.train.len(), ds.val.len(), ds.test.len());
@@ -192,9 +194,9 @@ for dims in [vec![32], vec![256], vec![256, 128], vec![256, 128, 64]] {
 }
 }
 // %% [markdown]
-// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（见笔记本 1 的世界说明）。上面的测量（每种头部只有一个种子）：头部太窄（32）比宽度 256 的一层低约 0.015 的 AUC；再加一层 128 又多约 0.008；第三层 64 没有再提高（低约 0.004）。在这么小的世界上，一次运行分不清千分之几的差别和随机种子的波动（换几个种子重复就能看到）。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
+// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（见笔记本 1 的世界说明）。上面的测量（每种头部只有一个种子）：头部太窄（32）比宽度 256 的一层低约 0.014 的 AUC；再加一层 128 又多约 0.009；第三层 64 没有再提高（低约 0.004）。在这么小的世界上，一次运行分不清千分之几的差别和随机种子的波动（换几个种子重复就能看到）。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
 //
-// In this demo world a click depends only on how well the candidate matches the user's interests (notebook 1 describes the world). As measured above (one seed per head): a narrow head (32) is about 0.015 AUC below one layer of width 256; a second layer of 128 adds about 0.008 more; a third layer of 64 adds nothing (about 0.004 lower). On a world this small, one run cannot tell differences of a few thousandths from the noise of the random seed (repeat with other seeds to see it). Real data have more features and richer interactions; the BARS benchmark's DIN uses a three-layer head [1024, 512, 256] (see the README).
+// In this demo world a click depends only on how well the candidate matches the user's interests (notebook 1 describes the world). As measured above (one seed per head): a narrow head (32) is about 0.014 AUC below one layer of width 256; a second layer of 128 adds about 0.009 more; a third layer of 64 adds nothing (about 0.004 lower). On a world this small, one run cannot tell differences of a few thousandths from the noise of the random seed (repeat with other seeds to see it). Real data have more features and richer interactions; the BARS benchmark's DIN uses a three-layer head [1024, 512, 256] (see the README).
 // %% [markdown]
 // ## 4.8 亲手写 DIN 和训练循环 · DIN and its training loop, by hand
 //
@@ -218,7 +220,8 @@ impl MyLinear {
 }
 
 /// Dice: normalise with the batch's statistics over the real rows in training (and fold them into
-/// running averages, momentum 0.01), with the running averages in evaluation.
+/// running averages, momentum 0.1 as the library's default `Dice::MOMENTUM`), with the running
+/// averages in evaluation.
 struct MyDice { alpha: Tensor, running_mean: Var, running_var: Var }
 
 impl MyDice {
@@ -236,7 +239,7 @@ impl MyDice {
             let mean = z.broadcast_mul(real)?.sum_keepdim(0)?.broadcast_div(&count)?;
             let var = z.broadcast_sub(&mean)?.sqr()?.broadcast_mul(real)?.sum_keepdim(0)?.broadcast_div(&count)?;
             for (r, b) in [(&self.running_mean, &mean), (&self.running_var, &var)] {
-                r.set(&(r.as_tensor().affine(0.99, 0.0)? + b.detach().squeeze(0)?.affine(0.01, 0.0)?)?)?;
+                r.set(&(r.as_tensor().affine(0.9, 0.0)? + b.detach().squeeze(0)?.affine(0.1, 0.0)?)?)?;
             }
             (mean, var)
         } else {

@@ -40,8 +40,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 // %%
 din::tune_process();
+// 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
+din::tutorial::enter_repo_root()?;
 // DIN_FULL_CSV may point elsewhere (e.g. a synthetic Amazon-scale world, `din data synth --world amazon`)
-let full: PathBuf = std::env::var("DIN_FULL_CSV").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("../data/electronics.csv"));
+let full: PathBuf = std::env::var("DIN_FULL_CSV").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("data/electronics.csv"));
 let present: bool = full.is_file();
 if present {
     println!("found {}: using it", full.display());
@@ -75,7 +77,7 @@ match &ds {
 // %%
 // runs trained with the CLI (see the commands above)
 let mut found: Vec<(String, RunMetrics, History)> = Vec::new();
-for (name, dir) in [("DIN", "../runs/electronics-din"), ("base", "../runs/electronics-base")] {
+for (name, dir) in [("DIN", "runs/electronics-din"), ("base", "runs/electronics-base")] {
     match read_reports(Path::new(dir)) {
         Ok((Some(m), Some(h))) => found.push((name.to_string(), m, h)),
         _ => println!("{dir}: no trained run (train it with `din train`, commands above)"),

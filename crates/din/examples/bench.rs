@@ -5,6 +5,7 @@
 //! cargo run --release --example bench -- SPLIT_DIR [BATCH_SIZES=256,4096] [STEPS=40]
 //! cargo run --release --example bench -- SPLIT_DIR levers [STEPS=40]     # each lever off in turn
 //! cargo run --release --example bench -- SPLIT_DIR baseline [BATCH] [STEPS] # all on (DIN_NO_TUNE=1: no tune_process)
+//! cargo run --release -p din --example bench -- serving [SPLIT_DIR] --json  # candidates/s, + the PyTorch DIN
 //! ```
 //! SPLIT_DIR is written by `din data split` (`-` for the demo world). Prints plain text and, last,
 //! one JSON line. `DIN_BENCH_BATCH_NORM=1`: every model with BatchNorm in its MLPs.
@@ -233,6 +234,152 @@ fn levers(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> 
     Ok(out)
 }
 
+/// Serving: candidates scored per second for one user with a history of `hist_len` (the
+/// tutorial's max_len 50 by default; `DIN_BENCH_HISTORY` changes it), at 1, 64 and 1,024
+/// candidates per request: `predict` (the history side of the activation units once per request,
+/// `Model::forward_request`) against the training path (`Model::forward` on one row per
+/// candidate, the history repeated), which gives the same scores. Library defaults, untrained
+/// weights (the cost does not depend on their values).
+fn serving(ds: &Dataset) -> Res<Vec<serde_json::Value>> {
+    let rows = [
+        ds.vocab.items.table_rows(),
+        ds.vocab.cates.table_rows(),
+        ds.vocab.users.table_rows(),
+    ];
+    let m = Model::new(ModelConfig::default(), rows, 1, &Device::Cpu, DTYPE)?;
+    let hist_len: usize = std::env::var("DIN_BENCH_HISTORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let items: Vec<i64> = (1..=ds.vocab.items.len() as u32)
+        .filter_map(|i| ds.vocab.items.raw(i))
+        .collect();
+    let user = ds.vocab.users.raw(1).unwrap_or(0);
+    let rate = |n: usize, f: &mut dyn FnMut() -> Res<()>| -> Res<(f64, f64)> {
+        f()?; // warm-up
+        let (mut calls, t0) = (0usize, Instant::now());
+        while t0.elapsed().as_secs_f64() < 1.0 {
+            f()?;
+            calls += 1;
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        Ok(((calls * n) as f64 / secs, secs * 1e3 / calls as f64))
+    };
+    let mut serving = vec![];
+    for n in [1usize, 64, 1024] {
+        let q = Query {
+            user,
+            history: items.iter().cycle().take(hist_len).copied().collect(),
+            candidates: items
+                .iter()
+                .cycle()
+                .skip(hist_len)
+                .take(n)
+                .copied()
+                .collect(),
+        };
+        let (cps, ms) = rate(n, &mut || {
+            predict(&m, &ds.vocab, hist_len, &q)?;
+            Ok(())
+        })?;
+        // the training path on the same request (ids as `predict` maps them)
+        let v = &ds.vocab;
+        let hi: Vec<u32> = q.history.iter().map(|&r| v.items.get_or_oov(r)).collect();
+        let hc: Vec<u32> = hi.iter().map(|&i| v.cate_of(i)).collect();
+        let tgt: Vec<(u32, u32)> = q
+            .candidates
+            .iter()
+            .map(|&r| {
+                let i = v.items.get_or_oov(r);
+                (i, v.cate_of(i))
+            })
+            .collect();
+        let u = v.users.get_or_oov(user);
+        let (bcps, bms) = rate(n, &mut || {
+            for chunk in tgt.chunks(1024) {
+                let rows = chunk.iter().map(|&(ti, tc)| RowRef {
+                    user: u,
+                    hist_item: &hi,
+                    hist_cate: &hc,
+                    target_item: ti,
+                    target_cate: tc,
+                    label: 0.0,
+                });
+                m.forward(&Batch::from_rows(rows.collect::<Vec<_>>(), 0))?;
+            }
+            Ok(())
+        })?;
+        println!(
+            "serving (history {hist_len}): {n:>5} candidates per request: predict {cps:>9.0} candidates/s ({ms:.3} ms), training path {bcps:>9.0} ({bms:.3} ms): {:.2}×",
+            cps / bcps
+        );
+        serving.push(json!({"candidates": n, "history": hist_len, "candidates_per_s": cps, "ms_per_request": ms,
+                            "batch_path_candidates_per_s": bcps, "batch_path_ms_per_request": bms}));
+    }
+    Ok(serving)
+}
+
+/// `bench serving [SPLIT_DIR] [--json]`: [`serving`] on the split (the demo world without one),
+/// and the careful PyTorch DIN's eval-mode scoring (`bench/torch_din.py --epochs 0`, the same
+/// history length and candidate counts) when a split directory and its Python (`PY`, default
+/// /tmp/refenv/bin/python) are there. With `--json` only the JSON line is printed.
+fn serving_mode(args: &[String]) -> Res<()> {
+    let json_only = args.iter().any(|a| a == "--json");
+    let dir = args.iter().find(|a| !a.starts_with("--"));
+    let (name, ds) = dataset(dir)?;
+    let ours = serving(&ds)?;
+    let py = std::env::var("PY").unwrap_or_else(|_| "/tmp/refenv/bin/python".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_din.py");
+    let hist = std::env::var("DIN_BENCH_HISTORY").unwrap_or_else(|_| "50".into());
+    let pytorch = match dir {
+        Some(d) if d != "-" && std::path::Path::new(&py).exists() => {
+            let out = std::process::Command::new(&py)
+                .args([
+                    script,
+                    d,
+                    "--epochs",
+                    "0",
+                    "--score-candidates",
+                    "1,64,1024",
+                ])
+                .args(["--score-history", &hist])
+                .output()?;
+            let last = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_string();
+            match serde_json::from_str::<serde_json::Value>(&last) {
+                Ok(v) if out.status.success() => {
+                    json!({"scoring": v["scoring"], "torch_threads": v["torch_threads"]})
+                }
+                _ => json!({"skipped": format!("{py} {script} failed: {}",
+                                               String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default())}),
+            }
+        }
+        _ => {
+            json!({"skipped": format!("needs a split directory and {py} with torch, numpy and pyarrow")})
+        }
+    };
+    if !json_only {
+        println!("data: {name}");
+        for (o, k) in ours.iter().zip(0..) {
+            let p = &pytorch["scoring"][k];
+            println!(
+                "{:>5} candidates: din predict {:>9.0}/s, training path {:>9.0}/s, careful PyTorch DIN {}",
+                o["candidates"], o["candidates_per_s"].as_f64().unwrap_or(0.0),
+                o["batch_path_candidates_per_s"].as_f64().unwrap_or(0.0),
+                p["candidates_per_s"].as_f64().map_or("–".to_string(), |c| format!("{c:.0}/s"))
+            );
+        }
+    }
+    println!(
+        "{}",
+        json!({"data": name, "serving": ours, "pytorch": pytorch})
+    );
+    Ok(())
+}
+
 fn main() -> Res<()> {
     // before any thread starts (see din::tune_process); DIN_NO_TUNE=1 keeps every default
     if std::env::var_os("DIN_NO_TUNE").is_none() && std::env::var_os("CANDLE_NUM_THREADS").is_none()
@@ -241,6 +388,9 @@ fn main() -> Res<()> {
     }
     din::tune_process(); // a no-op with DIN_NO_TUNE=1
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serving") {
+        return serving_mode(&args[1..]);
+    }
     let (name, ds) = dataset(args.first())?;
     if args.get(1).map(String::as_str) == Some("levers") {
         let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
@@ -268,11 +418,6 @@ fn main() -> Res<()> {
         .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or_else(|| vec![256, 4096]);
     let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
-    let rows = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
     let mean_len =
         ds.train.hist_len.iter().map(|&l| l as f64).sum::<f64>() / ds.train.len().max(1) as f64;
     let gflops = matmul_gflops()?;
@@ -381,80 +526,7 @@ fn main() -> Res<()> {
             }));
         }
     }
-    // Serving: candidates scored per second for one user with a history of 50 (the tutorial's
-    // max_len; `DIN_BENCH_HISTORY` changes it): `predict` (the history side of the activation
-    // units once per request, `Model::forward_request`) against the training path (`Model::forward`
-    // on one row per candidate, the history repeated), which gives the same scores.
-    let m = Model::new(ModelConfig::default(), rows, 1, &Device::Cpu, DTYPE)?;
-    let hist_len: usize = std::env::var("DIN_BENCH_HISTORY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
-    let items: Vec<i64> = (1..=ds.vocab.items.len() as u32)
-        .filter_map(|i| ds.vocab.items.raw(i))
-        .collect();
-    let user = ds.vocab.users.raw(1).unwrap_or(0);
-    let rate = |n: usize, f: &mut dyn FnMut() -> Res<()>| -> Res<(f64, f64)> {
-        f()?; // warm-up
-        let (mut calls, t0) = (0usize, Instant::now());
-        while t0.elapsed().as_secs_f64() < 1.0 {
-            f()?;
-            calls += 1;
-        }
-        let secs = t0.elapsed().as_secs_f64();
-        Ok(((calls * n) as f64 / secs, secs * 1e3 / calls as f64))
-    };
-    let mut serving = vec![];
-    for n in [1usize, 64, 1024] {
-        let q = Query {
-            user,
-            history: items.iter().cycle().take(hist_len).copied().collect(),
-            candidates: items
-                .iter()
-                .cycle()
-                .skip(hist_len)
-                .take(n)
-                .copied()
-                .collect(),
-        };
-        let (cps, ms) = rate(n, &mut || {
-            predict(&m, &ds.vocab, hist_len, &q)?;
-            Ok(())
-        })?;
-        // the training path on the same request (ids as `predict` maps them)
-        let v = &ds.vocab;
-        let hi: Vec<u32> = q.history.iter().map(|&r| v.items.get_or_oov(r)).collect();
-        let hc: Vec<u32> = hi.iter().map(|&i| v.cate_of(i)).collect();
-        let tgt: Vec<(u32, u32)> = q
-            .candidates
-            .iter()
-            .map(|&r| {
-                let i = v.items.get_or_oov(r);
-                (i, v.cate_of(i))
-            })
-            .collect();
-        let u = v.users.get_or_oov(user);
-        let (bcps, bms) = rate(n, &mut || {
-            for chunk in tgt.chunks(1024) {
-                let rows = chunk.iter().map(|&(ti, tc)| RowRef {
-                    user: u,
-                    hist_item: &hi,
-                    hist_cate: &hc,
-                    target_item: ti,
-                    target_cate: tc,
-                    label: 0.0,
-                });
-                m.forward(&Batch::from_rows(rows.collect::<Vec<_>>(), 0))?;
-            }
-            Ok(())
-        })?;
-        println!(
-            "serving (history {hist_len}): {n:>5} candidates per request: predict {cps:>9.0} candidates/s ({ms:.3} ms), training path {bcps:>9.0} ({bms:.3} ms): {:.2}×",
-            cps / bcps
-        );
-        serving.push(json!({"candidates": n, "history": hist_len, "candidates_per_s": cps, "ms_per_request": ms,
-                            "batch_path_candidates_per_s": bcps, "batch_path_ms_per_request": bms}));
-    }
+    let serving = serving(&ds)?;
     println!(
         "{}",
         json!({"data": name, "mean_history": mean_len, "matmul_gflops": gflops, "batch_norm": batch_norm, "training": report, "serving": serving})

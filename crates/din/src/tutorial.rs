@@ -108,6 +108,34 @@ pub struct TutorialReport {
     pub seconds: f64,
 }
 
+/// The root of this repository: the folder that holds `crates/din`, `data/`, `out/` and `runs/`
+/// (where this crate was compiled from, so a checkout moved after the build needs a rebuild).
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent()
+        .and_then(Path::parent)
+        .unwrap_or(here)
+        .to_path_buf()
+}
+
+/// Make [`repo_root`] the working directory, so that a notebook's `data/…`, `out/…` and `runs/…`
+/// mean the repository's folders whichever edition it was opened from (`notebooks/` or
+/// `notebooks/student/`: a kernel starts in the notebook's own folder). Every notebook calls it
+/// in its first cell.
+///
+/// ```
+/// let here = std::env::current_dir()?;
+/// din::tutorial::enter_repo_root()?;
+/// assert!(std::path::Path::new("crates/din/Cargo.toml").is_file());
+/// # std::env::set_current_dir(here)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn enter_repo_root() -> Result<PathBuf> {
+    let root = repo_root();
+    std::env::set_current_dir(&root).map_err(|e| Error::io(&root, e))?;
+    Ok(root)
+}
+
 /// The demo world's data, split as the tutorial does.
 pub fn demo_dataset(users: usize, seed: u64) -> Result<(DemoWorld, Dataset)> {
     let world = DemoWorld::new();
