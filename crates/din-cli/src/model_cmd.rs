@@ -284,10 +284,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
                     r.epoch, r.train_loss, r.samples_per_s
                 ));
             } else {
-                ui.say(format!(
-                    "epoch {}: train loss {:.4}  val AUC {:.4}  val logloss {:.4}  {:.0} samples/s",
-                    r.epoch, r.train_loss, r.val.auc, r.val.logloss, r.samples_per_s
-                ));
+                ui.say(r.to_string());
             }
         }
     });
@@ -312,10 +309,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
         )
     };
     ui.say(format!(
-        "{selected}; test AUC {:.4}  GAUC {:.4}  logloss {:.4}\nrun saved to {}",
-        test.auc,
-        test.gauc,
-        test.logloss,
+        "{selected}; test {test}\nrun saved to {}",
         dir.display()
     ));
     ui.finish(&json!({
@@ -407,15 +401,7 @@ pub fn eval(a: EvalArgs, ui: &Ui) -> Result<()> {
             out.display()
         ));
     }
-    ui.say(format!(
-        "{} rows of {} ({}): AUC {:.4}  GAUC {:.4}  logloss {:.4}",
-        m.rows,
-        data.display(),
-        a.split,
-        m.auc,
-        m.gauc,
-        m.logloss
-    ));
+    ui.say(format!("{} ({}): {m}", data.display(), a.split));
     ui.finish(&json!({
         "run": a.run, "data": data, "split": a.split, "rows": m.rows,
         "auc": m.auc, "gauc": m.gauc, "logloss": m.logloss, "seconds": t0.elapsed().as_secs_f64(),

@@ -140,6 +140,33 @@ pub struct Metrics {
     pub rows: usize,
 }
 
+/// `AUC 0.9282  GAUC 0.9290  logloss 0.3346  (4000 rows)`: four decimals, as every report of
+/// this crate prints them; `—` for an undefined (NaN) value.
+///
+/// ```
+/// let m = din::metrics::Metrics { auc: 0.92821, gauc: f64::NAN, logloss: 0.33461, rows: 4000 };
+/// assert_eq!(m.to_string(), "AUC 0.9282  GAUC —  logloss 0.3346  (4000 rows)");
+/// ```
+impl std::fmt::Display for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = |x: f64| {
+            if x.is_nan() {
+                "—".to_string()
+            } else {
+                format!("{x:.4}")
+            }
+        };
+        write!(
+            f,
+            "AUC {}  GAUC {}  logloss {}  ({} rows)",
+            v(self.auc),
+            v(self.gauc),
+            v(self.logloss),
+            self.rows
+        )
+    }
+}
+
 /// Read a number that JSON may hold as `null` (serde_json writes NaN that way) as NaN.
 pub(crate) fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))

@@ -54,6 +54,55 @@ pub struct Prediction {
     pub truncated: usize,
 }
 
+/// One line per candidate, `item 17  CTR 0.9123`, highest CTR first, then what was unseen or
+/// dropped.
+///
+/// ```
+/// let p = din::predict::Prediction { candidates: vec![4, 5], ctr: vec![0.25, 0.75],
+///     history: vec![1], item_attention: None, cate_attention: None, unseen_user: true,
+///     unseen_history: vec![], unseen_candidates: vec![5], truncated: 0 };
+/// assert_eq!(p.to_string(),
+///     "item 5  CTR 0.7500\nitem 4  CTR 0.2500\nunseen user: scored as an average user\nunseen candidates: 5");
+/// ```
+impl std::fmt::Display for Prediction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut order: Vec<usize> = (0..self.candidates.len()).collect();
+        order.sort_by(|&a, &b| self.ctr[b].total_cmp(&self.ctr[a]));
+        let mut lines: Vec<String> = order
+            .iter()
+            .map(|&k| format!("item {}  CTR {:.4}", self.candidates[k], self.ctr[k]))
+            .collect();
+        let list = |v: &[i64]| {
+            v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.unseen_user {
+            lines.push("unseen user: scored as an average user".into());
+        }
+        if !self.unseen_history.is_empty() {
+            lines.push(format!(
+                "unseen history items: {}",
+                list(&self.unseen_history)
+            ));
+        }
+        if !self.unseen_candidates.is_empty() {
+            lines.push(format!(
+                "unseen candidates: {}",
+                list(&self.unseen_candidates)
+            ));
+        }
+        if self.truncated > 0 {
+            lines.push(format!(
+                "history longer than max_len: the oldest {} items were dropped",
+                self.truncated
+            ));
+        }
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
 /// Candidates scored together in one [`Model::forward_request`] call.
 pub const REQUEST_CHUNK: usize = 256;
 

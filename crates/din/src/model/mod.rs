@@ -249,7 +249,6 @@ impl<N: Trainable> Model<N> {
         Ok(self.net.forward_t(&x, self.mode(false))?)
     }
 
-    /// Predicted CTRs of a batch.
     /// The embeddings of one request: `user`, its history (`hist_item`, `hist_cate`, one id
     /// each per position, every position real) and `targets` (item, category) to score.
     pub fn lookup_request(
@@ -290,6 +289,7 @@ impl<N: Trainable> Model<N> {
         })
     }
 
+    /// Predicted CTRs of a batch.
     pub fn predict(&self, batch: &Batch) -> Result<Vec<f32>> {
         let ctr = self.forward(batch)?.ctr()?;
         Ok(ctr.to_dtype(DType::F32)?.to_vec1::<f32>()?)
@@ -310,5 +310,88 @@ impl<N: Trainable> Model<N> {
                 .iter()
                 .map(|t| t.data.len())
                 .sum::<usize>()
+    }
+}
+
+/// The layer tree, as PyTorch's `print(model)` shows it: the configuration, then one line per
+/// module (its tensors with their shapes, and how many trained scalars it holds; running
+/// statistics are kept but not trained), the embedding tables last.
+///
+/// ```
+/// use candle_core::Device;
+/// use din::model::{Model, ModelConfig, DTYPE};
+/// let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![6], mlp_dims: vec![5], ..Default::default() };
+/// let model = Model::new(cfg, [10, 5, 7], 1, &Device::Cpu, DTYPE)?;
+/// let text = model.to_string();
+/// let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+/// // the item unit's first layer: 6 × (4·4) weights and 6 biases
+/// assert!(flat.contains("attention.item.mlp.0.linear bias [6], weight [6, 16] 102 trained"));
+/// // Dice: α is trained, the running statistics are not
+/// assert!(flat.contains("alpha [6], running_mean [6], running_var [6] 6 trained"));
+/// assert!(flat.contains("embedding.item [10, 4] 40 trained"));
+/// assert!(flat.ends_with("trained scalars"));
+/// # Ok::<(), din::Error>(())
+/// ```
+impl<N> std::fmt::Display for Model<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.config;
+        writeln!(
+            f,
+            "{:?}: embed {}, attention MLP {:?} ({:?}), head MLP {:?} ({:?}), batch norm {}, \
+             attention weights {:?}",
+            c.kind,
+            c.embed_dim,
+            c.attention_dims,
+            c.attention_activation,
+            c.mlp_dims,
+            c.activation,
+            c.batch_norm,
+            c.weight_norm
+        )?;
+        let mut modules: BTreeMap<String, Vec<(String, Vec<usize>)>> = BTreeMap::new();
+        for (name, var) in self.params.named() {
+            let (module, leaf) = name.rsplit_once('.').unwrap_or(("", name.as_str()));
+            modules
+                .entry(module.to_string())
+                .or_default()
+                .push((leaf.to_string(), var.dims().to_vec()));
+        }
+        let width = modules
+            .keys()
+            .map(String::len)
+            .chain(TableId::ALL.iter().map(|t| t.name().len()))
+            .max()
+            .unwrap_or(0);
+        let mut total = 0usize;
+        for (module, tensors) in &modules {
+            let trained: usize = tensors
+                .iter()
+                .filter(|(leaf, _)| !leaf.starts_with("running_"))
+                .map(|(_, d)| d.iter().product::<usize>())
+                .sum();
+            total += trained;
+            let list: Vec<String> = tensors
+                .iter()
+                .map(|(leaf, d)| format!("{leaf} {d:?}"))
+                .collect();
+            writeln!(
+                f,
+                "  {module:<width$}  {}  {trained} trained",
+                list.join(", ")
+            )?;
+        }
+        for t in TableId::ALL {
+            let table = self.embeddings.table(t);
+            let n = table.rows * table.dim;
+            total += n;
+            writeln!(
+                f,
+                "  {:<width$}  [{}, {}]  {n} trained",
+                t.name(),
+                table.rows,
+                table.dim
+            )?;
+        }
+        write!(f, "{total} trained scalars")
     }
 }

@@ -171,6 +171,50 @@ impl History {
     }
 }
 
+/// `epoch 2: train loss 0.3863  val AUC 0.9329  GAUC 0.9350  logloss 0.3225  (2000 rows)  8779
+/// samples/s` (no `val` part when the split has no validation rows).
+impl std::fmt::Display for EpochRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "epoch {}: train loss {:.4}", self.epoch, self.train_loss)?;
+        if self.val.rows > 0 {
+            write!(f, "  val {}", self.val)?;
+        }
+        write!(f, "  {:.0} samples/s", self.samples_per_s)
+    }
+}
+
+/// One line per epoch, then which epoch's weights were kept and why.
+///
+/// ```
+/// use din::metrics::Metrics;
+/// use din::train::{EpochRecord, History};
+/// let val = |auc| Metrics { auc, gauc: auc, logloss: 0.5, rows: 10 };
+/// let rec = |epoch, auc| EpochRecord { epoch, train_loss: 0.5, val: val(auc), train_seconds: 1.0,
+///     samples_per_s: 100.0 };
+/// let h = History { epochs: vec![rec(1, 0.8), rec(2, 0.7)], best_epoch: 1, best_val_auc: 0.8,
+///     stopped_early: true, train_rows: 100, train_seconds: 2.0, ..Default::default() };
+/// let text = h.to_string();
+/// assert!(text.starts_with("epoch 1: train loss 0.5000  val AUC 0.8000"));
+/// assert!(text.ends_with("kept epoch 1 of 2 (best val AUC 0.8000), stopped early; 100 samples/s"));
+/// ```
+impl std::fmt::Display for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for e in &self.epochs {
+            writeln!(f, "{e}")?;
+        }
+        write!(f, "kept epoch {} of {}", self.best_epoch, self.epochs_run())?;
+        if self.best_val_auc.is_nan() {
+            write!(f, " (no validation rows: the last)")?;
+        } else {
+            write!(f, " (best val AUC {:.4})", self.best_val_auc)?;
+        }
+        if self.stopped_early {
+            write!(f, ", stopped early")?;
+        }
+        write!(f, "; {:.0} samples/s", self.samples_per_s())
+    }
+}
+
 /// Progress events for callers that want to show progress (the library itself prints nothing).
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
