@@ -51,7 +51,8 @@ $PY bench/subset.py "$OUT/split" "$OUT/sub" "$TRAIN_ROWS" "$VAL_ROWS" "$TEST_ROW
 # 4a. the main peer: the careful PyTorch DIN and this crate's defaults, same rows, PEER_EPOCHS
 #     epochs, test AUC after each, at each of PEER_BATCHES (bench/parity.sh's report)
 printf 'defaults\n' > "$OUT/peer_variants.txt"
-OUT="$OUT/peer" WORLDS=sub WORLD_DIRS="sub=$OUT/sub" VARIANTS="$OUT/peer_variants.txt" \
+# (each value below is expanded before any of them is assigned: OUT is still the outer one)
+env WORLDS=sub WORLD_DIRS="sub=$OUT/sub" VARIANTS="$OUT/peer_variants.txt" OUT="$OUT/peer" \
   EPOCHS="${PEER_EPOCHS:-3}" BATCHES="${PEER_BATCHES:-256 1024}" THREADS="$THREADS" PY="$PY" \
   bench/parity.sh | sed -n '1,/^## Ablation/p' | head -n -1 | tee -a "$OUT/log.txt"
 
