@@ -446,38 +446,6 @@ fn query(a: &QueryArgs) -> Result<(checkpoint::Run, Prediction)> {
     Ok((run, p))
 }
 
-fn unseen_note(p: &Prediction) -> Vec<String> {
-    let mut notes = Vec::new();
-    if p.unseen_user {
-        notes.push("user not seen in training: scored as an average user".to_string());
-    }
-    let list = |v: &[i64]| {
-        v.iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if !p.unseen_history.is_empty() {
-        notes.push(format!(
-            "history items not seen in training (average item row): {}",
-            list(&p.unseen_history)
-        ));
-    }
-    if !p.unseen_candidates.is_empty() {
-        notes.push(format!(
-            "candidates not seen in training (average item row): {}",
-            list(&p.unseen_candidates)
-        ));
-    }
-    if p.truncated > 0 {
-        notes.push(format!(
-            "history longer than max_len: the oldest {} items were dropped",
-            p.truncated
-        ));
-    }
-    notes
-}
-
 /// Item names from a CSV with `item_id` and `name` columns.
 fn read_names(path: &Path) -> Result<HashMap<i64, String>> {
     let text =
@@ -540,7 +508,7 @@ pub fn predict_cmd(a: QueryArgs, ui: &Ui) -> Result<()> {
             p.ctr[k]
         ));
     }
-    for n in unseen_note(&p) {
+    for n in p.notes() {
         ui.say(format!("note: {n}"));
     }
     ui.finish(&p)
@@ -590,7 +558,7 @@ pub fn explain(a: ExplainArgs, ui: &Ui) -> Result<()> {
         ctr.push_str(&format!("  {c:>12.4}"));
     }
     ui.say(ctr);
-    for n in unseen_note(&p) {
+    for n in p.notes() {
         ui.say(format!("note: {n}"));
     }
     if !hist.is_empty() {

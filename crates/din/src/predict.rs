@@ -54,6 +54,42 @@ pub struct Prediction {
     pub truncated: usize,
 }
 
+impl Prediction {
+    /// What was unseen in training or dropped, one sentence each (`din predict` prints them as
+    /// notes).
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.unseen_user {
+            notes.push("user not seen in training: scored as an average user".to_string());
+        }
+        let list = |v: &[i64]| {
+            v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.unseen_history.is_empty() {
+            notes.push(format!(
+                "history items not seen in training (average item row): {}",
+                list(&self.unseen_history)
+            ));
+        }
+        if !self.unseen_candidates.is_empty() {
+            notes.push(format!(
+                "candidates not seen in training (average item row): {}",
+                list(&self.unseen_candidates)
+            ));
+        }
+        if self.truncated > 0 {
+            notes.push(format!(
+                "history longer than max_len: the oldest {} items were dropped",
+                self.truncated
+            ));
+        }
+        notes
+    }
+}
+
 /// One line per candidate, `item 17  CTR 0.9123`, highest CTR first, then what was unseen or
 /// dropped.
 ///
@@ -62,7 +98,8 @@ pub struct Prediction {
 ///     history: vec![1], item_attention: None, cate_attention: None, unseen_user: true,
 ///     unseen_history: vec![], unseen_candidates: vec![5], truncated: 0 };
 /// assert_eq!(p.to_string(),
-///     "item 5  CTR 0.7500\nitem 4  CTR 0.2500\nunseen user: scored as an average user\nunseen candidates: 5");
+///     "item 5  CTR 0.7500\nitem 4  CTR 0.2500\nuser not seen in training: scored as an average user\n\
+///      candidates not seen in training (average item row): 5");
 /// ```
 impl std::fmt::Display for Prediction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,33 +109,7 @@ impl std::fmt::Display for Prediction {
             .iter()
             .map(|&k| format!("item {}  CTR {:.4}", self.candidates[k], self.ctr[k]))
             .collect();
-        let list = |v: &[i64]| {
-            v.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if self.unseen_user {
-            lines.push("unseen user: scored as an average user".into());
-        }
-        if !self.unseen_history.is_empty() {
-            lines.push(format!(
-                "unseen history items: {}",
-                list(&self.unseen_history)
-            ));
-        }
-        if !self.unseen_candidates.is_empty() {
-            lines.push(format!(
-                "unseen candidates: {}",
-                list(&self.unseen_candidates)
-            ));
-        }
-        if self.truncated > 0 {
-            lines.push(format!(
-                "history longer than max_len: the oldest {} items were dropped",
-                self.truncated
-            ));
-        }
+        lines.extend(self.notes());
         write!(f, "{}", lines.join("\n"))
     }
 }
