@@ -325,21 +325,54 @@ impl Din {
                 );
             };
             let count = x.lens.affine(-1.0, len as f64)?.relu()?; // padding positions per row
-            interest_item = (interest_item
-                + self
-                    .att_item
-                    .padding_term(&x.target_item, pad_item, &count, mode)?)?;
-            interest_cate = (interest_cate
-                + self
-                    .att_cate
-                    .padding_term(&x.target_cate, pad_cate, &count, mode)?)?;
+            [interest_item, interest_cate] = self.add_padding(
+                [interest_item, interest_cate],
+                [&x.target_item, &x.target_cate],
+                [pad_item, pad_cate],
+                &count,
+                mode,
+            )?;
         }
         // 拼接 → 深层 DNN → logit (sigmoid gives the CTR)
-        let input = self.head_input.build(&interest_item, &interest_cate, x)?;
-        let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
+        let targets = [&x.target_item, &x.target_cate, &x.user];
+        self.head_output(
+            &interest_item,
+            &interest_cate,
+            targets,
+            [w_item, w_cate],
+            mode,
+        )
+    }
+
+    /// torch-rechub's unmasked attention: each row's interest vectors gain `count` padding
+    /// positions weighted by the unit like a real item (see [`ModelConfig::attend_padding`]).
+    fn add_padding(
+        &self,
+        [item, cate]: [Tensor; 2],
+        [t_item, t_cate]: [&Tensor; 2],
+        [pad_item, pad_cate]: [&Tensor; 2],
+        count: &Tensor,
+        mode: Mode,
+    ) -> Result<[Tensor; 2]> {
+        Ok([
+            (item + self.att_item.padding_term(t_item, pad_item, count, mode)?)?,
+            (cate + self.att_cate.padding_term(t_cate, pad_cate, count, mode)?)?,
+        ])
+    }
+
+    /// The head on the pooled interests and the target and user embeddings `[item, cate, user]`.
+    fn head_output(
+        &self,
+        item: &Tensor,
+        cate: &Tensor,
+        targets: [&Tensor; 3],
+        attention: [Tensor; 2],
+        mode: Mode,
+    ) -> Result<Output> {
+        let input = self.head_input.build_from(item, cate, targets)?;
         Ok(Output {
-            logit,
-            attention: Some([w_item, w_cate]),
+            logit: self.head.forward_t(&input, None, mode)?.squeeze(1)?,
+            attention: Some(attention),
         })
     }
 }
@@ -377,22 +410,16 @@ impl Din {
             let (c, n) = (x.target_item.dim(0)?, x.hist_item.dim(0)?);
             let count = Tensor::full(len.saturating_sub(n) as f32, (c, 1), item.device())?
                 .to_dtype(item.dtype())?;
-            item = (item
-                + self
-                    .att_item
-                    .padding_term(&x.target_item, pad_item, &count, mode)?)?;
-            cate = (cate
-                + self
-                    .att_cate
-                    .padding_term(&x.target_cate, pad_cate, &count, mode)?)?;
+            [item, cate] = self.add_padding(
+                [item, cate],
+                [&x.target_item, &x.target_cate],
+                [pad_item, pad_cate],
+                &count,
+                mode,
+            )?;
         }
         let targets = [&x.target_item, &x.target_cate, &x.user];
-        let input = self.head_input.build_from(&item, &cate, targets)?;
-        let logit = self.head.forward_t(&input, None, mode)?.squeeze(1)?;
-        Ok(Output {
-            logit,
-            attention: Some([w_item, w_cate]),
-        })
+        self.head_output(&item, &cate, targets, [w_item, w_cate], mode)
     }
 }
 
