@@ -4,7 +4,7 @@
 //! every check passes on the teacher's edition (`notebooks/NN_*.ipynb`) and fails on the student's
 //! (`notebooks/student/NN_*.ipynb`, whose solutions are stubs). Exercise cells hold only items
 //! (functions, `use` lines from the notebook's `imports` cells are put in front); a check cell is
-//! one expression statement whose value is a `din::exercises::Verdict`.
+//! one expression statement whose value is a `din_teach::exercises::Verdict`.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -48,8 +48,8 @@ fn program(name: &str, path: &Path) -> String {
         Ok(c) => c,
         Err(why) => {
             return format!(
-                "pub fn {name}() -> Vec<din::exercises::Verdict> {{\n\
-                 vec![din::exercises::Verdict::missing({why:?})]\n}}\n"
+                "pub fn {name}() -> Vec<din_teach::exercises::Verdict> {{\n\
+                 vec![din_teach::exercises::Verdict::missing({why:?})]\n}}\n"
             )
         }
     };
@@ -65,8 +65,8 @@ fn program(name: &str, path: &Path) -> String {
     }
     format!(
         "#[allow(unused_imports, unused_variables, unused_mut, unused_braces, dead_code, unreachable_code, clippy::all)]\n\
-         pub fn {name}() -> Vec<din::exercises::Verdict> {{\n\
-         let mut verdicts: Vec<din::exercises::Verdict> = Vec::with_capacity({checks});\n\
+         pub fn {name}() -> Vec<din_teach::exercises::Verdict> {{\n\
+         let mut verdicts: Vec<din_teach::exercises::Verdict> = Vec::with_capacity({checks});\n\
          {body}\nverdicts\n}}\n"
     )
 }

@@ -38,28 +38,34 @@ SRC_DIR = os.path.join(NB_DIR, "src")
 STUDENT_DIR = os.path.join(NB_DIR, "student")
 
 SETUP = """:cache 4000
-:dep din = { path = "../crates/din", features = ["png"] }
-:dep candle-core = "0.11.1"
-:dep candle-nn = "0.11.1"
-:dep polars = { version = "0.55.2", default-features = false, features = ["csv", "fmt_no_tty"] }"""
+:dep din-teach = { path = "../crates/din-teach", features = ["png"] }"""
 
 FIRST_NOTE = """> **运行之前 · Before you run this notebook:** 在仓库根目录运行一次 `scripts/setup_notebooks.sh`（安装 Jupyter 和 evcxr 内核，并预先编译依赖），然后 `.venv-nb/bin/jupyter lab notebooks/`（学生版：`notebooks/student/`）。Run `scripts/setup_notebooks.sh` once at the repository root (it installs Jupyter and the evcxr kernel and compiles the dependencies ahead of time), then `.venv-nb/bin/jupyter lab notebooks/` (students: `notebooks/student/`)."""
 
-STUDENT_SETUP = SETUP.replace('"../crates/din"', '"../../crates/din"')
+STUDENT_SETUP = SETUP.replace('"../crates/din-teach"', '"../../crates/din-teach"')
 
-SETUP_MD = """**准备 Setup.** 还没有运行过 `scripts/setup_notebooks.sh`？先在仓库根目录运行它（安装 Jupyter、evcxr 内核，并预先编译依赖；本机 2 核：见 environment.md 的实测时间）。之后第一个代码单元只需几秒：它让 evcxr 加载本项目的 `din` crate（以及 candle、polars），`:cache` 复用已编译的依赖。没有预先编译时，这个单元要编译 candle、polars、plotters 和 din，冷启动约 15 分钟。没有 `rust-src` 时 evcxr 无法推断某些类型，所以下面跨单元使用的变量都写明了类型。
+SETUP_MD = """**准备 Setup.** 还没有运行过 `scripts/setup_notebooks.sh`？先在仓库根目录运行它（安装 Jupyter、evcxr 内核，并预先编译依赖；本机 2 核：见 environment.md 的实测时间）。下面的 `:dep` 单元让 evcxr 加载本项目的教学 crate `din-teach`：它带来引擎 `din` 以及 candle、polars，下一个单元的一行 `use din_teach::prelude::*;` 引入笔记本用到的名字。准备好的内核（`scripts/evcxr_kernel.sh`）在启动时就已经加载了它，所以这个单元只需一两秒；上面的单元会说明你的内核是哪种情况。没有预先编译时，这个单元要编译 candle、polars、plotters 和 din，冷启动约 15 分钟。没有 `rust-src` 时 evcxr 无法推断某些类型，所以下面跨单元使用的变量都写明了类型。
 
-Not run `scripts/setup_notebooks.sh` yet? Run it first, at the repository root: it installs Jupyter and the evcxr kernel and compiles the dependencies ahead of time (timings measured on this project's 2-core machine: environment.md). After it, the first code cell takes seconds: it makes evcxr load this project's `din` crate (and candle, polars) from `:cache`. Without that preparation this cell compiles candle, polars, plotters and din: about 15 minutes cold. Without `rust-src` evcxr cannot infer some types, so variables used across cells carry explicit types."""
+Not run `scripts/setup_notebooks.sh` yet? Run it first, at the repository root: it installs Jupyter and the evcxr kernel and compiles the dependencies ahead of time (timings measured on this project's 2-core machine: environment.md). The `:dep` cell below makes evcxr load this project's teaching crate `din-teach`, which brings the engine `din` and candle and polars; the one line `use din_teach::prelude::*;` in the next cell brings the names the notebooks use. A prepared kernel (`scripts/evcxr_kernel.sh`) has already loaded it while it started, so the cell takes a second or two; the cell above says which case your kernel is in. Without the preparation this cell compiles candle, polars, plotters and din: about 15 minutes cold. Without `rust-src` evcxr cannot infer some types, so variables used across cells carry explicit types."""
 
 # The cell before the setup cell: standard library only, so it runs in seconds even on a cold
-# machine, and says what the next cell is about to compile and how long that takes.
+# machine, and says what the next cell is about to do (scripts/evcxr_kernel.sh tells the kernel
+# whether it loaded din-teach at start-up: DIN_KERNEL_PRELUDE) and how long that takes.
 PROGRESS = r"""// 只用标准库：几秒内运行 · standard library only: runs in seconds
 let cache = std::env::var_os("XDG_CACHE_HOME").map(std::path::PathBuf::from)
     .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
     .map(|c| c.join("evcxr"));
-match cache {
-    Some(dir) if dir.is_dir() => println!("evcxr 的编译缓存已就绪 ({}): 下一个单元从缓存加载 candle、polars、plotters，只编译本项目的 din（2 核上约 1–2 分钟；同一内核之后的单元 1–3 秒）。\nevcxr's compile cache is there ({}): the next cell loads candle, polars and plotters from it and compiles only this project's din (about 1-2 min on 2 cores; later cells 1-3 s).", dir.display(), dir.display()),
-    _ => println!("没有 evcxr 的编译缓存：下一个单元要编译 candle、polars、plotters 和 din，2 核上约 15 分钟。可以先停下内核，在仓库根目录运行一次 scripts/setup_notebooks.sh。\nNo evcxr compile cache yet: the next cell compiles candle, polars, plotters and din, about 15 minutes on 2 cores. You may stop the kernel and run scripts/setup_notebooks.sh once at the repository root first."),
+match (std::env::var("DIN_KERNEL_PRELUDE").as_deref(), cache) {
+    (Ok("loaded"), _) => println!("内核启动时已经加载了 din-teach（scripts/evcxr_kernel.sh）：下一个单元一两秒。
+The kernel loaded din-teach while it started (scripts/evcxr_kernel.sh): the next cell takes a second or two."),
+    (Ok("failed"), _) => println!("内核启动时加载 din-teach 失败（日志 log: {}）：下一个单元自己编译 din（2 核上约 1–2 分钟）。修复：在仓库根目录运行 scripts/setup_notebooks.sh。
+The kernel failed to load din-teach at start-up (log above): the next cell compiles din itself (about 1-2 min on 2 cores). To repair: run scripts/setup_notebooks.sh at the repository root.", std::env::var("DIN_KERNEL_PRELUDE_LOG").unwrap_or_default()),
+    (Ok("stale"), _) => println!("setup 之后源代码变了（例如 git pull）：下一个单元重新编译 din（2 核上约 1–2 分钟）。再运行一次 scripts/setup_notebooks.sh，之后的内核启动时就会加载它。
+The sources changed since the setup (a git pull?): the next cell recompiles din (about 1-2 min on 2 cores). Run scripts/setup_notebooks.sh again and later kernels load it at start-up."),
+    (_, Some(dir)) if dir.is_dir() => println!("evcxr 的编译缓存已就绪 ({}): 下一个单元从缓存加载 candle、polars、plotters，只编译本项目的 din（2 核上约 1–2 分钟；同一内核之后的单元 1–3 秒）。
+evcxr's compile cache is there ({}): the next cell loads candle, polars and plotters from it and compiles only this project's din (about 1-2 min on 2 cores; later cells 1-3 s).", dir.display(), dir.display()),
+    _ => println!("没有 evcxr 的编译缓存：下一个单元要编译 candle、polars、plotters 和 din，2 核上约 15 分钟。可以先停下内核，在仓库根目录运行一次 scripts/setup_notebooks.sh。
+No evcxr compile cache yet: the next cell compiles candle, polars, plotters and din, about 15 minutes on 2 cores. You may stop the kernel and run scripts/setup_notebooks.sh once at the repository root first."),
 };"""
 
 MARK = re.compile(r"^\s*// %%(?: \[([^\]]*)\])?\s*$")
@@ -141,7 +147,7 @@ def parse(path):
                 src += ";"
             if "check" in tags:
                 # a check cell is one expression statement in the Rust source; in the notebook
-                # its value (a `din::exercises::Verdict`) is displayed, so drop the `;`
+                # its value (a `din_teach::exercises::Verdict`) is displayed, so drop the `;`
                 src = src.rstrip().removesuffix(";")
             out.append(("code", tags, src))
     return out

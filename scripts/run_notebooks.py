@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 # evcxr prints compile errors as stream/error output; these patterns mark a failed cell too.
-# A failed exercise check (din::exercises::Verdict) in the teacher's edition is a failure too.
+# A failed exercise check (din_teach::exercises::Verdict) in the teacher's edition is a failure too.
 BAD = re.compile(r"^(error(\[E\d+\])?:|thread '.*' panicked|Error: |❌ )", re.M)
 
 
@@ -58,6 +58,9 @@ def main(paths):
             kernel_name=kernel,
             allow_errors=False,
             record_timing=True,
+            # a prepared kernel loads din-teach before it answers (scripts/evcxr_kernel.sh): ~20 s
+            # idle, more on a busy machine; nbclient's default of 60 s is too tight for CI
+            startup_timeout=600,
             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
         )
         t0 = time.time()

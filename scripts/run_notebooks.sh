@@ -42,7 +42,7 @@ if [ "${NB_SHARED_BUILD:-1}" = 0 ]; then
 fi
 
 mkdir -p out/notebooks
-# notebook 2 saves the tutorial's trained DIN here and notebook 3 loads it (din::tutorial::cached_din);
+# notebook 2 saves the tutorial's trained DIN here and notebook 3 loads it (din_teach::tutorial::cached_din);
 # start without it, so that the outputs always come from the library as it is now
 rm -rf out/notebooks/tutorial_din
 echo "== executing ${#NOTEBOOKS[@]} notebooks with the evcxr kernel"

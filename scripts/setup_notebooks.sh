@@ -97,30 +97,27 @@ begin 4 "evcxr compile cache (~/.cache/evcxr) and build folder target/evcxr-note
 # crates (scripts/evcxr_cache.py explains): drop them, the build below refills them
 "$VENV/bin/python" scripts/evcxr_cache.py --delete | tail -1 | sed 's/^/   /'
 BUILD0=$ROOT/target/evcxr-notebooks/kernel-0
+# Offline mode and the start-up prelude are written by scripts/evcxr_kernel.sh into each build
+# folder's own config (EVCXR_CONFIG_DIR). An evcxr.toml in a notebook folder would override it:
+# earlier versions of this script wrote one there, so remove those.
+for dir in notebooks notebooks/student; do
+  if [ -f "$dir/evcxr.toml" ] && grep -q "Written by scripts/setup_notebooks.sh" "$dir/evcxr.toml"; then
+    rm -f "$dir/evcxr.toml"
+  fi
+done
 STAMP=$BUILD0/.din-setup-stamp
-# the cache is warm for these exact :dep lines, this evcxr and these build settings
-KEY=$("$VENV/bin/python" - "$EVCXR_VERSION" <<'PY'
-import hashlib, pathlib, sys
-sys.path.insert(0, "scripts")
-import make_notebooks
-h = hashlib.sha256((make_notebooks.SETUP + sys.argv[1] + "opt3 kernel-slots").encode())
-# and the sources of the path crates the kernel compiles (evcxr never caches those): after a
-# change (a `git pull`), running this script again recompiles din here, not in a notebook's first cell
-for crate in ("crates/din", "crates/din-kernels"):
-    for f in sorted(pathlib.Path(crate).rglob("*")):
-        if f.is_file() and "target" not in f.parts and f.suffix in (".rs", ".toml", ".otf"):
-            h.update(str(f).encode()); h.update(f.read_bytes())
-print(h.hexdigest()[:16])
-PY
-)
+# the cache is warm for these exact :dep lines, this evcxr, these build settings and these sources
+# of din-teach, din and din-kernels (after a `git pull` that changed them, running this script again
+# recompiles din here, not in a notebook's first cell); scripts/evcxr_kernel.sh checks the same key
+KEY=$("$VENV/bin/python" scripts/evcxr_stamp.py)
 CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/evcxr
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$KEY" ] && [ -d "$CACHE_DIR" ] && [ -d "$BUILD0/target" ]; then
   what="already warm"
 else
   echo "   compiling candle, polars, plotters and din inside evcxr once (about 10-15 min cold on 2 cores)"
   mkdir -p "$ROOT/target/evcxr-notebooks"
-  # the fill itself must be free to download crates (the evcxr.toml written below turns that off)
-  rm -f notebooks/evcxr.toml notebooks/student/evcxr.toml
+  # the fill itself must be free to download crates: no stamp, so the kernel runs online
+  rm -f "$BUILD0/.din-setup-stamp" "$ROOT"/target/evcxr-notebooks/kernel-*/.din-setup-stamp
   if ! flock -n "$ROOT/target/evcxr-notebooks/kernel-0.lock" true 2>/dev/null && command -v flock >/dev/null; then
     echo "   a kernel holds target/evcxr-notebooks/kernel-0: close the notebooks (or their kernels) and run this again" >&2
     exit 1
@@ -133,10 +130,10 @@ from nbclient import NotebookClient
 nb = nbformat.v4.new_notebook()
 nb.cells = [
     nbformat.v4.new_code_cell(make_notebooks.SETUP),
-    nbformat.v4.new_code_cell('let m = din::model::ModelConfig::default();\nprintln!("din is ready: embed_dim {}", m.embed_dim);'),
+    nbformat.v4.new_code_cell('use din_teach::prelude::*;\nlet m: ModelConfig = ModelConfig::default();\nprintln!("din is ready: embed_dim {}", m.embed_dim);'),
 ]
 t0 = time.time()
-# the kernel starts in notebooks/, where the notebooks' `:dep din = { path = "../crates/din" }` resolves
+# the kernel starts in notebooks/, where the notebooks' `:dep din-teach = { path = "../crates/din-teach" }` resolves
 NotebookClient(nb, timeout=7200, kernel_name="rust", resources={"metadata": {"path": "notebooks"}}).execute()
 for cell in nb.cells:
     for out in cell.get("outputs", []):
@@ -149,21 +146,15 @@ PY
   mkdir -p "$BUILD0" && echo "$KEY" > "$STAMP"
   what="filled"
 fi
-# evcxr reads evcxr.toml from the kernel's working folder (the notebook's). Once every crate is
-# downloaded, offline mode spares the `:dep` cell cargo's index checks over the network (measured:
-# 26.7 s -> 20.8 s for that cell). Not committed: on an unprepared machine the first cell must download.
-for dir in notebooks notebooks/student; do
-  if [ -d "$dir" ] && [ ! -f "$dir/evcxr.toml" ]; then
-    cat > "$dir/evcxr.toml" <<'TOML'
-# Written by scripts/setup_notebooks.sh after it compiled the notebooks' dependencies (not in git).
-# Offline mode: cargo resolves `:dep` lines from the crates already downloaded, without asking the
-# network (saves ~6 s per notebook start). To add a crate that is not downloaded yet, run `:offline 0`
-# in the notebook first, or delete this file.
-[evcxr]
-offline_mode = true
-TOML
+# A second notebook open at the same time runs in kernel-1 (scripts/evcxr_kernel.sh): a copy of the
+# warm kernel-0 makes its first cells as quick as the first notebook's (measured in environment.md)
+BUILD1=$ROOT/target/evcxr-notebooks/kernel-1
+if ! "$VENV/bin/python" scripts/evcxr_stamp.py --check "$BUILD1"; then
+  if flock -n "$ROOT/target/evcxr-notebooks/kernel-1.lock" true 2>/dev/null || ! command -v flock >/dev/null; then
+    rm -rf "$BUILD1" && cp -a "$BUILD0" "$BUILD1" && rm -f "$BUILD1"/prelude-failed.log
+    echo "   kernel-1 (a second notebook open at once) copied from kernel-0"
   fi
-done
+fi
 finish 4 "evcxr compile cache" "$what"
 
 echo "== set up; phases:"

@@ -24,21 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]
-use din::data::{build, torch_rechub_positive_rows, Batch, Dataset, Events, Split, SplitConfig};
-use din::exercises;
-use din::metrics::Metrics;
-use din::model::ModelKind;
-use din::plot;
-use din::synth::{DemoConfig, DemoWorld};
-use din::train::{predict_split, TrainConfig};
-use din::tutorial::{demo_dataset, train_model, TutorialConfig};
-use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use din_teach::prelude::*;
 // %%
 din::tune_process();
 // 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
-din::tutorial::enter_repo_root()?;
+enter_repo_root()?;
 // %% [markdown]
 // ## 1.1 读入数据 · The data
 //

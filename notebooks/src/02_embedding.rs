@@ -21,21 +21,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]
-use candle_core::{Device, Tensor};
-use din::analysis::{embedding_rows, pca2};
-use din::data::{Batch, Dataset};
-use din::exercises;
-use din::model::{Layout, Lookup, Model, TableId, DTYPE};
-use din::plot::{self, Svg};
-use din::synth::DemoWorld;
-use din::train::Progress;
-use din::tutorial::{cached_din, demo_dataset, CachedModel, TutorialConfig};
-use std::path::Path;
-use std::time::Instant;
+use din_teach::prelude::*;
 // %%
 din::tune_process();
 // 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
-din::tutorial::enter_repo_root()?;
+enter_repo_root()?;
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 println!("demo world: {} users, {} items, {} categories; train rows {}", ds.stats.users, ds.stats.items, ds.stats.cates, ds.stats.train_rows);

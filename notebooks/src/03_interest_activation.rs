@@ -25,22 +25,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]
-use candle_core::{Device, Tensor};
-use din::analysis::embedding_rows;
-use din::data::{Batch, Dataset};
-use din::exercises;
-use din::model::{AttentionInput, Kernels, Layout, Mode, Model, ModelConfig, Network, TableId, WeightNorm, DTYPE};
-use din::plot::{self, HeatScale};
-use din::predict::{predict, Prediction, Query};
-use din::synth::DemoWorld;
-use din::train::Progress;
-use din::tutorial::{cached_din, demo_dataset, example_as_tutorial, CachedModel, TutorialConfig, EXAMPLE_CANDIDATES, EXAMPLE_HISTORY};
-use std::path::Path;
-use std::time::Instant;
+use din_teach::prelude::*;
 // %%
 din::tune_process();
 // 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
-din::tutorial::enter_repo_root()?;
+enter_repo_root()?;
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 let hist_names: Vec<String> = EXAMPLE_HISTORY.iter().map(|s| s.to_string()).collect();

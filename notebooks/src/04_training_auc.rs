@@ -27,21 +27,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]
-use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Init, Optimizer, ParamsAdamW, VarBuilder};
-use din::data::{plan_batches, Batch, BatchOrder, Dataset, Split};
-use din::exercises;
-use din::metrics::{area, auc, gauc, roc_points, Metrics};
-use din::model::{masked_softmax, Layout, Lookup, Mode, Model, ModelConfig, ModelKind, Output, Trainable, DTYPE};
-use din::plot::{self, Series};
-use din::synth::DemoWorld;
-use din::train::{fit, predict_split, History, Progress, TrainConfig};
-use din::tutorial::{demo_dataset, train_model, TutorialConfig};
-use std::time::Instant;
+use din_teach::prelude::*;
 // %%
 din::tune_process();
 // 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
-din::tutorial::enter_repo_root()?;
+enter_repo_root()?;
 let (_world, ds): (DemoWorld, Dataset) = demo_dataset(2000, 2026)?;
 let cfg: TutorialConfig = TutorialConfig::default();
 println!("demo world: train {} / val {} / test {} rows", ds.train.len(), ds.val.len(), ds.test.len());

@@ -22,21 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]
-use candle_core::Tensor;
-use din::analysis::attention_auc;
-use din::data::Dataset;
-use din::exercises;
-use din::metrics::{rela_impr, roc_points, Metrics};
-use din::model::{Activation, Model, ModelConfig, ModelKind};
-use din::plot::{self, Baseline, Series};
-use din::synth::DemoWorld;
-use din::train::{predict_split, Progress, TrainConfig};
-use din::tutorial::{demo_dataset, train_model, TutorialConfig};
-use std::time::Instant;
+use din_teach::prelude::*;
 // %%
 din::tune_process();
 // 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
-din::tutorial::enter_repo_root()?;
+enter_repo_root()?;
 // four models to train: a smaller demo world (800 users) and 3 epochs keep this notebook short
 let (world, ds): (DemoWorld, Dataset) = demo_dataset(800, 2026)?;
 let tut: TutorialConfig = TutorialConfig::default();
@@ -113,7 +103,7 @@ let names: Vec<String> = vec!["DIN".into(), "base 传统模型".into(), "DIN PRe
 let aucs: Vec<f64> = vec![din.1.auc, base.1.auc, prelu.1.auc, on.1.auc];
 plot::bars("测试集 AUC test, demo world", "模型 model", "测试集 AUC test AUC", &names, &aucs, Baseline::Chance)?.evcxr_display();
 // %% [markdown]
-// **一次运行说明不了千分之几。** 上面每个数字都来自一次训练；只换训练种子（初始化和打乱顺序），同一个 DIN 在这个世界上的测试 AUC 就在 0.9220 到 0.9283 之间变化。所以用 4 个种子重复了这几次对比（2026、1、2、3，其他设置和本笔记本相同；`cargo run --release -p din --example tricks_seeds`，本项目的 2 核机器上测得）：
+// **一次运行说明不了千分之几。** 上面每个数字都来自一次训练；只换训练种子（初始化和打乱顺序），同一个 DIN 在这个世界上的测试 AUC 就在 0.9220 到 0.9283 之间变化。所以用 4 个种子重复了这几次对比（2026、1、2、3，其他设置和本笔记本相同；`cargo run --release -p din-teach --example tricks_seeds`，本项目的 2 核机器上测得）：
 //
 // | 种子 seed | Dice | PReLU | Dice + MBA | 不正则化 no reg |
 // |---|---|---|---|---|
@@ -127,7 +117,7 @@ plot::bars("测试集 AUC test, demo world", "模型 model", "测试集 AUC test
 //
 // 这并不奇怪：演示世界只有 96 个商品，每个都在训练集里出现成千上万次，MBA 对它们几乎不起作用（$\lambda / n_j$ 很小）；MBA 针对的是论文里那种上亿的长尾 id（商品、用户），在那里对整张表做 L2 太贵，而长尾 id 又最容易过拟合。
 //
-// **One run cannot tell a few thousandths apart.** Every number above comes from one training run; changing only the training seed (initialisation and shuffling) moves the same DIN's test AUC on this world between 0.9220 and 0.9283. So the comparisons were repeated over 4 seeds (2026, 1, 2, 3, everything else as in this notebook; `cargo run --release -p din --example tricks_seeds`, measured on this project's 2-core machine) — table above:
+// **One run cannot tell a few thousandths apart.** Every number above comes from one training run; changing only the training seed (initialisation and shuffling) moves the same DIN's test AUC on this world between 0.9220 and 0.9283. So the comparisons were repeated over 4 seeds (2026, 1, 2, 3, everything else as in this notebook; `cargo run --release -p din-teach --example tricks_seeds`, measured on this project's 2-core machine) — table above:
 //
 // * **Dice vs PReLU**: Dice is better with all 4 seeds (+0.0023 to +0.0072, mean +0.0049): a stable difference.
 // * **MBA on vs off**: +0.0045, +0.0032, −0.0023, +0.0038 — no consistent direction, mean +0.0023, smaller than the seed-to-seed spread: no effect of MBA can be seen here. Weight decay (the default AdamW 1e-3) likewise: switching it off (last column) changes AUC by less than ±0.005.

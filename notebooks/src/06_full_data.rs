@@ -29,19 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]
-use din::checkpoint::{read_reports, RunMetrics};
-use din::data::{build, Dataset, Events, SplitConfig};
-use din::exercises;
-use din::metrics::rela_impr;
-use din::plot::{self, Series};
-use din::train::History;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use din_teach::prelude::*;
 // %%
 din::tune_process();
 // 从仓库根目录运行：两个版本（notebooks/ 和 notebooks/student/）都用同一个 data/、out/、runs/ · run from the repository root, so both editions use the same data/, out/, runs/
-din::tutorial::enter_repo_root()?;
+enter_repo_root()?;
 // DIN_FULL_CSV may point elsewhere (e.g. a synthetic Amazon-scale world, `din data synth --world amazon`)
 let full: PathBuf = std::env::var("DIN_FULL_CSV").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("data/electronics.csv"));
 let present: bool = full.is_file();

@@ -3,7 +3,7 @@
 //! (`notebooks/student/NN_*.ipynb`). The programs are assembled by `build.rs` from the committed
 //! notebooks' exercise and check cells.
 
-use din::exercises::Verdict;
+use din_teach::exercises::Verdict;
 
 pub struct Notebook {
     pub name: &'static str,

@@ -1,6 +1,6 @@
 //! Both editions find the same files: a kernel starts in the notebook's own folder (`notebooks/`
 //! or `notebooks/student/`), so a path like `../data/x.csv` means two different places. Every
-//! notebook enters the repository root first (`din::tutorial::enter_repo_root`) and names files
+//! notebook enters the repository root first (`din_teach::enter_repo_root`) and names files
 //! from there.
 
 use std::path::Path;
@@ -73,7 +73,7 @@ fn every_notebook_enters_the_repository_root_before_it_names_a_file() {
                     )
                 }
                 (None, _) => panic!(
-                    "{}: no cell calls din::tutorial::enter_repo_root()",
+                    "{}: no cell calls din_teach::enter_repo_root()",
                     path.display()
                 ),
                 (Some(_), None) => {}
@@ -88,7 +88,7 @@ fn every_notebook_enters_the_repository_root_before_it_names_a_file() {
 fn entering_the_root_from_the_student_folder_finds_the_repositorys_folders() {
     let student = Path::new(env!("CARGO_MANIFEST_DIR")).join("student");
     std::env::set_current_dir(&student).unwrap();
-    let root = din::tutorial::enter_repo_root().unwrap();
+    let root = din_teach::enter_repo_root().unwrap();
     let cwd = std::env::current_dir().unwrap();
     assert_eq!(cwd.canonicalize().unwrap(), root.canonicalize().unwrap());
     assert!(Path::new("notebooks/student").is_dir());

@@ -13,7 +13,7 @@ use din::predict::{predict, Prediction, Query};
 use din::preset::Preset;
 use din::run::{self, RunOptions};
 use din::train::{OptimizerKind, Progress, TrainConfig};
-use din::tutorial::{self, TutorialConfig};
+use din_teach::tutorial::{self, TutorialConfig};
 use serde_json::json;
 
 use crate::ui::Ui;

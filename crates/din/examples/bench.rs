@@ -25,7 +25,7 @@ fn dataset(arg: Option<&String>) -> Res<(String, Dataset)> {
     Ok(match arg {
         Some(dir) if dir != "-" => (dir.clone(), Dataset::load(std::path::Path::new(dir))?),
         _ => {
-            let (_, ds) = din::tutorial::demo_dataset(2000, 2026)?;
+            let (_, ds) = din::synth::demo_dataset(2000, 2026)?;
             ("demo world (2000 users)".into(), ds)
         }
     })

@@ -17,7 +17,7 @@
 //! use candle_core::Device;
 //! use din::checkpoint::{self, RunConfig};
 //! use din::model::{Model, ModelConfig, DTYPE};
-//! let (_world, ds) = din::tutorial::demo_dataset(40, 3)?;
+//! let (_world, ds) = din::synth::demo_dataset(40, 3)?;
 //! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
 //! let model = Model::new(ModelConfig::default(), rows, 3, &Device::Cpu, DTYPE)?;
 //! let dir = std::env::temp_dir().join(format!("din-checkpoint-doc-{}", std::process::id()));

@@ -11,7 +11,9 @@
 //! * [`metrics`] — AUC, GAUC, logloss, ROC, RelaImpr; [`predict`] scores and explains raw ids.
 //! * [`plot`] — SVG figures for notebooks and the CLI; [`analysis`] — attention vs ground truth, PCA.
 //! * [`synth`] — deterministic synthetic worlds (the named demo world, an Amazon-scale world).
-//! * [`tutorial`] — the whole tutorial on the demo world (`din tutorial`).
+//!
+//! The tutorial, the notebooks' exercises and their one-line prelude are in the crate `din-teach`
+//! (`crates/din-teach`), which builds on this one; this crate holds no code that only teaching uses.
 //!
 //! The CPU kernels of the fast training path are in the crate [`din_kernels`] (safe, checked
 //! functions; all of the project's `unsafe` code is there); this crate has none.
@@ -27,7 +29,6 @@ pub mod analysis;
 pub mod checkpoint;
 pub mod data;
 pub mod error;
-pub mod exercises;
 pub mod interop;
 pub mod io;
 pub mod metrics;
@@ -39,7 +40,6 @@ pub mod rng;
 pub mod run;
 pub mod synth;
 pub mod train;
-pub mod tutorial;
 
 pub use error::{Error, Result};
 

@@ -10,7 +10,7 @@
 //! use candle_core::Device;
 //! use din::model::{Model, ModelConfig, DTYPE};
 //! use din::predict::{predict, Query};
-//! let (_world, ds) = din::tutorial::demo_dataset(60, 7)?;
+//! let (_world, ds) = din::synth::demo_dataset(60, 7)?;
 //! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
 //! let model = Model::new(ModelConfig::default(), rows, 7, &Device::Cpu, DTYPE)?; // untrained
 //! let item = |i: u32| ds.vocab.items.raw(i).unwrap();

@@ -11,8 +11,8 @@
 //! the last completed epoch are left untouched.
 //!
 //! ```
-//! let (_w, a) = din::tutorial::demo_dataset(40, 1)?;
-//! let (_w, b) = din::tutorial::demo_dataset(40, 2)?;
+//! let (_w, a) = din::synth::demo_dataset(40, 1)?;
+//! let (_w, b) = din::synth::demo_dataset(40, 2)?;
 //! // a run resumes only on the rows it started with
 //! assert_eq!(din::run::fingerprint(&a), din::run::fingerprint(&a.clone()));
 //! assert_ne!(din::run::fingerprint(&a), din::run::fingerprint(&b));

@@ -1,4 +1,4 @@
-//! The library's modules import one way (data → model → train → metrics/plot → run/tutorial):
+//! The library's modules import one way (data → model → train → metrics/plot → run; the tutorial is in the crate din-teach):
 //! this test reads every source file of `crates/din/src`, collects the `crate::MODULE` paths
 //! each top-level module uses outside comments and `#[cfg(test)]` code, and fails on a circle.
 

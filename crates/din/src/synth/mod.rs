@@ -32,6 +32,7 @@ pub fn zipf_cumulative(n: usize, s: f64) -> Vec<f64> {
 use std::io::Write;
 use std::path::Path;
 
+use crate::data::{build, Dataset, SplitConfig};
 use crate::error::Result;
 
 /// The sidecar file next to a synthetic CSV that holds its ground truth: `x.csv` → `x.items.csv`.
@@ -72,4 +73,31 @@ impl AmazonWorld {
             Ok(())
         })
     }
+}
+
+/// The demo world's data ([`DemoWorld::new`], `users` users generated with `seed`), split as the
+/// tutorial does ([`crate::data::build`] with the default [`SplitConfig`], the same seed).
+///
+/// ```
+/// let (world, ds) = din::synth::demo_dataset(100, 2026)?;
+/// assert!(ds.train.len() > ds.test.len());
+/// assert!(ds.vocab.items.len() > 10);
+/// # let _ = world;
+/// # Ok::<(), din::Error>(())
+/// ```
+pub fn demo_dataset(users: usize, seed: u64) -> Result<(DemoWorld, Dataset)> {
+    let world = DemoWorld::new();
+    let events = world.generate(&DemoConfig {
+        users,
+        seed,
+        ..Default::default()
+    });
+    let ds = build(
+        &events,
+        SplitConfig {
+            seed,
+            ..Default::default()
+        },
+    )?;
+    Ok((world, ds))
 }

@@ -6,7 +6,7 @@
 //! use candle_core::Device;
 //! use din::model::{Model, ModelConfig, DTYPE};
 //! use din::train::{fit, predict_split, TrainConfig};
-//! let (_world, ds) = din::tutorial::demo_dataset(60, 7)?;
+//! let (_world, ds) = din::synth::demo_dataset(60, 7)?;
 //! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
 //! let mut model = Model::new(ModelConfig::default(), rows, 7, &Device::Cpu, DTYPE)?;
 //! let cfg = TrainConfig { epochs: 1, ..TrainConfig::default() };

@@ -11,7 +11,7 @@
 //! use din::data::Batch;
 //! use din::model::{Model, ModelConfig, DTYPE};
 //! use din::train::{TrainConfig, Trainer};
-//! let (_, ds) = din::tutorial::demo_dataset(20, 7)?;
+//! let (_, ds) = din::synth::demo_dataset(20, 7)?;
 //! let v = &ds.vocab;
 //! let rows = [v.items.table_rows(), v.cates.table_rows(), v.users.table_rows()];
 //! let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };

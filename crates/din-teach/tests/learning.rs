@@ -3,7 +3,7 @@
 //! (attention AUC against the world's ground truth ≥ 0.9), and the tutorial's example comes out as
 //! the tutorial says.
 
-use din::tutorial::{self, TutorialConfig};
+use din_teach::tutorial::{self, TutorialConfig};
 
 #[test]
 fn din_beats_base_and_attention_finds_the_interests() {

@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use candle_core::Tensor;
-//! use din::exercises::check_masked_softmax;
+//! use din_teach::exercises::check_masked_softmax;
 //!
 //! // the library's own function passes …
 //! let right = check_masked_softmax(|s: &Tensor, m: &Tensor| din::model::masked_softmax(s, m));
@@ -24,9 +24,9 @@ use std::panic::{self, AssertUnwindSafe};
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::data::{build, Events, SplitConfig};
-use crate::model::{AttentionInput, Dice, Mode, Params};
-use crate::rng::Rng;
+use din::data::{build, Events, SplitConfig};
+use din::model::{AttentionInput, Dice, Mode, Params};
+use din::rng::Rng;
 
 /// The answer of a check, in both languages.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,7 +271,7 @@ fn some_events(seed: u64) -> Events {
 /// 练习 1.1: the sliding window. `f(items, max_len)` gets one user's items in time order and
 /// returns every sample `(history, target)` the split makes of them: for each position `k ≥ 1`,
 /// the target `items[k]` and the newest `max_len` items before it (oldest first). Compared with
-/// the positive rows [`crate::data::build`] makes (train, then validation, then test).
+/// the positive rows [`din::data::build`] makes (train, then validation, then test).
 pub fn check_sliding_window(f: impl Fn(&[u32], usize) -> Vec<(Vec<u32>, u32)>) -> Verdict {
     const EX: &str = "check_sliding_window";
     for (seed, max_len) in [(1u64, 3usize), (2, 5), (3, 1)] {
@@ -348,7 +348,7 @@ pub fn check_sliding_window(f: impl Fn(&[u32], usize) -> Vec<(Vec<u32>, u32)>) -
 
 /// 练习 1.2: `f(n)` = how many positive **training** rows the leak-free split makes of a user
 /// with `n` events (the last target goes to test, the one before to validation; a user with one
-/// event makes none). Compared with [`crate::data::build`] for n = 0 … 9.
+/// event makes none). Compared with [`din::data::build`] for n = 0 … 9.
 pub fn check_train_rows(f: impl Fn(usize) -> usize) -> Verdict {
     const EX: &str = "check_train_rows";
     for n in 0..10usize {
@@ -407,7 +407,7 @@ pub fn check_one_hot_lookup(f: impl Fn(&Tensor, &[u32]) -> candle_core::Result<T
 
 /// 练习 2.2: the base model's pooling. `f(hist [b, l, d], mask [b, l])` returns `[b, d]`, the
 /// mean of each row's real positions (an empty history gives zeros); compared with
-/// [`crate::model::masked_mean`].
+/// [`din::model::masked_mean`].
 pub fn check_masked_mean(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>) -> Verdict {
     const EX: &str = "check_masked_mean";
     let hist = randn(&[4, 5, 3], 22);
@@ -415,7 +415,7 @@ pub fn check_masked_mean(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Ten
     compare_tensor(
         EX,
         || f(&hist, &mask),
-        crate::model::masked_mean(&hist, &mask),
+        din::model::masked_mean(&hist, &mask),
         1e-5,
         "带 mask 的平均",
         "the masked mean",
@@ -441,7 +441,7 @@ pub fn check_input_3d(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor
 
 /// 练习 3.2: softmax over the real positions only. `f(scores [b, l], mask [b, l])` returns
 /// `[b, l]` weights: 0 at padding, each row's real weights summing to 1 (an empty row all 0);
-/// compared with [`crate::model::masked_softmax`], on scores up to ±30 (a softmax without a
+/// compared with [`din::model::masked_softmax`], on scores up to ±30 (a softmax without a
 /// shift overflows) and a row whose scores are all near −400 (a shift by the max over the padding
 /// too underflows).
 pub fn check_masked_softmax(
@@ -459,7 +459,7 @@ pub fn check_masked_softmax(
     compare_tensor(
         EX,
         || f(&scores, &mask),
-        crate::model::masked_softmax(&scores, &mask),
+        din::model::masked_softmax(&scores, &mask),
         1e-5,
         "masked softmax",
         "the masked softmax",
@@ -469,7 +469,7 @@ pub fn check_masked_softmax(
 // ---------------------------------------------------------------- notebook 4: training, AUC
 
 /// 练习 4.1: binary cross-entropy of one logit `z` and label `y`, written so that it stays finite
-/// for any logit: `f(z, y)`; compared with [`crate::train::bce_with_logits`] for logits from −200
+/// for any logit: `f(z, y)`; compared with [`din::train::bce_with_logits`] for logits from −200
 /// to 200 (`−y·ln σ(z) − (1−y)·ln(1−σ(z))` as written gives inf or NaN there).
 pub fn check_bce(f: impl Fn(f64, f64) -> f64) -> Verdict {
     const EX: &str = "check_bce";
@@ -481,7 +481,7 @@ pub fn check_bce(f: impl Fn(f64, f64) -> f64) -> Verdict {
     for &(z, y) in &cases {
         let r = Tensor::new(&[z], &Device::Cpu)
             .and_then(|zt| Tensor::new(&[y], &Device::Cpu).map(|yt| (zt, yt)))
-            .and_then(|(zt, yt)| crate::train::bce_with_logits(&zt, &yt))
+            .and_then(|(zt, yt)| din::train::bce_with_logits(&zt, &yt))
             .and_then(|l| l.to_scalar::<f64>());
         match r {
             Ok(v) => want.push(v),
@@ -533,11 +533,11 @@ fn scored_rows(seed: u64, n: usize) -> (Vec<f32>, Vec<f32>, Vec<u32>) {
 }
 
 /// 练习 4.2: AUC as the share of (positive, negative) pairs ranked right, a tie counting ½:
-/// `f(scores, labels)`; compared with [`crate::metrics::auc`] on rows with many ties.
+/// `f(scores, labels)`; compared with [`din::metrics::auc`] on rows with many ties.
 pub fn check_auc(f: impl Fn(&[f32], &[f32]) -> f64) -> Verdict {
     const EX: &str = "check_auc";
     let (s, l, _) = scored_rows(41, 300);
-    let Some(want) = crate::metrics::auc(&s, &l) else {
+    let Some(want) = din::metrics::auc(&s, &l) else {
         return internal(EX, "no AUC on the check's rows");
     };
     match guard(|| f(&s, &l)) {
@@ -547,11 +547,11 @@ pub fn check_auc(f: impl Fn(&[f32], &[f32]) -> f64) -> Verdict {
 }
 
 /// 练习 4.3: GAUC, the AUC of each user weighted by the user's number of rows, over users with
-/// both labels: `f(scores, labels, users)`; compared with [`crate::metrics::gauc`].
+/// both labels: `f(scores, labels, users)`; compared with [`din::metrics::gauc`].
 pub fn check_gauc(f: impl Fn(&[f32], &[f32], &[u32]) -> f64) -> Verdict {
     const EX: &str = "check_gauc";
     let (s, l, u) = scored_rows(42, 300);
-    let Some(want) = crate::metrics::gauc(&s, &l, &u) else {
+    let Some(want) = din::metrics::gauc(&s, &l, &u) else {
         return internal(EX, "no GAUC on the check's rows");
     };
     match guard(|| f(&s, &l, &u)) {
@@ -563,13 +563,13 @@ pub fn check_gauc(f: impl Fn(&[f32], &[f32], &[u32]) -> f64) -> Verdict {
 // ---------------------------------------------------------------- notebook 5: DIN vs base
 
 /// 练习 5.1: the paper's RelaImpr of a model over a base, in percent: `f(auc_model, auc_base)`;
-/// compared with [`crate::metrics::rela_impr`].
+/// compared with [`din::metrics::rela_impr`].
 pub fn check_rela_impr(f: impl Fn(f64, f64) -> f64) -> Verdict {
     const EX: &str = "check_rela_impr";
     let pairs = [(0.8871, 0.8620), (0.70, 0.65), (0.60, 0.62), (0.95, 0.90)];
     let want: Vec<f64> = pairs
         .iter()
-        .map(|&(m, b)| crate::metrics::rela_impr(m, b))
+        .map(|&(m, b)| din::metrics::rela_impr(m, b))
         .collect();
     match guard(|| pairs.iter().map(|&(m, b)| f(m, b)).collect::<Vec<f64>>()) {
         Ok(got) => compare_values(EX, &got, &want, 1e-9, "RelaImpr", "RelaImpr"),
@@ -613,7 +613,7 @@ pub fn check_dice(f: impl Fn(&Tensor, &Tensor, f64) -> candle_core::Result<Tenso
 // ---------------------------------------------------------------- notebook 6: full data
 
 /// 练习 6.1: `f(events)` = how many users have a single event (the split can make no sample of
-/// them); compared with [`crate::data::build`]'s statistics on random events.
+/// them); compared with [`din::data::build`]'s statistics on random events.
 pub fn check_single_event_users(f: impl Fn(&Events) -> usize) -> Verdict {
     const EX: &str = "check_single_event_users";
     for seed in [61u64, 62, 63] {
@@ -647,7 +647,7 @@ pub fn check_single_event_users(f: impl Fn(&Events) -> usize) -> Verdict {
 
 /// 练习 6.2: `f(events)` = the mean history length of the training rows the leak-free split
 /// makes with `max_len` (histories cut to the newest `max_len` events); compared with
-/// [`crate::data::SplitStats::mean_train_history`].
+/// [`din::data::SplitStats::mean_train_history`].
 pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> f64) -> Verdict {
     const EX: &str = "check_mean_train_history";
     for (seed, max_len) in [(64u64, 3usize), (65, 50)] {
@@ -693,7 +693,7 @@ mod tests {
     #[test]
     fn checks_pass_the_library_and_fail_wrong_answers_with_reasons() {
         // masked mean: the library passes; a mean over all positions (padding included) fails
-        assert!(check_masked_mean(crate::model::masked_mean).passed);
+        assert!(check_masked_mean(din::model::masked_mean).passed);
         let v = check_masked_mean(|h, _m| h.mean(1));
         assert!(!v.passed && v.en.contains("differs"), "{v}");
         // wrong shape
@@ -726,10 +726,10 @@ mod tests {
             right / pairs
         });
         assert!(!v.passed, "{v}");
-        assert!(check_auc(|s, l| crate::metrics::auc(s, l).unwrap()).passed);
-        assert!(check_gauc(|s, l, u| crate::metrics::gauc(s, l, u).unwrap()).passed);
-        assert!(!check_gauc(|s, l, _u| crate::metrics::auc(s, l).unwrap()).passed);
-        assert!(check_rela_impr(crate::metrics::rela_impr).passed);
+        assert!(check_auc(|s, l| din::metrics::auc(s, l).unwrap()).passed);
+        assert!(check_gauc(|s, l, u| din::metrics::gauc(s, l, u).unwrap()).passed);
+        assert!(!check_gauc(|s, l, _u| din::metrics::auc(s, l).unwrap()).passed);
+        assert!(check_rela_impr(din::metrics::rela_impr).passed);
         assert!(!check_rela_impr(|m, b| (m - b) / b * 100.0).passed);
         // BCE: the formula as written overflows
         let naive = |z: f64, y: f64| {

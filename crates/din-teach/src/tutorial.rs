@@ -7,7 +7,7 @@
 //!
 //! ```
 //! // the demo world the notebooks use: 2000 users in the tutorial, 100 here
-//! let (world, ds) = din::tutorial::demo_dataset(100, 2026)?;
+//! let (world, ds) = din_teach::tutorial::demo_dataset(100, 2026)?;
 //! assert!(ds.train.len() > ds.test.len());
 //! assert!(ds.vocab.items.len() > 10);
 //! # let _ = world;
@@ -20,16 +20,17 @@ use std::time::Instant;
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::attention_auc;
-use crate::checkpoint::{self, RunConfig};
-use crate::data::{build, Dataset, SplitConfig, SplitStats};
-use crate::error::{Error, Result};
-use crate::metrics::{rela_impr, roc_points, Metrics};
-use crate::model::{Model, ModelConfig, ModelKind, WeightNorm, DTYPE};
-use crate::plot::{self, Series, Svg};
-use crate::predict::{predict, Prediction, Query};
-use crate::synth::{DemoConfig, DemoWorld};
-use crate::train::{fit, predict_split, History, Progress, TrainConfig};
+use din::analysis::attention_auc;
+use din::checkpoint::{self, RunConfig};
+use din::data::{Dataset, SplitStats};
+use din::error::{Error, Result};
+use din::metrics::{rela_impr, roc_points, Metrics};
+use din::model::{Model, ModelConfig, ModelKind, WeightNorm, DTYPE};
+use din::plot::{self, Series, Svg};
+use din::predict::{predict, Prediction, Query};
+pub use din::synth::demo_dataset;
+use din::synth::DemoWorld;
+use din::train::{fit, predict_split, History, Progress, TrainConfig};
 
 /// The tutorial's example.
 pub const EXAMPLE_HISTORY: [&str; 4] = ["篮球鞋", "连衣裙", "篮球", "口红"];
@@ -106,52 +107,6 @@ pub struct TutorialReport {
     /// Whether the example comes out as the tutorial says.
     pub example_as_tutorial: bool,
     pub seconds: f64,
-}
-
-/// The root of this repository: the folder that holds `crates/din`, `data/`, `out/` and `runs/`
-/// (where this crate was compiled from, so a checkout moved after the build needs a rebuild).
-pub fn repo_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.parent()
-        .and_then(Path::parent)
-        .unwrap_or(here)
-        .to_path_buf()
-}
-
-/// Make [`repo_root`] the working directory, so that a notebook's `data/…`, `out/…` and `runs/…`
-/// mean the repository's folders whichever edition it was opened from (`notebooks/` or
-/// `notebooks/student/`: a kernel starts in the notebook's own folder). Every notebook calls it
-/// in its first cell.
-///
-/// ```
-/// let here = std::env::current_dir()?;
-/// din::tutorial::enter_repo_root()?;
-/// assert!(std::path::Path::new("crates/din/Cargo.toml").is_file());
-/// # std::env::set_current_dir(here)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn enter_repo_root() -> Result<PathBuf> {
-    let root = repo_root();
-    std::env::set_current_dir(&root).map_err(|e| Error::io(&root, e))?;
-    Ok(root)
-}
-
-/// The demo world's data, split as the tutorial does.
-pub fn demo_dataset(users: usize, seed: u64) -> Result<(DemoWorld, Dataset)> {
-    let world = DemoWorld::new();
-    let events = world.generate(&DemoConfig {
-        users,
-        seed,
-        ..Default::default()
-    });
-    let ds = build(
-        &events,
-        SplitConfig {
-            seed,
-            ..Default::default()
-        },
-    )?;
-    Ok((world, ds))
 }
 
 /// Train one model of `kind` on the dataset (best validation epoch kept).
@@ -275,7 +230,7 @@ pub fn run(
 ) -> Result<TutorialReport> {
     let t0 = Instant::now();
     if let Some(dir) = out {
-        crate::io::ensure_writable_dir(dir)?;
+        din::io::ensure_writable_dir(dir)?;
     }
     let (world, ds) = demo_dataset(cfg.users, cfg.seed)?;
     let mut results = Vec::new();
@@ -331,7 +286,7 @@ pub fn run(
             #[cfg(feature = "png")]
             svg.save_png(dir.join(name).with_extension("png"))?;
         }
-        crate::io::write_json(&dir.join("report.json"), &report)?;
+        din::io::write_json(&dir.join("report.json"), &report)?;
     }
     Ok(report)
 }

@@ -4,12 +4,13 @@
 //! regularisation (λ = 0.1) on top, and without any regularisation, per seed.
 //!
 //! ```sh
-//! cargo run --release -p din --example tricks_seeds [SEEDS=2026,1,2,3]
+//! cargo run --release -p din-teach --example tricks_seeds [SEEDS=2026,1,2,3]
 //! ```
 use din::metrics::Metrics;
 use din::model::{Activation, ModelConfig, ModelKind};
+use din::synth::demo_dataset;
 use din::train::{predict_split, TrainConfig};
-use din::tutorial::{demo_dataset, train_model, TutorialConfig};
+use din_teach::tutorial::{train_model, TutorialConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     din::tune_process();
