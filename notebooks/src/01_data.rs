@@ -246,7 +246,7 @@ for (name, data) in [("clean split 无泄漏划分", &clean), ("torch-rechub's l
     let (m, h) = train_model(data, ModelKind::Din, &tut.model, &leak_cfg, &mut |_| {})?;
     let p: Vec<f32> = predict_split(&m, &clean.test, 4096)?;
     let t: Metrics = Metrics::compute(&p, &clean.test.label, &clean.test.user);
-    println!("  {name:<28} best epoch {}  test AUC {:.4}  GAUC {:.4}  logloss {:.4}", h.best_epoch, t.auc, t.gauc, t.logloss);
+    println!("  {name:<28} best epoch {}  test {t}", h.best_epoch);
     test_metrics.push((name, t));
 }
 let gain: f64 = test_metrics[1].1.auc - test_metrics[0].1.auc;

@@ -37,7 +37,7 @@ println!("embed_dim d = {}", cfg.model.embed_dim);
 //
 // An item id is discrete. Writing id $k$ as a one-hot vector $e_k$, its embedding is $e_k^\top E$, row $k$ of a `[rows, d]` table $E$. The code does not multiply; it looks row $k$ up, with the same result. Row 0 is padding, the last row is for unseen ids (OOV).
 // %%
-let model0: Model = Model::new(cfg.model.clone(), [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()], 2026, &Device::Cpu, DTYPE)?;
+let model0: Model = Model::for_vocab(&ds.vocab, cfg.model.clone(), 2026)?;
 {
 let table = model0.embeddings.table(TableId::Item);
 println!("item table E: [{}, {}]  (= {} items + padding row 0 + OOV row)", table.rows, table.dim, ds.stats.items);
@@ -94,6 +94,14 @@ println!("identical: {}", as_history == as_target);
 let n_emb: usize = model0.embeddings.tables.iter().map(|t| t.data.len()).sum();
 println!("parameters: embeddings {}, network {}, total {}", n_emb, model0.n_params() - n_emb, model0.n_params());
 // %% [markdown]
+// **整个模型 · The whole model.** `println!("{model}")` 像 PyTorch 的 `print(model)` 一样列出模型：先是配置，然后每个模块一行（它的张量和形状，以及其中要训练的标量个数），最后是三个嵌入表。Dice 的 `running_mean`、`running_var` 存在模型里，却不是训练出来的（训练时用当前 batch 的统计量，它们只随之滑动更新），所以不计入 "trained"；上面的 `n_params()` 把它们也算进去了，单元的最后一行把两者对上。
+//
+// `println!("{model}")` lists the model as PyTorch's `print(model)` does: the configuration, one line per module (its tensors with their shapes and how many trained scalars they hold), the three embedding tables last. Dice's `running_mean` and `running_var` are kept in the model but not trained (training uses the batch's statistics and only moves these along), so they are not counted as "trained"; `n_params()` above counts them too, and the cell's last line reconciles the two.
+// %%
+println!("{model0}");
+let running: usize = model0.tensors()?.iter().filter(|(name, _)| name.contains("running_")).map(|(_, t)| t.elem_count()).sum();
+println!("n_params() {} = trained 训练的 {} + running statistics 运行统计量 {running}", model0.n_params(), model0.n_params() - running);
+// %% [markdown]
 // ## 2.4 训练之后的商品向量 · Item embeddings after training
 //
 // 随机初始化的向量没有结构。训练 DIN（本项目教程配置：softmax 归一化的注意力，最多 4 个 epoch，验证 AUC 不再提高就停，保留最好的一个）之后，同一兴趣组的商品（篮球鞋、篮球、球衣……）应当聚在一起。把 96 个商品的 64 维向量用 PCA 投影到二维，按兴趣组着色。
@@ -118,7 +126,7 @@ let t0: Instant = Instant::now();
 // (a saved run with the same configuration is loaded instead of trained again)
 let cached: CachedModel = cached_din(&ds, &cfg, Path::new("out/notebooks/tutorial_din"), &mut |p: Progress| {
     if let Progress::EpochEnd(e) = p {
-        println!("epoch {}  train loss {:.4}  val AUC {:.4}  ({:.0} samples/s)", e.epoch, e.train_loss, e.val.auc, e.samples_per_s);
+        println!("{e}");
     }
 })?;
 let model: Model = cached.model.clone();

@@ -50,8 +50,7 @@ for n in EXAMPLE_HISTORY {
 //
 // The activation unit $f$ is a small MLP (tutorial: dims [256, 128], Dice) ending in one scalar. This project's tutorial configuration normalises with a masked softmax (why: section 3.4). Untrained, $f$ scores every history item about the same, so the weights are close to $1/n = 0.25$: nothing is activated yet. The heatmap's colour scale is fixed at 0–1, not stretched from the smallest to the largest weight: untrained weights are all about 1/n, so their colours look alike; min–max colouring would paint 0.24 and 0.26 as the lightest and the darkest colour, which reads as a strong preference.
 // %%
-let rows: [usize; 3] = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
-let untrained: Model = Model::new(cfg.model.clone(), rows, 2026, &Device::Cpu, DTYPE)?;
+let untrained: Model = Model::for_vocab(&ds.vocab, cfg.model.clone(), 2026)?;
 let p0: Prediction = predict(&untrained, &ds.vocab, ds.config.max_len, &query)?;
 let w0: Vec<Vec<f32>> = p0.item_attention.clone().unwrap();
 for (k, c) in cand_names.iter().enumerate() {
@@ -70,7 +69,7 @@ let t0: Instant = Instant::now();
 let cached: CachedModel = cached_din(&ds, &cfg, Path::new("out/notebooks/tutorial_din"), &mut |_p: Progress| {})?;
 let model: Model = cached.model.clone();
 for e in &cached.history.epochs {
-    println!("epoch {}  train loss {:.4}  val AUC {:.4}", e.epoch, e.train_loss, e.val.auc);
+    println!("{e}");
 }
 match &cached.loaded_from {
     None => println!("trained in {:.0} s; best epoch {} (kept)", t0.elapsed().as_secs_f64(), cached.history.best_epoch),
@@ -162,7 +161,7 @@ fn first_layer(m: &Model) -> Vec<usize> {
         _ => vec![],
     }
 }
-let three: Model = Model::new(ModelConfig { attention_input: AttentionInput::Three, ..cfg.model.clone() }, rows, 2026, &Device::Cpu, DTYPE)?;
+let three: Model = Model::for_vocab(&ds.vocab, ModelConfig { attention_input: AttentionInput::Three, ..cfg.model.clone() }, 2026)?;
 println!("4d [v_t, v_i, v_t − v_i, v_t ⊙ v_i]: first layer weight {:?} = [256 hidden, 4 × {}]", first_layer(&model), cfg.model.embed_dim);
 println!("3d [v_i, v_t, v_i ⊙ v_t]:           first layer weight {:?} = [256 hidden, 3 × {}]", first_layer(&three), cfg.model.embed_dim);
 // %% [markdown]

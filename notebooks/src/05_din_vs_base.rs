@@ -38,7 +38,7 @@ fn run(ds: &Dataset, name: &str, kind: ModelKind, m: &ModelConfig, t: &TrainConf
     let (model, h) = train_model(ds, kind, m, t, &mut |_p: Progress| {})?;
     let probs = predict_split(&model, &ds.test, 4096)?;
     let test = Metrics::compute(&probs, &ds.test.label, &ds.test.user);
-    println!("{name:<28} test AUC {:.4}  GAUC {:.4}  logloss {:.4}  (best epoch {}, {:.0} s)", test.auc, test.gauc, test.logloss, h.best_epoch, t0.elapsed().as_secs_f64());
+    println!("{name:<28} test {test}  (best epoch {}, {:.0} s)", h.best_epoch, t0.elapsed().as_secs_f64());
     Ok((model, test))
 }
 // %% [markdown]

@@ -77,7 +77,7 @@ for (name, dir) in [("DIN", "runs/electronics-din"), ("base", "runs/electronics-
 }
 for (name, m, h) in &found {
     match &m.test {
-        Some(t) => println!("{name:<5} test AUC {:.4}  GAUC {:.4}  logloss {:.4}; best epoch {} of {}; {:.0} samples/s", t.auc, t.gauc, t.logloss, m.best_epoch, m.epochs_run, m.train_samples_per_s),
+        Some(t) => println!("{name:<5} test {t}; best epoch {} of {}; {:.0} samples/s", m.best_epoch, m.epochs_run, m.train_samples_per_s),
         None => println!("{name:<5} best val AUC {:.4} (epoch {}), no test metrics", m.best_val_auc, m.best_epoch),
     }
     let _ = h;

@@ -222,10 +222,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
     ui.say(format!(
         "{} {}: {} train / {} val / {} test rows, {} items, {} users",
         if resume { "resuming" } else { "training" },
-        match config.model.kind {
-            ModelKind::Din => "DIN",
-            ModelKind::Base => "base model",
-        },
+        config.model.kind.label(),
         ds.train.len(),
         ds.val.len(),
         ds.test.len(),
@@ -614,12 +611,7 @@ pub fn tutorial_cmd(a: TutorialArgs, ui: &Ui) -> Result<()> {
     let mut bar: Option<indicatif::ProgressBar> = None;
     let report = tutorial::run(&cfg, Some(&a.out), &mut |kind, p| match p {
         Progress::EpochStart { epoch, batches } => {
-            let name = if kind == ModelKind::Din {
-                "DIN"
-            } else {
-                "base"
-            };
-            bar = Some(ui.bar(batches as u64, format!("{name} epoch {epoch}")));
+            bar = Some(ui.bar(batches as u64, format!("{} epoch {epoch}", kind.label())));
         }
         Progress::Step { .. } => {
             if let Some(b) = &bar {
@@ -631,15 +623,7 @@ pub fn tutorial_cmd(a: TutorialArgs, ui: &Ui) -> Result<()> {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
-            let name = if kind == ModelKind::Din {
-                "DIN "
-            } else {
-                "base"
-            };
-            ui.say(format!(
-                "  {name} epoch {}: train loss {:.4}  val AUC {:.4}",
-                r.epoch, r.train_loss, r.val.auc
-            ));
+            ui.say(format!("  {:<4} {r}", kind.label()));
         }
     })?;
     ui.say("");

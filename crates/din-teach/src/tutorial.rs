@@ -121,11 +121,7 @@ pub fn train_model(
         kind,
         ..model_cfg.clone()
     };
-    let rows = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
+    let rows = ds.vocab.table_rows();
     let mut model = Model::new(cfg, rows, train_cfg.seed, &Device::Cpu, DTYPE)?;
     let history = fit(&mut model, &ds.train, &ds.val, train_cfg, progress)?;
     Ok((model, history))
@@ -293,21 +289,8 @@ pub fn run(
 
 /// The tutorial's figures: (file name, SVG).
 pub fn figures(r: &TutorialReport) -> Result<Vec<(&'static str, Svg)>> {
-    let loss = |h: &History| -> Vec<(f64, f64)> {
-        // smoothed per-step loss (moving average over 50 steps)
-        let k = 50usize;
-        let l: Vec<f64> = h.steps.iter().map(|s| s.loss).collect();
-        (0..l.len())
-            .step_by(10)
-            .map(|i| {
-                let a = i.saturating_sub(k - 1);
-                (
-                    h.steps[i].step as f64,
-                    l[a..=i].iter().sum::<f64>() / (i - a + 1) as f64,
-                )
-            })
-            .collect()
-    };
+    // smoothed per-step loss (moving average over 50 steps), every 10th step
+    let loss = |h: &History| h.smoothed_loss(50, 10);
     let val = |h: &History| -> Vec<(f64, f64)> {
         h.epochs
             .iter()

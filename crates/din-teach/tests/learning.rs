@@ -75,11 +75,7 @@ fn a_network_of_your_own_trains_through_fit() {
         embed_dim: 16,
         ..Default::default()
     };
-    let rows = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
+    let rows = ds.vocab.table_rows();
     let mut model = Model::custom(cfg, rows, 7, &Device::Cpu, DTYPE, |vb| {
         Ok(DotAttention {
             head: candle_nn::linear(4 * 16, 1, vb.pp("head"))?,

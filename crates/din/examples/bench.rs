@@ -115,11 +115,7 @@ fn setup(
     bs: usize,
     bucket: bool,
 ) -> Res<(Model, Trainer, Vec<Vec<usize>>)> {
-    let rows = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
+    let rows = ds.vocab.table_rows();
     let m = Model::new(cfg, rows, 1, &Device::Cpu, DTYPE)?;
     let tr = Trainer::new(
         &m,
@@ -241,11 +237,7 @@ fn levers(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> 
 /// candidate, the history repeated), which gives the same scores. Library defaults, untrained
 /// weights (the cost does not depend on their values).
 fn serving(ds: &Dataset) -> Res<Vec<serde_json::Value>> {
-    let rows = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
+    let rows = ds.vocab.table_rows();
     let m = Model::new(ModelConfig::default(), rows, 1, &Device::Cpu, DTYPE)?;
     let hist_len: usize = std::env::var("DIN_BENCH_HISTORY")
         .ok()
@@ -503,11 +495,7 @@ fn main() -> Res<()> {
             let sps = samples as f64 / total;
             let bound = gflops * 1e9 / flops_per_sample(&cfg, mean_len);
             let ms = |x: f64| x * 1e3 / (n - 3).max(1) as f64;
-            let kind_s = if kind == ModelKind::Din {
-                "DIN "
-            } else {
-                "base"
-            };
+            let kind_s = format!("{:<4}", kind.label());
             println!(
                 "{kind_s} batch {bs:>5}: {sps:>8.0} samples/s ({:.0}% of the FLOP bound {bound:.0}/s); ms/step: gather {:.2}  attention fwd {:.2}  head fwd+loss {:.2}  backward {:.2}  dense Adam {:.2}  sparse Adam {:.2}",
                 100.0 * sps / bound,

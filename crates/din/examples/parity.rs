@@ -66,11 +66,7 @@ fn main() -> Res<()> {
             _ => return Err(format!("`{kv}`: expected model.KEY=VALUE or train.KEY=VALUE").into()),
         }
     }
-    let rows = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
+    let rows = ds.vocab.table_rows();
     let mut model = Model::new(mcfg.clone(), rows, tcfg.seed, &Device::Cpu, DTYPE)?;
     let mut trainer = Trainer::new(&model, &ds.train, tcfg.clone())?;
     let train = trainer.train_rows(&ds.train);

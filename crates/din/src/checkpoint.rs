@@ -16,10 +16,9 @@
 //! ```
 //! use candle_core::Device;
 //! use din::checkpoint::{self, RunConfig};
-//! use din::model::{Model, ModelConfig, DTYPE};
+//! use din::model::{Model, ModelConfig};
 //! let (_world, ds) = din::synth::demo_dataset(40, 3)?;
-//! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
-//! let model = Model::new(ModelConfig::default(), rows, 3, &Device::Cpu, DTYPE)?;
+//! let model = Model::for_vocab(&ds.vocab, ModelConfig::default(), 3)?;
 //! let dir = std::env::temp_dir().join(format!("din-checkpoint-doc-{}", std::process::id()));
 //! let config = RunConfig {
 //!     format: checkpoint::FORMAT,
@@ -94,7 +93,7 @@ fn file(dir: &Path, name: &str) -> PathBuf {
 pub fn model_bytes(model: &Model) -> Result<Vec<u8>> {
     let tensors = model.tensors()?;
     safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), None)
-        .map_err(|e| Error::Config(format!("cannot serialise weights: {e}")))
+        .map_err(|e| Error::Internal(format!("cannot serialise weights: {e}")))
 }
 
 /// Save a run (see the module docs). `vocab` may be `None` when `vocab.json` is already there.
@@ -128,7 +127,7 @@ pub fn save_tensors(
         ));
     }
     let bytes = safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), None)
-        .map_err(|e| Error::Config(format!("cannot serialise weights: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot serialise weights: {e}")))?;
     crate::io::write_bytes_atomic(&file(dir, "model.safetensors"), &bytes)?;
     if let Some(h) = history {
         crate::io::write_json(&file(dir, "history.json"), h)?;
@@ -183,11 +182,7 @@ pub fn load(dir: &Path, device: &Device) -> Result<Run> {
                 format!("model.safetensors does not match config.json: {e}"),
             )
         })?;
-    let rows = [
-        vocab.items.table_rows(),
-        vocab.cates.table_rows(),
-        vocab.users.table_rows(),
-    ];
+    let rows = vocab.table_rows();
     let have = model.embeddings.tables.each_ref().map(|t| t.rows);
     if have != rows {
         return Err(Error::checkpoint(

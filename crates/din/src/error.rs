@@ -26,6 +26,10 @@ pub enum Error {
     /// A configuration value is out of range or inconsistent.
     #[error("invalid config: {0}")]
     Config(String),
+    /// A fault inside this crate, not caused by what the caller passed: an invariant that did not
+    /// hold or a serialiser that failed on well-formed values. A bug: please report it.
+    #[error("internal error (a bug in din, please report it): {0}")]
+    Internal(String),
     /// Text that is not a Python literal ([`crate::data::pylit::parse`]); the message says at
     /// which byte and why.
     #[error("Python literal: {0}")]

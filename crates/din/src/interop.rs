@@ -364,7 +364,7 @@ pub fn from_torch_rechub(
 pub fn export_file<N: Trainable>(model: &Model<N>, out: &std::path::Path) -> Result<usize> {
     let state = to_torch_rechub(model)?;
     let bytes = safetensors::serialize(state.iter().map(|(k, v)| (k.as_str(), v)), None)
-        .map_err(|e| Error::Config(format!("cannot serialise the state_dict: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot serialise the state_dict: {e}")))?;
     crate::io::write_bytes_atomic(out, &bytes)?;
     Ok(state.len())
 }
@@ -387,11 +387,7 @@ pub fn import_run(
         )
     })?;
     let ds = crate::data::Dataset::load(split_dir)?;
-    let want = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
+    let want = ds.vocab.table_rows();
     let have = TableId::ALL.map(|t| ours.get(t.name()).map_or(0, |x| x.dims()[0]));
     if have != want {
         return Err(Error::checkpoint(

@@ -33,6 +33,7 @@ pub mod interop;
 pub mod io;
 pub mod metrics;
 pub mod model;
+mod names;
 pub mod plot;
 pub mod predict;
 pub mod preset;
@@ -49,7 +50,7 @@ pub use error::{Error, Result};
 /// Keeps large tensor buffers in the heap instead of returning them to the OS after every op:
 /// candle allocates a fresh buffer for every tensor, and with glibc's defaults each buffer over
 /// 128 KiB is a fresh `mmap`, so every op page-faults its output in. Raising the mmap and trim
-/// thresholds made training ~1.4× faster here (measured with `examples/stages`). And one malloc
+/// thresholds made training ~1.4× faster here (measured with the `examples/stages` harness of then; `examples/bench.rs` measures training now). And one malloc
 /// arena for all threads: training steps run on rayon's threads (see [`train::Trainer::step`]),
 /// and with an arena per thread each kept its own peak, so that full-scale training at batch
 /// 4096 peaked at 2,340 MB instead of 1,572 MB (same speed). Linux/glibc only

@@ -7,12 +7,10 @@
 //! empty history is allowed (the interest vectors are then zero).
 //!
 //! ```
-//! use candle_core::Device;
-//! use din::model::{Model, ModelConfig, DTYPE};
+//! use din::model::{Model, ModelConfig};
 //! use din::predict::{predict, Query};
 //! let (_world, ds) = din::synth::demo_dataset(60, 7)?;
-//! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
-//! let model = Model::new(ModelConfig::default(), rows, 7, &Device::Cpu, DTYPE)?; // untrained
+//! let model = Model::for_vocab(&ds.vocab, ModelConfig::default(), 7)?; // untrained
 //! let item = |i: u32| ds.vocab.items.raw(i).unwrap();
 //! let user = ds.vocab.users.raw(1).unwrap();
 //! let q = Query { user, history: vec![item(1), item(2), -5], candidates: vec![item(3), item(4)] };

@@ -80,18 +80,6 @@ pub enum Preset {
 }
 
 impl Preset {
-    /// Every preset, with its command-line name.
-    pub const ALL: [(Preset, &'static str); 3] = [
-        (Preset::Default, "default"),
-        (Preset::BarsX1, "bars-x1"),
-        (Preset::TorchRechub, "torch-rechub"),
-    ];
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(p, _)| *p == self).unwrap().1
-    }
-
     /// The model configuration.
     pub fn model(self) -> ModelConfig {
         match self {
@@ -157,20 +145,11 @@ impl Preset {
     }
 }
 
-impl std::str::FromStr for Preset {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.to_ascii_lowercase();
-        Self::ALL
-            .iter()
-            .find(|(_, n)| *n == s)
-            .map(|(p, _)| *p)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
-                format!("unknown preset `{s}` ({})", names.join(", "))
-            })
-    }
-}
+crate::names::named_enum!(Preset, "preset", {
+    Default => "default",
+    BarsX1 => "bars-x1",
+    TorchRechub => "torch-rechub",
+});
 
 #[cfg(test)]
 mod tests {
@@ -178,7 +157,7 @@ mod tests {
 
     #[test]
     fn presets_validate_and_names_round_trip() {
-        for (p, name) in Preset::ALL {
+        for &(p, name) in Preset::NAMES {
             assert_eq!(name.parse::<Preset>().unwrap(), p);
             assert_eq!(p.name(), name);
             p.model().validate().unwrap();

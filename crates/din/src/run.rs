@@ -132,11 +132,7 @@ pub fn train_in_dir(
         )));
     }
     crate::io::ensure_writable_dir(dir)?;
-    let rows = [
-        ds.vocab.items.table_rows(),
-        ds.vocab.cates.table_rows(),
-        ds.vocab.users.table_rows(),
-    ];
+    let rows = ds.vocab.table_rows();
     let mut model = Model::new(config.model.clone(), rows, config.train.seed, device, DTYPE)?;
     // state (current, best, two moments) + the run's weights + one temporary copy
     free_space_check(

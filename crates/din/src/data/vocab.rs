@@ -98,6 +98,17 @@ pub struct Vocab {
 }
 
 impl Vocab {
+    /// Rows of the item, category and user embedding tables, in the order
+    /// [`Model::new`](crate::model::Model::new) takes them (each [`IdMap::table_rows`]: padding +
+    /// ids + out-of-vocabulary).
+    pub fn table_rows(&self) -> [usize; 3] {
+        [
+            self.items.table_rows(),
+            self.cates.table_rows(),
+            self.users.table_rows(),
+        ]
+    }
+
     /// Category index of an item index (0 when unknown).
     pub fn cate_of(&self, item: u32) -> u32 {
         self.item_cate.get(item as usize).copied().unwrap_or(PAD)

@@ -98,19 +98,11 @@ pub enum WeightNorm {
     Sigmoid,
 }
 
-impl std::str::FromStr for WeightNorm {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" => Ok(WeightNorm::None),
-            "softmax" => Ok(WeightNorm::Softmax),
-            "sigmoid" => Ok(WeightNorm::Sigmoid),
-            o => Err(format!(
-                "unknown weight normalisation `{o}` (none, softmax, sigmoid)"
-            )),
-        }
-    }
-}
+crate::names::named_enum!(WeightNorm, "weight normalisation", {
+    None => "none",
+    Softmax => "softmax",
+    Sigmoid => "sigmoid",
+});
 
 /// Softmax of `score: [B, L]` over the real positions of each row (`mask: [B, L]`, 1 = real):
 /// 0 at padding, each row's weights summing to 1, an empty row all 0. Shifted by a per-row

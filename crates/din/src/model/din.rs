@@ -41,13 +41,17 @@ pub enum ModelKind {
     Base,
 }
 
-impl std::str::FromStr for ModelKind {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "din" => Ok(ModelKind::Din),
-            "base" => Ok(ModelKind::Base),
-            o => Err(format!("unknown model `{o}` (din, base)")),
+crate::names::named_enum!(ModelKind, "model", {
+    Din => "din",
+    Base => "base",
+});
+
+impl ModelKind {
+    /// How reports and figures label it: `DIN`, `base`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::Din => "DIN",
+            ModelKind::Base => "base",
         }
     }
 }

@@ -5,7 +5,7 @@
 //! row is out-of-vocabulary (see [`crate::data::IdMap`]).
 //!
 //! Tables live in host memory and are looked up per batch: a batch only ever touches the rows it
-//! uses, so training updates only those rows (see `train::sparse`), never a whole 63k-row table.
+//! uses, so training updates only those rows (see `train::SparseAdam`), never a whole 63k-row table.
 //!
 //! ```
 //! use candle_core::{DType, Device};

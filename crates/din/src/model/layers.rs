@@ -54,21 +54,13 @@ pub enum Activation {
     RechubDice,
 }
 
-impl std::str::FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "dice" => Ok(Activation::Dice),
-            "prelu" => Ok(Activation::Prelu),
-            "relu" => Ok(Activation::Relu),
-            "sigmoid" => Ok(Activation::Sigmoid),
-            "rechub-dice" => Ok(Activation::RechubDice),
-            other => Err(format!(
-                "unknown activation `{other}` (dice, prelu, relu, sigmoid, rechub-dice)"
-            )),
-        }
-    }
-}
+crate::names::named_enum!(Activation, "activation", {
+    Dice => "dice",
+    Prelu => "prelu",
+    Relu => "relu",
+    Sigmoid => "sigmoid",
+    RechubDice => "rechub-dice",
+});
 
 /// Mean and (biased) variance per column of `x: [N, D]` over the rows where `mask: [N, 1]` is 1.
 pub fn masked_moments(x: &Tensor, mask: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
@@ -385,18 +377,10 @@ pub enum LinearInit {
     TorchUniform,
 }
 
-impl std::str::FromStr for LinearInit {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "kaiming-normal" => Ok(LinearInit::KaimingNormal),
-            "torch-uniform" => Ok(LinearInit::TorchUniform),
-            other => Err(format!(
-                "unknown linear init `{other}` (kaiming-normal, torch-uniform)"
-            )),
-        }
-    }
-}
+crate::names::named_enum!(LinearInit, "linear init", {
+    KaimingNormal => "kaiming-normal",
+    TorchUniform => "torch-uniform",
+});
 
 /// Settings that every layer of an [`Mlp`] shares ([`crate::model::ModelConfig`] carries them).
 #[derive(Debug, Clone, Copy, PartialEq)]

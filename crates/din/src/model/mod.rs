@@ -44,7 +44,7 @@ pub use layers::{Activation, Dice, LayerOptions, LinearInit, Mlp, RechubDice};
 pub use ops::{Kernels, Mode};
 pub use params::Params;
 
-use crate::data::Batch;
+use crate::data::{Batch, Vocab};
 use crate::error::{Error, Result};
 
 /// A network on top of the embedding layer: what training, evaluation and checkpoints need of a
@@ -142,6 +142,20 @@ impl Model {
         })
     }
 
+    /// A freshly initialised model for the ids of `vocab` ([`Vocab::table_rows`]), on the CPU in
+    /// [`DTYPE`]: what most callers want from [`Model::new`].
+    ///
+    /// ```
+    /// use din::model::{Model, ModelConfig};
+    /// let (_world, ds) = din::synth::demo_dataset(40, 3)?;
+    /// let model = Model::for_vocab(&ds.vocab, ModelConfig::default(), 3)?;
+    /// assert_eq!(model.embeddings.table(din::model::TableId::Item).rows, ds.vocab.items.table_rows());
+    /// # Ok::<(), din::Error>(())
+    /// ```
+    pub fn for_vocab(vocab: &Vocab, config: ModelConfig, seed: u64) -> Result<Model> {
+        Model::new(config, vocab.table_rows(), seed, &Device::Cpu, DTYPE)
+    }
+
     /// A model from saved tensors (network weights by name, plus the three `embedding.*` tables).
     pub fn from_tensors(
         config: ModelConfig,
@@ -178,7 +192,7 @@ impl Model {
         }
         let tables: [EmbeddingTable; 3] = tables
             .try_into()
-            .map_err(|_| Error::Config("expected three embedding tables".into()))?;
+            .map_err(|_| Error::Internal("expected three embedding tables".into()))?;
         Ok(Model {
             config,
             embeddings: Embeddings { tables },

@@ -3,12 +3,10 @@
 //! training history for plots.
 //!
 //! ```
-//! use candle_core::Device;
-//! use din::model::{Model, ModelConfig, DTYPE};
+//! use din::model::{Model, ModelConfig};
 //! use din::train::{fit, predict_split, TrainConfig};
 //! let (_world, ds) = din::synth::demo_dataset(60, 7)?;
-//! let rows = [ds.vocab.items.table_rows(), ds.vocab.cates.table_rows(), ds.vocab.users.table_rows()];
-//! let mut model = Model::new(ModelConfig::default(), rows, 7, &Device::Cpu, DTYPE)?;
+//! let mut model = Model::for_vocab(&ds.vocab, ModelConfig::default(), 7)?;
 //! let cfg = TrainConfig { epochs: 1, ..TrainConfig::default() };
 //! let history = fit(&mut model, &ds.train, &ds.val, &cfg, &mut |_| {})?;
 //! assert_eq!(history.epochs_run(), 1);
@@ -168,6 +166,34 @@ impl History {
         } else {
             0.0
         }
+    }
+
+    /// The per-step training loss as a moving average over the last `window` steps (fewer at the
+    /// start), every `every`-th step: `(step, mean loss)` points for a loss curve.
+    ///
+    /// ```
+    /// use din::train::{History, StepRecord};
+    /// let steps = [1.0, 3.0, 5.0, 7.0].iter().enumerate()
+    ///     .map(|(i, &loss)| StepRecord { step: i as u64 + 1, epoch: 1, loss }).collect();
+    /// let h = History { steps, ..Default::default() };
+    /// // window 2: step 1 alone, then (1+3)/2, (3+5)/2, (5+7)/2
+    /// assert_eq!(h.smoothed_loss(2, 1), [(1.0, 1.0), (2.0, 2.0), (3.0, 4.0), (4.0, 6.0)]);
+    /// assert_eq!(h.smoothed_loss(2, 2), [(1.0, 1.0), (3.0, 4.0)]);
+    /// ```
+    pub fn smoothed_loss(&self, window: usize, every: usize) -> Vec<(f64, f64)> {
+        let window = window.max(1);
+        let mut sum = 0.0;
+        let mut out = Vec::with_capacity(self.steps.len() / every.max(1) + 1);
+        for (i, s) in self.steps.iter().enumerate() {
+            sum += s.loss;
+            if i >= window {
+                sum -= self.steps[i - window].loss;
+            }
+            if i % every.max(1) == 0 {
+                out.push((s.step as f64, sum / (i + 1).min(window) as f64));
+            }
+        }
+        out
     }
 }
 

@@ -44,16 +44,10 @@ pub enum OptimizerKind {
     AdamW,
 }
 
-impl std::str::FromStr for OptimizerKind {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "adam" => Ok(OptimizerKind::Adam),
-            "adamw" => Ok(OptimizerKind::AdamW),
-            o => Err(format!("unknown optimizer `{o}` (adam, adamw)")),
-        }
-    }
-}
+crate::names::named_enum!(OptimizerKind, "optimizer", {
+    Adam => "adam",
+    AdamW => "adamw",
+});
 
 /// Adam hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -265,7 +259,7 @@ impl SparseAdam {
             let d = table.dim;
             // the rows a batch touched are sorted and unique: disjoint, so updated in parallel
             let bad = || {
-                crate::Error::Config(
+                crate::Error::Internal(
                     "embedding rows of a batch not sorted, not unique or past the table".into(),
                 )
             };

@@ -13,7 +13,7 @@
 //! use din::train::{TrainConfig, Trainer};
 //! let (_, ds) = din::synth::demo_dataset(20, 7)?;
 //! let v = &ds.vocab;
-//! let rows = [v.items.table_rows(), v.cates.table_rows(), v.users.table_rows()];
+//! let rows = v.table_rows();
 //! let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
 //! let new_model = |seed| Model::new(cfg.clone(), rows, seed, &Device::Cpu, DTYPE);
 //! let (mut model, mut other) = (new_model(1)?, new_model(2)?);
@@ -116,7 +116,7 @@ fn snapshot_from(
     }
     let tables: [EmbeddingTable; 3] = tables
         .try_into()
-        .map_err(|_| Error::Config("expected three tables".into()))?;
+        .map_err(|_| Error::Internal("expected three tables".into()))?;
     Ok(Snapshot {
         dense,
         embeddings: Embeddings { tables },
