@@ -145,22 +145,24 @@ item_scatter(&model, &ds, &world, "训练后 after training: item embeddings (PC
 // %% [markdown]
 // ## 练习 · Exercises
 //
-// 1. **查表就是矩阵乘法**（代码）：写 `one_hot_lookup(table, ids)`：先把每个 id 变成 one-hot 行向量，再乘以嵌入表 `[rows, d]`，得到 `[ids.len(), d]`。检查单元和 candle 的查表（`Tensor::embedding`）比较。想一想：为什么真正的实现从不这样做？
+// 1. **查表就是矩阵乘法**（代码）：写 `one_hot_lookup(table, ids)`：先把每个 id 变成 one-hot 行向量，组成 `[ids.len(), rows]` 的 one-hot 矩阵，再乘以嵌入表 `[rows, d]`，返回 (one-hot 矩阵, 乘积 `[ids.len(), d]`)。检查单元先检查 one-hot 矩阵本身（直接查表得不到它，所以直接调用 `Tensor::embedding` 过不了检查），再把乘积和 candle 的查表（`Tensor::embedding`）比较。想一想：为什么真正的实现从不这样做？
 // 2. **传统模型的池化**（代码）：写 `my_masked_mean(hist, mask)`：`hist` 是 `[b, l, d]` 的填充历史，`mask` 是 `[b, l]` 的 0/1；返回每行真实位置的平均 `[b, d]`，空历史返回 0（不要除以 0）。检查单元和 `din::model::masked_mean` 比较。
 // 3. **思考**：上面模型的参数里，嵌入表占多少？用 `model.n_params()` 和三张表的行数 × `embed_dim` 算一算。为什么论文要为嵌入表专门设计正则（mini-batch aware regularization，笔记本 5）？
 //
-// 1. **A lookup is a matrix product** (code): write `one_hot_lookup(table, ids)`: turn each id into a one-hot row, multiply by the `[rows, d]` table, return `[ids.len(), d]`. The check compares with candle's gather (`Tensor::embedding`). Why does no real implementation do it this way?
+// 1. **A lookup is a matrix product** (code): write `one_hot_lookup(table, ids)`: turn each id into a one-hot row, stack them into the `[ids.len(), rows]` one-hot matrix, multiply by the `[rows, d]` table, and return (the one-hot matrix, the product `[ids.len(), d]`). The check looks at the one-hot matrix itself first (a plain gather has none, so calling `Tensor::embedding` does not pass), then compares the product with candle's gather (`Tensor::embedding`). Why does no real implementation do it this way?
 // 2. **The base model's pooling** (code): write `my_masked_mean(hist, mask)`: `hist` the padded `[b, l, d]` history, `mask` its `[b, l]` 0/1 mask; return the mean over each row's real positions `[b, d]`, zeros for an empty history (no division by 0). The check compares with `din::model::masked_mean`.
 // 3. **Think**: how much of the model above is embeddings? Use `model.n_params()` and the tables' rows × `embed_dim`. Why does the paper design a regulariser for the embeddings alone (mini-batch aware regularisation, notebook 5)?
 // %% [exercise]
-fn one_hot_lookup(table: &Tensor, ids: &[u32]) -> candle_core::Result<Tensor> {
+fn one_hot_lookup(table: &Tensor, ids: &[u32]) -> candle_core::Result<(Tensor, Tensor)> {
     // BEGIN SOLUTION
     let rows = table.dim(0)?;
     let mut one_hot = vec![0f32; ids.len() * rows];
     for (k, &i) in ids.iter().enumerate() {
         one_hot[k * rows + i as usize] = 1.0;
     }
-    Tensor::from_vec(one_hot, (ids.len(), rows), table.device())?.matmul(table)
+    let one_hot = Tensor::from_vec(one_hot, (ids.len(), rows), table.device())?;
+    let looked_up = one_hot.matmul(table)?;
+    Ok((one_hot, looked_up))
     // END SOLUTION
 }
 // %% [check]

@@ -202,71 +202,53 @@ println!("CTR, packed (no padding at all): {:?}", ctr_packed);
 // Dice（论文 4.3 节）：$p = \mathrm{sigmoid}\big((z - \mathrm{E}[z]) / \sqrt{\mathrm{Var}[z] + \epsilon}\big)$，输出 $p \cdot z + (1-p)\cdot \alpha \cdot z$。训练时 $\mathrm{E}$、$\mathrm{Var}$ 是本 batch **真实位置**上的统计（填充位置不算），推断时用训练中累积的滑动平均（running statistics）。
 //
 // The cells above call the library. Now write the activation unit **by hand** from candle operations, load the trained weights into it and compare with the library. The steps are the tutorial's formula: embedding lookup → the 4d input $[t, h, t-h, t \odot h]$ at every history position → Linear → Dice → Linear → one score per position → the padding mask → softmax (this project's tutorial configuration; the paper does not normalise) → the weighted sum. Dice (paper, section 4.3) gates with $p = \mathrm{sigmoid}((z - \mathrm{E}[z]) / \sqrt{\mathrm{Var}[z] + \epsilon})$ and returns $p z + (1-p) \alpha z$; in training $\mathrm{E}$ and $\mathrm{Var}$ are the batch's statistics over the **real** positions (padding excluded), in inference the running averages accumulated in training.
-// %%
-/// One hidden layer of the attention MLP: Linear, then Dice.
-struct MyDiceLayer { w: Tensor, b: Tensor, alpha: Tensor, running_mean: Tensor, running_var: Tensor }
-
-/// The activation unit, written out: the hidden layers and the output layer (one score).
-struct MyUnit { hidden: Vec<MyDiceLayer>, w_out: Tensor, b_out: Tensor, softmax: bool }
-
-impl MyUnit {
-    /// Take the trained weights of one unit (`prefix`: "attention.item" or "attention.cate").
-    fn from_trained(m: &Model, prefix: &str) -> din::Result<MyUnit> {
-        let t = m.tensors()?;
-        let get = |name: String| t.get(&name).cloned().ok_or_else(|| din::Error::Config(format!("no tensor {name}")));
-        let mut hidden = Vec::new();
-        for i in 0..m.config.attention_dims.len() {
-            let p = format!("{prefix}.mlp.{i}");
-            hidden.push(MyDiceLayer {
-                w: get(format!("{p}.linear.weight"))?, b: get(format!("{p}.linear.bias"))?,
-                alpha: get(format!("{p}.act.alpha"))?,
-                running_mean: get(format!("{p}.act.running_mean"))?, running_var: get(format!("{p}.act.running_var"))?,
-            });
-        }
-        Ok(MyUnit { hidden, w_out: get(format!("{prefix}.mlp.out.weight"))?, b_out: get(format!("{prefix}.mlp.out.bias"))?,
-                    softmax: m.config.weight_norm == WeightNorm::Softmax })
+// **动手写 · Build it.** 学生版里，下面 `my_unit` 的函数体是空的（`todo!()`），由你来写；训练好的权重由 `UnitWeights::from_model` 从模型里按名字复制出来（每个隐藏层的 `w`、`b`、Dice 的 `alpha` 和 running statistics，输出层 `w_out`、`b_out`）。函数返回**每一步**（`UnitSteps`：4d 输入、mask 之前的分数、权重、兴趣向量），检查单元逐步对照：4d 输入和 mask 之前的分数是库的公开函数不返回的中间量，权重和兴趣向量与库的激活单元比较（训练好的权重，推断和训练两种模式，误差 ≤ 1e-5）。写好之前，再下面比较三种计算的单元会停在 `todo!()`。
+//
+// **Build it.** In the student's edition the body of `my_unit` below is empty (`todo!()`): you write it. `UnitWeights::from_model` copies the trained weights out of the model by name (each hidden layer's `w`, `b`, Dice's `alpha` and running statistics; the output layer's `w_out`, `b_out`). The function returns **every step** (`UnitSteps`: the 4d input, the scores before the mask, the weights, the interest vectors), and the check compares step by step: the 4d input and the scores before the mask are intermediates that no public function of the library returns; the weights and the interest vectors are compared with the library's activation unit (trained weights, evaluation and training, to 1e-5). Until you have written it, the cell further down that compares three computations stops at the `todo!()`.
+// %% [exercise]
+/// The activation unit by hand. `target: [B, d]`, `hist: [B, L, d]`, `mask: [B, L]` (1 = real).
+/// `train`: Dice normalises with the batch's statistics over the real positions (else the running ones).
+fn my_unit(u: &UnitWeights, target: &Tensor, hist: &Tensor, mask: &Tensor, train: bool) -> candle_core::Result<UnitSteps> {
+    // BEGIN SOLUTION
+    let (b, l, d) = hist.dims3()?;
+    // 1. the 4d input at every position: [t, h, t − h, t ⊙ h]  → [B, L, 4d]
+    let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
+    let input = Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], 2)?;
+    let real = mask.reshape((b * l, 1))?; // 1 at real positions, 0 at padding
+    // 2. Linear → Dice, layer by layer, on all B·L positions
+    let mut z = input.reshape((b * l, 4 * d))?;
+    for layer in &u.hidden {
+        z = z.matmul(&layer.w.t()?)?.broadcast_add(&layer.b)?;
+        let (mean, var) = if train {
+            let n = real.sum_all()?;
+            let mean = z.broadcast_mul(&real)?.sum_keepdim(0)?.broadcast_div(&n)?;
+            let var = z.broadcast_sub(&mean)?.sqr()?.broadcast_mul(&real)?.sum_keepdim(0)?.broadcast_div(&n)?;
+            (mean, var)
+        } else {
+            (layer.running_mean.unsqueeze(0)?, layer.running_var.unsqueeze(0)?)
+        };
+        let p = candle_nn::ops::sigmoid(&z.broadcast_sub(&mean)?.broadcast_div(&(var + 1e-8)?.sqrt()?)?)?;
+        // p·z + (1 − p)·α·z
+        z = (p.mul(&z)? + p.affine(-1.0, 1.0)?.mul(&z.broadcast_mul(&layer.alpha)?)?)?;
     }
-
-    /// `target: [B, d]`, `hist: [B, L, d]`, `mask: [B, L]` → (interest `[B, d]`, weights `[B, L]`).
-    /// `train`: Dice normalises with the batch's statistics over real positions (else running ones).
-    fn forward(&self, target: &Tensor, hist: &Tensor, mask: &Tensor, train: bool) -> candle_core::Result<(Tensor, Tensor)> {
-        let (b, l, d) = hist.dims3()?;
-        // 1. the 4d input at every position: [t, h, t − h, t ⊙ h]  → [B·L, 4d]
-        let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
-        let x = Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], 2)?.reshape((b * l, 4 * d))?;
-        let real = mask.reshape((b * l, 1))?; // 1 at real positions, 0 at padding
-        // 2. Linear → Dice, layer by layer
-        let mut z = x;
-        for layer in &self.hidden {
-            z = z.matmul(&layer.w.t()?)?.broadcast_add(&layer.b)?;
-            let (mean, var) = if train {
-                let n = real.sum_all()?;
-                let mean = z.broadcast_mul(&real)?.sum_keepdim(0)?.broadcast_div(&n)?;
-                let var = z.broadcast_sub(&mean)?.sqr()?.broadcast_mul(&real)?.sum_keepdim(0)?.broadcast_div(&n)?;
-                (mean, var)
-            } else {
-                (layer.running_mean.unsqueeze(0)?, layer.running_var.unsqueeze(0)?)
-            };
-            let p = candle_nn::ops::sigmoid(&z.broadcast_sub(&mean)?.broadcast_div(&(var + 1e-8)?.sqrt()?)?)?;
-            // p·z + (1 − p)·α·z
-            z = (p.mul(&z)? + p.affine(-1.0, 1.0)?.mul(&z.broadcast_mul(&layer.alpha)?)?)?;
-        }
-        // 3. one score per position
-        let s = z.matmul(&self.w_out.t()?)?.broadcast_add(&self.b_out)?.reshape((b, l))?;
-        // 4. the mask, and the softmax over real positions (the library's function: you write it in exercise 2)
-        let w = if self.softmax { din::model::masked_softmax(&s, mask)? } else { (s * mask)? };
-        // 5. the weighted sum V_interest = Σ_i w_i · v_i
-        let interest = w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?;
-        Ok((interest, w))
-    }
+    // 3. one score per position, before the mask
+    let scores = z.matmul(&u.w_out.t()?)?.broadcast_add(&u.b_out)?.reshape((b, l))?;
+    // 4. the mask, and the softmax over real positions (the library's function: you write it in exercise 2)
+    let weights = if u.softmax { din::model::masked_softmax(&scores, mask)? } else { (&scores * mask)? };
+    // 5. the weighted sum V_interest = Σ_i w_i · v_i
+    let interest = weights.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?;
+    Ok(UnitSteps { input, scores, weights, interest })
+    // END SOLUTION
 }
+// %% [check]
+exercises::check_activation_unit(my_unit);
 // %% [markdown]
 // 装入训练好的权重，在测试集的 256 行上比较三种计算：亲手写的单元、库的公式（`ActivationUnit::forward_padded`，填充布局）和训练真正走的**快速路径**（打包布局：历史只存真实位置，整个激活单元是一个手写前向和反向的 CPU 内核，`crates/din-kernels/src/attention.rs`）。推断（running statistics）与训练（batch statistics）各比较一次。
 //
 // Load the trained weights and compare three computations on 256 test rows: the hand-written unit, the library's formula (`ActivationUnit::forward_padded`, padded layout) and the **fast path** training really runs (packed layout: only real positions are stored, and the whole unit is one CPU kernel with a hand-written forward and backward pass, `crates/din-kernels/src/attention.rs`). Once in inference (running statistics), once in training (batch statistics).
 // %%
 {
-let mine: MyUnit = MyUnit::from_trained(&model, "attention.item")?;
+let mine: UnitWeights = UnitWeights::from_model(&model, "attention.item")?;
 let Network::Din(net) = &model.net else { panic!("DIN expected") };
 let rows: Vec<usize> = (0..256.min(ds.test.len())).collect();
 let batch: Batch = Batch::from_split(&ds.test, &rows);
@@ -274,11 +256,13 @@ let x = model.embeddings.lookup(&batch, Layout::Padded, DTYPE, &Device::Cpu)?; /
 let xp = model.embeddings.lookup(&batch, Layout::Packed, DTYPE, &Device::Cpu)?; // packed [N, d]
 let diff = |a: &Tensor, b: &Tensor| -> candle_core::Result<f32> { (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>() };
 // inference
-let (i_mine, w_mine) = mine.forward(&x.target_item, &x.hist_item, &x.mask, false)?;
+let steps: UnitSteps = my_unit(&mine, &x.target_item, &x.hist_item, &x.mask, false)?;
+let (i_mine, w_mine) = (steps.interest, steps.weights);
 let (i_lib, w_lib) = net.att_item.forward_padded(&x.target_item, &x.hist_item, &x.mask, Mode::new(false, Kernels::Reference))?;
 println!("推断 inference — hand-built vs library formula: interest {:.1e}, weights {:.1e}", diff(&i_mine, &i_lib)?, diff(&w_mine, &w_lib)?);
 // training (these calls also fold this batch into the unit's running statistics, as training would)
-let (i_mine, w_mine) = mine.forward(&x.target_item, &x.hist_item, &x.mask, true)?;
+let steps: UnitSteps = my_unit(&mine, &x.target_item, &x.hist_item, &x.mask, true)?;
+let (i_mine, w_mine) = (steps.interest, steps.weights);
 let (i_lib, w_lib) = net.att_item.forward_padded(&x.target_item, &x.hist_item, &x.mask, Mode::new(true, Kernels::Reference))?;
 let (i_fast, w_fast) = net.att_item.forward_packed(&xp.target_item, &xp.hist_item, &xp, Mode::TRAIN)?;
 println!("训练 training — hand-built vs library formula: interest {:.1e}, weights {:.1e}", diff(&i_mine, &i_lib)?, diff(&w_mine, &w_lib)?);

@@ -25,7 +25,10 @@ use std::panic::{self, AssertUnwindSafe};
 use candle_core::{DType, Device, Tensor};
 
 use din::data::{build, Events, SplitConfig};
-use din::model::{AttentionInput, Dice, Mode, Params};
+use din::model::{
+    Activation, AttentionInput, Dice, Layout, Mode, Model, ModelConfig, ModelKind, Params,
+    WeightNorm, DTYPE,
+};
 use din::rng::Rng;
 
 /// The answer of a check, in both languages.
@@ -389,19 +392,49 @@ pub fn check_train_rows(f: impl Fn(usize) -> usize) -> Verdict {
 // ---------------------------------------------------------------- notebook 2: embeddings
 
 /// 练习 2.1: an embedding lookup is a one-hot vector times the table. `f(table [rows, d], ids)`
-/// returns `[ids.len(), d]` computed **as a matrix product** `one_hot(ids) · table`; compared with
-/// candle's gather (`Tensor::embedding`).
-pub fn check_one_hot_lookup(f: impl Fn(&Tensor, &[u32]) -> candle_core::Result<Tensor>) -> Verdict {
+/// returns `(one_hot, looked_up)`: the `[ids.len(), rows]` one-hot matrix and the product
+/// `one_hot · table`, `[ids.len(), d]`. The one-hot matrix itself is checked (a gather, which
+/// gives the same rows, has none), then the product against candle's gather
+/// (`Tensor::embedding`).
+pub fn check_one_hot_lookup(
+    f: impl Fn(&Tensor, &[u32]) -> candle_core::Result<(Tensor, Tensor)>,
+) -> Verdict {
     const EX: &str = "check_one_hot_lookup";
     let table = randn(&[7, 5], 21);
     let ids = [3u32, 0, 6, 3, 1];
+    let got = match guard(|| f(&table, &ids)) {
+        Err((zh, en)) => return Verdict::fail(EX, zh, en),
+        Ok(Err(e)) => {
+            return Verdict::fail(
+                EX,
+                format!("你的函数返回了错误：{e}"),
+                format!("your function returned an error: {e}"),
+            )
+        }
+        Ok(Ok(pair)) => pair,
+    };
+    let mut want_one_hot = vec![0f32; ids.len() * 7];
+    for (k, &i) in ids.iter().enumerate() {
+        want_one_hot[k * 7 + i as usize] = 1.0;
+    }
+    let v = compare_tensor(
+        EX,
+        || Ok(got.0.clone()),
+        Tensor::from_vec(want_one_hot, (ids.len(), 7), &Device::Cpu),
+        0.0,
+        "one-hot 矩阵",
+        "the one-hot matrix",
+    );
+    if !v.passed {
+        return v;
+    }
     compare_tensor(
         EX,
-        || f(&table, &ids),
+        || Ok(got.1.clone()),
         Tensor::new(&ids[..], &Device::Cpu).and_then(|i| table.embedding(&i)),
         1e-6,
-        "one-hot × 表",
-        "one-hot × table",
+        "one-hot 矩阵 × 表",
+        "one-hot matrix × table",
     )
 }
 
@@ -686,6 +719,295 @@ pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> f64) -> Verdict {
     )
 }
 
+// ---------------------------------------------------------------- notebook 3: the unit by hand
+
+/// One hidden layer of an activation unit, Linear then Dice: its trained tensors.
+#[derive(Debug, Clone)]
+pub struct DiceLayerWeights {
+    /// `[out, in]` (PyTorch's and candle's layout: `x · wᵀ + b`).
+    pub w: Tensor,
+    /// `[out]`.
+    pub b: Tensor,
+    /// Dice's α, `[out]`.
+    pub alpha: Tensor,
+    /// Dice's running mean and variance, `[out]` (used in evaluation).
+    pub running_mean: Tensor,
+    pub running_var: Tensor,
+}
+
+/// The trained weights of one activation unit of a DIN with Dice in its attention MLP, copied
+/// out of the model by name, for a unit written by hand (notebook 3, 3.7).
+#[derive(Debug, Clone)]
+pub struct UnitWeights {
+    /// The hidden layers, input side first.
+    pub hidden: Vec<DiceLayerWeights>,
+    /// The output layer: `[1, last hidden]` and `[1]`: one score per position.
+    pub w_out: Tensor,
+    pub b_out: Tensor,
+    /// Whether the weights are a masked softmax of the scores ([`WeightNorm::Softmax`]); otherwise
+    /// the raw scores, zero at padding (the paper).
+    pub softmax: bool,
+}
+
+impl UnitWeights {
+    /// Copy the weights of the unit `prefix` (`"attention.item"` or `"attention.cate"`) out of
+    /// `model` (copies: training the model further does not change them).
+    pub fn from_model<N: din::model::Trainable>(
+        model: &Model<N>,
+        prefix: &str,
+    ) -> din::Result<UnitWeights> {
+        let cfg = &model.config;
+        if cfg.kind != ModelKind::Din || cfg.attention_activation != Activation::Dice {
+            return Err(din::Error::Config(format!(
+                "UnitWeights reads a DIN whose attention MLP uses Dice; this model is {} with {}",
+                cfg.kind, cfg.attention_activation
+            )));
+        }
+        let t = model.tensors()?;
+        let get = |name: String| -> din::Result<Tensor> {
+            let v = t.get(&name).ok_or_else(|| {
+                din::Error::Config(format!(
+                    "the model has no tensor `{name}` (prefix `{prefix}`)"
+                ))
+            })?;
+            Ok(v.copy()?)
+        };
+        let mut hidden = Vec::new();
+        for i in 0..cfg.attention_dims.len() {
+            let p = format!("{prefix}.mlp.{i}");
+            hidden.push(DiceLayerWeights {
+                w: get(format!("{p}.linear.weight"))?,
+                b: get(format!("{p}.linear.bias"))?,
+                alpha: get(format!("{p}.act.alpha"))?,
+                running_mean: get(format!("{p}.act.running_mean"))?,
+                running_var: get(format!("{p}.act.running_var"))?,
+            });
+        }
+        Ok(UnitWeights {
+            hidden,
+            w_out: get(format!("{prefix}.mlp.out.weight"))?,
+            b_out: get(format!("{prefix}.mlp.out.bias"))?,
+            softmax: cfg.weight_norm == WeightNorm::Softmax,
+        })
+    }
+}
+
+/// Every step of an activation unit written by hand, so that each can be checked.
+#[derive(Debug, Clone)]
+pub struct UnitSteps {
+    /// `[B, L, 4d]`: `[t, h, t − h, t ⊙ h]` at every position, padding included.
+    pub input: Tensor,
+    /// `[B, L]`: the MLP's score at every position, **before** the mask (padding included).
+    pub scores: Tensor,
+    /// `[B, L]`: the attention weights (masked softmax of the scores, or the scores with padding
+    /// set to 0), 0 at padding.
+    pub weights: Tensor,
+    /// `[B, d]`: `Σᵢ wᵢ · hᵢ`.
+    pub interest: Tensor,
+}
+
+/// Dice's ε (`din::model::Dice::eps` of a Dice layer built by the library).
+const DICE_EPS: f64 = 1e-8;
+
+/// The reference for [`check_activation_unit`]: the unit's steps computed here, independently of
+/// the library's layers (whose public functions return neither the 4d input of every padded
+/// position nor the scores before the mask).
+fn unit_steps_reference(
+    u: &UnitWeights,
+    target: &Tensor,
+    hist: &Tensor,
+    mask: &Tensor,
+    train: bool,
+) -> candle_core::Result<UnitSteps> {
+    let (b, l, d) = hist.dims3()?;
+    let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
+    let input = Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], 2)?;
+    let real = mask.reshape((b * l, 1))?;
+    let mut z = input.reshape((b * l, 4 * d))?;
+    for layer in &u.hidden {
+        z = z.matmul(&layer.w.t()?)?.broadcast_add(&layer.b)?;
+        let (mean, var) = if train {
+            let n = real.sum_all()?;
+            let mean = z.broadcast_mul(&real)?.sum_keepdim(0)?.broadcast_div(&n)?;
+            let var = z
+                .broadcast_sub(&mean)?
+                .sqr()?
+                .broadcast_mul(&real)?
+                .sum_keepdim(0)?
+                .broadcast_div(&n)?;
+            (mean, var)
+        } else {
+            (
+                layer.running_mean.unsqueeze(0)?,
+                layer.running_var.unsqueeze(0)?,
+            )
+        };
+        let p = candle_nn::ops::sigmoid(
+            &z.broadcast_sub(&mean)?
+                .broadcast_div(&(var + DICE_EPS)?.sqrt()?)?,
+        )?;
+        z = (p.mul(&z)? + p.affine(-1.0, 1.0)?.mul(&z.broadcast_mul(&layer.alpha)?)?)?;
+    }
+    let scores = z
+        .matmul(&u.w_out.t()?)?
+        .broadcast_add(&u.b_out)?
+        .reshape((b, l))?;
+    let weights = if u.softmax {
+        din::model::masked_softmax(&scores, mask)?
+    } else {
+        (&scores * mask)?
+    };
+    let interest = weights.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?;
+    Ok(UnitSteps {
+        input,
+        scores,
+        weights,
+        interest,
+    })
+}
+
+/// A small DIN with Dice in its attention MLP, trained for one epoch on the demo world (a few
+/// seconds), and 64 of its test rows: the trained weights the unit checks run on.
+fn trained_unit_case() -> din::Result<(Model, din::data::Batch)> {
+    let (_world, ds) = din::synth::demo_dataset(300, 7)?;
+    let model_cfg = ModelConfig {
+        embed_dim: 8,
+        attention_dims: vec![16, 8],
+        mlp_dims: vec![16],
+        attention_activation: Activation::Dice,
+        weight_norm: WeightNorm::Softmax,
+        ..Default::default()
+    };
+    let train_cfg = din::train::TrainConfig {
+        epochs: 1,
+        batch_size: 128,
+        patience: 0,
+        ..Default::default()
+    };
+    let (model, _history) =
+        crate::tutorial::train_model(&ds, ModelKind::Din, &model_cfg, &train_cfg, &mut |_| {})?;
+    let rows: Vec<usize> = (0..64.min(ds.test.len())).collect();
+    Ok((model, din::data::Batch::from_split(&ds.test, &rows)))
+}
+
+/// 练习 3.7: the activation unit, written by hand. `f(weights, target [B, d], hist [B, L, d],
+/// mask [B, L], train)` returns every step ([`UnitSteps`]). Run on a small DIN trained here, in
+/// evaluation (running statistics) and in training (the batch's statistics over the real
+/// positions). The 4d input and the scores before the mask are compared with a computation of
+/// this module (no public function of the library returns them, so a call into the library does
+/// not pass); the weights and the interest vectors with the library's own unit
+/// (`ActivationUnit::forward_padded`, `Kernels::Reference`), to 1e-5.
+pub fn check_activation_unit(
+    f: impl Fn(&UnitWeights, &Tensor, &Tensor, &Tensor, bool) -> candle_core::Result<UnitSteps>,
+) -> Verdict {
+    const EX: &str = "check_activation_unit";
+    let (model, batch) = match trained_unit_case() {
+        Ok(c) => c,
+        Err(e) => return internal(EX, e),
+    };
+    let case = || -> din::Result<_> {
+        let u = UnitWeights::from_model(&model, "attention.item")?;
+        let x = model
+            .embeddings
+            .lookup(&batch, Layout::Padded, DTYPE, &Device::Cpu)?;
+        let din::model::Network::Din(net) = &model.net else {
+            return Err(din::Error::Internal("a DIN was trained".into()));
+        };
+        // evaluation first: the training call folds this batch into the library unit's running
+        // statistics (the learner's copies in `u` keep the values evaluation used)
+        let mut lib = Vec::new();
+        let mut mine = Vec::new();
+        for train in [false, true] {
+            let mode = din::model::Mode::new(train, din::model::Kernels::Reference);
+            lib.push(
+                net.att_item
+                    .forward_padded(&x.target_item, &x.hist_item, &x.mask, mode)?,
+            );
+            mine.push(unit_steps_reference(
+                &u,
+                &x.target_item,
+                &x.hist_item,
+                &x.mask,
+                train,
+            )?);
+        }
+        Ok((u, x, lib, mine))
+    };
+    let (u, x, lib, reference) = match case() {
+        Ok(c) => c,
+        Err(e) => return internal(EX, e),
+    };
+    for (k, train) in [false, true].into_iter().enumerate() {
+        let (mode_zh, mode_en) = if train {
+            ("训练（batch 统计量）", "training (batch statistics)")
+        } else {
+            (
+                "推断（running statistics）",
+                "evaluation (running statistics)",
+            )
+        };
+        let got = match guard(|| f(&u, &x.target_item, &x.hist_item, &x.mask, train)) {
+            Err((zh, en)) => return Verdict::fail(EX, zh, en),
+            Ok(Err(e)) => {
+                return Verdict::fail(
+                    EX,
+                    format!("你的函数返回了错误：{e}"),
+                    format!("your function returned an error: {e}"),
+                )
+            }
+            Ok(Ok(s)) => s,
+        };
+        let want = &reference[k];
+        let (lib_interest, lib_weights) = &lib[k];
+        let steps: [(&Tensor, &Tensor, f64, &str, &str); 4] = [
+            (
+                &got.input,
+                &want.input,
+                1e-6,
+                "4d 输入 [t, h, t−h, t⊙h]",
+                "the 4d input [t, h, t−h, t⊙h]",
+            ),
+            (
+                &got.scores,
+                &want.scores,
+                1e-4,
+                "mask 之前每个位置的分数",
+                "the scores before the mask",
+            ),
+            (
+                &got.weights,
+                lib_weights,
+                1e-5,
+                "注意力权重（与库比较）",
+                "the attention weights (against the library)",
+            ),
+            (
+                &got.interest,
+                lib_interest,
+                1e-5,
+                "兴趣向量（与库比较）",
+                "the interest vectors (against the library)",
+            ),
+        ];
+        for (g, w, tol, zh, en) in steps {
+            let v = compare_tensor(EX, || Ok(g.clone()), Ok(w.clone()), tol, zh, en);
+            if !v.passed {
+                return Verdict::fail(
+                    EX,
+                    format!("{mode_zh}：{}", v.zh),
+                    format!("{mode_en}: {}", v.en),
+                );
+            }
+        }
+    }
+    Verdict::pass(
+        EX,
+        "推断和训练两种模式下，4d 输入、mask 前的分数、权重和兴趣向量都与库一致（训练好的权重）",
+        "the 4d input, the scores before the mask, the weights and the interest vectors all match, \
+         in evaluation and in training (trained weights)",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -757,9 +1079,21 @@ mod tests {
                 .collect()
         });
         assert!(!v.passed, "{v}");
+        // one-hot: a gather gives the right rows but no one-hot matrix, and does not pass
         let v = check_one_hot_lookup(|t, ids| {
-            let idx = Tensor::new(ids, t.device())?;
-            t.embedding(&idx)
+            let rows = t.embedding(&Tensor::new(ids, t.device())?)?;
+            Ok((rows.clone(), rows))
+        });
+        assert!(!v.passed, "{v}");
+        let v = check_one_hot_lookup(|t, ids| {
+            let n = t.dim(0)?;
+            let eye: Vec<f32> = ids
+                .iter()
+                .flat_map(|&i| (0..n).map(move |r| f32::from(r == i as usize)))
+                .collect();
+            let one_hot = Tensor::from_vec(eye, (ids.len(), n), t.device())?;
+            let looked_up = one_hot.matmul(t)?;
+            Ok((one_hot, looked_up))
         });
         assert!(v.passed, "{v}");
         assert!(!check_input_3d(|t, h| AttentionInput::Four.build(t, h)).passed);
@@ -793,5 +1127,38 @@ mod tests {
             .passed
         );
         assert!(!check_single_event_users(|_| 0).passed);
+    }
+
+    #[test]
+    fn the_activation_unit_check_passes_a_hand_written_unit_and_not_the_library_or_a_stub() {
+        // the steps written out (this module's reference) pass: they agree with the library's unit
+        let v = check_activation_unit(unit_steps_reference);
+        assert!(v.passed, "{v}");
+        // a stub
+        let v = check_activation_unit(|_, _, _, _, _| todo!());
+        assert!(!v.passed && v.en.contains("not written yet"), "{v}");
+        // the library's answer: the input from `AttentionInput::build` and the weights and
+        // interest from the library's unit; the scores before the mask are not to be had from it
+        let (model, _) = trained_unit_case().unwrap();
+        let din::model::Network::Din(net) = model.net.clone() else {
+            panic!("DIN")
+        };
+        let v = check_activation_unit(move |_u, t, h, m, train| {
+            let (b, l, d) = h.dims3()?;
+            let tb = t.unsqueeze(1)?.broadcast_as((b, l, d))?.contiguous()?;
+            let input = AttentionInput::Four.build(&tb, h)?;
+            let mode = Mode::new(train, din::model::Kernels::Reference);
+            let (interest, weights) = net.att_item.forward_padded(t, h, m, mode)?;
+            Ok(UnitSteps {
+                input,
+                scores: weights.clone(),
+                weights,
+                interest,
+            })
+        });
+        assert!(!v.passed && v.en.contains("scores before the mask"), "{v}");
+        // forgetting Dice's running statistics in evaluation (batch statistics always) fails
+        let v = check_activation_unit(|u, t, h, m, _train| unit_steps_reference(u, t, h, m, true));
+        assert!(!v.passed && v.en.contains("evaluation"), "{v}");
     }
 }
