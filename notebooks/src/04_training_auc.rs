@@ -197,7 +197,11 @@ for dims in [vec![32], vec![256], vec![256, 128], vec![256, 128, 64]] {
 // 教程的第二半（自定义模型）自己写 `ActivationUnit` 和 `DIN`。这里同样（在一个更小的演示世界上，300 个用户，和 4.7 的世界种子相同，这样下面三次训练合计不到一分钟；手写的 DIN 走 candle 的通用运算，比库的快速路径慢几倍，在 2000 个用户的世界上单是手写循环就要约一分钟）：用 candle 的运算写出整个 DIN（笔记本 3 的激活单元，加上头部），再写训练循环：分批、二元交叉熵、`backward`、优化器一步、打印下降的损失。权重通过 `VarBuilder` 创建，名字和初始化与库相同（Linear：Kaiming 正态权重、±1/√in 的均匀偏置；Dice 的 α 从 0 开始；嵌入 N(0, 0.05)）。
 //
 // The tutorial's second half (custom models) writes `ActivationUnit` and `DIN` by hand. So do we, on a still smaller demo world (300 users, the same seed as 4.7's, so that the three trainings below take less than a minute together; the hand-written DIN runs on candle's generic operations, several times slower than the library's fast path, and on the 2000-user world the hand-written loop alone takes about a minute): the whole DIN from candle operations (notebook 3's activation unit plus the head), then the training loop: batches, binary cross-entropy, `backward`, an optimiser step, the loss printed as it falls. Weights are created through a `VarBuilder` with the library's names and initialisation (Linear: Kaiming-normal weights and biases uniform in ±1/√in; Dice's α starts at 0; embeddings N(0, 0.05)).
-// %%
+//
+// **动手写 · Build it.** 下面的 `MyLinear`、`MyDice`、`MyMlp` 和 `MyDin::new` 已经写好（权重的名字与库相同）。学生版里 `my_din_steps` 的函数体是空的（`todo!()`），由你来写：查三张嵌入表（候选商品、候选类目、用户，以及两段历史 `[B, L, d]`），两个激活单元（笔记本 3 的 4d 输入 → `MyMlp` 给每个位置打分 → masked softmax → 加权求和），头部的输入 `[兴趣_商品, 兴趣_类目, 候选商品, 候选类目, 用户]`，最后 `net.head` 给出每行一个 logit。检查单元用一个训练好的小 DIN 的权重建你的 `MyDin`，在推断和训练两种模式下逐步比较：两个兴趣向量和头部输入（库的公开函数不返回它们），以及 logit 与库的 DIN（误差 ≤ 1e-4）。下面的训练循环用你的 `my_din_steps`，所以写好之前它会停在 `todo!()`。
+//
+// **Build it.** `MyLinear`, `MyDice`, `MyMlp` and `MyDin::new` below are written (weights named as the library names them). In the student's edition the body of `my_din_steps` is empty (`todo!()`): you write it: look up the three embedding tables (target item, target category, user, and the two histories `[B, L, d]`), the two activation units (notebook 3's 4d input → `MyMlp` scores each position → masked softmax → weighted sum), the head input `[interest_item, interest_cate, target_item, target_cate, user]`, and `net.head` gives one logit per row. The check builds your `MyDin` from the weights of a small trained DIN and compares step by step, in evaluation and in training: both interest vectors and the head input (which no public function of the library returns) and the logits against the library's DIN (to 1e-4). The training loop below runs your `my_din_steps`, so until you have written it, it stops at the `todo!()`.
+// %% [exercise]
 /// `x·Wᵀ + b`.
 struct MyLinear { w: Tensor, b: Tensor }
 
@@ -279,44 +283,55 @@ impl MyDin {
             head: MyMlp::new(5 * d, &cfg.mlp_dims, vb.pp("mlp"))?,
         })
     }
-    /// The activation unit: `target [B, d]`, `hist [B, L, d]`, `mask [B, L]` → interest `[B, d]`.
-    fn attend(unit: &MyMlp, target: &Tensor, hist: &Tensor, mask: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let (b, l, d) = hist.dims3()?;
-        let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
-        let x = Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], 2)?.reshape((b * l, 4 * d))?;
-        let score = unit.forward(&x, &mask.reshape((b * l, 1))?, train)?.reshape((b, l))?;
+}
+
+/// DIN on embedded inputs: candidates and user `[B, d]`, histories `[B, L, d]`, `mask [B, L]`:
+/// both activation units, the head input and the logit.
+#[allow(clippy::too_many_arguments)]
+fn my_din_embedded(net: &MyDin, t_item: &Tensor, t_cate: &Tensor, user: &Tensor, h_item: &Tensor, h_cate: &Tensor, mask: &Tensor, train: bool) -> candle_core::Result<DinSteps> {
+    // BEGIN SOLUTION
+    let (n, l, d) = h_item.dims3()?;
+    // an activation unit: 4d input → one score per position → masked softmax → weighted sum
+    let attend = |unit: &MyMlp, target: &Tensor, hist: &Tensor| -> candle_core::Result<Tensor> {
+        let t = target.unsqueeze(1)?.broadcast_as((n, l, d))?;
+        let x = Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], 2)?.reshape((n * l, 4 * d))?;
+        let score = unit.forward(&x, &mask.reshape((n * l, 1))?, train)?.reshape((n, l))?;
         let w = masked_softmax(&score, mask)?; // the tutorial configuration normalises (notebook 3)
         w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)
-    }
-    /// Embedded inputs → one logit per row `[B]`.
-    #[allow(clippy::too_many_arguments)]
-    fn forward(&self, t_item: &Tensor, t_cate: &Tensor, user: &Tensor, h_item: &Tensor, h_cate: &Tensor, mask: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let i_item = Self::attend(&self.att_item, t_item, h_item, mask, train)?;
-        let i_cate = Self::attend(&self.att_cate, t_cate, h_cate, mask, train)?;
-        let x = Tensor::cat(&[&i_item, &i_cate, t_item, t_cate, user], 1)?;
-        let every_row = Tensor::ones((x.dim(0)?, 1), x.dtype(), x.device())?;
-        self.head.forward(&x, &every_row, train)?.squeeze(1)
-    }
+    };
+    let interest_item = attend(&net.att_item, t_item, h_item)?;
+    let interest_cate = attend(&net.att_cate, t_cate, h_cate)?;
+    // the head input and the logit
+    let head_input = Tensor::cat(&[&interest_item, &interest_cate, t_item, t_cate, user], 1)?;
+    let every_row = Tensor::ones((n, 1), head_input.dtype(), head_input.device())?;
+    let logit = net.head.forward(&head_input, &every_row, train)?.squeeze(1)?;
+    Ok(DinSteps { interest_item, interest_cate, head_input, logit })
+    // END SOLUTION
 }
-// %% [markdown]
-// 参数和嵌入表（它们在下面训练循环的单元里创建）。candle 的 CPU 随机数生成器不能设种子，所以这里用 `din::model::Params` 作为 `VarBuilder` 的后端：它按同样的 `Init` 提示取随机数，但来自一个有种子的生成器（换成 candle 的 `VarMap` 也可以，只是每次运行的结果略有不同）。损失函数是练习 1 的不会溢出的 BCE，这次写成张量运算。
-//
-// Parameters and embedding tables (created in the training loop's cell below). candle cannot seed its CPU random generator, so `din::model::Params` backs the `VarBuilder` here: it follows the same `Init` hints, drawing from a seeded generator (candle's `VarMap` works too; results then differ slightly from run to run). The loss is exercise 1's cross-entropy that does not overflow, written with tensor operations.
-// %%
-let cmp_cfg: TrainConfig = TrainConfig { epochs: 2, patience: 2, ..cfg.train.clone() };
-let (_hand_world, hand): (DemoWorld, Dataset) = demo_dataset(300, 2026)?;
-println!("the world for 4.8–4.9 (4.8–4.9 的世界): {} users 用户, train {} / val {} / test {} rows", hand.vocab.users.len(), hand.train.len(), hand.val.len(), hand.test.len());
-let d: usize = cfg.model.embed_dim;
-let table_rows: [usize; 3] = hand.vocab.table_rows();
 
-/// Look the batch up in the tables and run the network: one logit per row.
-fn my_forward(net: &MyDin, tables: &[Tensor], b: &Batch, train: bool) -> candle_core::Result<Tensor> {
+/// DIN on a batch of ids: the embedding lookups (`tables` = the item, category and user tables),
+/// then [`my_din_embedded`].
+fn my_din_steps(net: &MyDin, tables: &[Tensor], b: &Batch, train: bool) -> candle_core::Result<DinSteps> {
+    // BEGIN SOLUTION
     let dev = Device::Cpu;
     let (n, l, d) = (b.size, b.max_len, tables[0].dim(1)?);
     let look = |t: usize, ids: &[u32]| tables[t].index_select(&Tensor::new(ids, &dev)?, 0);
+    let h_item = look(0, &b.hist_item)?.reshape((n, l, d))?;
+    let h_cate = look(1, &b.hist_cate)?.reshape((n, l, d))?;
     let mask = Tensor::from_slice(&b.mask, (n, l), &dev)?;
-    net.forward(&look(0, &b.target_item)?, &look(1, &b.target_cate)?, &look(2, &b.user)?,
-                &look(0, &b.hist_item)?.reshape((n, l, d))?, &look(1, &b.hist_cate)?.reshape((n, l, d))?, &mask, train)
+    my_din_embedded(net, &look(0, &b.target_item)?, &look(1, &b.target_cate)?, &look(2, &b.user)?, &h_item, &h_cate, &mask, train)
+    // END SOLUTION
+}
+// %% [check]
+exercises::check_din_forward(MyDin::new, my_din_steps);
+// %% [markdown]
+// **动手写 · Build it：训练循环的主体 · the body of the training loop.** 学生版里 `my_train_epoch` 的函数体是空的：对 `plan` 里的每一批行，`Batch::from_split` 取出 batch，`my_forward` 得到 logit，`my_bce` 算出损失，`opt.backward_step(&loss)` 做反向传播和 AdamW 的一步；打印下降的损失，返回这个 epoch 的平均损失（按 batch 大小加权）。检查单元用一个新建的小 DIN（有种子的初始化）在 300 个用户的演示世界上调用它两次：损失要是正的有限数、第二个 epoch 比第一个低，用你的前向算出的测试 AUC 至少 0.75（漏掉优化器一步的循环停在 0.5 左右）。
+//
+// **Build it: the body of the training loop.** In the student's edition the body of `my_train_epoch` is empty: for each batch of rows in `plan`, `Batch::from_split` makes the batch, `my_forward` gives the logits, `my_bce` the loss, `opt.backward_step(&loss)` backpropagates and takes one AdamW step; print the falling loss and return the epoch's mean loss (weighted by batch size). The check calls it twice on a fresh small DIN (seeded initialisation) on a 300-user demo world: the loss must be positive and finite and lower in the second epoch than in the first, and the test AUC from your forward pass at least 0.75 (a loop that forgets the optimiser step stays near 0.5).
+// %% [exercise]
+/// One logit per row: the last of your `my_din_steps`.
+fn my_forward(net: &MyDin, tables: &[Tensor], b: &Batch, train: bool) -> candle_core::Result<Tensor> {
+    Ok(my_din_steps(net, tables, b, train)?.logit)
 }
 
 /// Mean binary cross-entropy of logits `z` and labels `y`: max(z, 0) − z·y + ln(1 + e^{−|z|}).
@@ -334,6 +349,39 @@ fn my_predict(net: &MyDin, tables: &[Tensor], split: &Split) -> candle_core::Res
     }
     Ok(out)
 }
+
+/// One epoch: for each batch of rows in `plan`, forward, loss, `backward_step`; prints the loss
+/// four times and returns the epoch's mean training loss.
+fn my_train_epoch(net: &MyDin, tables: &[Tensor], opt: &mut AdamW, split: &Split, plan: &[Vec<usize>]) -> candle_core::Result<f64> {
+    // BEGIN SOLUTION
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for (k, rows) in plan.iter().enumerate() {
+        let b = Batch::from_split(split, rows);
+        let logit = my_forward(net, tables, &b, true)?;
+        let loss = my_bce(&logit, &Tensor::from_slice(&b.label, b.size, &Device::Cpu)?)?;
+        opt.backward_step(&loss)?;
+        sum += loss.to_scalar::<f32>()? as f64 * b.size as f64;
+        n += b.size;
+        if (k + 1) % (plan.len() / 4).max(1) == 0 {
+            println!("  {:>3}%  mean loss so far 平均损失 {:.4}", 100 * (k + 1) / plan.len(), sum / n as f64);
+        }
+    }
+    Ok(sum / n.max(1) as f64)
+    // END SOLUTION
+}
+// %% [check]
+exercises::check_training_loop(MyDin::new, my_din_steps, my_train_epoch);
+// %% [markdown]
+// 参数和嵌入表（它们在下面训练循环的单元里创建）。candle 的 CPU 随机数生成器不能设种子，所以这里用 `din::model::Params` 作为 `VarBuilder` 的后端：它按同样的 `Init` 提示取随机数，但来自一个有种子的生成器（换成 candle 的 `VarMap` 也可以，只是每次运行的结果略有不同）。损失函数是练习 1 的不会溢出的 BCE，这次写成张量运算。
+//
+// Parameters and embedding tables (created in the training loop's cell below). candle cannot seed its CPU random generator, so `din::model::Params` backs the `VarBuilder` here: it follows the same `Init` hints, drawing from a seeded generator (candle's `VarMap` works too; results then differ slightly from run to run). The loss is exercise 1's cross-entropy that does not overflow, written with tensor operations.
+// %%
+let cmp_cfg: TrainConfig = TrainConfig { epochs: 2, patience: 2, ..cfg.train.clone() };
+let (_hand_world, hand): (DemoWorld, Dataset) = demo_dataset(300, 2026)?;
+println!("the world for 4.8–4.9 (4.8–4.9 的世界): {} users 用户, train {} / val {} / test {} rows", hand.vocab.users.len(), hand.train.len(), hand.val.len(), hand.test.len());
+let d: usize = cfg.model.embed_dim;
+let table_rows: [usize; 3] = hand.vocab.table_rows();
+
 // %% [markdown]
 // **evcxr 里的一个陷阱 · A pitfall of evcxr.** evcxr 把每个单元编译成一个单独的动态库，并默认把依赖（candle 也在内）静态链接进每一个单元（evcxr 0.22 `src/eval_context.rs` 的 `allow_static_linking`，默认开），所以每个单元都有一份自己的 candle，它给张量编号的计数器在每个单元里都从 1 重新开始。下面两个单元各建一个张量，打印它们的编号。自动求导按编号找每个张量的梯度：如果一次 `backward` 里混有不同单元建的张量，编号会撞上，梯度被加错（我们在这里遇到过 `shape mismatch in add, lhs [256], rhs [1024, 64]`）。所以在 notebook 里，建参数的单元同时运行训练循环；4.9 里建模型和 `fit` 也在同一个单元。编译成程序（`cargo run --release -p din-notebooks --bin nb04`）时只有一份 candle，怎么分单元都没关系。另一种办法是 evcxr 的 `:allow_static_linking 0`（依赖改成动态库），代价是所有依赖按动态库重新编译一遍。
 //
@@ -372,19 +420,10 @@ let mut hand_rows: usize = 0;
 for epoch in 1..=cmp_cfg.epochs {
     let order = BatchOrder { batch_size: cmp_cfg.batch_size, shuffle: Some(cmp_cfg.seed), bucket_by_length: cmp_cfg.bucket_by_length };
     let plan: Vec<Vec<usize>> = plan_batches(&hand.train, order, epoch as u64);
-    let (mut sum, mut n) = (0.0f64, 0usize);
-    for (k, rows) in plan.iter().enumerate() {
-        let b = Batch::from_split(&hand.train, rows);
-        let logit = my_forward(&mine, &tables, &b, true)?;
-        let loss = my_bce(&logit, &Tensor::from_slice(&b.label, b.size, &Device::Cpu)?)?;
-        opt.backward_step(&loss)?;
-        sum += loss.to_scalar::<f32>()? as f64 * b.size as f64;
-        n += b.size;
-        if (k + 1) % (plan.len() / 4).max(1) == 0 {
-            println!("epoch {epoch}  {:>3}%  mean loss so far 平均损失 {:.4}", 100 * (k + 1) / plan.len(), sum / n as f64);
-        }
-    }
-    hand_rows += n;
+    println!("epoch {epoch}");
+    let mean_loss: f64 = my_train_epoch(&mine, &tables, &mut opt, &hand.train, &plan)?;
+    println!("epoch {epoch}: mean training loss 平均训练损失 {mean_loss:.4}");
+    hand_rows += plan.iter().map(|rows| rows.len()).sum::<usize>();
 }
 let hand_secs: f64 = t0.elapsed().as_secs_f64();
 let hand_auc: f64 = auc(&my_predict(&mine, &tables, &hand.test)?, &hand.test.label).unwrap_or(f64::NAN);
@@ -418,8 +457,8 @@ println!("speed 速度: the library trains {:.1}× as fast as the hand-written l
 // %%
 impl Trainable for MyDin {
     fn forward_t(&self, x: &Lookup, mode: Mode) -> candle_core::Result<Output> {
-        let logit = self.forward(&x.target_item, &x.target_cate, &x.user, &x.hist_item, &x.hist_cate, &x.mask, mode.train)?;
-        Ok(Output { logit, attention: None })
+        let steps = my_din_embedded(self, &x.target_item, &x.target_cate, &x.user, &x.hist_item, &x.hist_cate, &x.mask, mode.train)?;
+        Ok(Output { logit: steps.logit, attention: None })
     }
 }
 // %%

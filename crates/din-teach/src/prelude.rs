@@ -20,7 +20,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub use crate::exercises::{DiceLayerWeights, UnitSteps, UnitWeights};
+pub use crate::exercises::{DiceLayerWeights, DinSteps, UnitSteps, UnitWeights};
 pub use crate::{enter_repo_root, exercises, repo_root, tutorial};
 pub use candle_core::{self, DType, Device, Tensor, Var};
 pub use candle_nn::{self, AdamW, Init, Module, Optimizer, ParamsAdamW, VarBuilder, VarMap};
