@@ -119,6 +119,52 @@ fn guard<T>(f: impl FnOnce() -> T) -> Result<T, (String, String)> {
     })
 }
 
+/// Run the learner's fallible code: a panic (a `todo!()` stub included) or an error is a failing
+/// verdict that says so (`what_zh`/`what_en` name the call).
+fn run_learner<T>(
+    exercise: &str,
+    what_zh: &str,
+    what_en: &str,
+    f: impl FnOnce() -> candle_core::Result<T>,
+) -> Result<T, Verdict> {
+    match guard(f) {
+        Err((zh, en)) => Err(Verdict::fail(exercise, zh, en)),
+        Ok(Err(e)) => Err(Verdict::fail(
+            exercise,
+            format!("{what_zh}返回了错误：{e}"),
+            format!("{what_en} returned an error: {e}"),
+        )),
+        Ok(Ok(t)) => Ok(t),
+    }
+}
+
+/// One step of a hand-written computation against its reference: (got, want, tolerance, what in
+/// Chinese, what in English).
+type Step<'a> = (&'a Tensor, &'a Tensor, f64, &'a str, &'a str);
+
+/// The first step that differs, as a failing verdict prefixed with the mode (evaluation or
+/// training); `None` when every step matches.
+fn first_wrong_step(exercise: &str, train: bool, steps: &[Step]) -> Option<Verdict> {
+    let (mode_zh, mode_en) = if train {
+        ("训练（batch 统计量）", "training (batch statistics)")
+    } else {
+        (
+            "推断（running statistics）",
+            "evaluation (running statistics)",
+        )
+    };
+    steps.iter().find_map(|&(g, w, tol, zh, en)| {
+        let v = compare_tensor(exercise, || Ok(g.clone()), Ok(w.clone()), tol, zh, en);
+        (!v.passed).then(|| {
+            Verdict::fail(
+                exercise,
+                format!("{mode_zh}：{}", v.zh),
+                format!("{mode_en}: {}", v.en),
+            )
+        })
+    })
+}
+
 /// Run the learner's tensor function and compare with `want` (shape, finiteness, values).
 fn compare_tensor(
     exercise: &str,
@@ -402,16 +448,9 @@ pub fn check_one_hot_lookup(
     const EX: &str = "check_one_hot_lookup";
     let table = randn(&[7, 5], 21);
     let ids = [3u32, 0, 6, 3, 1];
-    let got = match guard(|| f(&table, &ids)) {
-        Err((zh, en)) => return Verdict::fail(EX, zh, en),
-        Ok(Err(e)) => {
-            return Verdict::fail(
-                EX,
-                format!("你的函数返回了错误：{e}"),
-                format!("your function returned an error: {e}"),
-            )
-        }
-        Ok(Ok(pair)) => pair,
+    let got = match run_learner(EX, "你的函数", "your function", || f(&table, &ids)) {
+        Ok(v) => v,
+        Err(v) => return v,
     };
     let mut want_one_hot = vec![0f32; ids.len() * 7];
     for (k, &i) in ids.iter().enumerate() {
@@ -763,31 +802,10 @@ impl UnitWeights {
                 cfg.kind, cfg.attention_activation
             )));
         }
-        let t = model.tensors()?;
-        let get = |name: String| -> din::Result<Tensor> {
-            let v = t.get(&name).ok_or_else(|| {
-                din::Error::Config(format!(
-                    "the model has no tensor `{name}` (prefix `{prefix}`)"
-                ))
-            })?;
-            Ok(v.copy()?)
-        };
-        let mut hidden = Vec::new();
-        for i in 0..cfg.attention_dims.len() {
-            let p = format!("{prefix}.mlp.{i}");
-            hidden.push(DiceLayerWeights {
-                w: get(format!("{p}.linear.weight"))?,
-                b: get(format!("{p}.linear.bias"))?,
-                alpha: get(format!("{p}.act.alpha"))?,
-                running_mean: get(format!("{p}.act.running_mean"))?,
-                running_var: get(format!("{p}.act.running_var"))?,
-            });
-        }
+        let mlp = dice_mlp_weights(&model.tensors()?, prefix, cfg.attention_dims.len())?;
         Ok(UnitWeights {
-            hidden,
-            w_out: get(format!("{prefix}.mlp.out.weight"))?,
-            b_out: get(format!("{prefix}.mlp.out.bias"))?,
             softmax: cfg.weight_norm == WeightNorm::Softmax,
+            ..mlp
         })
     }
 }
@@ -823,35 +841,8 @@ fn unit_steps_reference(
     let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
     let input = Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], 2)?;
     let real = mask.reshape((b * l, 1))?;
-    let mut z = input.reshape((b * l, 4 * d))?;
-    for layer in &u.hidden {
-        z = z.matmul(&layer.w.t()?)?.broadcast_add(&layer.b)?;
-        let (mean, var) = if train {
-            let n = real.sum_all()?;
-            let mean = z.broadcast_mul(&real)?.sum_keepdim(0)?.broadcast_div(&n)?;
-            let var = z
-                .broadcast_sub(&mean)?
-                .sqr()?
-                .broadcast_mul(&real)?
-                .sum_keepdim(0)?
-                .broadcast_div(&n)?;
-            (mean, var)
-        } else {
-            (
-                layer.running_mean.unsqueeze(0)?,
-                layer.running_var.unsqueeze(0)?,
-            )
-        };
-        let p = candle_nn::ops::sigmoid(
-            &z.broadcast_sub(&mean)?
-                .broadcast_div(&(var + DICE_EPS)?.sqrt()?)?,
-        )?;
-        z = (p.mul(&z)? + p.affine(-1.0, 1.0)?.mul(&z.broadcast_mul(&layer.alpha)?)?)?;
-    }
-    let scores = z
-        .matmul(&u.w_out.t()?)?
-        .broadcast_add(&u.b_out)?
-        .reshape((b, l))?;
+    let scores =
+        dice_mlp_reference(u, &input.reshape((b * l, 4 * d))?, &real, train)?.reshape((b, l))?;
     let weights = if u.softmax {
         din::model::masked_softmax(&scores, mask)?
     } else {
@@ -938,28 +929,15 @@ pub fn check_activation_unit(
         Err(e) => return internal(EX, e),
     };
     for (k, train) in [false, true].into_iter().enumerate() {
-        let (mode_zh, mode_en) = if train {
-            ("训练（batch 统计量）", "training (batch statistics)")
-        } else {
-            (
-                "推断（running statistics）",
-                "evaluation (running statistics)",
-            )
-        };
-        let got = match guard(|| f(&u, &x.target_item, &x.hist_item, &x.mask, train)) {
-            Err((zh, en)) => return Verdict::fail(EX, zh, en),
-            Ok(Err(e)) => {
-                return Verdict::fail(
-                    EX,
-                    format!("你的函数返回了错误：{e}"),
-                    format!("your function returned an error: {e}"),
-                )
-            }
-            Ok(Ok(s)) => s,
+        let got = match run_learner(EX, "你的函数", "your function", || {
+            f(&u, &x.target_item, &x.hist_item, &x.mask, train)
+        }) {
+            Ok(s) => s,
+            Err(v) => return v,
         };
         let want = &reference[k];
         let (lib_interest, lib_weights) = &lib[k];
-        let steps: [(&Tensor, &Tensor, f64, &str, &str); 4] = [
+        let steps: &[Step] = &[
             (
                 &got.input,
                 &want.input,
@@ -989,15 +967,8 @@ pub fn check_activation_unit(
                 "the interest vectors (against the library)",
             ),
         ];
-        for (g, w, tol, zh, en) in steps {
-            let v = compare_tensor(EX, || Ok(g.clone()), Ok(w.clone()), tol, zh, en);
-            if !v.passed {
-                return Verdict::fail(
-                    EX,
-                    format!("{mode_zh}：{}", v.zh),
-                    format!("{mode_en}: {}", v.en),
-                );
-            }
+        if let Some(v) = first_wrong_step(EX, train, steps) {
+            return v;
         }
     }
     Verdict::pass(
@@ -1132,7 +1103,7 @@ pub fn check_din_forward<N>(
             .collect::<din::Result<_>>()?;
         let vb = Params::from_tensors(copied).var_builder(DTYPE, &Device::Cpu);
         let x = model.lookup(&batch)?;
-        let (b, l) = x.mask.dims2()?;
+        let b = x.mask.dim(0)?;
         let mut want = Vec::new();
         for train in [false, true] {
             let lib = model
@@ -1156,46 +1127,30 @@ pub fn check_din_forward<N>(
             let logit = dice_mlp_reference(&head, &head_input, &every_row, train)?.squeeze(1)?;
             want.push((item.interest, cate.interest, head_input, logit, lib.logit));
         }
-        let _ = l;
         Ok((cfg, vb, tables, want))
     };
     let (cfg, vb, tables, want) = match case() {
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
-    let net = match guard(|| build(&cfg, vb)) {
-        Err((zh, en)) => return Verdict::fail(EX, zh, en),
-        Ok(Err(e)) => {
-            return Verdict::fail(
-                EX,
-                format!("用训练好的权重建网络时出错：{e}"),
-                format!("building your network from the trained weights failed: {e}"),
-            )
-        }
-        Ok(Ok(n)) => n,
+    let net = match run_learner(
+        EX,
+        "用训练好的权重建网络时",
+        "building your network from the trained weights",
+        || build(&cfg, vb),
+    ) {
+        Ok(v) => v,
+        Err(v) => return v,
     };
     for (k, train) in [false, true].into_iter().enumerate() {
-        let (mode_zh, mode_en) = if train {
-            ("训练（batch 统计量）", "training (batch statistics)")
-        } else {
-            (
-                "推断（running statistics）",
-                "evaluation (running statistics)",
-            )
-        };
-        let got = match guard(|| f(&net, &tables, &batch, train)) {
-            Err((zh, en)) => return Verdict::fail(EX, zh, en),
-            Ok(Err(e)) => {
-                return Verdict::fail(
-                    EX,
-                    format!("你的函数返回了错误：{e}"),
-                    format!("your function returned an error: {e}"),
-                )
-            }
-            Ok(Ok(s)) => s,
+        let got = match run_learner(EX, "你的函数", "your function", || {
+            f(&net, &tables, &batch, train)
+        }) {
+            Ok(s) => s,
+            Err(v) => return v,
         };
         let (i_item, i_cate, head_input, logit, lib_logit) = &want[k];
-        let steps: [(&Tensor, &Tensor, f64, &str, &str); 5] = [
+        let steps: &[Step] = &[
             (
                 &got.interest_item,
                 i_item,
@@ -1226,15 +1181,8 @@ pub fn check_din_forward<N>(
                 "the logits (against the library's DIN)",
             ),
         ];
-        for (g, w, tol, zh, en) in steps {
-            let v = compare_tensor(EX, || Ok(g.clone()), Ok(w.clone()), tol, zh, en);
-            if !v.passed {
-                return Verdict::fail(
-                    EX,
-                    format!("{mode_zh}：{}", v.zh),
-                    format!("{mode_en}: {}", v.en),
-                );
-            }
+        if let Some(v) = first_wrong_step(EX, train, steps) {
+            return v;
         }
     }
     Verdict::pass(
@@ -1300,16 +1248,11 @@ pub fn check_training_loop<N>(
         Ok(s) => s,
         Err(e) => return internal(EX, e),
     };
-    let net = match guard(|| build(&cfg, vb)) {
-        Err((zh, en)) => return Verdict::fail(EX, zh, en),
-        Ok(Err(e)) => {
-            return Verdict::fail(
-                EX,
-                format!("建网络时出错：{e}"),
-                format!("building your network failed: {e}"),
-            )
-        }
-        Ok(Ok(n)) => n,
+    let net = match run_learner(EX, "建网络时", "building your network", || {
+        build(&cfg, vb)
+    }) {
+        Ok(v) => v,
+        Err(v) => return v,
     };
     // a learning rate higher than the library's default (1e-3): two short epochs must suffice
     let opt = candle_nn::AdamW::new(
@@ -1332,16 +1275,14 @@ pub fn check_training_loop<N>(
             bucket_by_length: true,
         };
         let plan = din::data::plan_batches(&ds.train, order, e);
-        let loss = match guard(|| epoch(&net, &tables, &mut opt, &ds.train, &plan)) {
-            Err((zh, en)) => return Verdict::fail(EX, zh, en),
-            Ok(Err(err)) => {
-                return Verdict::fail(
-                    EX,
-                    format!("第 {e} 个 epoch 返回了错误：{err}"),
-                    format!("epoch {e} returned an error: {err}"),
-                )
-            }
-            Ok(Ok(l)) => l,
+        let loss = match run_learner(
+            EX,
+            &format!("第 {e} 个 epoch "),
+            &format!("epoch {e}"),
+            || epoch(&net, &tables, &mut opt, &ds.train, &plan),
+        ) {
+            Ok(v) => v,
+            Err(v) => return v,
         };
         if !loss.is_finite() || loss <= 0.0 {
             return Verdict::fail(
