@@ -21,6 +21,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 // 5. torch-rechub 的划分把测试样本也放进了训练集——在数据上展示出来，并和本项目的划分对比。
 //
 // The tutorial reads a CSV (`pd.read_csv`) and calls torch-rechub's `create_seq_features` to build each user's behaviour sequence and split train / validation / test. This notebook does the same step by step: the data and its schema (polars), per-user sequences, how one training row is built (sliding window, negative sampling, split), one row inspected, and where torch-rechub's split leaks test rows into train, shown on the data.
+//
+// ### 教程的代码与本项目，逐个名字对照 · The tutorial's code and this project, name by name
+//
+// 教程用 torch-rechub（Python）写的每一步，在这里对应的 Rust 名字（`din` 是引擎 crate，`din_teach` 是笔记本的入口 crate）。源码位置见 README 的表格。
+//
+// Each step the tutorial writes with torch-rechub (Python), and its Rust name here (`din` is the engine crate, `din_teach` the notebooks' door crate); the README's table gives the source files.
+//
+// | 教程 tutorial (torch-rechub) | 本项目 this project | 说明 notes |
+// |---|---|---|
+// | `create_seq_features(data, seq_feature_col=['item_id', 'cate_id'], drop_short=0)` → `train, val, test` | `din::data::build(&events, SplitConfig { drop_short: 0, .. })` → `Dataset { train, val, test, vocab, .. }` | 同样的滑动窗口和负采样；torch-rechub 的划分把测试样本放进训练集，本项目不放（本笔记本 1.5；`torch_rechub_positive_rows` 重现它的划分）· the same sliding window and negatives; torch-rechub's split puts test rows into train, this one does not (1.5 below; `torch_rechub_positive_rows` reproduces its split) |
+// | `SparseFeature("target_item", vocab_size=n_items + 2, embed_dim=64)`（`target_cate`、`user_id` 同理 · likewise） | `ModelConfig::embed_dim`；表的行数 table rows `Vocab::table_rows()` = n + 2（填充行 0 + 未见过的 id · padding row 0 + unseen ids）；表名 tables `embedding.item` / `embedding.cate` / `embedding.user`（`TableId`） | 笔记本 2 · notebook 2 |
+// | `SequenceFeature("history_item", ..., pooling="concat", shared_with="target_item")` | 历史和候选查同一张表（`Lookup::hist_item` 与 `Lookup::target_item` 都来自 `embedding.item`）· history and candidate read one table | 笔记本 2 · notebook 2 |
+// | `df_to_dict`，`DataGenerator(x, y).generate_dataloader(..., batch_size=16)` | `Split`（列式存储 · columns），`plan_batches(&split, BatchOrder { batch_size, shuffle, bucket_by_length })`，`Batch::from_split` | 笔记本 1.4、4 · notebooks 1.4, 4 |
+// | `DIN(features, history_features, target_features, mlp_params={"dims": [256, 128]}, attention_mlp_params={"dims": [256, 128]})` | `ModelConfig { mlp_dims: vec![256, 128], attention_dims: vec![256, 128], .. }`，`Model::for_vocab(&vocab, config, seed)` | **`target_features = features`**：torch-rechub 的 `DIN` 把池化后的历史、`target_features` 和 `features` 拼起来，头部 MLP 因此把候选商品、候选类目和用户各看到**两次**（8d 输入）；本项目默认各一次（5d，`HeadInput::Din`），`HeadInput::TorchRechub` 重现 8d · torch-rechub's `DIN` concatenates the pooled histories, `target_features` and `features`, so its head sees the target item, target category and user **twice** (8d input); here once each by default (5d, `HeadInput::Din`), `HeadInput::TorchRechub` reproduces the 8d |
+// | `ActivationUnit(emb_dim, dims, activation="dice", use_softmax=False)` | `din::model::ActivationUnit`（`ActivationUnitConfig`），`WeightNorm::None` = `use_softmax=False` | 本项目的教程配置用 masked softmax（笔记本 3.4 说明原因）· this project's tutorial configuration uses a masked softmax (notebook 3.4 says why) |
+// | `MLP(all_dims, activation="dice", dims=...)`：Linear → BatchNorm1d → Dice → Dropout | `din::model::Mlp`，`Activation::Dice`；`ModelConfig::batch_norm` 开关 BatchNorm · switches the BatchNorm | 笔记本 4.7 · notebook 4.7 |
+// | `CTRTrainer(model, optimizer_params={"lr": 1e-3, "weight_decay": 1e-3}, n_epoch=3, earlystop_patience=4)`，`.fit(train_dl, val_dl)` | `TrainConfig { lr, weight_decay, epochs, patience, .. }`，`din::train::fit(&mut model, &train, &val, &config, &mut progress)` | `fit` 总是恢复最好的 epoch（笔记本 4 开头）· `fit` always restores the best epoch (top of notebook 4) |
+// | `ctr_trainer.evaluate(model, test_dataloader)`（AUC） | `din::train::evaluate(&model, &test, batch_size)` → `Metrics { auc, gauc, logloss, rows }`；命令行 CLI `din eval` | 笔记本 4 · notebook 4 |
+// | 模型的 `state_dict` · a model's `state_dict` | `din export` / `din import`（`din::interop`） | 与 torch-rechub 互相导入导出权重 · weights to and from torch-rechub |
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]

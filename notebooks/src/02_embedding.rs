@@ -143,6 +143,22 @@ item_scatter(&model, &ds, &world, "训练后 after training: item embeddings (PC
 //
 // 下一本笔记本：注意力单元怎样用这些向量给历史行为打分。Next: how the activation unit scores history items with these vectors (notebook 3).
 // %% [markdown]
+// ### candle 入门（写给用过 PyTorch 的人）· candle for PyTorch users
+//
+// 下面的练习第一次要你自己写张量运算。本项目用 candle 0.11（`Tensor` 在 `candle_core`，层和优化器在 `candle_nn`）。和 PyTorch 的对照：
+//
+// The exercises below are the first where you write tensor operations yourself. This project uses candle 0.11 (`Tensor` in `candle_core`, layers and optimisers in `candle_nn`). Side by side with PyTorch:
+//
+// | PyTorch | candle 0.11 | 说明 notes |
+// |---|---|---|
+// | `torch.tensor([[1., 2.]])` | `Tensor::new(&[[1f32, 2.]], &Device::Cpu)?` | 每个运算都返回 `Result`，用 `?` 传出错误（形状不对是一个错误，不是异常）· every op returns a `Result`; `?` passes errors on (a wrong shape is an error value, not an exception) |
+// | `torch.zeros(3, 4)`，`x.shape` | `Tensor::zeros((3, 4), DType::F32, &Device::Cpu)?`，`x.dims()`（或 `x.dims3()?` 取出三个维度 · or the three sizes） | |
+// | `x @ w.T + b` | `x.matmul(&w.t()?)?.broadcast_add(&b)?` | `&a + &b` 要求两边形状相同；形状不同时写 `broadcast_add`、`broadcast_mul`……（PyTorch 自动广播）· `&a + &b` needs equal shapes; with different shapes write `broadcast_add`, `broadcast_mul`, … (PyTorch broadcasts implicitly) |
+// | `torch.cat([a, b], dim=1)`，`x.sum(dim=1, keepdim=True)` | `Tensor::cat(&[&a, &b], 1)?`，`x.sum_keepdim(1)?`（不保留维度 · without it: `x.sum(1)?`） | |
+// | `emb(ids)`（`nn.Embedding`） | `table.index_select(&ids, 0)?` 或 or `table.embedding(&ids)?` | `ids` 是 `u32` 张量 · a `u32` tensor |
+// | `nn.Linear(n_in, n_out)` | `candle_nn::linear(n_in, n_out, vb.pp("name"))?` | 参数来自 `VarBuilder`：按名字给出张量（后面是 `VarMap`，本项目用有种子的 `din::model::Params`）· parameters come from a `VarBuilder`, tensors by name (backed by a `VarMap`; this project uses the seeded `din::model::Params`) |
+// | `loss.backward(); opt.step(); opt.zero_grad()` | `opt.backward_step(&loss)?`（`candle_nn::Optimizer`） | 每次 `backward` 得到一份新的梯度，不需要清零 · each `backward` returns fresh gradients: nothing to zero |
+//
 // ## 练习 · Exercises
 //
 // 1. **查表就是矩阵乘法**（代码）：写 `one_hot_lookup(table, ids)`：先把每个 id 变成 one-hot 行向量，组成 `[ids.len(), rows]` 的 one-hot 矩阵，再乘以嵌入表 `[rows, d]`，返回 (one-hot 矩阵, 乘积 `[ids.len(), d]`)。检查单元先检查 one-hot 矩阵本身（直接查表得不到它，所以直接调用 `Tensor::embedding` 过不了检查），再把乘积和 candle 的查表（`Tensor::embedding`）比较。想一想：为什么真正的实现从不这样做？

@@ -429,6 +429,31 @@ let hand_secs: f64 = t0.elapsed().as_secs_f64();
 let hand_auc: f64 = auc(&my_predict(&mine, &tables, &hand.test)?, &hand.test.label).unwrap_or(f64::NAN);
 println!("hand-written loop 手写循环: {} epochs in {hand_secs:.1} s ({:.0} samples/s), test AUC {hand_auc:.4}", cmp_cfg.epochs, hand_rows as f64 / hand_secs);
 // %% [markdown]
+// **一个 batch，从编号到 CTR · One batch, from ids to CTR.** 用刚训练好的手写 DIN（推断模式）走一遍测试集的 4 行，每一步打印形状（B = batch 行数，L = 本 batch 最长的历史，d = `embed_dim`）。
+//
+// The hand-built DIN just trained (evaluation mode) on 4 test rows, with the shape printed at every step (B = rows in the batch, L = the batch's longest history, d = `embed_dim`).
+// %%
+{
+let b: Batch = Batch::from_split(&hand.test, &[0, 1, 2, 3]);
+let (n, l, d) = (b.size, b.max_len, tables[0].dim(1)?);
+let look = |t: usize, ids: &[u32]| tables[t].index_select(&Tensor::new(ids, &Device::Cpu)?, 0);
+println!("1 ids 编号: target_item [B] = {:?}; hist_item [B·L] = {} ids → [B, L] = [{n}, {l}]; history lengths 历史长度 {:?}", b.target_item, b.hist_item.len(), b.hist_len);
+let t_item: Tensor = look(0, &b.target_item)?;
+let h_item: Tensor = look(0, &b.hist_item)?.reshape((n, l, d))?;
+println!("2 embeddings 嵌入: target item {:?} [B, d]; item history {:?} [B, L, d]; mask [B, L]", t_item.dims(), h_item.dims());
+let t: Tensor = t_item.unsqueeze(1)?.broadcast_as((n, l, d))?;
+let unit_in: Tensor = Tensor::cat(&[&t, &h_item, &(&t - &h_item)?, &(&t * &h_item)?], 2)?;
+println!("3 unit input 激活单元输入 [t, h, t−h, t⊙h]: {:?} [B, L, 4d]", unit_in.dims());
+let mask: Tensor = Tensor::from_slice(&b.mask, (n, l), &Device::Cpu)?;
+let scores: Tensor = mine.att_item.forward(&unit_in.reshape((n * l, 4 * d))?, &mask.reshape((n * l, 1))?, false)?.reshape((n, l))?;
+println!("4 scores 分数: {:?} [B, L] → masked softmax → weights 权重 {:?} [B, L]", scores.dims(), masked_softmax(&scores, &mask)?.dims());
+let steps: DinSteps = my_din_steps(&mine, &tables, &b, false)?;
+println!("5 interest 兴趣: item {:?}, cate {:?} [B, d]", steps.interest_item.dims(), steps.interest_cate.dims());
+println!("6 head input 头部输入 [V_item, V_cate, t_item, t_cate, user]: {:?} [B, 5d]", steps.head_input.dims());
+println!("7 logit: {:?} [B] = {:.3?}", steps.logit.dims(), steps.logit.to_vec1::<f32>()?);
+println!("8 CTR = sigmoid(logit): {:.3?}; labels 标签 {:?}", candle_nn::ops::sigmoid(&steps.logit)?.to_vec1::<f32>()?, b.label);
+}
+// %% [markdown]
 // 同样的模型配置、同样的训练配置和 epoch 数，交给库的 `fit`：
 //
 // The same model configuration, training configuration and epochs, through the library's `fit`:
