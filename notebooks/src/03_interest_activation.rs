@@ -281,30 +281,32 @@ println!("largest difference 最大差: {worst:.1e} → {}", if worst <= 1e-5 { 
 // %% [markdown]
 // ## 练习 · Exercises
 //
-// 1. **教程文字里的 3d 输入**（代码）：写 `input_3d(t, h)`：`t`、`h` 都是 `[n, d]`，返回 `[n, 3d]` = `[h, t, h ⊙ t]`。检查单元和 `AttentionInput::Three` 比较。然后在上面的从零实现里用它代替 4d 输入（第一层的输入宽度要改成 3d）。
-// 2. **只在真实位置上做 softmax**（代码）：写 `my_masked_softmax(scores, mask)`（`[b, l]`）：填充位置权重为 0，每行真实位置的权重和为 1，空行全 0。检查单元用到很大的分数和一行全是很负的分数：先减去**真实位置**的最大值，否则会溢出或下溢。
+// 1. **教程文字里的 3d 输入**（代码）：写 `input_3d(t, h)`：候选 `t` 是 `[b, d]`，历史 `h` 是 `[b, l, d]`，返回每个位置的 `[b, l, 3d]` = `[h, t, h ⊙ t]`（先把 `t` 广播到每个位置）。检查单元和 `AttentionInput::Three` 在广播后的输入上的结果比较（它只接受同样形状的两个输入，直接调用过不了检查）。然后在上面的从零实现里用它代替 4d 输入（第一层的输入宽度要改成 3d）。
+// 2. **只在真实位置上做 softmax**（代码）：写 `my_masked_softmax(scores, mask)`（`[b, l]`），返回 `(shift, weights)`：`shift` 是每行**真实位置**上的最大分数 `[b, 1]`（在 `exp` 之前减去它），`weights` 在填充位置为 0，每行真实位置的权重和为 1，空行全 0。检查单元先检查 `shift`（库的函数不返回它，所以直接调用库过不了检查），再和 `din::model::masked_softmax` 比较权重；它用到很大的分数和一行全是很负的分数：不先减去真实位置的最大值，就会溢出或下溢。
 // 3. **去掉 mask**（思考 + 运行）：在从零实现的单元里把 mask 换成全 1，再比较“填充到 L”和“填充到 L + 10”的兴趣向量：差多少？为什么填充位置会改变结果？
 // 4. **Dice 换成 PReLU**：把 `cfg.model.attention_activation` 改成 `Activation::Prelu`，重新训练（笔记本 2 的单元），看热图有什么变化；训练速度呢（笔记本 5 有测量）？
 //
-// 1. **The tutorial text's 3d input** (code): write `input_3d(t, h)`: `t`, `h` both `[n, d]`, return `[n, 3d]` = `[h, t, h ⊙ t]`. The check compares with `AttentionInput::Three`. Then use it in the from-scratch unit above instead of the 4d input (the first layer's width becomes 3d).
-// 2. **Softmax over the real positions only** (code): write `my_masked_softmax(scores, mask)` (`[b, l]`): weight 0 at padding, each row's real weights summing to 1, an empty row all 0. The check uses large scores and a row whose scores are all very negative: subtract the max over the **real** positions first, or it overflows or underflows.
+// 1. **The tutorial text's 3d input** (code): write `input_3d(t, h)`: the targets `t` are `[b, d]`, the histories `h` `[b, l, d]`; return `[b, l, 3d]` = `[h, t, h ⊙ t]` at every position (broadcast `t` over the positions first). The check compares with `AttentionInput::Three` on the broadcast input (it takes two inputs of one shape, so calling it as it is does not pass). Then use it in the from-scratch unit above instead of the 4d input (the first layer's width becomes 3d).
+// 2. **Softmax over the real positions only** (code): write `my_masked_softmax(scores, mask)` (`[b, l]`) returning `(shift, weights)`: `shift` is each row's largest score over its **real** positions, `[b, 1]` (subtracted before `exp`), and `weights` are 0 at padding, each row's real weights summing to 1, an empty row all 0. The check looks at `shift` first (the library's function does not return it, so calling the library does not pass), then compares the weights with `din::model::masked_softmax`; it uses large scores and a row whose scores are all very negative: without subtracting the max over the real positions first, it overflows or underflows.
 // 3. **Remove the mask** (think and run): in the from-scratch cell, replace the mask by all ones and compare the interest vectors padded to L and to L + 10: how far apart are they, and why does padding change the result?
 // 4. **PReLU instead of Dice**: set `cfg.model.attention_activation = Activation::Prelu`, retrain (notebook 2's cell) and compare the heatmap; and the training speed (measured in notebook 5)?
 // %% [exercise]
 fn input_3d(t: &Tensor, h: &Tensor) -> candle_core::Result<Tensor> {
     // BEGIN SOLUTION
-    Tensor::cat(&[h, t, &(h * t)?], 1)
+    let t = t.unsqueeze(1)?.broadcast_as(h.dims())?; // [b, d] → [b, l, d]
+    Tensor::cat(&[h, &t, &(h * &t)?], 2)
     // END SOLUTION
 }
 // %% [check]
 exercises::check_input_3d(input_3d);
 // %% [exercise]
-fn my_masked_softmax(scores: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+fn my_masked_softmax(scores: &Tensor, mask: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
     // BEGIN SOLUTION
     let neg = mask.affine(1e30, -1e30)?; // 0 at real positions, −1e30 at padding
     let shift = (scores + neg)?.max_keepdim(1)?; // the max over real positions
     let e = (scores.broadcast_sub(&shift)?.mul(mask)?.exp()? * mask)?;
-    e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)
+    let weights = e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)?;
+    Ok((shift, weights))
     // END SOLUTION
 }
 // %% [check]

@@ -496,15 +496,19 @@ pub fn check_masked_mean(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Ten
 
 // ---------------------------------------------------------------- notebook 3: activation
 
-/// 练习 3.1: the tutorial's 3d input. `f(t, h)` (both `[n, d]`) returns `[n, 3d]` =
-/// `[h, t, h ⊙ t]`; compared with [`AttentionInput::Three`]'s `build`.
+/// 练习 3.1: the tutorial's 3d input. `f(t, h)` with the targets `t: [b, d]` and the histories
+/// `h: [b, l, d]` returns `[b, l, 3d]` = `[h, t, h ⊙ t]` at every position (the target broadcast
+/// over the history); compared with [`AttentionInput::Three`]'s `build` on the broadcast target
+/// (which takes equal shapes, so calling it as it is does not pass).
 pub fn check_input_3d(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>) -> Verdict {
     const EX: &str = "check_input_3d";
-    let (t, h) = (randn(&[6, 4], 31), randn(&[6, 4], 32));
+    let (t, h) = (randn(&[3, 4], 31), randn(&[3, 5, 4], 32));
     compare_tensor(
         EX,
         || f(&t, &h),
-        AttentionInput::Three.build(&t, &h),
+        t.unsqueeze(1)
+            .and_then(|t| t.broadcast_as((3, 5, 4)))
+            .and_then(|tb| AttentionInput::Three.build(&tb, &h)),
         1e-6,
         "3d 输入",
         "the 3d input",
@@ -512,12 +516,15 @@ pub fn check_input_3d(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor
 }
 
 /// 练习 3.2: softmax over the real positions only. `f(scores [b, l], mask [b, l])` returns
-/// `[b, l]` weights: 0 at padding, each row's real weights summing to 1 (an empty row all 0);
-/// compared with [`din::model::masked_softmax`], on scores up to ±30 (a softmax without a
-/// shift overflows) and a row whose scores are all near −400 (a shift by the max over the padding
-/// too underflows).
+/// `(shift, weights)`: `shift: [b, 1]`, each row's largest score **over its real positions** (the
+/// value subtracted before `exp`; any finite value for an empty row), and the `[b, l]` weights: 0 at
+/// padding, each row's real weights summing to 1 (an empty row all 0). The shift is checked
+/// against the masked maximum (the library's function does not return it, so calling it does not
+/// pass), the weights against [`din::model::masked_softmax`], on scores up to ±30 (a softmax
+/// without a shift overflows) and a row whose scores are all near −400 (a shift by the max over
+/// the padding too underflows).
 pub fn check_masked_softmax(
-    f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>,
+    f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<(Tensor, Tensor)>,
 ) -> Verdict {
     const EX: &str = "check_masked_softmax";
     // row 1's real scores all near −400: shifting by a max that includes the padding's 0
@@ -527,10 +534,63 @@ pub fn check_masked_softmax(
         Ok(s) => s,
         Err(e) => return internal(EX, e),
     };
-    let mask = mask_of(&[6, 3, 0, 1], 6);
+    let lens = [6usize, 3, 0, 1];
+    let mask = mask_of(&lens, 6);
+    let (shift, weights) =
+        match run_learner(EX, "你的函数", "your function", || f(&scores, &mask)) {
+            Ok(pair) => pair,
+            Err(v) => return v,
+        };
+    // the shift: the max over each row's real positions (rows without any are not checked)
+    let rows = match scores.to_vec2::<f32>() {
+        Ok(r) => r,
+        Err(e) => return internal(EX, e),
+    };
+    let got_shift = match shift.flatten_all().and_then(|s| s.to_vec1::<f32>()) {
+        Ok(v) if v.len() == lens.len() => v,
+        Ok(v) => {
+            return Verdict::fail(
+                EX,
+                format!(
+                    "shift 应有 {} 个值（每行一个，形状 [b, 1]），得到 {} 个",
+                    lens.len(),
+                    v.len()
+                ),
+                format!(
+                    "the shift should hold {} values (one per row, shape [b, 1]), got {}",
+                    lens.len(),
+                    v.len()
+                ),
+            )
+        }
+        Err(e) => {
+            return Verdict::fail(
+                EX,
+                format!("无法读取 shift：{e}"),
+                format!("cannot read the shift: {e}"),
+            )
+        }
+    };
+    let real: Vec<usize> = (0..lens.len()).filter(|&r| lens[r] > 0).collect();
+    let want: Vec<f64> = real
+        .iter()
+        .map(|&r| rows[r][..lens[r]].iter().fold(f32::MIN, |a, &b| a.max(b)) as f64)
+        .collect();
+    let got: Vec<f64> = real.iter().map(|&r| got_shift[r] as f64).collect();
+    let v = compare_values(
+        EX,
+        &got,
+        &want,
+        1e-5,
+        "shift（真实位置上的最大值）",
+        "the shift (the max over the real positions)",
+    );
+    if !v.passed {
+        return v;
+    }
     compare_tensor(
         EX,
-        || f(&scores, &mask),
+        || Ok(weights),
         din::model::masked_softmax(&scores, &mask),
         1e-5,
         "masked softmax",
@@ -1433,8 +1493,11 @@ mod tests {
             Ok((one_hot, looked_up))
         });
         assert!(v.passed, "{v}");
-        assert!(!check_input_3d(|t, h| AttentionInput::Four.build(t, h)).passed);
-        assert!(check_input_3d(|t, h| AttentionInput::Three.build(t, h)).passed);
+        // the library's build as it is (equal shapes only) does not pass; broadcast first, it does
+        assert!(!check_input_3d(|t, h| AttentionInput::Three.build(t, h)).passed);
+        let broadcast = |t: &Tensor, h: &Tensor| t.unsqueeze(1)?.broadcast_as(h.dims());
+        assert!(check_input_3d(|t, h| AttentionInput::Three.build(&broadcast(t, h)?, h)).passed);
+        assert!(!check_input_3d(|t, h| AttentionInput::Four.build(&broadcast(t, h)?, h)).passed);
         let v = check_dice(|x, alpha, eps| {
             let mean = x.mean_keepdim(0)?;
             let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
@@ -1447,12 +1510,27 @@ mod tests {
         });
         assert!(v.passed, "{v}");
         assert!(!check_dice(|x, _a, _e| candle_nn::ops::sigmoid(x)?.mul(x)).passed);
+        // shifting by a max that includes the padding's 0 underflows on the row near −400
         let v = check_masked_softmax(|s, m| {
             let shift = (s * m)?.max_keepdim(1)?;
             let e = (s.broadcast_sub(&shift)?.exp()? * m)?;
-            e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)
+            Ok((
+                shift.clone(),
+                e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)?,
+            ))
         });
         assert!(!v.passed, "{v}");
+        // the library's weights with a shift that ignores the mask do not pass
+        let v =
+            check_masked_softmax(|s, m| Ok((s.max_keepdim(1)?, din::model::masked_softmax(s, m)?)));
+        assert!(!v.passed && v.en.contains("shift"), "{v}");
+        // the max over the real positions, then the softmax: passes
+        let v = check_masked_softmax(|s, m| {
+            let shift = (s + m.affine(1e30, -1e30)?)?.max_keepdim(1)?;
+            let e = (s.broadcast_sub(&shift)?.mul(m)?.exp()? * m)?;
+            Ok((shift, e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)?))
+        });
+        assert!(v.passed, "{v}");
         assert!(
             check_single_event_users(|ev| {
                 let mut n = std::collections::BTreeMap::new();
