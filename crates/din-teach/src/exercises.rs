@@ -8,14 +8,20 @@
 //! use candle_core::Tensor;
 //! use din_teach::exercises::check_masked_softmax;
 //!
-//! // the library's own function passes …
-//! let right = check_masked_softmax(|s: &Tensor, m: &Tensor| din::model::masked_softmax(s, m));
+//! // the max over the real positions, subtracted before exp: passes …
+//! let right = check_masked_softmax(|s: &Tensor, m: &Tensor| {
+//!     let shift = (s + m.affine(1e30, -1e30)?)?.max_keepdim(1)?;
+//!     let e = (s.broadcast_sub(&shift)?.mul(m)?.exp()? * m)?;
+//!     Ok((shift, e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)?))
+//! });
 //! assert!(right.passed, "{right}");
-//! // … a softmax that forgets the mask does not, and the verdict says why
-//! let wrong = check_masked_softmax(|s: &Tensor, _m: &Tensor| candle_nn::ops::softmax_last_dim(s));
-//! assert!(!wrong.passed);
+//! // … the library's weights with a shift that ignores the mask do not, and the verdict says why
+//! let shortcut = check_masked_softmax(|s: &Tensor, m: &Tensor| {
+//!     Ok((s.max_keepdim(1)?, din::model::masked_softmax(s, m)?))
+//! });
+//! assert!(!shortcut.passed && shortcut.en.contains("shift"));
 //! // a stub is a failing verdict, not a panic
-//! let stub = check_masked_softmax(|_s: &Tensor, _m: &Tensor| -> candle_core::Result<Tensor> { todo!() });
+//! let stub = check_masked_softmax(|_s: &Tensor, _m: &Tensor| -> candle_core::Result<(Tensor, Tensor)> { todo!() });
 //! assert!(!stub.passed && stub.en.contains("not written yet"));
 //! ```
 

@@ -129,6 +129,10 @@ fn main() -> din::Result<()> {
                 )],
             )?,
         ),
+        (
+            "architecture",
+            plot::architecture(64, &[256, 128], &[256, 128])?,
+        ),
     ];
     for (name, svg) in figs {
         svg.save(dir.join(format!("{name}.svg")))?;
