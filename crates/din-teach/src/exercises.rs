@@ -670,18 +670,54 @@ fn scored_rows(seed: u64, n: usize) -> (Vec<f32>, Vec<f32>, Vec<u32>) {
     (scores, labels, users)
 }
 
-/// 练习 4.2: AUC as the share of (positive, negative) pairs ranked right, a tie counting ½:
-/// `f(scores, labels)`; compared with [`din::metrics::auc`] on rows with many ties.
-pub fn check_auc(f: impl Fn(&[f32], &[f32]) -> f64) -> Verdict {
+/// 练习 4.2: AUC by its definition. `f(scores, labels)` returns the pair counts
+/// `(right, tied, pairs)`: of all (positive, negative) pairs, how many the scores rank right, how
+/// many they tie, and how many there are; the AUC is `(right + tied / 2) / pairs`. The counts are
+/// checked against an enumeration of the pairs (the library computes AUC from ranks and returns no
+/// counts, so calling it does not pass), then the AUC against [`din::metrics::auc`], on rows with
+/// many ties.
+pub fn check_auc(f: impl Fn(&[f32], &[f32]) -> (f64, f64, f64)) -> Verdict {
     const EX: &str = "check_auc";
     let (s, l, _) = scored_rows(41, 300);
-    let Some(want) = din::metrics::auc(&s, &l) else {
+    let Some(want_auc) = din::metrics::auc(&s, &l) else {
         return internal(EX, "no AUC on the check's rows");
     };
-    match guard(|| f(&s, &l)) {
-        Ok(got) => compare_values(EX, &[got], &[want], 1e-9, "AUC", "AUC"),
-        Err((zh, en)) => Verdict::fail(EX, zh, en),
+    let (mut right, mut tied, mut pairs) = (0.0, 0.0, 0.0);
+    for (i, &si) in s.iter().enumerate() {
+        for (j, &sj) in s.iter().enumerate() {
+            if l[i] == 1.0 && l[j] == 0.0 {
+                pairs += 1.0;
+                if si > sj {
+                    right += 1.0;
+                } else if si == sj {
+                    tied += 1.0;
+                }
+            }
+        }
     }
+    let (r, t, p) = match guard(|| f(&s, &l)) {
+        Ok(counts) => counts,
+        Err((zh, en)) => return Verdict::fail(EX, zh, en),
+    };
+    let v = compare_values(
+        EX,
+        &[r, t, p],
+        &[right, tied, pairs],
+        0.0,
+        "(排对的对数, 并列的对数, 总对数)",
+        "(pairs ranked right, tied pairs, all pairs)",
+    );
+    if !v.passed {
+        return v;
+    }
+    compare_values(
+        EX,
+        &[(r + t / 2.0) / p],
+        &[want_auc],
+        1e-9,
+        "AUC = (排对 + 并列/2) / 总对数",
+        "AUC = (right + tied/2) / pairs",
+    )
 }
 
 /// 练习 4.3: GAUC, the AUC of each user weighted by the user's number of rows, over users with
@@ -1435,23 +1471,28 @@ mod tests {
         assert!(!v.passed && v.en.contains("error"), "{v}");
         let v = check_auc(|_s, _l| panic!("boom"));
         assert!(!v.passed && v.en.contains("boom"), "{v}");
-        // metrics: a naive AUC without ties fails
-        let v = check_auc(|s, l| {
-            let (mut right, mut pairs) = (0.0, 0.0);
+        // counting pairs without ties fails; counting them right passes
+        let count = |s: &[f32], l: &[f32], with_ties: bool| {
+            let (mut right, mut tied, mut pairs) = (0.0, 0.0, 0.0);
             for (i, &a) in s.iter().enumerate() {
                 for (j, &b) in s.iter().enumerate() {
                     if l[i] == 1.0 && l[j] == 0.0 {
                         pairs += 1.0;
                         if a > b {
                             right += 1.0;
+                        } else if a == b && with_ties {
+                            tied += 1.0;
                         }
                     }
                 }
             }
-            right / pairs
-        });
-        assert!(!v.passed, "{v}");
-        assert!(check_auc(|s, l| din::metrics::auc(s, l).unwrap()).passed);
+            (right, tied, pairs)
+        };
+        assert!(!check_auc(|s, l| count(s, l, false)).passed);
+        assert!(check_auc(|s, l| count(s, l, true)).passed);
+        // the library's AUC dressed up as counts does not pass
+        let v = check_auc(|s, l| (din::metrics::auc(s, l).unwrap() * 100.0, 0.0, 100.0));
+        assert!(!v.passed && v.en.contains("pairs"), "{v}");
         assert!(check_gauc(|s, l, u| din::metrics::gauc(s, l, u).unwrap()).passed);
         assert!(!check_gauc(|s, l, _u| din::metrics::auc(s, l).unwrap()).passed);
         assert!(check_rela_impr(din::metrics::rela_impr).passed);
