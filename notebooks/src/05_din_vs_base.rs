@@ -16,9 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 //
 // *The traditional model averages, $w_i = 1/n$. The tutorial lists DIN's two engineering tricks as mini-batch aware regularisation and "activation regularisation" of the attention weights.*
 //
-// **更正 Correction.** 论文（Zhou et al., KDD 2018, 第 4 节）的两个技巧是 **Mini-batch Aware Regularization** 和 **Dice**（数据自适应的激活函数，4.2 节），并没有“对注意力权重做正则化”。本笔记本要训练 4 个模型，所以用小一些的演示世界（800 个用户）、3 个 epoch。在演示世界上对比：DIN vs 传统模型（AUC 并排，RelaImpr）；Dice vs PReLU；mini-batch aware 正则化开和关；注意力与演示世界的真实兴趣对照。最后说明 DIN 什么时候**没有**帮助。
+// **更正 Correction.** 论文（Zhou et al., KDD 2018, 第 5 节“训练技巧”）的两个技巧是 **Mini-batch Aware Regularization** 和 **Dice**（数据自适应的激活函数，5.2 节；正则化是 5.1 节），并没有“对注意力权重做正则化”。本笔记本要训练 4 个模型，所以用小一些的演示世界（800 个用户）、3 个 epoch。在演示世界上对比：DIN vs 传统模型（AUC 并排，RelaImpr）；Dice vs PReLU；mini-batch aware 正则化开和关；注意力与演示世界的真实兴趣对照。最后说明 DIN 什么时候**没有**帮助。
 //
-// The paper's two techniques (section 4) are **mini-batch aware regularisation** and **Dice**, a data-adaptive activation (section 4.2); there is no "activation regularisation" of the attention weights. This notebook trains four models, so it uses a smaller demo world (800 users) and 3 epochs. It compares, on the demo world: DIN vs the base model (AUC side by side, RelaImpr), Dice vs PReLU, mini-batch aware regularisation on and off, and attention against the demo world's ground truth; and says when DIN does **not** help.
+// The paper's two techniques (section 5, training techniques) are **mini-batch aware regularisation** and **Dice**, a data-adaptive activation (section 5.2; the regularisation is section 5.1); there is no "activation regularisation" of the attention weights. This notebook trains four models, so it uses a smaller demo world (800 users) and 3 epochs. It compares, on the demo world: DIN vs the base model (AUC side by side, RelaImpr), Dice vs PReLU, mini-batch aware regularisation on and off, and attention against the demo world's ground truth; and says when DIN does **not** help.
 // %% [markdown setup]
 // %% [setup]
 // %% [imports]
@@ -81,9 +81,9 @@ plot::roc("测试集 ROC: DIN vs 传统模型", &[Series::new(format!("DIN  AUC 
 // %% [markdown]
 // ## 5.3 Dice vs PReLU
 //
-// Dice（论文 4.2 节）把 PReLU 的固定拐点（0 处）换成随数据变化的软开关：$f(s) = p(s)\,s + (1 - p(s))\,\alpha s$，$p(s) = \mathrm{sigmoid}\big(\frac{s - E[s]}{\sqrt{Var[s] + \epsilon}}\big)$，均值和方差在 batch 上统计（推理时用滑动平均）。把 DIN 的两个 MLP（注意力和顶部 DNN）都换成 PReLU 对比：
+// Dice（论文 5.2 节）把 PReLU 的固定拐点（0 处）换成随数据变化的软开关：$f(s) = p(s)\,s + (1 - p(s))\,\alpha s$，$p(s) = \mathrm{sigmoid}\big(\frac{s - E[s]}{\sqrt{Var[s] + \epsilon}}\big)$，均值和方差在 batch 上统计（推理时用滑动平均）。把 DIN 的两个 MLP（注意力和顶部 DNN）都换成 PReLU 对比：
 //
-// Dice (paper, section 4.2) replaces PReLU's fixed kink at 0 with a data-dependent soft switch, $f(s) = p(s)\,s + (1 - p(s))\,\alpha s$ with $p(s) = \mathrm{sigmoid}((s - E[s]) / \sqrt{Var[s] + \epsilon})$, statistics over the batch (running averages at inference). Swap both MLPs of DIN (attention and head) to PReLU:
+// Dice (paper, section 5.2) replaces PReLU's fixed kink at 0 with a data-dependent soft switch, $f(s) = p(s)\,s + (1 - p(s))\,\alpha s$ with $p(s) = \mathrm{sigmoid}((s - E[s]) / \sqrt{Var[s] + \epsilon})$, statistics over the batch (running averages at inference). Swap both MLPs of DIN (attention and head) to PReLU:
 // %%
 let prelu_cfg: ModelConfig = ModelConfig { activation: Activation::Prelu, attention_activation: Activation::Prelu, ..cfg.model.clone() };
 let prelu: (Model, Metrics) = run(&ds, "DIN with PReLU", ModelKind::Din, &prelu_cfg, &cfg.train)?;
@@ -91,9 +91,9 @@ println!("DIN with Dice: test AUC {:.4}; with PReLU {:.4}; RelaImpr of Dice over
 // %% [markdown]
 // ## 5.4 Mini-batch aware 正则化 · Mini-batch aware regularisation
 //
-// 大规模稀疏数据里，对整张嵌入表做 L2 正则每一步都要碰所有参数，太贵。论文（4.1 节，公式 4）只正则化**这个 batch 里出现的**嵌入行 $j$，强度和它在训练集里出现的次数 $n_j$ 成反比：梯度加上 $\lambda\, w_j / n_j$。出现少的商品（长尾）被正则化得更强，正是最容易过拟合的那些。这里在 5.1 的 DIN 上打开 MBA，其他设置完全不变（5.1 的 DIN 就是“关”的那次）：
+// 大规模稀疏数据里，对整张嵌入表做 L2 正则每一步都要碰所有参数，太贵。论文（5.1 节）只正则化**这个 batch 里出现的**嵌入行 $j$，强度和它在训练集里出现的次数 $n_j$ 成反比：梯度加上 $\lambda\, w_j / n_j$。出现少的商品（长尾）被正则化得更强，正是最容易过拟合的那些。这里在 5.1 的 DIN 上打开 MBA，其他设置完全不变（5.1 的 DIN 就是“关”的那次）：
 //
-// On huge sparse data an L2 penalty on the whole embedding table touches every parameter at every step. The paper (section 4.1, eq. 4) regularises only the embedding rows $j$ that appear in the batch, with strength inversely proportional to their training frequency $n_j$: the gradient gets $\lambda\, w_j / n_j$. Rare (long-tail) items, the ones that over-fit, are regularised most. Here MBA is switched on for 5.1's DIN with every other setting unchanged (5.1's DIN is the "off" run):
+// On huge sparse data an L2 penalty on the whole embedding table touches every parameter at every step. The paper (section 5.1) regularises only the embedding rows $j$ that appear in the batch, with strength inversely proportional to their training frequency $n_j$: the gradient gets $\lambda\, w_j / n_j$. Rare (long-tail) items, the ones that over-fit, are regularised most. Here MBA is switched on for 5.1's DIN with every other setting unchanged (5.1's DIN is the "off" run):
 // %%
 let mba: TrainConfig = TrainConfig { mba_lambda: 0.1, ..cfg.train.clone() };
 let on: (Model, Metrics) = run(&ds, &format!("DIN with MBA, λ = {}", 0.1), ModelKind::Din, &cfg.model, &mba)?;

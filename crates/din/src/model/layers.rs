@@ -128,7 +128,7 @@ impl Running {
     }
 }
 
-/// Dice (paper, section 4.3). The running statistics used in evaluation move towards each
+/// Dice (paper, section 5.2, "Data Adaptive Activation Function"). The running statistics used in evaluation move towards each
 /// training batch's by [`Dice::MOMENTUM`] = 0.1 (PyTorch's `BatchNorm1d` default);
 /// [`Dice::with_momentum`] changes it (the official DIN code's TensorFlow batch norm: 0.01).
 #[derive(Debug, Clone)]

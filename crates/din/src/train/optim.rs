@@ -5,7 +5,7 @@
 //! torch-rechub uses); `AdamW` shrinks weights by `lr·wd·w` after the step. For embedding rows both
 //! apply only to rows in the batch.
 //!
-//! Mini-batch aware regularisation (DIN paper, section 4.1, eq. 4): for every embedding row j that
+//! Mini-batch aware regularisation (DIN paper, section 5.1): for every embedding row j that
 //! appears in the batch, the gradient gets `λ · w_j / n_j`, where `n_j` is the number of training
 //! samples in which row j occurs. Rows not in the batch are not regularised at all.
 //!
