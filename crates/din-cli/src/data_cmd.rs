@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
-use din::data::{self, fetch, Events, SplitConfig};
+use din::data::{self, fetch, Events, Protocol, SplitConfig};
 use din::synth::{self, AmazonConfig, DemoConfig, DemoWorld};
 use serde_json::json;
 
@@ -83,8 +83,8 @@ pub enum DataCmd {
     Split {
         #[arg(long)]
         input: PathBuf,
-        /// Which rows go where (see above).
-        #[arg(long, value_enum, default_value_t = Protocol::LeaveLastOut)]
+        /// Which rows go where (see above): leave-last-out or official.
+        #[arg(long, default_value_t = Protocol::LeaveLastOut)]
         protocol: Protocol,
         /// Longest history before each target, newest events kept [default: 50; official: no
         /// truncation, 100 for the BARS setting].
@@ -99,15 +99,6 @@ pub enum DataCmd {
         #[arg(long)]
         out: PathBuf,
     },
-}
-
-/// `--protocol` of `din data split`.
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-pub enum Protocol {
-    /// Leak-free leave-last-out with a validation set.
-    LeaveLastOut,
-    /// The official DIN build_dataset.py (train and test only).
-    Official,
 }
 
 pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
@@ -249,10 +240,7 @@ pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
             seed,
             out,
         } => {
-            let base = match protocol {
-                Protocol::LeaveLastOut => SplitConfig::default(),
-                Protocol::Official => SplitConfig::official(),
-            };
+            let base = protocol.config();
             if protocol == Protocol::Official && drop_short != 0 {
                 bail!("--drop-short applies to --protocol leave-last-out only (the official build_dataset.py drops no user); filter the CSV instead");
             }

@@ -82,6 +82,22 @@ pub enum Protocol {
     Official,
 }
 
+crate::names::named_enum!(Protocol, "protocol", {
+    LeaveLastOut => "leave-last-out",
+    Official => "official",
+});
+
+impl Protocol {
+    /// The split configuration of this protocol with its defaults
+    /// ([`SplitConfig::default`] or [`SplitConfig::official`]).
+    pub fn config(self) -> SplitConfig {
+        match self {
+            Protocol::LeaveLastOut => SplitConfig::default(),
+            Protocol::Official => SplitConfig::official(),
+        }
+    }
+}
+
 /// Parameters of the split (the tutorial's `create_seq_features` arguments, plus the protocol).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SplitConfig {
