@@ -186,16 +186,9 @@ fn compare_tensor(
         Err(e) => return internal(exercise, e),
     };
     let want = &want;
-    let got = match guard(got) {
-        Err((zh, en)) => return Verdict::fail(exercise, zh, en),
-        Ok(Err(e)) => {
-            return Verdict::fail(
-                exercise,
-                format!("你的函数返回了错误：{e}"),
-                format!("your function returned an error: {e}"),
-            )
-        }
-        Ok(Ok(t)) => t,
+    let got = match run_learner(exercise, "你的函数", "your function", got) {
+        Ok(t) => t,
+        Err(v) => return v,
     };
     if got.dims() != want.dims() {
         return Verdict::fail(
