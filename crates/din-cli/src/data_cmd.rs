@@ -1,11 +1,12 @@
 //! `din data …`
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
-use din::data::{self, fetch, Events, Protocol, SplitConfig};
+use din::data::{self, fetch, Events, Protocol, SplitConfig, SplitStats};
 use din::synth::{self, AmazonConfig, DemoConfig, DemoWorld};
 use serde_json::json;
 
@@ -111,127 +112,19 @@ pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
             cates,
             seed,
             out,
-        } => {
-            let pb = ui.spinner("generating");
-            let sidecar = synth::items_sidecar(&out);
-            let ev = match world {
-                World::Demo => {
-                    if items.is_some() || cates.is_some() {
-                        bail!("--items/--cates apply to --world amazon; the demo world has a fixed catalogue of 96 named items");
-                    }
-                    let mut cfg = DemoConfig {
-                        seed,
-                        ..Default::default()
-                    };
-                    if let Some(u) = users {
-                        cfg.users = u;
-                    }
-                    let w = DemoWorld::new();
-                    w.write_items_csv(&sidecar)?;
-                    w.generate(&cfg)
-                }
-                World::Amazon => {
-                    let mut cfg = AmazonConfig {
-                        seed,
-                        ..Default::default()
-                    };
-                    cfg.users = users.unwrap_or(cfg.users);
-                    cfg.items = items.unwrap_or(cfg.items);
-                    cfg.cates = cates.unwrap_or(cfg.cates);
-                    if cfg.users == 0 || cfg.items == 0 || cfg.cates == 0 {
-                        bail!("--users, --items and --cates must be positive");
-                    }
-                    let (w, ev) = synth::amazon::generate(&cfg);
-                    w.write_items_csv(&sidecar)?;
-                    ev
-                }
-            };
-            pb.set_message(format!("writing {}", out.display()));
-            ev.write_csv(&out)?;
-            pb.finish_and_clear();
-            let users = ev
-                .user
-                .iter()
-                .collect::<std::collections::HashSet<_>>()
-                .len();
-            let items = ev
-                .item
-                .iter()
-                .collect::<std::collections::HashSet<_>>()
-                .len();
-            let cates = ev
-                .cate
-                .iter()
-                .collect::<std::collections::HashSet<_>>()
-                .len();
-            ui.say(format!(
-                "wrote {} events ({users} users, {items} items, {cates} categories) to {}; ground truth in {}",
-                ev.len(),
-                out.display(),
-                sidecar.display()
-            ));
-            ui.finish(
-                &json!({"out": out, "items_csv": sidecar, "events": ev.len(), "users": users,
-                "items": items, "cates": cates, "seconds": t0.elapsed().as_secs_f64()}),
-            )
-        }
-        DataCmd::FetchSample { url, out } => {
-            let pb = ui.spinner(format!("downloading {url}"));
-            let ev = fetch::fetch_sample(&url, &out)?;
-            pb.finish_and_clear();
-            ui.say(format!(
-                "downloaded {} events to {}",
-                ev.len(),
-                out.display()
-            ));
-            ui.finish(&json!({"out": out, "url": url, "events": ev.len(), "seconds": t0.elapsed().as_secs_f64()}))
-        }
+        } => synth_log(world, users, items, cates, seed, &out, ui, t0),
+        DataCmd::FetchSample { url, out } => fetch_sample(&url, &out, ui, t0),
         DataCmd::FetchRaw {
             dir,
             reviews_url,
             meta_url,
-        } => {
-            let mut files = Vec::new();
-            for url in [reviews_url, meta_url] {
-                let name = url.rsplit('/').next().unwrap_or("download").to_string();
-                let out = dir.join(&name);
-                let pb = ui.bytes(None, name.clone());
-                let bytes = fetch::download(&url, &out, |done, total| {
-                    if let Some(t) = total {
-                        pb.set_length(t);
-                    }
-                    pb.set_position(done);
-                })?;
-                pb.finish_and_clear();
-                ui.say(format!("downloaded {bytes} bytes to {}", out.display()));
-                files.push(json!({"url": url, "out": out, "bytes": bytes}));
-            }
-            ui.finish(&json!({"files": files, "seconds": t0.elapsed().as_secs_f64()}))
-        }
+        } => fetch_raw(&dir, [reviews_url, meta_url], ui, t0),
         DataCmd::PrepareRaw {
             reviews,
             meta,
             out,
             strict,
-        } => {
-            let pb = ui.spinner("converting raw Amazon files");
-            let (ev, ids, stats) = data::raw::convert(&reviews, &meta, strict)?;
-            ev.write_csv(&out)?;
-            let ids_path = out.with_extension("ids.json");
-            din::io::write_json(&ids_path, &ids)?;
-            pb.finish_and_clear();
-            ui.say(format!(
-                "wrote {} events ({} users, {} items, {} categories) to {}; raw ids in {}\n\
-                 skipped malformed lines: {} reviews, {} metadata; items without metadata: {}; empty category paths: {}",
-                stats.reviews, stats.users, stats.items, stats.cates, out.display(), ids_path.display(),
-                stats.malformed_review_lines, stats.malformed_meta_lines, stats.items_without_meta,
-                stats.items_with_empty_category
-            ));
-            let mut v = serde_json::to_value(&stats)?;
-            v["out"] = json!(out);
-            v["seconds"] = json!(t0.elapsed().as_secs_f64());
-            ui.finish(&v)
-        }
+        } => prepare_raw(&reviews, &meta, &out, strict, ui, t0),
         DataCmd::Split {
             input,
             protocol,
@@ -240,60 +133,208 @@ pub fn run(cmd: DataCmd, ui: &Ui) -> Result<()> {
             seed,
             out,
         } => {
-            let base = protocol.config();
-            if protocol == Protocol::Official && drop_short != 0 {
-                bail!("--drop-short applies to --protocol leave-last-out only (the official build_dataset.py drops no user); filter the CSV instead");
-            }
-            let cfg = SplitConfig {
-                max_len: max_len.unwrap_or(base.max_len),
-                drop_short,
-                seed: seed.unwrap_or(base.seed),
-                ..base
-            };
-            if cfg.max_len == 0 {
-                bail!("--max-len must be at least 1");
-            }
-            let pb = ui.spinner(format!("reading {}", input.display()));
-            let ev = Events::read_csv(&input)?;
-            pb.set_message(format!("building samples from {} events", ev.len()));
-            let ds = data::build(&ev, cfg)?;
-            pb.set_message(format!("writing Parquet to {}", out.display()));
-            ds.save(&out)
-                .with_context(|| format!("writing splits to {}", out.display()))?;
-            pb.finish_and_clear();
-            let s = &ds.stats;
-            let history = if cfg.max_len == usize::MAX {
-                "all earlier events".to_string()
-            } else {
-                format!("newest {}", cfg.max_len)
-            };
-            match protocol {
-                Protocol::LeaveLastOut => ui.say(format!(
-                    "{} events, {} users, {} items, {} categories → train {} / val {} / test {} rows in {} \
-                     (history {history}; mean train history {:.2}; single-event users {}, dropped short {})",
-                    s.events, s.users, s.items, s.cates, s.train_rows, s.val_rows, s.test_rows,
-                    out.display(), s.mean_train_history, s.users_single_event, s.users_dropped_short
-                )),
-                Protocol::Official => ui.say(format!(
-                    "official protocol (build_dataset.py, seed {}): {} events, {} users, {} items, {} categories → \
-                     train {} / test {} rows in {} (history {history}; mean train history {:.2}; single-event users {})\n\
-                     no validation set: val.parquet is empty, `din train` runs all --epochs without early stopping \
-                     and keeps the last epoch; test is only scored, never used to select",
-                    cfg.seed, s.events, s.users, s.items, s.cates, s.train_rows, s.test_rows,
-                    out.display(), s.mean_train_history, s.users_single_event
-                )),
-            }
-            let mut v = serde_json::to_value(s)?;
-            v["out"] = json!(out);
-            v["protocol"] = serde_json::to_value(cfg.protocol)?;
-            v["seed"] = json!(cfg.seed);
-            v["max_len"] = if cfg.max_len == usize::MAX {
-                json!(null)
-            } else {
-                json!(cfg.max_len)
-            };
-            v["seconds"] = json!(t0.elapsed().as_secs_f64());
-            ui.finish(&v)
+            let cfg = split_config(protocol, max_len, drop_short, seed)?;
+            split(&input, cfg, &out, ui, t0)
         }
+    }
+}
+
+/// `din data synth`: generate the world's log and its ground-truth sidecar, then report.
+#[allow(clippy::too_many_arguments)] // one argument per command-line flag
+fn synth_log(
+    world: World,
+    users: Option<usize>,
+    items: Option<usize>,
+    cates: Option<usize>,
+    seed: u64,
+    out: &Path,
+    ui: &Ui,
+    t0: Instant,
+) -> Result<()> {
+    let pb = ui.spinner("generating");
+    let sidecar = synth::items_sidecar(out);
+    let ev = match world {
+        World::Demo => {
+            if items.is_some() || cates.is_some() {
+                bail!("--items/--cates apply to --world amazon; the demo world has a fixed catalogue of 96 named items");
+            }
+            let mut cfg = DemoConfig {
+                seed,
+                ..Default::default()
+            };
+            if let Some(u) = users {
+                cfg.users = u;
+            }
+            let w = DemoWorld::new();
+            w.write_items_csv(&sidecar)?;
+            w.generate(&cfg)
+        }
+        World::Amazon => {
+            let mut cfg = AmazonConfig {
+                seed,
+                ..Default::default()
+            };
+            cfg.users = users.unwrap_or(cfg.users);
+            cfg.items = items.unwrap_or(cfg.items);
+            cfg.cates = cates.unwrap_or(cfg.cates);
+            if cfg.users == 0 || cfg.items == 0 || cfg.cates == 0 {
+                bail!("--users, --items and --cates must be positive");
+            }
+            let (w, ev) = synth::amazon::generate(&cfg);
+            w.write_items_csv(&sidecar)?;
+            ev
+        }
+    };
+    pb.set_message(format!("writing {}", out.display()));
+    ev.write_csv(out)?;
+    pb.finish_and_clear();
+    let distinct = |ids: &[i64]| ids.iter().collect::<HashSet<_>>().len();
+    let (users, items, cates) = (distinct(&ev.user), distinct(&ev.item), distinct(&ev.cate));
+    ui.say(format!(
+        "wrote {} events ({users} users, {items} items, {cates} categories) to {}; ground truth in {}",
+        ev.len(),
+        out.display(),
+        sidecar.display()
+    ));
+    ui.finish(
+        &json!({"out": out, "items_csv": sidecar, "events": ev.len(), "users": users,
+        "items": items, "cates": cates, "seconds": t0.elapsed().as_secs_f64()}),
+    )
+}
+
+/// `din data fetch-sample`.
+fn fetch_sample(url: &str, out: &Path, ui: &Ui, t0: Instant) -> Result<()> {
+    let pb = ui.spinner(format!("downloading {url}"));
+    let ev = fetch::fetch_sample(url, out)?;
+    pb.finish_and_clear();
+    ui.say(format!(
+        "downloaded {} events to {}",
+        ev.len(),
+        out.display()
+    ));
+    ui.finish(
+        &json!({"out": out, "url": url, "events": ev.len(), "seconds": t0.elapsed().as_secs_f64()}),
+    )
+}
+
+/// `din data fetch-raw`: each URL into `dir`, with a byte progress bar.
+fn fetch_raw(dir: &Path, urls: [String; 2], ui: &Ui, t0: Instant) -> Result<()> {
+    let mut files = Vec::new();
+    for url in urls {
+        let name = url.rsplit('/').next().unwrap_or("download").to_string();
+        let out = dir.join(&name);
+        let pb = ui.bytes(None, name.clone());
+        let bytes = fetch::download(&url, &out, |done, total| {
+            if let Some(t) = total {
+                pb.set_length(t);
+            }
+            pb.set_position(done);
+        })?;
+        pb.finish_and_clear();
+        ui.say(format!("downloaded {bytes} bytes to {}", out.display()));
+        files.push(json!({"url": url, "out": out, "bytes": bytes}));
+    }
+    ui.finish(&json!({"files": files, "seconds": t0.elapsed().as_secs_f64()}))
+}
+
+/// `din data prepare-raw`: raw reviews + metadata → the tutorial's CSV and its raw-id map.
+fn prepare_raw(
+    reviews: &Path,
+    meta: &Path,
+    out: &Path,
+    strict: bool,
+    ui: &Ui,
+    t0: Instant,
+) -> Result<()> {
+    let pb = ui.spinner("converting raw Amazon files");
+    let (ev, ids, stats) = data::raw::convert(reviews, meta, strict)?;
+    ev.write_csv(out)?;
+    let ids_path = out.with_extension("ids.json");
+    din::io::write_json(&ids_path, &ids)?;
+    pb.finish_and_clear();
+    ui.say(format!(
+        "wrote {} events ({} users, {} items, {} categories) to {}; raw ids in {}\n\
+         skipped malformed lines: {} reviews, {} metadata; items without metadata: {}; empty category paths: {}",
+        stats.reviews, stats.users, stats.items, stats.cates, out.display(), ids_path.display(),
+        stats.malformed_review_lines, stats.malformed_meta_lines, stats.items_without_meta,
+        stats.items_with_empty_category
+    ));
+    let mut v = serde_json::to_value(&stats)?;
+    v["out"] = json!(out);
+    v["seconds"] = json!(t0.elapsed().as_secs_f64());
+    ui.finish(&v)
+}
+
+/// The split's configuration from `din data split`'s flags (the protocol's defaults for the
+/// ones left out), checked.
+fn split_config(
+    protocol: Protocol,
+    max_len: Option<usize>,
+    drop_short: usize,
+    seed: Option<u64>,
+) -> Result<SplitConfig> {
+    let base = protocol.config();
+    if protocol == Protocol::Official && drop_short != 0 {
+        bail!("--drop-short applies to --protocol leave-last-out only (the official build_dataset.py drops no user); filter the CSV instead");
+    }
+    let cfg = SplitConfig {
+        max_len: max_len.unwrap_or(base.max_len),
+        drop_short,
+        seed: seed.unwrap_or(base.seed),
+        ..base
+    };
+    if cfg.max_len == 0 {
+        bail!("--max-len must be at least 1");
+    }
+    Ok(cfg)
+}
+
+/// `din data split`: read the log, build the splits, write them as Parquet, report.
+fn split(input: &Path, cfg: SplitConfig, out: &Path, ui: &Ui, t0: Instant) -> Result<()> {
+    let pb = ui.spinner(format!("reading {}", input.display()));
+    let ev = Events::read_csv(input)?;
+    pb.set_message(format!("building samples from {} events", ev.len()));
+    let ds = data::build(&ev, cfg)?;
+    pb.set_message(format!("writing Parquet to {}", out.display()));
+    ds.save(out)
+        .with_context(|| format!("writing splits to {}", out.display()))?;
+    pb.finish_and_clear();
+    ui.say(split_summary(&ds.stats, cfg, out));
+    let mut v = serde_json::to_value(&ds.stats)?;
+    v["out"] = json!(out);
+    v["protocol"] = serde_json::to_value(cfg.protocol)?;
+    v["seed"] = json!(cfg.seed);
+    v["max_len"] = if cfg.max_len == usize::MAX {
+        json!(null)
+    } else {
+        json!(cfg.max_len)
+    };
+    v["seconds"] = json!(t0.elapsed().as_secs_f64());
+    ui.finish(&v)
+}
+
+/// The sentence `din data split` prints: the counts, and for the official protocol what its
+/// missing validation set means for `din train`.
+fn split_summary(s: &SplitStats, cfg: SplitConfig, out: &Path) -> String {
+    let history = if cfg.max_len == usize::MAX {
+        "all earlier events".to_string()
+    } else {
+        format!("newest {}", cfg.max_len)
+    };
+    match cfg.protocol {
+        Protocol::LeaveLastOut => format!(
+            "{} events, {} users, {} items, {} categories → train {} / val {} / test {} rows in {} \
+             (history {history}; mean train history {:.2}; single-event users {}, dropped short {})",
+            s.events, s.users, s.items, s.cates, s.train_rows, s.val_rows, s.test_rows,
+            out.display(), s.mean_train_history, s.users_single_event, s.users_dropped_short
+        ),
+        Protocol::Official => format!(
+            "official protocol (build_dataset.py, seed {}): {} events, {} users, {} items, {} categories → \
+             train {} / test {} rows in {} (history {history}; mean train history {:.2}; single-event users {})\n\
+             no validation set: val.parquet is empty, `din train` runs all --epochs without early stopping \
+             and keeps the last epoch; test is only scored, never used to select",
+            cfg.seed, s.events, s.users, s.items, s.cates, s.train_rows, s.test_rows,
+            out.display(), s.mean_train_history, s.users_single_event
+        ),
     }
 }

@@ -152,69 +152,91 @@ fn peak_rss_mb() -> Option<f64> {
 pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
     let t0 = Instant::now();
     let device = model::device(&a.device)?;
-    let (dir, config, resume) = if let Some(dir) = &a.resume {
-        let mut cfg = run::read_run_config(dir)?;
-        if let Some(d) = &a.data {
-            cfg.data = d.display().to_string();
+    let (dir, config, resume) = match &a.resume {
+        Some(dir) => {
+            let mut cfg = run::read_run_config(dir)?;
+            if let Some(d) = &a.data {
+                cfg.data = d.display().to_string();
+            }
+            (dir.clone(), cfg, true)
         }
-        (dir.clone(), cfg, true)
-    } else {
-        let Some(data) = &a.data else {
-            bail!("--data is required (a CSV or a split directory)")
-        };
-        let Some(out) = &a.out else {
-            bail!("--out is required (the run directory to write)")
-        };
-        let d = a.preset.model();
-        let model = ModelConfig {
-            kind: a.model,
-            embed_dim: a.embed_dim.unwrap_or(d.embed_dim),
-            attention_dims: a.attention_dims.clone().unwrap_or(d.attention_dims.clone()),
-            mlp_dims: a.mlp_dims.clone().unwrap_or(d.mlp_dims.clone()),
-            activation: a.activation.unwrap_or(d.activation),
-            attention_activation: a.activation.unwrap_or(d.attention_activation),
-            weight_norm: a.weight_norm.unwrap_or(d.weight_norm),
-            batch_norm: a.batch_norm || d.batch_norm,
-            dice_momentum: a.dice_momentum.unwrap_or(d.dice_momentum),
-            linear_init: a.linear_init.unwrap_or(d.linear_init),
-            ..d
-        };
-        let t = a.preset.train();
-        let train = TrainConfig {
-            epochs: a.epochs.unwrap_or(t.epochs),
-            batch_size: a.batch_size.unwrap_or(t.batch_size),
-            lr: a.lr.unwrap_or(t.lr),
-            weight_decay: a.weight_decay.unwrap_or(t.weight_decay),
-            optimizer: a.optimizer.unwrap_or(t.optimizer),
-            mba_lambda: a.mba_lambda.unwrap_or(t.mba_lambda),
-            patience: a.patience.unwrap_or(t.patience),
-            seed: a.seed.unwrap_or(t.seed),
-            max_train_rows: a.max_train_rows.or(t.max_train_rows),
-            bucket_by_length: t.bucket_by_length || a.length_buckets,
-            ..t
-        };
-        let s = a.preset.split();
-        let split = SplitConfig {
-            max_len: a.max_len.unwrap_or(s.max_len),
-            drop_short: a.drop_short.unwrap_or(s.drop_short),
-            seed: a.seed.unwrap_or(s.seed),
-            ..s
-        };
-        model.validate().map_err(anyhow::Error::msg)?;
-        train.validate().map_err(anyhow::Error::msg)?;
-        let cfg = RunConfig {
-            format: checkpoint::FORMAT,
-            model,
-            train,
-            split,
-            data: data.display().to_string(),
-        };
-        (out.clone(), cfg, false)
+        None => {
+            let Some(data) = &a.data else {
+                bail!("--data is required (a CSV or a split directory)")
+            };
+            let Some(out) = &a.out else {
+                bail!("--out is required (the run directory to write)")
+            };
+            (out.clone(), run_config(&a, data)?, false)
+        }
     };
     // Fail on an unwritable output before any work.
     din::io::ensure_writable_dir(&dir)?;
+    let (ds, config) = train_data(config, resume, ui)?;
+    let no_val = ds.val.is_empty();
+    let opts = RunOptions {
+        resume,
+        fault_nan_at_step: a.fault_nan_at_step,
+        ..RunOptions::default()
+    };
+    let mut progress = train_progress(ui, no_val, a.pause_at_step);
+    let r = run::train_in_dir(&dir, &ds, &config, &device, &opts, &mut progress)?;
+    report_training(&r, &config, &dir, no_val, ui, t0)
+}
+
+/// A new run's configuration: the preset's, with every flag given on the command line in its
+/// place; checked.
+fn run_config(a: &TrainArgs, data: &Path) -> Result<RunConfig> {
+    let d = a.preset.model();
+    let model = ModelConfig {
+        kind: a.model,
+        embed_dim: a.embed_dim.unwrap_or(d.embed_dim),
+        attention_dims: a.attention_dims.clone().unwrap_or(d.attention_dims.clone()),
+        mlp_dims: a.mlp_dims.clone().unwrap_or(d.mlp_dims.clone()),
+        activation: a.activation.unwrap_or(d.activation),
+        attention_activation: a.activation.unwrap_or(d.attention_activation),
+        weight_norm: a.weight_norm.unwrap_or(d.weight_norm),
+        batch_norm: a.batch_norm || d.batch_norm,
+        dice_momentum: a.dice_momentum.unwrap_or(d.dice_momentum),
+        linear_init: a.linear_init.unwrap_or(d.linear_init),
+        ..d
+    };
+    let t = a.preset.train();
+    let train = TrainConfig {
+        epochs: a.epochs.unwrap_or(t.epochs),
+        batch_size: a.batch_size.unwrap_or(t.batch_size),
+        lr: a.lr.unwrap_or(t.lr),
+        weight_decay: a.weight_decay.unwrap_or(t.weight_decay),
+        optimizer: a.optimizer.unwrap_or(t.optimizer),
+        mba_lambda: a.mba_lambda.unwrap_or(t.mba_lambda),
+        patience: a.patience.unwrap_or(t.patience),
+        seed: a.seed.unwrap_or(t.seed),
+        max_train_rows: a.max_train_rows.or(t.max_train_rows),
+        bucket_by_length: t.bucket_by_length || a.length_buckets,
+        ..t
+    };
+    let s = a.preset.split();
+    let split = SplitConfig {
+        max_len: a.max_len.unwrap_or(s.max_len),
+        drop_short: a.drop_short.unwrap_or(s.drop_short),
+        seed: a.seed.unwrap_or(s.seed),
+        ..s
+    };
+    model.validate().map_err(anyhow::Error::msg)?;
+    train.validate().map_err(anyhow::Error::msg)?;
+    Ok(RunConfig {
+        format: checkpoint::FORMAT,
+        model,
+        train,
+        split,
+        data: data.display().to_string(),
+    })
+}
+
+/// The run's dataset (a split directory's own configuration wins over the flags), with what is
+/// about to happen said; the configuration as it will be saved.
+fn train_data(mut config: RunConfig, resume: bool, ui: &Ui) -> Result<(Dataset, RunConfig)> {
     let mut ds = load_dataset(Path::new(&config.data), &config.split, ui)?;
-    let mut config = config;
     if Path::new(&config.data).is_dir() {
         config.split = ds.config;
     }
@@ -229,8 +251,7 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
         ds.vocab.items.len(),
         ds.vocab.users.len()
     ));
-    let no_val = ds.val.is_empty();
-    if no_val {
+    if ds.val.is_empty() {
         ui.say(format!(
             "no validation rows ({}): no early stopping, all {} epochs run and the last epoch's weights are kept; \
              the test rows are scored once at the end and select nothing",
@@ -241,15 +262,15 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
             config.train.epochs
         ));
     }
-    let opts = RunOptions {
-        resume,
-        fault_nan_at_step: a.fault_nan_at_step,
-        ..RunOptions::default()
-    };
+    Ok((ds, config))
+}
+
+/// The progress callback of `din train`: a bar per epoch, the loss every 20 steps, one line per
+/// epoch; `--pause-at-step` (for the interruption tests) sleeps at that step.
+fn train_progress(ui: &Ui, no_val: bool, pause: Option<u64>) -> impl FnMut(Progress) + '_ {
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut steps: u64 = 0;
-    let pause = a.pause_at_step;
-    let result = run::train_in_dir(&dir, &ds, &config, &device, &opts, &mut |p| match p {
+    move |p| match p {
         Progress::EpochStart { epoch, batches } => {
             bar = Some(ui.bar(batches as u64, format!("epoch {epoch}")));
         }
@@ -284,8 +305,18 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
                 ui.say(r.to_string());
             }
         }
-    });
-    let r = result?;
+    }
+}
+
+/// The last lines of `din train` and its `--json` object.
+fn report_training(
+    r: &run::TrainedRun,
+    config: &RunConfig,
+    dir: &Path,
+    no_val: bool,
+    ui: &Ui,
+    t0: Instant,
+) -> Result<()> {
     let m = &r.metrics;
     let test = m.test.unwrap_or_default();
     let selected = if no_val {
