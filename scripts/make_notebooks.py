@@ -7,7 +7,9 @@ a line `// %%` starts a code cell; `// %% [markdown]` a markdown cell (its lines
 comments); `// %% [setup]` the setup cell (the `:dep` lines below, which only evcxr understands);
 `// %% [markdown setup]` the markdown that explains it; `// %% [end]` ends the last cell. Code
 cells may carry tags, `// %% [imports]`, `// %% [exercise]`, `// %% [check]` (nbgrader's idea of
-tagged cells), written into the cell's metadata.
+tagged cells), written into the cell's metadata. `// %% [markdown answer]` is a markdown cell with
+the answers to the think questions: the teacher's edition shows it, the student edition has a
+pointer to the teacher's edition in its place.
 
     python3 scripts/make_notebooks.py            # notebooks/NN_*.ipynb from the sources (no outputs)
     python3 scripts/make_notebooks.py --student  # notebooks/student/ from the executed notebooks
@@ -71,6 +73,7 @@ No evcxr compile cache yet: the next cell compiles candle, polars, plotters and 
 MARK = re.compile(r"^\s*// %%(?: \[([^\]]*)\])?\s*$")
 SOLUTION = re.compile(r"^(\s*)// BEGIN SOLUTION\s*$")
 END_SOLUTION = re.compile(r"^\s*// END SOLUTION\s*$")
+ANSWERS_NOTE = "**思考题的答案 · Answers to the think questions:** 在教师版里（`notebooks/` 下同名的笔记本）。先自己想，再去看。They are in the teacher's edition (the notebook of the same name in `notebooks/`): think first, then look."
 STUB = 'todo!("练习：在这里写你的代码 · exercise: write your code here")'
 
 METADATA = {
@@ -135,7 +138,7 @@ def parse(path):
             md = [re.sub(r"^// ?", "", l) if l.lstrip().startswith("//") else l for l in lines]
             if not any(k == "markdown" for k, _, _ in out):
                 md += ["", FIRST_NOTE]
-            out.append(("markdown", [], "\n".join(md)))
+            out.append(("markdown", ["answer"] if "answer" in tags else [], "\n".join(md)))
         elif "setup" in tags:
             out.append(("code", ["progress"], PROGRESS))
             out.append(("code", ["setup"], SETUP))
@@ -192,6 +195,9 @@ def student_notebook(teacher):
         tags = cell.get("metadata", {}).get("tags", [])
         src = "".join(cell["source"])
         if cell["cell_type"] == "markdown":
+            if "answer" in tags:
+                # the answers to the think questions are the teacher's (an `[markdown answer]` cell)
+                src = ANSWERS_NOTE
             src = src.replace("../environment.md", "../../environment.md")
             cell["source"] = source_lines(src)
             continue

@@ -288,12 +288,12 @@ println!("the leak changes the test AUC by 泄漏使测试 AUC 变化 {gain:+.4}
 // 1. **滑动窗口**（代码）：写 `sliding_window(items, max_len)`：输入一个用户按时间排好的商品序列，返回 split 为它生成的全部正样本 `(历史, 目标)`：对每个位置 k ≥ 1，目标是 `items[k]`，历史是它之前**最近的** `max_len` 个商品（旧的在前）。检查单元把你的结果和 `din::data::build` 在随机用户上的正样本逐一比较。
 // 2. **训练集有多少行**（代码）：写 `train_rows(n)`：一个有 n 个事件的用户，在无泄漏划分里贡献多少个**训练**正样本？（提示：最后一个目标进测试集，倒数第二个进验证集；n = 0、1、2 时呢？）
 // 3. **思考**：torch-rechub 的划分保留最**旧**的 50 个事件，本项目保留最**新**的。对一个有 200 个事件的用户，两种做法的测试样本的历史各是什么？哪一种更接近线上预测？
-// 4. **思考**：把上面的 `max_len` 从 8 改成 2，重新运行 1.4 的单元：样本数变了吗？什么变了？
+// 4. **思考**：把上面的 `max_len` 从 8 改成 2，重新运行 1.5 的最后一个单元：样本数变了吗？什么变了？
 //
 // 1. **Sliding window** (code): write `sliding_window(items, max_len)`: given one user's items in time order, return every positive sample `(history, target)` the split makes: for each position k ≥ 1 the target `items[k]` and the **newest** `max_len` items before it (oldest first). The check compares your rows with `din::data::build`'s on random users.
 // 2. **How many training rows** (code): write `train_rows(n)`: how many positive **training** rows does a user with n events give in the leak-free split? (Hint: the last target goes to test, the one before to validation; and for n = 0, 1, 2?)
 // 3. **Think**: torch-rechub keeps a user's **oldest** 50 events, this project the **newest**. For a user with 200 events, what history does each give the test row? Which is closer to serving?
-// 4. **Think**: change `max_len` above from 8 to 2 and rerun: did the number of rows change? What did?
+// 4. **Think**: change `max_len` from 8 to 2 in the last cell of 1.5 and rerun it: did the number of rows change? What did?
 // %% [exercise]
 fn sliding_window(items: &[u32], max_len: usize) -> Vec<(Vec<u32>, u32)> {
     // BEGIN SOLUTION
@@ -312,6 +312,14 @@ fn train_rows(n: usize) -> usize {
 }
 // %% [check]
 exercises::check_train_rows(train_rows);
+// %% [markdown answer]
+// **思考题答案（教师版）· Answers to the think questions (teacher's edition)**
+//
+// 3. torch-rechub 先截断用户的序列（`hist[:max_len]`），只留最早的 50 个事件：测试行的目标是第 50 个事件，历史是第 1–49 个；第 51–200 个事件根本不出现。本项目的测试行目标是第 200 个事件，历史是它之前最近的 50 个（第 150–199 个）。线上预测的是“下一次点击”，用的是最近的行为，所以本项目的做法更接近线上。1.5 的最后一个单元在 `max_len = 8` 时打印了同样的情形。
+// 4. `din::data::build`：样本数不变（每个位置 $i \ge 1$ 仍然产生一个正样本和一个负样本），变的是历史——最多 2 个事件。torch-rechub：每个用户只剩最早的 2 个事件，于是只有一个目标（第 2 个事件），它进了测试集（也因为泄漏进了训练集），历史只有 1 个事件；用户后面的行为全丢了。
+//
+// 3. torch-rechub cuts the user's sequence first (`hist[:max_len]`) and keeps the oldest 50 events: its test row's target is event 50 with events 1–49 as history; events 51–200 never appear. Here the test row's target is event 200, its history the 50 most recent events before it (150–199). Serving predicts the next click from the latest behaviour, so this project's rows are the closer ones. The last cell of 1.5 prints the same case with `max_len = 8`.
+// 4. `din::data::build`: the number of rows does not change (every position $i \ge 1$ still gives one positive and one negative); the histories do: at most 2 events. torch-rechub: each user keeps only the two oldest events, so there is one target (event 2), which goes to test (and, through the leak, to train too) with a one-event history; the rest of the user's behaviour is lost.
 // %% [end]
     Ok(())
 }

@@ -311,6 +311,12 @@ fn my_masked_softmax(scores: &Tensor, mask: &Tensor) -> candle_core::Result<(Ten
 }
 // %% [check]
 exercises::check_masked_softmax(my_masked_softmax);
+// %% [markdown answer]
+// **思考题答案（教师版）· Answers to the think questions (teacher's edition)**
+//
+// 3. 填充位置查到的是填充行（全 0 的向量），但激活单元的输入 $[t, 0, t - 0, t \odot 0] = [t, 0, t, 0]$ 并不是 0，MLP 会给它一个分数。没有 mask 时，softmax 把一部分权重分给这些填充位置；它们的向量是 0，对加权和没有贡献，于是真实位置分到的权重变少，兴趣向量整体变短。填充越多（L + 10），被分走的越多：同一行数据只因为和不同长度的行放进了同一个 batch，就得到了不同的兴趣向量。mask 让结果与填充长度无关（3.6 的单元：填充到 6 和 16 的 CTR 完全相同）。
+//
+// 3. A padded position looks up the padding row (a zero vector), but the unit's input there, $[t, 0, t - 0, t \odot 0] = [t, 0, t, 0]$, is not zero and the MLP gives it a score. Without the mask the softmax hands part of the weight to those positions; their vectors are 0 and add nothing to the weighted sum, so the real positions get less weight and the interest vector shrinks. More padding (L + 10) takes more: the same row gets a different interest vector only because it was batched with longer rows. The mask makes the result independent of the padding (3.6's cell: the CTRs padded to 6 and to 16 are identical).
 // %% [end]
     Ok(())
 }

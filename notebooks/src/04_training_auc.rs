@@ -88,7 +88,47 @@ let per_epoch: Vec<(f64, f64)> = history.epochs.iter().map(|e| (e.epoch as f64 *
 plot::lines("训练损失 training loss (BCE)", "训练步 training step (batch)", "损失 loss (BCE, nats)", &[Series::new("moving average, 50 steps", smooth), Series::new("mean of each epoch 每个 epoch 的平均", per_epoch)])?.evcxr_display();
 }
 // %% [markdown]
+// 曲线不是一路下降的：在这次运行里，第 1 个和第 3 个 epoch 的末尾各上升了一段。这不是模型在变差，而是每个 batch 的组成不同：为了少算填充，`bucket_by_length` 把历史长度相近的行放进同一个 batch（再打乱 batch 的顺序），而历史越短，能参考的兴趣越少，点击越难预测。下面的单元用 `fit` 用过的同一个 `plan_batches` 重建每一步的 batch，量出 batch 的损失和它的平均历史长度的关系。
+//
+// The curve does not fall all the way: in this run it rises for a while at the end of epochs 1 and 3. The model is not getting worse; the batches differ: to compute less padding, `bucket_by_length` puts rows of similar history length into one batch (then shuffles the batch order), and the shorter the history, the fewer interests to go on and the harder the click is to predict. The cell rebuilds every step's batch with the same `plan_batches` that `fit` used and measures how a batch's loss goes with its mean history length.
+// %%
+{
+let order = BatchOrder { batch_size: train_cfg.batch_size, shuffle: Some(train_cfg.seed), bucket_by_length: train_cfg.bucket_by_length };
+// the mean history length of every training step's batch: the same plan `fit` used (epochs are 1-based)
+let mut hist_len: Vec<f64> = Vec::new();
+for epoch in 1..=history.epochs_run() {
+    for rows in plan_batches(&ds.train, order, epoch as u64) {
+        hist_len.push(rows.iter().map(|&r| ds.train.hist_len[r] as f64).sum::<f64>() / rows.len() as f64);
+    }
+}
+let loss: Vec<f64> = history.steps.iter().map(|s| s.loss).collect();
+assert_eq!(hist_len.len(), loss.len());
+let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+let (mh, ml) = (mean(&hist_len), mean(&loss));
+let cov: f64 = hist_len.iter().zip(&loss).map(|(h, l)| (h - mh) * (l - ml)).sum::<f64>();
+let sd = |v: &[f64], m: f64| v.iter().map(|x| (x - m) * (x - m)).sum::<f64>().sqrt();
+println!("correlation of a batch's loss with its mean history length 批次损失与平均历史长度的相关系数: {:+.3}", cov / (sd(&hist_len, mh) * sd(&loss, ml)));
+for (name, lo, hi) in [("short 短 (< 6)", 0.0, 6.0), ("medium 中 (6–12)", 6.0, 12.0), ("long 长 (≥ 12)", 12.0, f64::INFINITY)] {
+    let l: Vec<f64> = hist_len.iter().zip(&loss).filter(|(h, _)| **h >= lo && **h < hi).map(|(_, l)| *l).collect();
+    println!("  batches with mean history 平均历史 {name:<18}: {:>4} batches, mean loss 平均损失 {:.4}", l.len(), mean(&l));
+}
+let per_epoch: usize = loss.len() / history.epochs_run();
+for e in 0..history.epochs_run() {
+    let (a, b) = (e * per_epoch, (e + 1) * per_epoch);
+    println!("  epoch {}: last 50 batches 最后 50 批: mean history {:.1}, loss {:.4}; whole epoch 整个 epoch: mean history {:.1}, loss {:.4}",
+        e + 1, mean(&hist_len[b - 50..b]), mean(&loss[b - 50..b]), mean(&hist_len[a..b]), mean(&loss[a..b]));
+}
+}
+// %% [markdown]
+// 上面的数字：batch 的损失和它的平均历史长度的相关系数约 −0.5；平均历史短于 6 的 batch 平均损失 0.476，12 以上的 0.334。这次运行里三个 epoch 的最后 50 个 batch 的平均历史（7.6–7.9）都比整个 epoch 的平均（8.5）短，于是滑动平均在 epoch 末尾升高。关掉 `bucket_by_length`（`TrainConfig { bucket_by_length: false, .. }`）每个 batch 的长度就接近平均，曲线更平滑，但要多算填充。
+//
+// The numbers above: a batch's loss and its mean history length correlate at about −0.5; batches with a mean history below 6 have a mean loss of 0.476, those of 12 and more 0.334. In this run the last 50 batches of all three epochs had shorter histories (7.6–7.9) than the epoch's average (8.5), so the moving average rises at each epoch's end. With `bucket_by_length` off (`TrainConfig { bucket_by_length: false, .. }`) every batch's lengths are close to the average and the curve is smoother, at the cost of more padding.
+//
 // ## 4.4 每个 epoch 的验证 AUC，以及提前停止做了什么 · Validation AUC per epoch, and what early stopping did
+//
+// 注意下图的纵轴：为了看清每个 epoch 之间的差别，它只画了 0.915 到 0.937 附近这一小段，没有从 0.5（随机猜）开始，所以差别看起来很大；实际上第 1 到第 2 个 epoch 验证 AUC 只升了约 0.016（上面打印的数字）。
+//
+// Mind the value axis of the figure: to show the differences between epochs it spans only the small range around 0.915–0.937, not from 0.5 (chance), so the differences look large; validation AUC rose by about 0.016 from epoch 1 to epoch 2 (the numbers printed above).
 // %%
 {
 let val: Vec<(f64, f64)> = history.epochs.iter().map(|e| (e.epoch as f64, e.val.auc)).collect();
@@ -142,9 +182,16 @@ plot::roc("测试集 ROC (test)", &[Series::new(format!("DIN  AUC {:.4}", test.a
 // %% [markdown]
 // ## 4.7 深层 DNN：DIN 的头部 · The deep network on top (tutorial section 3)
 //
-// > 深层DNN：将用户兴趣表示、候选广告表示和其他特征拼接后，通过多层全连接网络学习特征之间的高阶交互，最终输出点击概率。
+// > 3. 深层 DNN 与输出层
+// > * 拼接特征：将 $V_{interest}$（用户激活兴趣）、$v_{target}$（当前商品）、用户静态特征、上下文特征的嵌入向量拼接，得到最终的输入向量；
+// > * 深层 DNN：通过多层全连接网络学习高阶特征交互；
+// > * 输出层：Sigmoid 函数将得分映射到 0~1，得到预估 CTR。
 //
-// *The deep network: the user's interest, the candidate and the other features are concatenated and passed through fully connected layers that learn their high-order interactions; the output is the click probability.*
+// *The tutorial, section 3 (the deep network and the output layer): concatenate the embeddings of $V_{interest}$ (the activated interest), $v_{target}$ (the candidate), the user's static features and the context features into the final input; a deep network of fully connected layers learns high-order feature interactions; a sigmoid maps the score to 0–1, the predicted CTR.*
+//
+// 演示世界和 Amazon-Electronics 的数据都没有上下文特征（时间、位置、设备……），用户静态特征只有用户 id。
+//
+// Neither the demo world nor the Amazon-Electronics data have context features (time, place, device, …); the user's only static feature is the user id.
 //
 // 本项目的 DIN 把五个 d 维向量拼接成头部的输入：$[V_{interest}^{item}, V_{interest}^{cate}, v_{target}^{item}, v_{target}^{cate}, v_{user}]$，即 5d 维；之后每个隐藏层是 Linear → Dice，最后一个 Linear 输出一个 logit，sigmoid 之后就是点击率。下面的单元从训练好的模型里逐个列出头部（名字以 `mlp.` 开头）的张量，数出参数个数，再按公式核对。
 //
@@ -188,9 +235,9 @@ for dims in [vec![32], vec![256], vec![256, 128], vec![256, 128, 64]] {
 }
 }
 // %% [markdown]
-// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（见笔记本 1 的世界说明）。上面的测量（每种头部只有一个种子）：头部太窄（32）比宽度 256 的一层低约 0.014 的 AUC；再加一层 128 又多约 0.009；第三层 64 没有再提高（低约 0.004）。在这么小的世界上，一次运行分不清千分之几的差别和随机种子的波动（换几个种子重复就能看到）。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
+// 在这个演示世界里，点击只取决于候选和用户兴趣的匹配（演示世界的说明见笔记本 3 的 3.2）。上面的测量（每种头部只有一个种子）：头部太窄（32）比宽度 256 的一层低约 0.014 的 AUC；再加一层 128 又多约 0.009；第三层 64 没有再提高（低约 0.004）。在这么小的世界上，一次运行分不清千分之几的差别和随机种子的波动（换几个种子重复就能看到）。真实数据里特征更多、交互更复杂，BARS 基准的 DIN 用三层 [1024, 512, 256] 的头部（见 README）。
 //
-// In this demo world a click depends only on how well the candidate matches the user's interests (notebook 1 describes the world). As measured above (one seed per head): a narrow head (32) is about 0.014 AUC below one layer of width 256; a second layer of 128 adds about 0.009 more; a third layer of 64 adds nothing (about 0.004 lower). On a world this small, one run cannot tell differences of a few thousandths from the noise of the random seed (repeat with other seeds to see it). Real data have more features and richer interactions; the BARS benchmark's DIN uses a three-layer head [1024, 512, 256] (see the README).
+// In this demo world a click depends only on how well the candidate matches the user's interests (notebook 3, section 3.2, describes the world). As measured above (one seed per head): a narrow head (32) is about 0.014 AUC below one layer of width 256; a second layer of 128 adds about 0.009 more; a third layer of 64 adds nothing (about 0.004 lower). On a world this small, one run cannot tell differences of a few thousandths from the noise of the random seed (repeat with other seeds to see it). Real data have more features and richer interactions; the BARS benchmark's DIN uses a three-layer head [1024, 512, 256] (see the README).
 // %% [markdown]
 // ## 4.8 亲手写 DIN 和训练循环 · DIN and its training loop, by hand
 //
@@ -573,6 +620,12 @@ fn gauc_by_hand(scores: &[f32], labels: &[f32], users: &[u32]) -> f64 {
 }
 // %% [check]
 exercises::check_gauc(gauc_by_hand);
+// %% [markdown answer]
+// **思考题答案（教师版）· Answers to the think questions (teacher's edition)**
+//
+// 4. 和 4.2 一样：第 3 个 epoch 之后停，恢复第 2 个 epoch 的权重（4.4 打印了这次的结果）。`epochs` 只是上限；同一个种子下前几个 epoch 完全相同（数据顺序由 `seed` 和 epoch 编号决定，学习率没有随总 epoch 数变化的调度），第 3 个 epoch 的验证 AUC（0.9323）没有超过第 2 个（0.9329），`patience = 1` 就在这里停下。
+//
+// 4. As in 4.2: it stops after epoch 3 and restores epoch 2's weights (4.4 prints this run's). `epochs` is only a ceiling; with one seed the first epochs are identical (the data order depends on `seed` and the epoch number, and no learning-rate schedule depends on the total number of epochs), and epoch 3's validation AUC (0.9323) does not beat epoch 2's (0.9329), so `patience = 1` stops there.
 // %% [end]
     Ok(())
 }

@@ -154,6 +154,201 @@ plot::bars("测试集 AUC test, demo world", "模型 model", "测试集 AUC test
 //
 // DIN is 0.0015 GAUC above DeepFM, Dice adds 0.0013. Running this project's pipeline on the real Amazon-Electronics files: notebook 6.
 // %% [markdown]
+// ## 5.6 学习者常问的问题 · Questions learners ask
+//
+// 下面每个问题都在 5.1 的两个模型（DIN 和 base）和同一个演示世界上回答，凡是有数字的都在单元里算出来。每个数字都只来自一次训练（种子 2026）；5.4 的表给出了只换种子时 DIN 的测试 AUC 变化范围（0.9220–0.9283），比它小的差别不能当真。
+//
+// Each question below is answered on 5.1's two models (DIN and base) and the same demo world; every number is computed in a cell. Every number comes from one training run (seed 2026); 5.4's table gives the spread of DIN's test AUC when only the seed changes (0.9220–0.9283): smaller differences mean nothing.
+//
+// ### 5.6.1 静态池化（DeepFM 式）还是目标相关的权重？· Static pooling (DeepFM style) or target-aware weights?
+//
+// DeepFM、Wide&Deep、YouTube DNN 这类模型把历史行为的嵌入**求和或求平均**成一个固定向量，和候选商品无关（论文图 2 的 base model）；DIN 的权重随候选变化。5.1 的 base 是平均（$w_i = 1/n$），这里再训练一个求和（$w_i = 1$）的。拼接（concat）历史嵌入需要固定长度、按位置学权重，而这里的历史长度是 1 到 23 不等，所以不测。
+//
+// DeepFM, Wide&Deep and YouTube DNN **sum or average** the history's embeddings into one fixed vector that does not depend on the candidate (the paper's base model, its figure 2); DIN's weights change with the candidate. 5.1's base averages ($w_i = 1/n$); here a summing one ($w_i = 1$) is trained too. Concatenating the history embeddings needs a fixed length and per-position weights, and these histories are 1 to 23 long, so it is not measured.
+// %%
+let sum_cfg: ModelConfig = ModelConfig { pooling: din::model::Pooling::Sum, ..cfg.model.clone() };
+let base_sum: (Model, Metrics) = run(&ds, "base, sum pooling (w_i = 1)", ModelKind::Base, &sum_cfg, &cfg.train)?;
+for (name, m) in [("DIN: target-aware weights 目标相关权重", &din.1), ("base: mean pooling 平均 (5.1)", &base.1), ("base: sum pooling 求和", &base_sum.1)] {
+    println!("{name:<40} test AUC {:.4}  GAUC {:.4}", m.auc, m.gauc);
+}
+// %% [markdown]
+// 两种静态池化都比 DIN 低，差距（约 0.03–0.04 AUC）远大于种子之间的变化范围：在这个兴趣多样的世界里，和候选无关的固定向量把所有兴趣混在了一起。5.5 说明了什么时候不是这样。
+//
+// Both static poolings are below DIN by far more than the seed spread (about 0.03–0.04 AUC): in this world of diverse interests a fixed, candidate-independent vector mixes all interests together. 5.5 says when that is not so.
+// %% [markdown]
+// ### 5.6.2 为什么用 GAUC，而不只是 AUC · Why GAUC and not only AUC
+//
+// AUC 把所有用户的样本放在一起比较，所以“这个用户整体更爱点击”这种**用户偏置**也会改变 AUC；但推荐系统每次只在**同一个用户**的候选之间排序，用户之间的偏置对排序没有任何用处。GAUC（论文公式 10）先在每个用户内部算 AUC，再按用户的样本数加权平均，只看用户内部的排序。下面先用 4 个手写的分数说明，再在 DIN 的测试集预测上给每个用户的 logit 加一个随机偏置：每个用户内部的排序不变，所以 GAUC 一点不变，AUC 却变了。
+//
+// AUC compares rows of all users together, so a **per-user bias** ("this user clicks more") changes it; but a recommender ranks candidates **for one user at a time**, where a bias between users is of no use. GAUC (paper, eq. 10) computes the AUC inside each user and averages with the user's row count as weight: only the ranking inside a user counts. First four hand-written scores, then a random per-user offset on the logits of DIN's test predictions: every user's own ranking is unchanged, so GAUC does not move at all, while AUC does.
+// %%
+{
+    // user 1 scores high, user 2 low; each user's positive is above its own negative
+    let scores: [f32; 4] = [0.9, 0.8, 0.3, 0.2];
+    let labels: [f32; 4] = [1.0, 0.0, 1.0, 0.0];
+    let users: [u32; 4] = [1, 1, 2, 2];
+    println!("hand-made 手写: AUC {:.4} (user 2's positive 0.3 is below user 1's negative 0.8 → 3 of 4 pairs); GAUC {:.4}",
+        auc(&scores, &labels).unwrap(), gauc(&scores, &labels, &users).unwrap());
+    let probs: Vec<f32> = predict_split(&din.0, &ds.test, 4096)?;
+    let mut rng = din::rng::Rng::new(7);
+    let offset: Vec<f64> = (0..ds.vocab.users.table_rows()).map(|_| 2.0 * rng.normal()).collect();
+    let biased: Vec<f32> = probs.iter().zip(&ds.test.user).map(|(&p, &u)| {
+        let logit = (p as f64 / (1.0 - p as f64)).ln() + offset[u as usize];
+        (1.0 / (1.0 + (-logit).exp())) as f32
+    }).collect();
+    let (a, b) = (Metrics::compute(&probs, &ds.test.label, &ds.test.user), Metrics::compute(&biased, &ds.test.label, &ds.test.user));
+    println!("DIN's test predictions DIN 的测试预测:          AUC {:.4}  GAUC {:.4}", a.auc, a.gauc);
+    println!("+ a random offset per user 每个用户加随机偏置: AUC {:.4}  GAUC {:.4}", b.auc, b.gauc);
+}
+// %% [markdown]
+// 论文的表格用 GAUC 算 RelaImpr，5.1 把两种都打印了：这里 GAUC 上的 RelaImpr（+8.74%）比 AUC 上的（+7.44%）大。注意这个测试集每个用户只有一对样本（最后一次点击和它的负样本），所以每个用户的 AUC 只能是 0、0.5 或 1，GAUC 就是“正样本排在自己负样本前面”的用户比例。
+//
+// The paper computes RelaImpr on GAUC; 5.1 prints both: here RelaImpr on GAUC (+8.74%) is larger than on AUC (+7.44%). Note that this test set has one pair per user (the last click and its negative), so each user's AUC is 0, 0.5 or 1 and GAUC is the share of users whose positive ranks above their own negative.
+//
+// ### 5.6.3 负样本怎么采，以及它怎样抬高 AUC · How negatives are sampled, and how that inflates AUC
+//
+// 本项目（和教程的 `create_seq_features`）的负样本是从用户没交互过的商品里**均匀随机**抽的：大多数来自用户根本没有的兴趣，一眼就能认出来。真实的曝光日志里，没被点击的商品往往和点击的很像。`Split::with_negatives_in_category` 把每个负样本换成**和它的正样本同一类目**的商品（不是正样本本身，也不在历史里），得到更难的样本。同一个模型在两种测试集上的 AUC，以及用难负样本训练的 DIN：
+//
+// This project's negatives (like the tutorial's `create_seq_features`) are drawn **uniformly** from the items the user never touched: most come from interests the user does not hold and are easy to spot. In a real impression log the items not clicked are often much like the clicked one. `Split::with_negatives_in_category` redraws every negative from **its positive's category** (not the positive itself, not in the history): harder rows. The same models on both test sets, and a DIN trained on the hard negatives:
+// %%
+let hard_test = ds.test.with_negatives_in_category(&ds.vocab, 2026);
+println!("test negatives 测试负样本: {} redrawn in the positive's category 换成同类目, {} kept (no other item in the category 类目里没有别的商品)", hard_test.redrawn, hard_test.kept);
+let hard_ds: Dataset = Dataset {
+    train: ds.train.with_negatives_in_category(&ds.vocab, 2026).split,
+    val: ds.val.with_negatives_in_category(&ds.vocab, 2026).split,
+    test: hard_test.split.clone(),
+    ..ds.clone()
+};
+let din_hard: (Model, Metrics) = run(&hard_ds, "DIN, in-category negatives", ModelKind::Din, &cfg.model, &cfg.train)?;
+{
+    let test_auc = |m: &Model, split: &Split| -> din::Result<f64> {
+        Ok(Metrics::compute(&predict_split(m, split, 4096)?, &split.label, &split.user).auc)
+    };
+    println!("{:<44} {:>22} {:>26}", "test AUC 测试 AUC", "random negatives 随机", "in-category 同类目");
+    for (name, m) in [("DIN trained on random negatives 随机负样本训练", &din.0), ("base trained on random negatives", &base.0), ("DIN trained on in-category negatives 同类目训练", &din_hard.0)] {
+        println!("{name:<44} {:>22.4} {:>26.4}", test_auc(m, &ds.test)?, test_auc(m, &hard_test.split)?);
+    }
+}
+// %% [markdown]
+// 同一个 DIN，换成同类目的负样本，测试 AUC 掉了很多：随机负样本下的高 AUC 有一大部分来自“认出用户没有的兴趣”，这比在相似商品之间排序容易得多。报告 AUC 时要说明负样本是怎么采的；不同采样方式的 AUC 不能直接比较（论文和官方代码都用随机负样本）。
+//
+// The same DIN loses much of its test AUC on in-category negatives: a large part of the AUC under random negatives comes from spotting interests the user does not hold, far easier than ranking similar items. Say how negatives were sampled whenever you report an AUC; AUCs under different sampling are not comparable (the paper and the official code use random negatives).
+//
+// 反过来，用同类目负样本训练的 DIN 在同类目测试集上最好，在随机负样本上却比用随机负样本训练的差：训练用的负样本决定了模型学会区分什么。
+//
+// The other way round, the DIN trained on in-category negatives is the best on the in-category test set and worse than the randomly trained one on random negatives: the training negatives decide what a model learns to tell apart.
+//
+// ### 5.6.4 DIN 的注意力和 Transformer 的自注意力有什么不同 · DIN's attention vs a Transformer's self-attention
+//
+// | | DIN 的激活单元 · DIN's activation unit | Transformer 自注意力 · self-attention |
+// |---|---|---|
+// | 查询 query | 一个：候选商品（目标相关）· one: the candidate (target-aware) | 每个位置一个 · one per position |
+// | 打分 score | 小 MLP 作用在 $[t, h, t-h, t\odot h]$ 上（3.5、3.7）· a small MLP on $[t, h, t-h, t\odot h]$ | 点积 $q\cdot k/\sqrt{d}$ · a dot product |
+// | 归一化 normalisation | 论文不做 softmax，权重之和不必是 1（3.4 实测）；官方代码和本库默认用 softmax · none in the paper, weights need not sum to 1 (measured in 3.4); the official code and this library's default use softmax | softmax |
+// | 值 value | 历史嵌入本身，没有 $W_v$ 投影 · the history embedding itself, no $W_v$ | $W_v h$ |
+// | 头数、位置 heads, positions | 一个头，不看顺序（没有位置编码）· one head, order ignored | 多头，位置编码 · many heads, positional encodings |
+//
+// 下面的单元数出 DIN 的一个激活单元的参数，并和一个 $d = 64$ 的单头自注意力（$W_q, W_k, W_v$，带偏置）比较：
+//
+// The cell counts the parameters of one of DIN's activation units and compares them with a single-head self-attention of $d = 64$ ($W_q, W_k, W_v$ with biases):
+// %%
+{
+    let d: usize = cfg.model.embed_dim;
+    let unit: usize = din.0.params.named().iter().filter(|(n, _)| n.starts_with("attention.item.")).map(|(_, v)| v.as_tensor().elem_count()).sum();
+    println!("DIN's item activation unit 商品激活单元: {unit} scalars (MLP {:?} on 4d = {} inputs, incl. Dice's running statistics)", cfg.model.attention_dims, 4 * d);
+    println!("single-head self-attention 单头自注意力, d = {d}: 3·(d·d + d) = {}", 3 * (d * d + d));
+}
+// %% [markdown]
+// ### 5.6.5 线上打分的代价 · Serving cost
+//
+// 打分一个候选要对历史的每个位置跑一次激活单元：代价 ∝ 候选数 × 历史长度。第一层可以按线性拆开（issue 42，`Model::forward_request`）：$W\,[t, h, t-h, t\odot h] = (W_t + W_d)\,t + (W_h - W_d)\,h + W_p\,(t\odot h)$，其中 $h$ 那一项每个请求只算一次，每个（候选, 位置）只剩 $W_p\,(t\odot h)$。`predict` 就走这条路。下面数一数每个候选的乘加次数，并在同一个请求（一个用户、最长的测试历史、1,024 个候选）上计时两条路径：
+//
+// Scoring one candidate runs the activation unit once per history position: cost ∝ candidates × history length. The first layer splits by linearity (issue 42, `Model::forward_request`): $W\,[t, h, t-h, t\odot h] = (W_t + W_d)\,t + (W_h - W_d)\,h + W_p\,(t\odot h)$, where the $h$ term is computed once per request and each (candidate, position) pair needs only $W_p\,(t\odot h)$. `predict` takes this path. The cell counts multiply-adds per candidate and times both paths on one request (one user, the longest test history, 1,024 candidates):
+// %%
+{
+    let (d, h1, h2) = (cfg.model.embed_dim, cfg.model.attention_dims[0], cfg.model.attention_dims[1]);
+    let row: usize = (0..ds.test.len()).max_by_key(|&r| ds.test.hist_len[r]).unwrap();
+    let l: usize = ds.test.hist_len[row] as usize;
+    let per_position_full: usize = 4 * d * h1 + h1 * h2 + h2;
+    let per_position_split: usize = d * h1 + h1 * h2 + h2;
+    println!("history length 历史长度 L = {l}; per candidate, both units 每个候选、两个激活单元: {} MACs (full 4d first layer 完整第一层) vs {} (split 拆开后; + {} per request 每请求)",
+        2 * l * per_position_full, 2 * (l * per_position_split + d * h1), 2 * l * d * h1);
+    let raw = |i: u32| ds.vocab.items.raw(i).unwrap();
+    let n_items = ds.vocab.items.len() as u32;
+    let candidates: Vec<i64> = (0..1024u32).map(|k| raw(1 + k % n_items)).collect();
+    let q: Query = Query { user: ds.vocab.users.raw(ds.test.user[row]).unwrap(), history: ds.test.history(row).0.iter().map(|&i| raw(i)).collect(), candidates: candidates.clone() };
+    let mut batch_path: Split = ds.test.select(&vec![row; candidates.len()]);
+    batch_path.target_item = (0..1024u32).map(|k| 1 + k % n_items).collect();
+    batch_path.target_cate = batch_path.target_item.iter().map(|&i| ds.vocab.cate_of(i)).collect();
+    let best_of_3 = |f: &dyn Fn() -> din::Result<Vec<f32>>| -> din::Result<(f64, Vec<f32>)> {
+        let mut best = f64::INFINITY;
+        let mut out = Vec::new();
+        for _ in 0..3 { let t0 = Instant::now(); out = f()?; best = best.min(t0.elapsed().as_secs_f64()); }
+        Ok((best, out))
+    };
+    let (t_req, ctr_req) = best_of_3(&|| Ok(predict(&din.0, &ds.vocab, 50, &q)?.ctr))?;
+    let (t_batch, ctr_batch) = best_of_3(&|| predict_split(&din.0, &batch_path, 4096))?;
+    let diff: f32 = ctr_req.iter().zip(&ctr_batch).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    println!("predict (history once per request 历史每请求一次): {:>7.0} candidates/s", 1024.0 / t_req);
+    println!("training path 训练路径 (predict_split):          {:>7.0} candidates/s  ({:.2}× slower 慢)", 1024.0 / t_batch, t_batch / t_req);
+    println!("same scores 分数相同: max |difference| 最大差 {diff:.1e}");
+}
+// %% [markdown]
+// 计时是这台机器上这一次运行的（1 个线程，`CANDLE_NUM_THREADS=1`），会随机器变化；乘加次数不会。bench/README.md 有 2 核机器上的服务基准（`cargo run --release -p din --example bench -- serving`）。
+//
+// The times are this run's on this machine (one thread, `CANDLE_NUM_THREADS=1`) and change with the machine; the multiply-add counts do not. bench/README.md has the serving benchmark on the 2-core machine (`cargo run --release -p din --example bench -- serving`).
+//
+// ### 5.6.6 没有历史的新用户 · A cold-start user with no history
+//
+// 一个训练时没见过、也没有任何历史的用户：用户嵌入用“词表外”那一行，历史是空的，所以两个兴趣向量都是 0（没有位置可以加权），DIN 只剩下候选本身的嵌入，和 base 模型一样。它给出的排序就接近“商品有多热门”：
+//
+// A user never seen in training and with no history: the user embedding is the out-of-vocabulary row and the history is empty, so both interest vectors are 0 (no position to weight); DIN is left with the candidate's own embeddings, like the base model. Its ranking is close to "how popular is the item":
+// %%
+{
+    let mut clicks: BTreeMap<u32, usize> = BTreeMap::new();
+    for r in (0..ds.train.len()).filter(|&r| ds.train.label[r] == 1.0) { *clicks.entry(ds.train.target_item[r]).or_default() += 1; }
+    let names = ["篮球", "篮球鞋", "口红", "香水", "连衣裙", "耳环"];
+    let candidates: Vec<i64> = names.iter().map(|n| world.item_id(n).unwrap()).collect();
+    let cold: Prediction = predict(&din.0, &ds.vocab, 50, &Query { user: -1, history: vec![], candidates: candidates.clone() })?;
+    let warm: Prediction = predict(&din.0, &ds.vocab, 50, &Query { user: -1, history: vec![world.item_id("篮球鞋").unwrap(), world.item_id("护腕").unwrap()], candidates: candidates.clone() })?;
+    println!("{:<10} {:>14} {:>22} {:>30}", "candidate", "train clicks 点击", "CTR, no history 无历史", "CTR, history 历史 [篮球鞋, 护腕]");
+    for (k, n) in names.iter().enumerate() {
+        println!("{n:<10} {:>14} {:>22.3} {:>30.3}", clicks.get(&ds.vocab.items.get(candidates[k]).unwrap()).unwrap_or(&0), cold.ctr[k], warm.ctr[k]);
+    }
+    println!("notes 提示: {:?}", cold.notes());
+    // over every item: rank correlation (Spearman) of the cold-start CTR with the training clicks
+    let all: Vec<i64> = (1..=ds.vocab.items.len() as u32).map(|i| ds.vocab.items.raw(i).unwrap()).collect();
+    let ctr: Vec<f32> = predict(&din.0, &ds.vocab, 50, &Query { user: -1, history: vec![], candidates: all.clone() })?.ctr;
+    let n_clicks: Vec<f32> = (1..=all.len() as u32).map(|i| *clicks.get(&i).unwrap_or(&0) as f32).collect();
+    let ranks = |x: &[f32]| -> Vec<f64> {
+        let mut order: Vec<usize> = (0..x.len()).collect();
+        order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+        let mut r = vec![0.0; x.len()];
+        for (k, &i) in order.iter().enumerate() { r[i] = k as f64; }
+        r
+    };
+    let (rc, rn) = (ranks(&ctr), ranks(&n_clicks));
+    let n = all.len() as f64;
+    let spearman = 1.0 - 6.0 * rc.iter().zip(&rn).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / (n * (n * n - 1.0));
+    println!("all {} items 全部商品: Spearman rank correlation of the no-history CTR with training clicks 无历史 CTR 与训练点击数的秩相关 = {spearman:.3}", all.len());
+}
+// %% [markdown]
+// 全部 96 个商品上，没有历史时的 CTR 和训练集里的点击数的秩相关是 0.75（上面打印的）：排序大体跟着热门度走；一旦有了两次点击（篮球鞋、护腕），同一兴趣的商品（篮球）立刻排到前面。冷启动用户需要别的信号：用户画像特征（年龄、地区）、上下文特征，或者先用热门度排序，等有了几次点击再交给 DIN。
+//
+// Over all 96 items the no-history CTR has a rank correlation of 0.75 with the training clicks (printed above): the ranking mostly follows popularity; with two clicks (basketball shoes, wristband) the item of the same interest (basketball) moves straight to the top. A cold-start user needs other signals: profile features (age, region), context features, or a popularity ranking until a few clicks arrive for DIN to attend over.
+//
+// ### 5.6.7 很长的历史：DIN 在哪里停下，DIEN 和 SIM 加了什么 · Long histories: where DIN stops, what DIEN and SIM add
+//
+// DIN 的激活单元不看顺序（打乱历史，权重和兴趣向量不变），而且每个候选的代价随历史长度线性增长（5.6.5），所以实际系统只保留最近几十到一百个行为（教程和本项目 50；BARS 的 AmazonElectronics_x1 100）。后来的两篇工作正是从这两点出发：
+//
+// * **DIEN**（Zhou et al., *Deep Interest Evolution Network for Click-Through Rate Prediction*, AAAI 2019, arXiv:1809.03672）：用 GRU 按时间顺序抽取兴趣（加一个用下一个行为监督的辅助损失），再用带注意力更新门的 AUGRU 让与候选相关的兴趣“演化”——补上了顺序。
+// * **MIMN**（Pi et al., KDD 2019, arXiv:1905.09248）和 **SIM**（Pi et al., *Search-based User Interest Modeling with Lifelong Sequential Behavior Data*, CIKM 2020, arXiv:2006.05639）：面向上千到上万个行为。SIM 分两步：先按类目（硬搜索）或嵌入内积（软搜索）从全部历史里挑出和候选相关的前 K 个，再在这 K 个上做精细的注意力——补上了长度。
+//
+// DIN's activation unit ignores order (shuffle the history and the weights and interest vectors stay the same) and its cost per candidate grows linearly with the history (5.6.5), so real systems keep the most recent tens to a hundred behaviours (50 in the tutorial and here; 100 in BARS's AmazonElectronics_x1). Two later lines of work start from exactly these two points:
+//
+// * **DIEN** (Zhou et al., *Deep Interest Evolution Network for Click-Through Rate Prediction*, AAAI 2019, arXiv:1809.03672): a GRU extracts interests in time order (with an auxiliary loss supervised by the next behaviour), and an AUGRU, a GRU whose update gate is scaled by attention, lets the candidate-relevant interest "evolve" — it adds order.
+// * **MIMN** (Pi et al., KDD 2019, arXiv:1905.09248) and **SIM** (Pi et al., *Search-based User Interest Modeling with Lifelong Sequential Behavior Data*, CIKM 2020, arXiv:2006.05639): for thousands to tens of thousands of behaviours. SIM works in two stages: a search over the whole history by category (hard search) or embedding inner product (soft search) keeps the top K behaviours relevant to the candidate, then exact attention runs over those K — it adds length.
+// %% [markdown]
 // ## 练习 · Exercises
 //
 // 1. **RelaImpr**（代码）：写 `my_rela_impr(auc_model, auc_base)`（百分数）。论文的表格用 GAUC 算它；5.1 打印了两种：为什么用 GAUC 算的不同？
@@ -183,6 +378,14 @@ fn my_dice(x: &Tensor, alpha: &Tensor, eps: f64) -> candle_core::Result<Tensor> 
 }
 // %% [check]
 exercises::check_dice(my_dice);
+// %% [markdown answer]
+// **思考题答案（教师版）· Answers to the think questions (teacher's edition)**
+//
+// 1. GAUC 只比较同一个用户的样本，用户之间的偏置（有人整体打分更高）既不帮它也不害它；AUC 把所有用户混在一起比较，会被这种偏置改变（5.6.2 的单元：给每个用户加一个随机偏置，AUC 掉了，GAUC 不变）。所以两种 RelaImpr 不同：这里 GAUC 上 +8.74%，AUC 上 +7.44%。
+// 3. 不会更好：5.5 的表里，1–2 个兴趣、短历史的世界上 DIN 0.945，平均池化 0.967。每个历史行为都和候选同样相关时，平均就是最好的“注意力”；注意力网络多出来的参数只增加方差。
+//
+// 1. GAUC compares rows of one user only, so a bias between users (some scored higher overall) neither helps nor hurts it; AUC compares all users' rows together and moves with such a bias (5.6.2's cell: a random offset per user lowers AUC and leaves GAUC unchanged). Hence the two RelaImprs differ: +8.74% on GAUC, +7.44% on AUC here.
+// 3. It is not better: 5.5's table, in a world of 1–2 interests and short histories, has DIN at 0.945 and mean pooling at 0.967. When every history item is as relevant to the candidate as every other, the average is the best "attention"; the attention network's extra parameters only add variance.
 // %% [end]
     Ok(())
 }

@@ -41,7 +41,7 @@ pub use parquet::{
 };
 pub use pyrandom::PyRandom;
 pub use split::{
-    build, torch_rechub_positive_rows, Dataset, HistPool, Protocol, Split, SplitConfig, SplitStats,
-    OFFICIAL_SEED,
+    build, torch_rechub_positive_rows, Dataset, HistPool, InCategory, Protocol, Split, SplitConfig,
+    SplitStats, OFFICIAL_SEED,
 };
 pub use vocab::{IdMap, Vocab, PAD};

@@ -65,7 +65,7 @@ use serde::{Deserialize, Serialize};
 
 use super::events::Events;
 use super::pyrandom::PyRandom;
-use super::vocab::{IdMap, Vocab};
+use super::vocab::{IdMap, Vocab, PAD};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -279,6 +279,77 @@ impl Split {
         out
     }
 
+    /// The same rows with every negative redrawn **from its positive's category**: a harder
+    /// evaluation (and training) set than the uniform negatives of [`build`], for measuring how much
+    /// of an AUC comes from telling categories apart (notebook 5, "how negatives are sampled").
+    ///
+    /// A negative row is matched to the positive row with the same user and history (both
+    /// protocols write a positive and its negative with one history). Its new item is drawn
+    /// uniformly, with a per-row stream of `seed`, from the items of the positive's category other
+    /// than the positive itself and the items in the row's history; its category is the positive's.
+    /// Negatives with no such item (a one-item category, or no matching positive) keep their
+    /// uniform draw; [`InCategory::kept`] counts them.
+    ///
+    /// ```
+    /// let (_world, ds) = din::synth::demo_dataset(200, 7)?;
+    /// let hard = ds.test.with_negatives_in_category(&ds.vocab, 7);
+    /// // this split writes each positive just before its negative: negatives in their positive's
+    /// // category, before and after
+    /// let same = |t: &din::data::Split| (0..t.len())
+    ///     .filter(|&r| t.label[r] == 0.0 && t.target_cate[r] == t.target_cate[r - 1])
+    ///     .count();
+    /// let negatives = ds.test.label.iter().filter(|&&l| l == 0.0).count();
+    /// assert_eq!(hard.redrawn + hard.kept, negatives);
+    /// assert!(hard.redrawn > negatives / 2);
+    /// assert!(same(&ds.test) < negatives / 5 && same(&hard.split) >= hard.redrawn);
+    /// # Ok::<(), din::Error>(())
+    /// ```
+    pub fn with_negatives_in_category(&self, vocab: &Vocab, seed: u64) -> InCategory {
+        let mut by_cate: Vec<Vec<u32>> = vec![Vec::new(); vocab.cates.table_rows()];
+        for (item, &c) in vocab.item_cate.iter().enumerate().skip(1) {
+            if let Some(list) = by_cate.get_mut(c as usize) {
+                if c != PAD && (item as u32) <= vocab.items.len() as u32 {
+                    list.push(item as u32);
+                }
+            }
+        }
+        let mut positive_of = std::collections::HashMap::new();
+        for r in (0..self.len()).filter(|&r| self.label[r] != 0.0) {
+            let key = (self.user[r], self.hist_start[r], self.hist_len[r]);
+            positive_of.insert(key, (self.target_item[r], self.target_cate[r]));
+        }
+        let mut out = self.clone();
+        let (mut redrawn, mut kept) = (0, 0);
+        for r in (0..self.len()).filter(|&r| self.label[r] == 0.0) {
+            let key = (self.user[r], self.hist_start[r], self.hist_len[r]);
+            let Some(&(pos_item, pos_cate)) = positive_of.get(&key) else {
+                kept += 1;
+                continue;
+            };
+            let history = self.history(r).0;
+            let choices: Vec<u32> = by_cate
+                .get(pos_cate as usize)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&i| i != pos_item && !history.contains(&i))
+                .collect();
+            if choices.is_empty() {
+                kept += 1;
+                continue;
+            }
+            let mut rng = Rng::stream(seed, r as u64);
+            out.target_item[r] = choices[rng.below(choices.len() as u64) as usize];
+            out.target_cate[r] = pos_cate;
+            redrawn += 1;
+        }
+        InCategory {
+            split: out,
+            redrawn,
+            kept,
+        }
+    }
+
     /// Rows of the split in a new split, sharing the history pool.
     pub fn select(&self, rows: &[usize]) -> Split {
         let mut out = Split::with_pool(self.pool.clone());
@@ -294,6 +365,17 @@ impl Split {
         }
         out
     }
+}
+
+/// A split whose negatives were redrawn inside their positive's category
+/// ([`Split::with_negatives_in_category`]).
+#[derive(Debug, Clone)]
+pub struct InCategory {
+    pub split: Split,
+    /// Negatives now from the positive's category.
+    pub redrawn: usize,
+    /// Negatives left as drawn (no other item in the category, or no matching positive).
+    pub kept: usize,
 }
 
 /// Counts describing a split run (also the `--json` output of `din data split`).
@@ -683,6 +765,60 @@ mod tests {
             s.target_cate[r],
             label,
         )
+    }
+
+    #[test]
+    fn in_category_negatives_avoid_the_positive_and_the_history_and_count_what_they_keep() {
+        // category 100: items 10, 11, 12; category 200: item 20 alone; category 300: items 30, 31
+        let mut ev = Events::default();
+        for (user, item, time, cate) in [
+            (1, 10, 1, 100),
+            (1, 11, 2, 100),
+            (1, 20, 3, 200),
+            (1, 12, 4, 100),
+            (2, 30, 1, 300),
+            (2, 31, 2, 300),
+            (3, 20, 1, 200),
+            (3, 30, 2, 300),
+        ] {
+            ev.push(user, item, time, cate);
+        }
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        let v = &ds.vocab;
+        let item = |raw: i64| v.items.get(raw).unwrap();
+        for split in [&ds.train, &ds.val, &ds.test] {
+            let hard = split.with_negatives_in_category(v, 3);
+            let t = &hard.split;
+            let negatives = t.label.iter().filter(|&&l| l == 0.0).count();
+            assert_eq!(hard.redrawn + hard.kept, negatives);
+            for r in (0..t.len()).filter(|&r| t.label[r] == 0.0) {
+                let (pos_item, pos_cate) = (t.target_item[r - 1], t.target_cate[r - 1]);
+                if t.target_cate[r] == pos_cate && t.target_item[r] != split.target_item[r] {
+                    assert_ne!(t.target_item[r], pos_item);
+                    assert!(!t.history(r).0.contains(&t.target_item[r]));
+                }
+            }
+            // rows, labels and histories untouched
+            assert_eq!(
+                (&t.label, &t.user, &t.hist_start),
+                (&split.label, &split.user, &split.hist_start)
+            );
+        }
+        // user 1's test positive is 12 (category 100) after history [10, 11, 20]: no other item
+        // of category 100 is left, so its negative keeps the uniform draw
+        let test = ds.test.with_negatives_in_category(v, 3);
+        let r = (0..ds.test.len())
+            .find(|&r| ds.test.label[r] == 0.0 && ds.test.target_item[r - 1] == item(12))
+            .unwrap();
+        assert_eq!(test.split.target_item[r], ds.test.target_item[r]);
+        // user 2's test positive is 31 (category 300) after history [30]: nothing left either;
+        // user 3's is 30 after [20]: its negative must be 31
+        let r3 = (0..ds.test.len())
+            .find(|&r| ds.test.label[r] == 0.0 && ds.test.user[r] == v.users.get(3).unwrap())
+            .unwrap();
+        assert_eq!(test.split.target_item[r3], item(31));
+        assert_eq!(test.split.target_cate[r3], v.cates.get(300).unwrap());
+        assert_eq!((test.redrawn, test.kept), (1, 2));
     }
 
     #[test]
