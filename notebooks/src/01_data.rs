@@ -275,9 +275,9 @@ println!("the leak changes the test AUC by 泄漏使测试 AUC 变化 {gain:+.4}
     "not inflated on this world 在这个世界里没有偏高"
 });
 // %% [markdown]
-// 上面的运行里（提交的输出），无泄漏的测试 AUC 是 0.9286，有泄漏的是 0.9600：多了 0.031，比笔记本 4 的 4.7 节里最窄的头部（[32]，0.9063）和最好的头部（[256, 128]，0.9286，就是这里无泄漏的同一个模型）之差 0.022 还大。两次训练只差 1,200 行（训练集的 6.7%），模型却在它们上面被测试。用泄漏的划分比较两个模型，比的部分是谁更会记住见过的行。
+// 上面的运行里（提交的输出），无泄漏的测试 AUC 是 0.9286，有泄漏的是 0.9600：多了 0.031，比笔记本 4 的 4.7 节里最窄的头部（[32]，0.9063）和最好的头部（[256, 128]，0.9286，就是这里无泄漏的同一个模型）之差 0.022 还大。两次训练只差 1,200 行（训练集的 6.7%），模型却在它们上面被测试。用泄漏的划分比较两个模型，比的部分是谁更会记住见过的行。这两个数字各来自一次训练：只换训练种子，DIN 在 800 个用户的演示世界上的测试 AUC 在 0.9220 到 0.9283 之间变化（笔记本 5 的 5.4，4 个种子），0.031 约是这个范围的五倍。
 //
-// In the run above (the committed output) the clean test AUC is 0.9286 and the leaky one 0.9600: 0.031 higher, more than the 0.022 between the narrowest head ([32], 0.9063) and the best head ([256, 128], 0.9286: the same model as the clean run here) in notebook 4, section 4.7. The two trainings differ by only 1,200 rows (6.7% of train), and those are the rows the model is tested on. Comparing two models on a leaky split partly compares how well each memorises rows it has seen.
+// In the run above (the committed output) the clean test AUC is 0.9286 and the leaky one 0.9600: 0.031 higher, more than the 0.022 between the narrowest head ([32], 0.9063) and the best head ([256, 128], 0.9286: the same model as the clean run here) in notebook 4, section 4.7. The two trainings differ by only 1,200 rows (6.7% of train), and those are the rows the model is tested on. Comparing two models on a leaky split partly compares how well each memorises rows it has seen. Both numbers come from one training run each: changing only the training seed moves DIN's test AUC on the 800-user demo world between 0.9220 and 0.9283 (notebook 5, section 5.4, 4 seeds); 0.031 is about five times that range.
 // %% [markdown]
 // **小结 Summary.** 数据准备好了：每条样本 = (用户, 历史商品序列, 历史类别序列, 目标商品, 目标类别, label)。下一本笔记本把这些 id 变成向量（嵌入层）。
 //
