@@ -222,119 +222,23 @@ pub fn from_torch_rechub(
     state: BTreeMap<String, Tensor>,
     opts: &ImportOptions,
 ) -> Result<(ModelConfig, BTreeMap<String, Tensor>)> {
-    let shape = |k: &str| state.get(k).map(|t| t.dims().to_vec());
-    let fail = |lines: Vec<String>| {
-        Error::Config(format!(
-            "not a torch-rechub DIN state_dict of the tutorial's layout: {}",
-            lines.join("; ")
-        ))
-    };
-    // embed_dim from the item table
-    let item_key = TABLES[0].1;
-    let d = match shape(item_key).as_deref() {
-        Some([_, d]) => *d,
-        Some(s) => {
-            return Err(fail(vec![format!(
-                "`{item_key}` has shape {s:?}, expected [rows, embed_dim]"
-            )]))
-        }
-        None => return Err(fail(vec![format!("missing key `{item_key}`")])),
-    };
-    // hidden widths of each MLP: Linear weights at 0, 4, 8, … until the [1, ·] output layer
-    let widths = |prefix: &str| -> std::result::Result<Vec<usize>, String> {
-        let mut dims = Vec::new();
-        loop {
-            let b = 4 * dims.len();
-            let k = format!("{prefix}.{b}.weight");
-            match shape(&k).as_deref() {
-                Some([1, _]) if shape(&format!("{prefix}.{}.weight", b + 1)).is_none() => {
-                    return Ok(dims)
-                }
-                Some([h, _]) => dims.push(*h),
-                Some(s) => return Err(format!("`{k}` has shape {s:?}, expected a Linear weight")),
-                None => return Err(format!("missing key `{k}` (a Linear layer of `{prefix}`)")),
-            }
-            if dims.len() > 64 {
-                return Err(format!("`{prefix}` has more than 64 layers"));
-            }
-        }
-    };
-    let att = widths(MLPS[0].1).map_err(|e| fail(vec![e]))?;
-    let att_cate = widths(MLPS[1].1).map_err(|e| fail(vec![e]))?;
-    if att_cate != att {
-        return Err(fail(vec![format!(
-            "the two attention units differ: {att:?} and {att_cate:?} (din shares one shape)"
-        )]));
-    }
-    let head = widths(MLPS[2].1).map_err(|e| fail(vec![e]))?;
-    let att_act = if state.contains_key(&format!("{}.2.alpha", MLPS[0].1)) {
-        Activation::RechubDice
-    } else if state.contains_key(&format!("{}.2.weight", MLPS[0].1)) {
-        return Err(Error::Config(
-            "cannot import: the attention unit uses PReLU (`attention_layers.0.attention.mlp.2.weight`); \
-             din's PReLU has one slope per neuron and is not mapped from torch-rechub"
-                .into(),
-        ));
-    } else {
-        opts.attention_activation.ok_or_else(|| {
-            Error::Config(
-                "the attention MLP has no activation parameters (relu or sigmoid): say which with \
-                 --attention-activation relu|sigmoid"
-                    .into(),
-            )
-        })?
-    };
-    let mut cfg = ModelConfig {
-        kind: ModelKind::Din,
-        embed_dim: d,
-        attention_dims: att,
-        mlp_dims: head,
-        activation: Activation::RechubDice,
-        attention_activation: att_act,
-        attention_input: AttentionInput::Four,
-        weight_norm: WeightNorm::None,
-        batch_norm: true,
-        embed_init_std: 1e-4, // torch-rechub's RandomNormal(0, 0.0001), should it be trained on
-        head_input: HeadInput::TorchRechub,
-        ..ModelConfig::default()
-    };
-    cfg.validate()?;
-    // expected shapes, then every difference at once
+    let mut cfg = rechub_config(&state, opts)?;
+    // expected shapes (ours named beside theirs), then every difference at once
     let mut expected: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
     let probe = Model::new(cfg.clone(), [2, 2, 2], 0, &Device::Cpu, DType::F32)?;
     let probe_tensors = probe.tensors()?;
     for (ours, theirs) in name_map(&cfg) {
         let mut s = probe_tensors[&ours].dims().to_vec();
         if TABLES.iter().any(|(t, _)| t.name() == ours) {
-            s[0] = shape(&theirs).and_then(|v| v.first().copied()).unwrap_or(0);
+            s[0] = rechub_shape(&state, &theirs)
+                .and_then(|v| v.first().copied())
+                .unwrap_or(0);
         }
         expected.insert(theirs, (ours, s));
     }
-    let mut problems = Vec::new();
-    for (theirs, (_, s)) in &expected {
-        match shape(theirs) {
-            None => problems.push(format!("missing key `{theirs}`")),
-            Some(got) if &got != s => {
-                problems.push(format!("`{theirs}` has shape {got:?}, expected {s:?}"))
-            }
-            _ => {}
-        }
-    }
-    for k in state.keys() {
-        if !expected.contains_key(k) && !k.ends_with(".num_batches_tracked") {
-            problems.push(format!("unexpected key `{k}`"));
-        }
-    }
-    for (_, theirs) in TABLES {
-        if shape(theirs).is_some_and(|s| s.len() == 2 && s[1] != d) {
-            problems.push(format!(
-                "`{theirs}` has {} columns, `{item_key}` has {d}",
-                shape(theirs).unwrap_or_default()[1]
-            ));
-        }
-    }
+    let problems = shape_problems(&state, &expected, cfg.embed_dim);
     if !problems.is_empty() {
-        return Err(fail(problems));
+        return Err(not_rechub(problems));
     }
     let mut ours = BTreeMap::new();
     let mut padding_nonzero = false;
@@ -358,6 +262,136 @@ pub fn from_torch_rechub(
         cfg.validate()?;
     }
     Ok((cfg, ours))
+}
+
+/// Shape of `key` in a state_dict, if present.
+fn rechub_shape(state: &BTreeMap<String, Tensor>, key: &str) -> Option<Vec<usize>> {
+    state.get(key).map(|t| t.dims().to_vec())
+}
+
+/// The import error: the state_dict is not of the tutorial's layout, for these reasons.
+fn not_rechub(lines: Vec<String>) -> Error {
+    Error::Config(format!(
+        "not a torch-rechub DIN state_dict of the tutorial's layout: {}",
+        lines.join("; ")
+    ))
+}
+
+/// The model configuration a torch-rechub `DIN` state_dict implies: the embedding width from the
+/// item table, the hidden widths of the three MLPs, the attention unit's activation.
+fn rechub_config(state: &BTreeMap<String, Tensor>, opts: &ImportOptions) -> Result<ModelConfig> {
+    let shape = |k: &str| rechub_shape(state, k);
+    let item_key = TABLES[0].1;
+    let d = match shape(item_key).as_deref() {
+        Some([_, d]) => *d,
+        Some(s) => {
+            return Err(not_rechub(vec![format!(
+                "`{item_key}` has shape {s:?}, expected [rows, embed_dim]"
+            )]))
+        }
+        None => return Err(not_rechub(vec![format!("missing key `{item_key}`")])),
+    };
+    // hidden widths of each MLP: Linear weights at 0, 4, 8, … until the [1, ·] output layer
+    let widths = |prefix: &str| -> Result<Vec<usize>> {
+        let mut dims = Vec::new();
+        loop {
+            let b = 4 * dims.len();
+            let k = format!("{prefix}.{b}.weight");
+            let problem = match shape(&k).as_deref() {
+                Some([1, _]) if shape(&format!("{prefix}.{}.weight", b + 1)).is_none() => {
+                    return Ok(dims)
+                }
+                Some([h, _]) => {
+                    dims.push(*h);
+                    if dims.len() <= 64 {
+                        continue;
+                    }
+                    format!("`{prefix}` has more than 64 layers")
+                }
+                Some(s) => format!("`{k}` has shape {s:?}, expected a Linear weight"),
+                None => format!("missing key `{k}` (a Linear layer of `{prefix}`)"),
+            };
+            return Err(not_rechub(vec![problem]));
+        }
+    };
+    let att = widths(MLPS[0].1)?;
+    let att_cate = widths(MLPS[1].1)?;
+    if att_cate != att {
+        return Err(not_rechub(vec![format!(
+            "the two attention units differ: {att:?} and {att_cate:?} (din shares one shape)"
+        )]));
+    }
+    let head = widths(MLPS[2].1)?;
+    let att_act = if state.contains_key(&format!("{}.2.alpha", MLPS[0].1)) {
+        Activation::RechubDice
+    } else if state.contains_key(&format!("{}.2.weight", MLPS[0].1)) {
+        return Err(Error::Config(
+            "cannot import: the attention unit uses PReLU (`attention_layers.0.attention.mlp.2.weight`); \
+             din's PReLU has one slope per neuron and is not mapped from torch-rechub"
+                .into(),
+        ));
+    } else {
+        opts.attention_activation.ok_or_else(|| {
+            Error::Config(
+                "the attention MLP has no activation parameters (relu or sigmoid): say which with \
+                 --attention-activation relu|sigmoid"
+                    .into(),
+            )
+        })?
+    };
+    let cfg = ModelConfig {
+        kind: ModelKind::Din,
+        embed_dim: d,
+        attention_dims: att,
+        mlp_dims: head,
+        activation: Activation::RechubDice,
+        attention_activation: att_act,
+        attention_input: AttentionInput::Four,
+        weight_norm: WeightNorm::None,
+        batch_norm: true,
+        embed_init_std: 1e-4, // torch-rechub's RandomNormal(0, 0.0001), should it be trained on
+        head_input: HeadInput::TorchRechub,
+        ..ModelConfig::default()
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Every difference between a state_dict and the keys and shapes `expected`: missing keys,
+/// misshapen tensors, unexpected keys (BatchNorm's counters excepted), tables of another width
+/// than the item table's `d`.
+fn shape_problems(
+    state: &BTreeMap<String, Tensor>,
+    expected: &BTreeMap<String, (String, Vec<usize>)>,
+    d: usize,
+) -> Vec<String> {
+    let shape = |k: &str| rechub_shape(state, k);
+    let mut problems = Vec::new();
+    for (theirs, (_, s)) in expected {
+        match shape(theirs) {
+            None => problems.push(format!("missing key `{theirs}`")),
+            Some(got) if &got != s => {
+                problems.push(format!("`{theirs}` has shape {got:?}, expected {s:?}"))
+            }
+            _ => {}
+        }
+    }
+    for k in state.keys() {
+        if !expected.contains_key(k) && !k.ends_with(".num_batches_tracked") {
+            problems.push(format!("unexpected key `{k}`"));
+        }
+    }
+    for (_, theirs) in TABLES {
+        if let Some([_, cols]) = shape(theirs).as_deref() {
+            if *cols != d {
+                problems.push(format!(
+                    "`{theirs}` has {cols} columns, `{}` has {d}",
+                    TABLES[0].1
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// [`to_torch_rechub`] written to `out` as safetensors (atomically); returns the tensor count.

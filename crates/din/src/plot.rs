@@ -539,19 +539,7 @@ pub fn scatter(
                 marker(root, chart.backend_coord(p), g)?;
             }
         }
-        // the legend is a row under the plot, so it never covers points or labels
-        let mut lx = 12.0;
-        let ly = h as i32 - 46;
-        let item = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        for (g, name) in group_names.iter().enumerate() {
-            if lx > w as f64 - 60.0 {
-                break;
-            }
-            marker(root, (lx as i32 + 5, ly), g)?;
-            root.draw(&Text::new(name.clone(), (lx as i32 + 14, ly), item.clone()))
-                .map_err(perr)?;
-            lx += 14.0 + text_width(name, 12.0) + 16.0;
-        }
+        scatter_legend(root, group_names, w, h)?;
         if let Some(labels) = labels {
             let px: Vec<(f64, f64)> = points
                 .iter()
@@ -560,29 +548,64 @@ pub fn scatter(
                     (x as f64, y as f64)
                 })
                 .collect();
-            let placed = place_labels(&px, labels, 11.0, chart.plotting_area().get_pixel_range());
-            let grey = BLACK.mix(0.8);
-            let style = TextStyle::from((FONT, 11).into_font())
-                .color(&grey)
-                .pos(Pos::new(HPos::Left, VPos::Top));
-            for (l, at) in labels.iter().zip(&placed) {
-                if let Some((x, y)) = at {
-                    root.draw(&Text::new(l.clone(), (*x as i32, *y as i32), style.clone()))
-                        .map_err(perr)?;
-                }
-            }
-            let shown = placed.iter().filter(|p| p.is_some()).count();
-            note(
-                root,
-                &format!(
-                    "标签 labels: {shown} / {} (重叠的省略 overlapping ones left out)",
-                    labels.len().min(points.len())
-                ),
-                (12, h as i32 - 22),
-            )?;
+            let area = chart.plotting_area().get_pixel_range();
+            scatter_labels(root, &px, labels, area, h)?;
         }
         Ok(())
     })
+}
+
+/// The scatter plot's legend: a row under the plot, so it never covers points or labels.
+fn scatter_legend(
+    root: &DrawingArea<SVGBackend, Shift>,
+    group_names: &[String],
+    w: u32,
+    h: u32,
+) -> Result<()> {
+    let mut lx = 12.0;
+    let ly = h as i32 - 46;
+    let item = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (g, name) in group_names.iter().enumerate() {
+        if lx > w as f64 - 60.0 {
+            break;
+        }
+        marker(root, (lx as i32 + 5, ly), g)?;
+        root.draw(&Text::new(name.clone(), (lx as i32 + 14, ly), item.clone()))
+            .map_err(perr)?;
+        lx += 14.0 + text_width(name, 12.0) + 16.0;
+    }
+    Ok(())
+}
+
+/// The point labels that fit without overlapping (at pixel positions `px`), and a note of how
+/// many were shown.
+fn scatter_labels(
+    root: &DrawingArea<SVGBackend, Shift>,
+    px: &[(f64, f64)],
+    labels: &[String],
+    area: (std::ops::Range<i32>, std::ops::Range<i32>),
+    h: u32,
+) -> Result<()> {
+    let placed = place_labels(px, labels, 11.0, area);
+    let grey = BLACK.mix(0.8);
+    let style = TextStyle::from((FONT, 11).into_font())
+        .color(&grey)
+        .pos(Pos::new(HPos::Left, VPos::Top));
+    for (l, at) in labels.iter().zip(&placed) {
+        if let Some((x, y)) = at {
+            root.draw(&Text::new(l.clone(), (*x as i32, *y as i32), style.clone()))
+                .map_err(perr)?;
+        }
+    }
+    let shown = placed.iter().filter(|p| p.is_some()).count();
+    note(
+        root,
+        &format!(
+            "标签 labels: {shown} / {} (重叠的省略 overlapping ones left out)",
+            labels.len().min(px.len())
+        ),
+        (12, h as i32 - 22),
+    )
 }
 
 /// Group `g`'s marker at a pixel: Okabe–Ito colour `g % 8`, shape `g / 8` (circle, triangle,
@@ -751,21 +774,26 @@ pub fn bars(
             root.draw(&Text::new(l.clone(), (bx, by + 6), under))
                 .map_err(perr)?;
         }
-        match baseline {
-            Baseline::Zero => {}
-            Baseline::Chance => note(
-                root,
-                &format!("纵轴从 {base} 开始：{base} = 随机猜测 · value axis starts at {base} = chance (guessing)"),
-                (12, h as i32 - 22),
-            )?,
-            Baseline::At(_) => note(
-                root,
-                &format!("纵轴从 {base} 开始 · value axis starts at {base}"),
-                (12, h as i32 - 22),
-            )?,
-        }
-        Ok(())
+        baseline_note(root, baseline, h)
     })
+}
+
+/// The note under a bar chart whose value axis does not start at 0.
+fn baseline_note(root: &DrawingArea<SVGBackend, Shift>, baseline: Baseline, h: u32) -> Result<()> {
+    let base = baseline.value();
+    match baseline {
+        Baseline::Zero => Ok(()),
+        Baseline::Chance => note(
+            root,
+            &format!("纵轴从 {base} 开始：{base} = 随机猜测 · value axis starts at {base} = chance (guessing)"),
+            (12, h as i32 - 22),
+        ),
+        Baseline::At(_) => note(
+            root,
+            &format!("纵轴从 {base} 开始 · value axis starts at {base}"),
+            (12, h as i32 - 22),
+        ),
+    }
 }
 
 /// Histogram of counts over integer values (one bar per value, one colour, from zero):
@@ -842,52 +870,8 @@ pub fn architecture(embed_dim: usize, attention_dims: &[usize], mlp_dims: &[usiz
     const W: i32 = 1000;
     const H: i32 = 680;
     let d = embed_dim;
-    let dims = |v: &[usize]| format!("{v:?}");
     render(W as u32, H as u32, |root| {
         let ink = BLACK.mix(0.85);
-        let boxed =
-            |x: i32, y: i32, w: i32, h: i32, fill: RGBColor, lines: &[String]| -> Result<()> {
-                root.draw(&Rectangle::new(
-                    [(x, y), (x + w, y + h)],
-                    fill.mix(0.22).filled(),
-                ))
-                .map_err(perr)?;
-                root.draw(&Rectangle::new(
-                    [(x, y), (x + w, y + h)],
-                    fill.stroke_width(2),
-                ))
-                .map_err(perr)?;
-                let n = lines.len() as i32;
-                for (k, line) in lines.iter().enumerate() {
-                    let size = if k == 0 { 15 } else { 13 };
-                    let style = TextStyle::from((FONT, size).into_font())
-                        .color(&ink)
-                        .pos(Pos::new(HPos::Center, VPos::Center));
-                    let ty = y + h / 2 + (2 * k as i32 - (n - 1)) * 9;
-                    root.draw(&Text::new(line.clone(), (x + w / 2, ty), style))
-                        .map_err(perr)?;
-                }
-                Ok(())
-            };
-        let arrow = |(x0, y0): (i32, i32), (x1, y1): (i32, i32)| -> Result<()> {
-            let grey = BLACK.mix(0.55);
-            root.draw(&PathElement::new(
-                vec![(x0, y0), (x1, y1)],
-                grey.stroke_width(2),
-            ))
-            .map_err(perr)?;
-            // arrowhead pointing along the line
-            let (dx, dy) = ((x1 - x0) as f64, (y1 - y0) as f64);
-            let len = (dx * dx + dy * dy).sqrt().max(1.0);
-            let (ux, uy) = (dx / len, dy / len);
-            let p = |a: f64, b: f64| ((x1 as f64 + a) as i32, (y1 as f64 + b) as i32);
-            let head = vec![
-                (x1, y1),
-                p(-9.0 * ux - 5.0 * uy, -9.0 * uy + 5.0 * ux),
-                p(-9.0 * ux + 5.0 * uy, -9.0 * uy - 5.0 * ux),
-            ];
-            root.draw(&Polygon::new(head, grey.filled())).map_err(perr)
-        };
         let title = TextStyle::from((FONT, 20).into_font())
             .color(&ink)
             .pos(Pos::new(HPos::Center, VPos::Top));
@@ -897,112 +881,9 @@ pub fn architecture(embed_dim: usize, attention_dims: &[usize], mlp_dims: &[usiz
             title,
         ))
         .map_err(perr)?;
-        let s = |t: &str| t.to_string();
-        // 1. inputs (ids), 2. embeddings
-        let cols = [
-            (20, "用户 user"),
-            (210, "历史商品 item history"),
-            (400, "候选商品 target item"),
-            (600, "历史类目 category history"),
-            (800, "候选类目 target category"),
-        ];
-        let emb = [
-            s("e_user [d]"),
-            s("h_1 … h_L [L, d]"),
-            s("t_item [d]"),
-            s("c_1 … c_L [L, d]"),
-            s("t_cate [d]"),
-        ];
-        for (k, &(x, name)) in cols.iter().enumerate() {
-            let id_line = if k == 1 || k == 3 {
-                s("ids [L]")
-            } else {
-                s("id")
-            };
-            boxed(x, 46, 180, 46, color(0), &[s(name), id_line])?;
-            arrow((x + 90, 92), (x + 90, 120))?;
-            boxed(
-                x,
-                122,
-                180,
-                46,
-                color(1),
-                &[s("嵌入 embedding"), emb[k].clone()],
-            )?;
-        }
-        // 3. one activation unit per history
-        let unit = |x: i32, what: &str| -> Result<()> {
-            boxed(
-                x,
-                214,
-                370,
-                74,
-                color(2),
-                &[
-                    format!("激活单元 activation unit ({what})"),
-                    s("每个位置 each position: [t, h, t−h, t⊙h] (4d)"),
-                    format!("→ MLP {} (Dice) → 权重 weight w_i", dims(attention_dims)),
-                ],
-            )
-        };
-        unit(200, "商品 item")?;
-        unit(590, "类目 category")?;
-        arrow((300, 168), (330, 212))?; // item history → item unit
-        arrow((490, 168), (450, 212))?; // target item → item unit
-        arrow((690, 168), (720, 212))?; // category history → category unit
-        arrow((890, 168), (860, 212))?; // target category → category unit
-                                        // 4. the weighted sums
-        let sum = |x: i32, formula: &str| {
-            boxed(
-                x,
-                322,
-                370,
-                46,
-                color(3),
-                &[s("加权求和 weighted sum"), s(formula)],
-            )
-        };
-        sum(200, "V_item = Σ w_i · h_i  [d]")?;
-        sum(590, "V_cate = Σ w_i · c_i  [d]")?;
-        arrow((385, 288), (385, 320))?;
-        arrow((775, 288), (775, 320))?;
-        // 5. the head input, 6. the head, 7. the CTR
-        boxed(
-            200,
-            404,
-            760,
-            62,
-            color(4),
-            &[
-                s("拼接 concat [V_item, V_cate, t_item, t_cate, e_user]"),
-                s("t_item、t_cate、e_user 直接取自嵌入 · straight from the embeddings"),
-                format!("5d = {}", 5 * d),
-            ],
-        )?;
-        arrow((385, 368), (450, 402))?;
-        arrow((775, 368), (700, 402))?;
-        arrow((110, 168), (198, 420))?; // user → concat
-        boxed(
-            380,
-            502,
-            400,
-            46,
-            color(5),
-            &[
-                s("全连接 MLP (Dice)"),
-                format!("{} → 1 logit", dims(mlp_dims)),
-            ],
-        )?;
-        arrow((580, 466), (580, 500))?;
-        boxed(
-            430,
-            584,
-            300,
-            46,
-            color(6),
-            &[s("sigmoid → CTR"), s("点击率 p(click)")],
-        )?;
-        arrow((580, 548), (580, 582))?;
+        architecture_inputs(root)?;
+        architecture_attention(root, attention_dims)?;
+        architecture_head(root, d, mlp_dims)?;
         note(
             root,
             &format!(
@@ -1016,9 +897,173 @@ pub fn architecture(embed_dim: usize, attention_dims: &[usize], mlp_dims: &[usiz
             "教程代码（torch-rechub）把候选和用户再拼一次：8d · the tutorial's torch-rechub code \
              concatenates the target and the user once more: 8d",
             (20, 658),
-        )?;
-        Ok(())
+        )
     })
+}
+
+/// A box of the architecture figure: tinted fill, outline, centred lines (the first larger).
+fn diagram_box(
+    root: &DrawingArea<SVGBackend, Shift>,
+    (x, y, w, h): (i32, i32, i32, i32),
+    fill: RGBColor,
+    lines: &[String],
+) -> Result<()> {
+    let ink = BLACK.mix(0.85);
+    root.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        fill.mix(0.22).filled(),
+    ))
+    .map_err(perr)?;
+    root.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        fill.stroke_width(2),
+    ))
+    .map_err(perr)?;
+    let n = lines.len() as i32;
+    for (k, line) in lines.iter().enumerate() {
+        let size = if k == 0 { 15 } else { 13 };
+        let style = TextStyle::from((FONT, size).into_font())
+            .color(&ink)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        let ty = y + h / 2 + (2 * k as i32 - (n - 1)) * 9;
+        root.draw(&Text::new(line.clone(), (x + w / 2, ty), style))
+            .map_err(perr)?;
+    }
+    Ok(())
+}
+
+/// An arrow of the architecture figure from `(x0, y0)` to `(x1, y1)`, its head at the end.
+fn diagram_arrow(
+    root: &DrawingArea<SVGBackend, Shift>,
+    (x0, y0): (i32, i32),
+    (x1, y1): (i32, i32),
+) -> Result<()> {
+    let grey = BLACK.mix(0.55);
+    root.draw(&PathElement::new(
+        vec![(x0, y0), (x1, y1)],
+        grey.stroke_width(2),
+    ))
+    .map_err(perr)?;
+    // arrowhead pointing along the line
+    let (dx, dy) = ((x1 - x0) as f64, (y1 - y0) as f64);
+    let len = (dx * dx + dy * dy).sqrt().max(1.0);
+    let (ux, uy) = (dx / len, dy / len);
+    let p = |a: f64, b: f64| ((x1 as f64 + a) as i32, (y1 as f64 + b) as i32);
+    let head = vec![
+        (x1, y1),
+        p(-9.0 * ux - 5.0 * uy, -9.0 * uy + 5.0 * ux),
+        p(-9.0 * ux + 5.0 * uy, -9.0 * uy - 5.0 * ux),
+    ];
+    root.draw(&Polygon::new(head, grey.filled())).map_err(perr)
+}
+
+/// The figure's first two rows: the five inputs (ids) and their embeddings.
+fn architecture_inputs(root: &DrawingArea<SVGBackend, Shift>) -> Result<()> {
+    let s = |t: &str| t.to_string();
+    let cols = [
+        (20, "用户 user"),
+        (210, "历史商品 item history"),
+        (400, "候选商品 target item"),
+        (600, "历史类目 category history"),
+        (800, "候选类目 target category"),
+    ];
+    let emb = [
+        s("e_user [d]"),
+        s("h_1 … h_L [L, d]"),
+        s("t_item [d]"),
+        s("c_1 … c_L [L, d]"),
+        s("t_cate [d]"),
+    ];
+    for (k, &(x, name)) in cols.iter().enumerate() {
+        let id_line = if k == 1 || k == 3 {
+            s("ids [L]")
+        } else {
+            s("id")
+        };
+        diagram_box(root, (x, 46, 180, 46), color(0), &[s(name), id_line])?;
+        diagram_arrow(root, (x + 90, 92), (x + 90, 120))?;
+        diagram_box(
+            root,
+            (x, 122, 180, 46),
+            color(1),
+            &[s("嵌入 embedding"), emb[k].clone()],
+        )?;
+    }
+    Ok(())
+}
+
+/// The two activation units (one per history) and their weighted sums.
+fn architecture_attention(
+    root: &DrawingArea<SVGBackend, Shift>,
+    attention_dims: &[usize],
+) -> Result<()> {
+    let s = |t: &str| t.to_string();
+    let unit = |x: i32, what: &str| -> Result<()> {
+        diagram_box(
+            root,
+            (x, 214, 370, 74),
+            color(2),
+            &[
+                format!("激活单元 activation unit ({what})"),
+                s("每个位置 each position: [t, h, t−h, t⊙h] (4d)"),
+                format!("→ MLP {attention_dims:?} (Dice) → 权重 weight w_i"),
+            ],
+        )
+    };
+    unit(200, "商品 item")?;
+    unit(590, "类目 category")?;
+    diagram_arrow(root, (300, 168), (330, 212))?; // item history → item unit
+    diagram_arrow(root, (490, 168), (450, 212))?; // target item → item unit
+    diagram_arrow(root, (690, 168), (720, 212))?; // category history → category unit
+    diagram_arrow(root, (890, 168), (860, 212))?; // target category → category unit
+    let sum = |x: i32, formula: &str| {
+        diagram_box(
+            root,
+            (x, 322, 370, 46),
+            color(3),
+            &[s("加权求和 weighted sum"), s(formula)],
+        )
+    };
+    sum(200, "V_item = Σ w_i · h_i  [d]")?;
+    sum(590, "V_cate = Σ w_i · c_i  [d]")?;
+    diagram_arrow(root, (385, 288), (385, 320))?;
+    diagram_arrow(root, (775, 288), (775, 320))
+}
+
+/// The head input (concatenation), the head MLP and the CTR.
+fn architecture_head(
+    root: &DrawingArea<SVGBackend, Shift>,
+    d: usize,
+    mlp_dims: &[usize],
+) -> Result<()> {
+    let s = |t: &str| t.to_string();
+    diagram_box(
+        root,
+        (200, 404, 760, 62),
+        color(4),
+        &[
+            s("拼接 concat [V_item, V_cate, t_item, t_cate, e_user]"),
+            s("t_item、t_cate、e_user 直接取自嵌入 · straight from the embeddings"),
+            format!("5d = {}", 5 * d),
+        ],
+    )?;
+    diagram_arrow(root, (385, 368), (450, 402))?;
+    diagram_arrow(root, (775, 368), (700, 402))?;
+    diagram_arrow(root, (110, 168), (198, 420))?; // user → concat
+    diagram_box(
+        root,
+        (380, 502, 400, 46),
+        color(5),
+        &[s("全连接 MLP (Dice)"), format!("{mlp_dims:?} → 1 logit")],
+    )?;
+    diagram_arrow(root, (580, 466), (580, 500))?;
+    diagram_box(
+        root,
+        (430, 584, 300, 46),
+        color(6),
+        &[s("sigmoid → CTR"), s("点击率 p(click)")],
+    )?;
+    diagram_arrow(root, (580, 548), (580, 582))
 }
 
 /// The colour scale of a [`heatmap`].
@@ -1074,7 +1119,6 @@ pub fn heatmap(
             .max()
             .unwrap_or(0),
     );
-    let cell_h = 46u32;
     let left = 40
         + row_labels
             .iter()
@@ -1082,28 +1126,22 @@ pub fn heatmap(
             .max()
             .unwrap_or(60)
             .max(60);
-    let top = 92u32;
-    let grid_w = cell_w * nc.max(1) as u32;
-    let grid_h = cell_h * nr.max(1) as u32;
-    let bar_h = grid_h.max(120);
-    let w = (left + grid_w + 120).max(640);
-    let h = top + bar_h + 60;
+    let grid = HeatGrid {
+        left,
+        top: 92,
+        cell_w,
+        cell_h: 46,
+        grid_w: cell_w * nc.max(1) as u32,
+        bar_h: (46 * nr.max(1) as u32).max(120),
+    };
+    let w = (grid.left + grid.grid_w + 120).max(640);
+    let h = grid.top + grid.bar_h + 60;
     let max_abs = values
         .iter()
         .flatten()
         .filter(|v| v.is_finite())
         .fold(0f32, |m, v| m.max(v.abs()))
         .max(1e-6);
-    let t_of = |v: f32| -> f64 {
-        match scale {
-            HeatScale::Weights => v as f64,
-            HeatScale::Signed => 0.5 + 0.5 * (v / max_abs) as f64,
-        }
-    };
-    let paint = |t: f64| match scale {
-        HeatScale::Weights => sequential(t),
-        HeatScale::Signed => diverging(t),
-    };
     render(w, h, |root| {
         let title_style =
             TextStyle::from((FONT, 20).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
@@ -1113,99 +1151,148 @@ pub fn heatmap(
             title_style,
         ))
         .map_err(perr)?;
-        let head =
-            TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
-        let side = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
-        for (j, l) in col_labels.iter().enumerate() {
-            let x = (left + cell_w * j as u32 + cell_w / 2) as i32;
-            root.draw(&Text::new(l.clone(), (x, top as i32 - 8), head.clone()))
-                .map_err(perr)?;
-        }
-        for (i, l) in row_labels.iter().enumerate() {
-            let y = (top + cell_h * i as u32 + cell_h / 2) as i32;
-            root.draw(&Text::new(l.clone(), (left as i32 - 10, y), side.clone()))
-                .map_err(perr)?;
-            for j in 0..nc {
-                let v = values
-                    .get(i)
-                    .and_then(|r| r.get(j))
-                    .copied()
-                    .unwrap_or(f32::NAN);
-                let fill = if v.is_finite() {
-                    paint(t_of(v))
-                } else {
-                    RGBColor(200, 200, 200)
-                };
-                let x = (left + cell_w * j as u32) as i32;
-                let y0 = (top + cell_h * i as u32) as i32;
-                let cell = [(x, y0), (x + cell_w as i32, y0 + cell_h as i32)];
-                root.draw(&Rectangle::new(cell, fill.filled()))
-                    .map_err(perr)?;
-                root.draw(&Rectangle::new(cell, WHITE.stroke_width(2)))
-                    .map_err(perr)?;
-                let ink = if luminance(fill) < 0.5 { WHITE } else { BLACK };
-                let vs = TextStyle::from((FONT, 14).into_font())
-                    .color(&ink)
-                    .pos(Pos::new(HPos::Center, VPos::Center));
-                let text = if v.is_finite() {
-                    format!("{v:.3}")
-                } else {
-                    "–".into()
-                };
-                root.draw(&Text::new(
-                    text,
-                    (x + cell_w as i32 / 2, y0 + cell_h as i32 / 2),
-                    vs,
-                ))
-                .map_err(perr)?;
-            }
-        }
-        // colour bar
-        let bx = (left + grid_w + 28) as i32;
-        let (by0, by1) = (top as i32, (top + bar_h) as i32);
-        let steps = 48;
-        for k in 0..steps {
-            let t = 1.0 - (k as f64 + 0.5) / steps as f64;
-            let ya = by0 + (by1 - by0) * k / steps;
-            let yb = by0 + (by1 - by0) * (k + 1) / steps;
-            root.draw(&Rectangle::new(
-                [(bx, ya), (bx + 16, yb)],
-                paint(t).filled(),
-            ))
-            .map_err(perr)?;
-        }
-        root.draw(&Rectangle::new([(bx, by0), (bx + 16, by1)], BLACK.mix(0.5)))
-            .map_err(perr)?;
-        let tick = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        let ticks: [(f64, String); 3] = match scale {
-            HeatScale::Weights => [(1.0, "1".into()), (0.5, "0.5".into()), (0.0, "0".into())],
-            HeatScale::Signed => [
-                (1.0, format!("+{max_abs:.2}")),
-                (0.5, "0".into()),
-                (0.0, format!("−{max_abs:.2}")),
-            ],
-        };
-        for (t, s) in ticks {
-            let y = by1 - ((by1 - by0) as f64 * t) as i32;
-            root.draw(&PathElement::new(vec![(bx + 16, y), (bx + 21, y)], BLACK))
-                .map_err(perr)?;
-            root.draw(&Text::new(s, (bx + 24, y), tick.clone()))
-                .map_err(perr)?;
-        }
-        let unit = match scale {
-            HeatScale::Weights => "权重 weight",
-            HeatScale::Signed => "分数 score",
-        };
-        let cap = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
-        root.draw(&Text::new(unit.to_string(), (bx + 8, by0 - 6), cap))
-            .map_err(perr)?;
+        heat_cells(root, &grid, row_labels, col_labels, values, scale, max_abs)?;
+        colour_bar(root, &grid, scale, max_abs)?;
         let legend = match scale {
             HeatScale::Weights => "行 rows: 候选商品 candidates · 列 columns: 历史行为 history · 颜色刻度固定 0–1 colour scale fixed at 0–1, darker = larger",
             HeatScale::Signed => "行 rows: 候选商品 candidates · 列 columns: 历史行为 history · 以 0 为中心 centred at 0: 蓝 blue < 0 < 红 red",
         };
-        note(root, legend, (12, h as i32 - 26))?;
-        Ok(())
+        note(root, legend, (12, h as i32 - 26))
     })
+}
+
+/// Where a [`heatmap`]'s grid and colour bar go, in pixels.
+struct HeatGrid {
+    left: u32,
+    top: u32,
+    cell_w: u32,
+    cell_h: u32,
+    grid_w: u32,
+    bar_h: u32,
+}
+
+impl HeatScale {
+    /// The colour of a value (`max_abs` is the largest |value|, for the signed scale).
+    fn paint(self, v: f32, max_abs: f32) -> RGBColor {
+        match self {
+            HeatScale::Weights => sequential(v as f64),
+            HeatScale::Signed => diverging(0.5 + 0.5 * (v / max_abs) as f64),
+        }
+    }
+
+    /// The colour at position `t` in [0, 1] of the scale's bar.
+    fn bar(self, t: f64) -> RGBColor {
+        match self {
+            HeatScale::Weights => sequential(t),
+            HeatScale::Signed => diverging(t),
+        }
+    }
+}
+
+/// The heatmap's labels and cells, each cell coloured and with its value written in it.
+fn heat_cells(
+    root: &DrawingArea<SVGBackend, Shift>,
+    g: &HeatGrid,
+    row_labels: &[String],
+    col_labels: &[String],
+    values: &[Vec<f32>],
+    scale: HeatScale,
+    max_abs: f32,
+) -> Result<()> {
+    let head = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let side = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    for (j, l) in col_labels.iter().enumerate() {
+        let x = (g.left + g.cell_w * j as u32 + g.cell_w / 2) as i32;
+        root.draw(&Text::new(l.clone(), (x, g.top as i32 - 8), head.clone()))
+            .map_err(perr)?;
+    }
+    for (i, l) in row_labels.iter().enumerate() {
+        let y = (g.top + g.cell_h * i as u32 + g.cell_h / 2) as i32;
+        root.draw(&Text::new(l.clone(), (g.left as i32 - 10, y), side.clone()))
+            .map_err(perr)?;
+        for j in 0..col_labels.len() {
+            let v = values
+                .get(i)
+                .and_then(|r| r.get(j))
+                .copied()
+                .unwrap_or(f32::NAN);
+            let fill = if v.is_finite() {
+                scale.paint(v, max_abs)
+            } else {
+                RGBColor(200, 200, 200)
+            };
+            let x = (g.left + g.cell_w * j as u32) as i32;
+            let y0 = (g.top + g.cell_h * i as u32) as i32;
+            let cell = [(x, y0), (x + g.cell_w as i32, y0 + g.cell_h as i32)];
+            root.draw(&Rectangle::new(cell, fill.filled()))
+                .map_err(perr)?;
+            root.draw(&Rectangle::new(cell, WHITE.stroke_width(2)))
+                .map_err(perr)?;
+            let ink = if luminance(fill) < 0.5 { WHITE } else { BLACK };
+            let vs = TextStyle::from((FONT, 14).into_font())
+                .color(&ink)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            let text = if v.is_finite() {
+                format!("{v:.3}")
+            } else {
+                "–".into()
+            };
+            root.draw(&Text::new(
+                text,
+                (x + g.cell_w as i32 / 2, y0 + g.cell_h as i32 / 2),
+                vs,
+            ))
+            .map_err(perr)?;
+        }
+    }
+    Ok(())
+}
+
+/// The heatmap's colour bar to the right of the grid, with three ticks and its unit.
+fn colour_bar(
+    root: &DrawingArea<SVGBackend, Shift>,
+    g: &HeatGrid,
+    scale: HeatScale,
+    max_abs: f32,
+) -> Result<()> {
+    let bx = (g.left + g.grid_w + 28) as i32;
+    let (by0, by1) = (g.top as i32, (g.top + g.bar_h) as i32);
+    let steps = 48;
+    for k in 0..steps {
+        let t = 1.0 - (k as f64 + 0.5) / steps as f64;
+        let ya = by0 + (by1 - by0) * k / steps;
+        let yb = by0 + (by1 - by0) * (k + 1) / steps;
+        root.draw(&Rectangle::new(
+            [(bx, ya), (bx + 16, yb)],
+            scale.bar(t).filled(),
+        ))
+        .map_err(perr)?;
+    }
+    root.draw(&Rectangle::new([(bx, by0), (bx + 16, by1)], BLACK.mix(0.5)))
+        .map_err(perr)?;
+    let tick = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let ticks: [(f64, String); 3] = match scale {
+        HeatScale::Weights => [(1.0, "1".into()), (0.5, "0.5".into()), (0.0, "0".into())],
+        HeatScale::Signed => [
+            (1.0, format!("+{max_abs:.2}")),
+            (0.5, "0".into()),
+            (0.0, format!("−{max_abs:.2}")),
+        ],
+    };
+    for (t, s) in ticks {
+        let y = by1 - ((by1 - by0) as f64 * t) as i32;
+        root.draw(&PathElement::new(vec![(bx + 16, y), (bx + 21, y)], BLACK))
+            .map_err(perr)?;
+        root.draw(&Text::new(s, (bx + 24, y), tick.clone()))
+            .map_err(perr)?;
+    }
+    let unit = match scale {
+        HeatScale::Weights => "权重 weight",
+        HeatScale::Signed => "分数 score",
+    };
+    let cap = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+    root.draw(&Text::new(unit.to_string(), (bx + 8, by0 - 6), cap))
+        .map_err(perr)
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use crate::data::{Dataset, Split};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::model::{Model, DTYPE};
-use crate::train::state::best_tensors;
+use crate::train::state::{best_tensors, StateInfo};
 use crate::train::{predict_split, History, Progress, Trainer};
 
 /// File name of the resumable training state inside a run directory.
@@ -145,69 +145,25 @@ pub fn train_in_dir(
         config,
         data: fingerprint(ds),
     })?;
-
-    let mut start = 1;
-    let mut resumed_from = None;
-    let mut finished = false;
-    if opts.resume {
-        if !state_path.is_file() {
-            return Err(Error::checkpoint(
-                dir,
-                format!("nothing to resume: no {STATE_FILE} (the run never completed an epoch)"),
-            ));
-        }
-        let info = Trainer::read_state_info(&state_path)?;
-        if let Some(why) = describe_mismatch(&info.context, config)? {
-            return Err(Error::checkpoint(dir, format!("cannot resume: {why}")));
-        }
-        if info.context.get("data") != context.get("data") {
-            return Err(Error::checkpoint(
-                dir,
-                "cannot resume: the data differ from the rows this run was trained on",
-            ));
-        }
-        let info = trainer.load_state(&mut model, &state_path)?;
-        start = info.epoch + 1;
-        finished = info.finished;
-        resumed_from = Some(info.epoch);
+    let (start, finished, resumed_from) = if opts.resume {
+        let info = resume_state(dir, &mut trainer, &mut model, config, &context)?;
+        (info.epoch + 1, info.finished, Some(info.epoch))
     } else {
         crate::io::write_json(&dir.join("vocab.json"), &ds.vocab)?;
-    }
-
-    let train_rows = trainer.train_rows(&ds.train);
+        (1, false, None)
+    };
     if !finished {
-        for epoch in start..=config.train.epochs {
-            let go_on = trainer
-                .epoch(&mut model, &train_rows, &ds.val, epoch, progress)
-                .map_err(|e| {
-                    let kept = if epoch > 1 {
-                        format!(
-                            "the checkpoint of epoch {} in {} is kept",
-                            epoch - 1,
-                            dir.display()
-                        )
-                    } else {
-                        "no epoch had completed, nothing was saved".to_string()
-                    };
-                    Error::Training(format!("{e} (epoch {epoch}); {kept}"))
-                })?;
-            let done = !go_on || epoch == config.train.epochs;
-            trainer.save_state(&model, &state_path, epoch, done, context.clone())?;
-            if let Some(best) = best_tensors(&trainer, &model)? {
-                let metrics = run_metrics(&trainer.history, None);
-                checkpoint::save_tensors(
-                    dir,
-                    &best,
-                    None,
-                    config,
-                    Some(&trainer.history),
-                    Some(&metrics),
-                )?;
-            }
-            if !go_on {
-                break;
-            }
-        }
+        let epochs = start..=config.train.epochs;
+        run_epochs(
+            dir,
+            ds,
+            config,
+            &mut trainer,
+            &mut model,
+            epochs,
+            &context,
+            progress,
+        )?;
     }
     trainer.restore_best(&mut model)?;
     model.fill_oov_rows();
@@ -229,6 +185,86 @@ pub fn train_in_dir(
         metrics,
         resumed_from,
     })
+}
+
+/// Load the saved training state of the run in `dir` into `trainer` and `model`, after checking
+/// that it was saved with this configuration (`context`) and these rows.
+fn resume_state(
+    dir: &Path,
+    trainer: &mut Trainer,
+    model: &mut Model,
+    config: &RunConfig,
+    context: &serde_json::Value,
+) -> Result<StateInfo> {
+    let state_path = dir.join(STATE_FILE);
+    if !state_path.is_file() {
+        return Err(Error::checkpoint(
+            dir,
+            format!("nothing to resume: no {STATE_FILE} (the run never completed an epoch)"),
+        ));
+    }
+    let info = Trainer::read_state_info(&state_path)?;
+    if let Some(why) = describe_mismatch(&info.context, config)? {
+        return Err(Error::checkpoint(dir, format!("cannot resume: {why}")));
+    }
+    if info.context.get("data") != context.get("data") {
+        return Err(Error::checkpoint(
+            dir,
+            "cannot resume: the data differ from the rows this run was trained on",
+        ));
+    }
+    trainer.load_state(model, &state_path)
+}
+
+/// The epochs `epochs`, each followed by the saved training state and, when it changed, the best
+/// weights so far; stops early when the trainer says so. An error names the epoch and what was
+/// kept.
+#[allow(clippy::too_many_arguments)]
+fn run_epochs(
+    dir: &Path,
+    ds: &Dataset,
+    config: &RunConfig,
+    trainer: &mut Trainer,
+    model: &mut Model,
+    epochs: std::ops::RangeInclusive<usize>,
+    context: &serde_json::Value,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<()> {
+    let state_path = dir.join(STATE_FILE);
+    let train_rows = trainer.train_rows(&ds.train);
+    for epoch in epochs {
+        let go_on = trainer
+            .epoch(model, &train_rows, &ds.val, epoch, progress)
+            .map_err(|e| {
+                let kept = if epoch > 1 {
+                    format!(
+                        "the checkpoint of epoch {} in {} is kept",
+                        epoch - 1,
+                        dir.display()
+                    )
+                } else {
+                    "no epoch had completed, nothing was saved".to_string()
+                };
+                Error::Training(format!("{e} (epoch {epoch}); {kept}"))
+            })?;
+        let done = !go_on || epoch == config.train.epochs;
+        trainer.save_state(model, &state_path, epoch, done, context.clone())?;
+        if let Some(best) = best_tensors(trainer, model)? {
+            let metrics = run_metrics(&trainer.history, None);
+            checkpoint::save_tensors(
+                dir,
+                &best,
+                None,
+                config,
+                Some(&trainer.history),
+                Some(&metrics),
+            )?;
+        }
+        if !go_on {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn run_metrics(h: &History, test: Option<Metrics>) -> RunMetrics {

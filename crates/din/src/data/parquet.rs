@@ -292,6 +292,54 @@ fn encode_groups(
 /// Read a split written by [`write_split`] (or by any tool writing the same columns; integer
 /// types of any width are accepted). Histories that repeat the previous row's are stored once.
 pub fn read_split(path: &Path) -> Result<Split> {
+    let df = read_frame(path)?;
+    let (offs_i, vals_i) = read_lists(&df, "history_item", path)?;
+    let (offs_c, vals_c) = read_lists(&df, "history_cate", path)?;
+    let mut split = Split {
+        user: id_column(&df, "user_id", path)?,
+        target_item: id_column(&df, "target_item", path)?,
+        target_cate: id_column(&df, "target_cate", path)?,
+        label: label_column(&df, path)?,
+        ..Default::default()
+    };
+    let mut pool = HistPool::default();
+    let mut prev: Option<(usize, usize)> = None; // (pool start, len) of the last history stored
+    for r in 0..df.height() {
+        let (s, e) = (offs_i[r], offs_i[r + 1]);
+        if offs_c[r + 1] - offs_c[r] != e - s {
+            return Err(Error::data(
+                path,
+                Some(r),
+                Some("history_cate"),
+                format!("row {r}: history_cate and history_item differ in length"),
+            ));
+        }
+        let (items, cates) = (&vals_i[s..e], &vals_c[offs_c[r]..offs_c[r] + (e - s)]);
+        let start = match prev {
+            Some((ps, plen))
+                if plen == items.len()
+                    && pool.items[ps..ps + plen] == *items
+                    && pool.cates[ps..ps + plen] == *cates =>
+            {
+                ps
+            }
+            _ => {
+                let st = pool.items.len();
+                pool.items.extend_from_slice(items);
+                pool.cates.extend_from_slice(cates);
+                prev = Some((st, items.len()));
+                st
+            }
+        };
+        split.hist_start.push(start);
+        split.hist_len.push(items.len() as u32);
+    }
+    split.pool = Arc::new(pool);
+    Ok(split)
+}
+
+/// A split's Parquet file as a frame that has every column of [`SPLIT_COLUMNS`].
+fn read_frame(path: &Path) -> Result<DataFrame> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     let df = ParquetReader::new(f).finish().map_err(|e| {
         Error::data(
@@ -301,56 +349,61 @@ pub fn read_split(path: &Path) -> Result<Split> {
             format!("not a readable Parquet file: {e}"),
         )
     })?;
-    for c in SPLIT_COLUMNS {
-        if df.column(c).is_err() {
-            let have: Vec<String> = df
-                .get_column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            return Err(Error::data(
-                path,
-                None,
-                Some(c),
-                format!("missing column (file has: {})", have.join(",")),
-            ));
-        }
+    if let Some(c) = SPLIT_COLUMNS.iter().find(|c| df.column(c).is_err()) {
+        let have: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        return Err(Error::data(
+            path,
+            None,
+            Some(c),
+            format!("missing column (file has: {})", have.join(",")),
+        ));
     }
-    let ids = |name: &str| -> Result<Vec<u32>> {
-        let s = df.column(name)?.as_materialized_series();
-        if !s.dtype().is_integer() {
-            return Err(Error::data(
-                path,
-                None,
-                Some(name),
-                format!("expected integers, found {}", s.dtype()),
-            ));
-        }
-        let s = s.cast(&DataType::Int64)?;
-        let mut out = Vec::with_capacity(s.len());
-        for (row, x) in s.i64()?.iter().enumerate() {
-            match x {
-                Some(x) if (0..=u32::MAX as i64).contains(&x) => out.push(x as u32),
-                Some(x) => {
-                    return Err(Error::data(
-                        path,
-                        Some(row),
-                        Some(name),
-                        format!("id {x} out of range (row {row})"),
-                    ))
-                }
-                None => {
-                    return Err(Error::data(
-                        path,
-                        Some(row),
-                        Some(name),
-                        format!("null value (row {row})"),
-                    ))
-                }
+    Ok(df)
+}
+
+/// An id column (any integer type) as `u32`; a null or out-of-range value names its row.
+fn id_column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<u32>> {
+    let s = df.column(name)?.as_materialized_series();
+    if !s.dtype().is_integer() {
+        return Err(Error::data(
+            path,
+            None,
+            Some(name),
+            format!("expected integers, found {}", s.dtype()),
+        ));
+    }
+    let s = s.cast(&DataType::Int64)?;
+    let mut out = Vec::with_capacity(s.len());
+    for (row, x) in s.i64()?.iter().enumerate() {
+        match x {
+            Some(x) if (0..=u32::MAX as i64).contains(&x) => out.push(x as u32),
+            Some(x) => {
+                return Err(Error::data(
+                    path,
+                    Some(row),
+                    Some(name),
+                    format!("id {x} out of range (row {row})"),
+                ))
+            }
+            None => {
+                return Err(Error::data(
+                    path,
+                    Some(row),
+                    Some(name),
+                    format!("null value (row {row})"),
+                ))
             }
         }
-        Ok(out)
-    };
+    }
+    Ok(out)
+}
+
+/// The `label` column (any numeric type) as `f32`, every value in [0, 1].
+fn label_column(df: &DataFrame, path: &Path) -> Result<Vec<f32>> {
     let label_s = df.column("label")?.as_materialized_series();
     if !label_s.dtype().is_primitive_numeric() {
         return Err(Error::data(
@@ -374,48 +427,7 @@ pub fn read_split(path: &Path) -> Result<Split> {
             format!("label must be in [0, 1] (row {row})"),
         ));
     }
-    let (offs_i, vals_i) = read_lists(&df, "history_item", path)?;
-    let (offs_c, vals_c) = read_lists(&df, "history_cate", path)?;
-    let n = df.height();
-    let mut split = Split {
-        user: ids("user_id")?,
-        target_item: ids("target_item")?,
-        target_cate: ids("target_cate")?,
-        label,
-        ..Default::default()
-    };
-    let mut pool = HistPool::default();
-    let mut prev: Option<(usize, usize, usize)> = None; // (pool start, src start, len)
-    for r in 0..n {
-        let (s, e) = (offs_i[r], offs_i[r + 1]);
-        if offs_c[r + 1] - offs_c[r] != e - s {
-            return Err(Error::data(
-                path,
-                Some(r),
-                Some("history_cate"),
-                format!("row {r}: history_cate and history_item differ in length"),
-            ));
-        }
-        let (cs, len) = (offs_c[r], e - s);
-        let same_as_prev = prev.is_some_and(|(ps, _, plen)| {
-            plen == len
-                && pool.items[ps..ps + len] == vals_i[s..e]
-                && pool.cates[ps..ps + len] == vals_c[cs..cs + len]
-        });
-        let start = if same_as_prev {
-            prev.map(|p| p.0).unwrap_or(0)
-        } else {
-            let st = pool.items.len();
-            pool.items.extend_from_slice(&vals_i[s..e]);
-            pool.cates.extend_from_slice(&vals_c[cs..cs + len]);
-            prev = Some((st, s, len));
-            st
-        };
-        split.hist_start.push(start);
-        split.hist_len.push(len as u32);
-    }
-    split.pool = Arc::new(pool);
-    Ok(split)
+    Ok(label)
 }
 
 /// Offsets and values (as u32) of a list-of-integers column.

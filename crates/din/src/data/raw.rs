@@ -156,45 +156,9 @@ pub fn read_meta(
 pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, RawIds, RawStats)> {
     let mut stats = RawStats::default();
     let meta_map = read_meta(meta, strict, &mut stats)?;
-    let mut rows: Vec<(String, String, i64)> = Vec::new();
-    for_each_line(reviews, |line_no, text| {
-        #[derive(Deserialize)]
-        struct Review {
-            #[serde(rename = "reviewerID")]
-            user: String,
-            asin: String,
-            #[serde(rename = "unixReviewTime")]
-            time: i64,
-        }
-        match serde_json::from_str::<Review>(text) {
-            Ok(r) => rows.push((r.user, r.asin, r.time)),
-            Err(e) if strict => {
-                return Err(Error::data(
-                    reviews,
-                    Some(line_no),
-                    None,
-                    format!("malformed review: {e}"),
-                ))
-            }
-            Err(_) => stats.malformed_review_lines += 1,
-        }
-        Ok(())
-    })?;
-    if rows.is_empty() {
-        return Err(Error::data(reviews, None, None, "no valid review lines"));
-    }
-    let users: Vec<String> = rows
-        .iter()
-        .map(|r| r.0.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let items: Vec<String> = rows
-        .iter()
-        .map(|r| r.1.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let rows = read_reviews(reviews, strict, &mut stats)?;
+    let users = sorted_distinct(rows.iter().map(|r| &r.0));
+    let items = sorted_distinct(rows.iter().map(|r| &r.1));
     let mut item_cate_name = Vec::with_capacity(items.len());
     for asin in &items {
         let name = match meta_map.get(asin) {
@@ -210,12 +174,7 @@ pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, Raw
         };
         item_cate_name.push(name);
     }
-    let cates: Vec<String> = item_cate_name
-        .iter()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let cates = sorted_distinct(item_cate_name.iter());
     let index = |xs: &[String]| -> HashMap<String, i64> {
         xs.iter()
             .enumerate()
@@ -243,6 +202,48 @@ pub fn convert(reviews: &Path, meta: &Path, strict: bool) -> Result<(Events, Raw
         },
         stats,
     ))
+}
+
+/// `(reviewer, asin, unix time)` of every review line; a malformed line is an error with
+/// `strict`, else counted in `stats`. No valid line at all is an error.
+fn read_reviews(
+    reviews: &Path,
+    strict: bool,
+    stats: &mut RawStats,
+) -> Result<Vec<(String, String, i64)>> {
+    #[derive(Deserialize)]
+    struct Review {
+        #[serde(rename = "reviewerID")]
+        user: String,
+        asin: String,
+        #[serde(rename = "unixReviewTime")]
+        time: i64,
+    }
+    let mut rows = Vec::new();
+    for_each_line(reviews, |line_no, text| {
+        match serde_json::from_str::<Review>(text) {
+            Ok(r) => rows.push((r.user, r.asin, r.time)),
+            Err(e) if strict => {
+                return Err(Error::data(
+                    reviews,
+                    Some(line_no),
+                    None,
+                    format!("malformed review: {e}"),
+                ))
+            }
+            Err(_) => stats.malformed_review_lines += 1,
+        }
+        Ok(())
+    })?;
+    if rows.is_empty() {
+        return Err(Error::data(reviews, None, None, "no valid review lines"));
+    }
+    Ok(rows)
+}
+
+/// The distinct strings, sorted (the numbering `remap.py` gives sorted keys).
+fn sorted_distinct<'a>(xs: impl Iterator<Item = &'a String>) -> Vec<String> {
+    xs.cloned().collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 #[cfg(test)]

@@ -562,14 +562,7 @@ fn build_leave_last_out(events: &Events, enc: Encoded, config: SplitConfig) -> R
             stats.users_single_event += 1;
             continue;
         }
-        let mut distinct = 0u64;
-        for &item in &pool.items[s..e] {
-            let mark = &mut seen_by[item as usize];
-            if *mark != user as u32 {
-                *mark = user as u32;
-                distinct += 1;
-            }
-        }
+        let distinct = mark_seen(&mut seen_by, &pool.items[s..e], user as u32);
         let mut rng = Rng::stream(config.seed, user as u64);
         for i in 1..n {
             let len = i.min(config.max_len);
@@ -594,12 +587,7 @@ fn build_leave_last_out(events: &Events, enc: Encoded, config: SplitConfig) -> R
                 stats.negatives_impossible += 1;
                 continue;
             }
-            let neg = loop {
-                let cand = rng.below(n_items) as u32 + 1;
-                if seen_by[cand as usize] != user as u32 {
-                    break cand;
-                }
-            };
+            let neg = draw_unseen(&mut rng, n_items, &seen_by, user as u32);
             split.push(
                 u32user,
                 hist_start,
@@ -650,14 +638,7 @@ fn build_official(events: &Events, enc: Encoded, config: SplitConfig) -> Result<
     for user in 1..=n_users {
         let (s, e) = (start[user], start[user + 1]);
         let pos_list = &pool.items[s..e];
-        let mut distinct = 0u64;
-        for &item in pos_list {
-            let mark = &mut seen_by[item as usize];
-            if *mark != user as u32 {
-                *mark = user as u32;
-                distinct += 1;
-            }
-        }
+        let distinct = mark_seen(&mut seen_by, pos_list, user as u32);
         if distinct >= item_count {
             let raw = enc.users.raw(user as u32).unwrap_or_default();
             return Err(Error::Config(format!(
@@ -692,22 +673,7 @@ fn build_official(events: &Events, enc: Encoded, config: SplitConfig) -> Result<
     }
     rng.shuffle(&mut train_rows);
     rng.shuffle(&mut test_pairs);
-    // A positive's category is its event's (as in the default protocol), a negative's its item's.
-    let cate_at = |hist_start: usize, len: u32| pool.cates[hist_start + len as usize];
-    let mut train = Split::with_pool_capacity(pool.clone(), train_rows.len());
-    for &(user, hs, len, item, positive) in &train_rows {
-        let (cate, label) = if positive {
-            (cate_at(hs, len), 1.0)
-        } else {
-            (item_cate[item as usize], 0.0)
-        };
-        train.push(user, hs, len, item, cate, label);
-    }
-    let mut test = Split::with_pool_capacity(pool.clone(), 2 * test_pairs.len());
-    for &(user, hs, len, p, q) in &test_pairs {
-        test.push(user, hs, len, p, cate_at(hs, len), 1.0);
-        test.push(user, hs, len, q, item_cate[q as usize], 0.0);
-    }
+    let (train, test) = official_splits(&pool, item_cate, &train_rows, &test_pairs);
     stats.train_rows = train.len();
     stats.test_rows = test.len();
     stats.mean_train_history = train.mean_history();
@@ -725,6 +691,59 @@ fn build_official(events: &Events, enc: Encoded, config: SplitConfig) -> Result<
 /// target)` for train, val and test (positives only). For comparison and teaching, never for
 /// training: its test row is also appended to train, and it keeps the *oldest* `max_len` events.
 pub type RechubRows<T> = Vec<(Vec<T>, T)>;
+
+/// Mark `items` as seen by `user` in `seen_by` (`seen_by[item] == user`, no per-user set to
+/// allocate); returns how many distinct items the user has.
+fn mark_seen(seen_by: &mut [u32], items: &[u32], user: u32) -> u64 {
+    let mut distinct = 0u64;
+    for &item in items {
+        let mark = &mut seen_by[item as usize];
+        if *mark != user {
+            *mark = user;
+            distinct += 1;
+        }
+    }
+    distinct
+}
+
+/// An item (1..=n_items) drawn uniformly from those `user` has not seen; the caller makes sure
+/// one exists.
+fn draw_unseen(rng: &mut Rng, n_items: u64, seen_by: &[u32], user: u32) -> u32 {
+    loop {
+        let cand = rng.below(n_items) as u32 + 1;
+        if seen_by[cand as usize] != user {
+            return cand;
+        }
+    }
+}
+
+/// The official protocol's shuffled train rows `(user, history start, history length, item,
+/// positive)` and test pairs `(user, history start, history length, positive, negative)` as
+/// splits. A positive's category is its event's (as in the default protocol), a negative's its
+/// item's.
+fn official_splits(
+    pool: &Arc<HistPool>,
+    item_cate: &[u32],
+    train_rows: &[(u32, usize, u32, u32, bool)],
+    test_pairs: &[(u32, usize, u32, u32, u32)],
+) -> (Split, Split) {
+    let cate_at = |hist_start: usize, len: u32| pool.cates[hist_start + len as usize];
+    let mut train = Split::with_pool_capacity(pool.clone(), train_rows.len());
+    for &(user, hs, len, item, positive) in train_rows {
+        let (cate, label) = if positive {
+            (cate_at(hs, len), 1.0)
+        } else {
+            (item_cate[item as usize], 0.0)
+        };
+        train.push(user, hs, len, item, cate, label);
+    }
+    let mut test = Split::with_pool_capacity(pool.clone(), 2 * test_pairs.len());
+    for &(user, hs, len, p, q) in test_pairs {
+        test.push(user, hs, len, p, cate_at(hs, len), 1.0);
+        test.push(user, hs, len, q, item_cate[q as usize], 0.0);
+    }
+    (train, test)
+}
 
 /// A faithful port of torch-rechub's split logic for one user's time-sorted item sequence.
 pub fn torch_rechub_positive_rows<T: Clone>(

@@ -70,67 +70,112 @@ fn events_per_user(rng: &mut Rng) -> usize {
 
 /// Generate the world's catalogue and its interaction log.
 pub fn generate(cfg: &AmazonConfig) -> (AmazonWorld, Events) {
-    let n_cates = cfg.cates.max(1);
-    let n_items = cfg.items.max(n_cates);
-    let n_interests = cfg.interests.clamp(1, n_cates);
-    let mut rng = Rng::new(cfg.seed);
-
-    // Categories → interests (each interest gets at least one category).
-    let mut cate_interest: Vec<usize> = (0..n_cates).map(|c| c % n_interests).collect();
-    rng.shuffle(&mut cate_interest);
-    // Items → categories, category sizes skewed (every category has at least one item).
-    let cate_size_cum = zipf_cumulative(n_cates, 0.9);
-    let mut item_cate: Vec<usize> = (0..n_cates).collect();
-    for _ in n_cates..n_items {
-        item_cate.push(rng.pick_cumulative(&cate_size_cum));
-    }
-    rng.shuffle(&mut item_cate);
-    let mut cate_items: Vec<Vec<usize>> = vec![Vec::new(); n_cates];
-    for (i, &c) in item_cate.iter().enumerate() {
-        cate_items[c].push(i);
-    }
-    // Popularity: Zipf inside each category (items in random order).
-    let item_cum: Vec<Vec<f64>> = cate_items
-        .iter()
-        .map(|v| zipf_cumulative(v.len(), 1.0))
-        .collect();
-    let mut interest_cates: Vec<Vec<usize>> = vec![Vec::new(); n_interests];
-    for (c, &g) in cate_interest.iter().enumerate() {
-        interest_cates[g].push(c);
-    }
-    // A category is clicked in proportion to its number of items, so that (as in 5-core data)
-    // every item gets clicked; popularity skew comes from the Zipf inside each category.
-    let cate_cum: Vec<Vec<f64>> = interest_cates
-        .iter()
-        .map(|cs| {
-            let mut acc = 0.0;
-            cs.iter()
-                .map(|&c| {
-                    acc += cate_items[c].len() as f64;
-                    acc
-                })
-                .collect()
-        })
-        .collect();
-    // Interests are held in proportion to their number of items (big interests, more fans).
-    let mut acc = 0.0;
-    let interest_cum: Vec<f64> = interest_cates
-        .iter()
-        .map(|cs| {
-            acc += cs.iter().map(|&c| cate_items[c].len() as f64).sum::<f64>();
-            acc
-        })
-        .collect();
-
+    let cat = Catalogue::new(cfg);
     let mut ev = Events::default();
     for u in 0..cfg.users {
-        let mut r = Rng::stream(cfg.seed, u as u64 + 1);
+        cat.user_events(cfg.seed, u, &mut ev);
+    }
+    (
+        AmazonWorld {
+            item_cate: cat.item_cate,
+            cate_interest: cat.cate_interest,
+        },
+        ev,
+    )
+}
+
+/// The world's catalogue and the cumulative weights its users draw from.
+struct Catalogue {
+    /// Interest of each category.
+    cate_interest: Vec<usize>,
+    /// Category of each item.
+    item_cate: Vec<usize>,
+    /// Items of each category.
+    cate_items: Vec<Vec<usize>>,
+    /// Zipf popularity inside each category (cumulative).
+    item_cum: Vec<Vec<f64>>,
+    /// Categories of each interest.
+    interest_cates: Vec<Vec<usize>>,
+    /// Inside each interest, categories weighted by their item count (cumulative).
+    cate_cum: Vec<Vec<f64>>,
+    /// Interests weighted by their item count (cumulative).
+    interest_cum: Vec<f64>,
+}
+
+impl Catalogue {
+    fn new(cfg: &AmazonConfig) -> Catalogue {
+        let n_cates = cfg.cates.max(1);
+        let n_items = cfg.items.max(n_cates);
+        let n_interests = cfg.interests.clamp(1, n_cates);
+        let mut rng = Rng::new(cfg.seed);
+
+        // Categories → interests (each interest gets at least one category).
+        let mut cate_interest: Vec<usize> = (0..n_cates).map(|c| c % n_interests).collect();
+        rng.shuffle(&mut cate_interest);
+        // Items → categories, category sizes skewed (every category has at least one item).
+        let cate_size_cum = zipf_cumulative(n_cates, 0.9);
+        let mut item_cate: Vec<usize> = (0..n_cates).collect();
+        for _ in n_cates..n_items {
+            item_cate.push(rng.pick_cumulative(&cate_size_cum));
+        }
+        rng.shuffle(&mut item_cate);
+        let mut cate_items: Vec<Vec<usize>> = vec![Vec::new(); n_cates];
+        for (i, &c) in item_cate.iter().enumerate() {
+            cate_items[c].push(i);
+        }
+        // Popularity: Zipf inside each category (items in random order).
+        let item_cum: Vec<Vec<f64>> = cate_items
+            .iter()
+            .map(|v| zipf_cumulative(v.len(), 1.0))
+            .collect();
+        let mut interest_cates: Vec<Vec<usize>> = vec![Vec::new(); n_interests];
+        for (c, &g) in cate_interest.iter().enumerate() {
+            interest_cates[g].push(c);
+        }
+        // A category is clicked in proportion to its number of items, so that (as in 5-core
+        // data) every item gets clicked; popularity skew comes from the Zipf inside each category.
+        let cate_cum: Vec<Vec<f64>> = interest_cates
+            .iter()
+            .map(|cs| {
+                let mut acc = 0.0;
+                cs.iter()
+                    .map(|&c| {
+                        acc += cate_items[c].len() as f64;
+                        acc
+                    })
+                    .collect()
+            })
+            .collect();
+        // Interests are held in proportion to their number of items (big interests, more fans).
+        let mut acc = 0.0;
+        let interest_cum: Vec<f64> = interest_cates
+            .iter()
+            .map(|cs| {
+                acc += cs.iter().map(|&c| cate_items[c].len() as f64).sum::<f64>();
+                acc
+            })
+            .collect();
+        Catalogue {
+            cate_interest,
+            item_cate,
+            cate_items,
+            item_cum,
+            interest_cates,
+            cate_cum,
+            interest_cum,
+        }
+    }
+
+    /// User `u`'s events, from the user's own stream of `seed`, appended to `ev`.
+    fn user_events(&self, seed: u64, u: usize, ev: &mut Events) {
+        let n_interests = self.interest_cates.len();
+        let mut r = Rng::stream(seed, u as u64 + 1);
         let n = events_per_user(&mut r);
         // 1–6 interests, more for longer histories.
         let k = (1 + r.below(3) as usize + n / 12).min(6).min(n_interests);
         let mut mine: Vec<usize> = Vec::with_capacity(k);
         while mine.len() < k {
-            let g = r.pick_cumulative(&interest_cum);
+            let g = r.pick_cumulative(&self.interest_cum);
             if !mine.contains(&g) {
                 mine.push(g);
             }
@@ -138,27 +183,20 @@ pub fn generate(cfg: &AmazonConfig) -> (AmazonWorld, Events) {
         let mut day = 1_000_000_000i64 / 86_400 + r.below(3_000) as i64;
         for _ in 0..n {
             let g = mine[r.below(k as u64) as usize];
-            let c = interest_cates[g][r.pick_cumulative(&cate_cum[g])];
+            let c = self.interest_cates[g][r.pick_cumulative(&self.cate_cum[g])];
             // a quarter of clicks explore uniformly inside the category (so every item is
             // clicked, as in 5-core data), the rest follow the category's Zipf popularity
             let j = if r.f64() < 0.25 {
-                r.below(cate_items[c].len() as u64) as usize
+                r.below(self.cate_items[c].len() as u64) as usize
             } else {
-                r.pick_cumulative(&item_cum[c])
+                r.pick_cumulative(&self.item_cum[c])
             };
-            let item = cate_items[c][j];
+            let item = self.cate_items[c][j];
             // day-granular timestamps, as in the Amazon dumps: same-day ties happen
             ev.push(u as i64, item as i64, day * 86_400, c as i64);
             day += r.below(40) as i64;
         }
     }
-    (
-        AmazonWorld {
-            item_cate,
-            cate_interest,
-        },
-        ev,
-    )
 }
 
 #[cfg(test)]
