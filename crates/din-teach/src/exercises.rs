@@ -1440,6 +1440,143 @@ pub fn check_training_loop<N>(
     )
 }
 
+// ---------------------------------------------------------------- notebook 4: a context feature
+
+/// 练习 4.10: the hour of day (0–23, UTC) of a Unix time in seconds. Checked on hand-computed
+/// times, the first second and the last of an hour, a day's last second, and times before 1970
+/// (where `%` gives a negative remainder and `rem_euclid` the hour).
+pub fn check_hour_of_day(f: impl Fn(i64) -> u32) -> Verdict {
+    const EX: &str = "check_hour_of_day";
+    // (time, hour): 2026-12-07 00:00:00 UTC is 1_796_601_600
+    let cases: [(i64, u32); 9] = [
+        (0, 0),
+        (3_599, 0),
+        (3_600, 1),
+        (86_399, 23),
+        (86_400, 0),
+        (1_796_601_600, 0),
+        (1_796_601_600 + 13 * 3_600 + 59 * 60, 13),
+        (-1, 23),
+        (-3_601, 22),
+    ];
+    for (t, want) in cases {
+        let got = match guard(|| f(t)) {
+            Ok(h) => h,
+            Err((zh, en)) => return Verdict::fail(EX, zh, en),
+        };
+        if got != want {
+            let hint = if t < 0 {
+                "（1970 年以前：`%` 的余数是负的，用 `rem_euclid`）"
+            } else {
+                ""
+            };
+            let hint_en = if t < 0 {
+                " (before 1970 `%` leaves a negative remainder: use `rem_euclid`)"
+            } else {
+                ""
+            };
+            return Verdict::fail(
+                EX,
+                format!("时间 {t}：得到 {got} 点，应为 {want} 点{hint}"),
+                format!("time {t}: got hour {got}, expected {want}{hint_en}"),
+            );
+        }
+    }
+    Verdict::pass(
+        EX,
+        format!("{} 个时间（含 1970 年以前的）都对", cases.len()),
+        format!(
+            "all {} times right, those before 1970 included",
+            cases.len()
+        ),
+    )
+}
+
+/// The hour-of-day table of [`check_context_feature`]: 24 rows of `d`, seeded, large enough
+/// (standard deviation 0.5) that a forward pass that leaves it out gives other logits.
+fn hour_table(d: usize) -> Tensor {
+    (randn(&[24, d], 24) * 0.5).expect("scaled")
+}
+
+/// 练习 4.10: DIN with a context feature, the hour of day of the impression, added to the user
+/// vector (`user + hour_table[hour]`) before the head. `build(config, vb)` makes the learner's
+/// network from a `VarBuilder` holding the DIN's weights and a `[24, d]` table `hour`;
+/// `f(net, lookup, train)` returns the logits `[B]` of the embedded batch `lookup`, whose
+/// `context` holds the hours. Run on a small DIN trained here and a seeded hour table, in
+/// evaluation and in training, with two different hours per row: the logits must equal the
+/// library's DIN run on the same lookup with the user vectors replaced by `user + hour` (to 1e-4).
+/// A forward pass that ignores the hour, or uses another row of the table, does not pass.
+pub fn check_context_feature<N>(
+    build: impl Fn(&ModelConfig, candle_nn::VarBuilder<'static>) -> candle_core::Result<N>,
+    f: impl Fn(&N, &din::model::Lookup, bool) -> candle_core::Result<Tensor>,
+) -> Verdict {
+    const EX: &str = "check_context_feature";
+    let (mut model, mut batch) = match trained_unit_case() {
+        Ok(c) => c,
+        Err(e) => return internal(EX, e),
+    };
+    model.layout = Layout::Padded;
+    model.kernels = din::model::Kernels::Reference;
+    let d = model.config.embed_dim;
+    let hours = hour_table(d);
+    let case = || -> din::Result<_> {
+        let mut t: std::collections::BTreeMap<String, Tensor> = model
+            .tensors()?
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), v.copy()?)))
+            .collect::<din::Result<_>>()?;
+        t.insert("hour".to_string(), hours.copy()?);
+        Ok(Params::from_tensors(t).var_builder(DTYPE, &Device::Cpu))
+    };
+    let vb = match case() {
+        Ok(vb) => vb,
+        Err(e) => return internal(EX, e),
+    };
+    let net = match run_learner(
+        EX,
+        "用训练好的权重建网络时",
+        "building your network from the trained weights",
+        || build(&model.config, vb),
+    ) {
+        Ok(v) => v,
+        Err(v) => return v,
+    };
+    let n = batch.size as u32;
+    for (shift, train) in [(0u32, false), (0, true), (7, false), (7, true)] {
+        batch.context = (0..n).map(|r| (r * 5 + shift) % 24).collect();
+        let want = || -> din::Result<(din::model::Lookup, Tensor)> {
+            let x = model.lookup(&batch)?;
+            let ids = x
+                .context
+                .clone()
+                .ok_or_else(|| din::Error::Internal("the lookup has no context ids".to_string()))?;
+            let mut with_hour = x.clone();
+            with_hour.user = (&x.user + hours.index_select(&ids, 0)?)?;
+            let mode = Mode::new(train, din::model::Kernels::Reference);
+            Ok((x, model.net.forward_t(&with_hour, mode)?.logit))
+        };
+        let (x, want) = match want() {
+            Ok(w) => w,
+            Err(e) => return internal(EX, e),
+        };
+        let (zh, en) = if train {
+            ("训练模式下的 logit", "the logits in training")
+        } else {
+            ("推断模式下的 logit", "the logits in evaluation")
+        };
+        let v = compare_tensor(EX, || f(&net, &x, train), Ok(want), 1e-4, zh, en);
+        if !v.passed {
+            return v;
+        }
+    }
+    Verdict::pass(
+        EX,
+        "两种模式、两组不同的小时下，logit 都等于库的 DIN 在“用户向量 + 小时向量”上的结果",
+        "in both modes and for two different sets of hours the logits equal the library's DIN run \
+         on user vector + hour vector",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1642,6 +1779,58 @@ mod tests {
             })
         });
         assert!(!v.passed && v.en.contains("interest vector"), "{v}");
+    }
+
+    #[test]
+    fn the_hour_check_fails_a_plain_remainder_and_passes_rem_euclid() {
+        assert!(check_hour_of_day(|t| (t.rem_euclid(86_400) / 3_600) as u32).passed);
+        let v = check_hour_of_day(|t| ((t % 86_400) / 3_600) as u32);
+        assert!(!v.passed && v.en.contains("rem_euclid"), "{v}");
+        assert!(!check_hour_of_day(|t| (t / 3_600 % 24) as u32 + 1).passed);
+        let v = check_hour_of_day(|_| todo!());
+        assert!(!v.passed && v.en.contains("not written yet"), "{v}");
+    }
+
+    #[test]
+    fn the_context_check_passes_the_hour_added_to_the_user_and_fails_without_it() {
+        struct Net {
+            din: din::model::Network,
+            hour: Tensor,
+        }
+        let build = |cfg: &ModelConfig, vb: candle_nn::VarBuilder<'static>| {
+            let hour = vb.get((24, cfg.embed_dim), "hour")?;
+            Ok(Net {
+                din: din::model::Network::new(cfg, vb)?,
+                hour,
+            })
+        };
+        let forward = |net: &Net, x: &din::model::Lookup, train: bool, use_hour: bool| {
+            let mut x = x.clone();
+            if use_hour {
+                let ids = x.context.clone().expect("context ids");
+                x.user = (&x.user + net.hour.index_select(&ids, 0)?)?;
+            }
+            let mode = Mode::new(train, din::model::Kernels::Reference);
+            Ok(net.din.forward_t(&x, mode)?.logit)
+        };
+        let v = check_context_feature(build, |n, x, t| forward(n, x, t, true));
+        assert!(v.passed, "{v}");
+        // the DIN without the hour: the library's logits, not the context model's
+        let v = check_context_feature(build, |n, x, t| forward(n, x, t, false));
+        assert!(!v.passed && v.en.contains("differs"), "{v}");
+        // the hour looked up one row off
+        let v = check_context_feature(build, |net, x, train| {
+            let mut x = x.clone();
+            let ids: Vec<u32> = x.context.clone().expect("ids").to_vec1::<u32>()?;
+            let off_by_one: Vec<u32> = ids.iter().map(|h| (h + 1) % 24).collect();
+            let ids = Tensor::new(off_by_one.as_slice(), &Device::Cpu)?;
+            x.user = (&x.user + net.hour.index_select(&ids, 0)?)?;
+            let mode = Mode::new(train, din::model::Kernels::Reference);
+            Ok(net.din.forward_t(&x, mode)?.logit)
+        });
+        assert!(!v.passed && v.en.contains("differs"), "{v}");
+        let v = check_context_feature(build, |_, _, _| todo!());
+        assert!(!v.passed && v.en.contains("not written yet"), "{v}");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Batch {
     pub mask: Vec<f32>,
     pub hist_len: Vec<u32>,
     pub label: Vec<f32>,
+    /// The rows' context ids ([`Split::context`]), or empty when the split has none.
+    pub context: Vec<u32>,
 }
 
 /// One row as the batcher sees it.
@@ -67,14 +69,21 @@ impl Batch {
 
     /// The rows `rows` of a split, padded to their longest history.
     pub fn from_split(split: &Split, rows: &[usize]) -> Batch {
-        Batch::from_rows(rows.iter().map(|&r| split.row(r)), 0)
+        let mut batch = Batch::from_rows(rows.iter().map(|&r| split.row(r)), 0);
+        if !split.context.is_empty() {
+            batch.context = rows.iter().map(|&r| split.context[r]).collect();
+        }
+        batch
     }
 
     /// The same batch padded to `len` positions (≥ the current `max_len`); used to check that
     /// padding never changes a prediction.
     pub fn padded_to(&self, len: usize) -> Batch {
         let rows = (0..self.size).map(|k| self.row(k));
-        Batch::from_rows(rows.collect::<Vec<_>>(), len)
+        Batch {
+            context: self.context.clone(),
+            ..Batch::from_rows(rows.collect::<Vec<_>>(), len)
+        }
     }
 
     /// Row `k` of the batch without its padding.

@@ -141,11 +141,15 @@ impl SplitConfig {
 /// The seed of the official `build_dataset.py` (`random.seed(1234)`).
 pub const OFFICIAL_SEED: u64 = 1234;
 
-/// Histories of all rows, stored once: rows point into these two parallel arrays.
+/// Histories of all rows, stored once: rows point into these parallel arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistPool {
     pub items: Vec<u32>,
     pub cates: Vec<u32>,
+    /// The event time of each position, as in the log (filled by [`build`], whose pools hold
+    /// every event of every user in time order; empty where the times are not known, as in a pool
+    /// read back from Parquet). See [`Split::target_times`].
+    pub times: Vec<i64>,
 }
 
 /// One split (train, val or test): column-wise rows whose histories are ranges of a shared pool.
@@ -158,6 +162,11 @@ pub struct Split {
     pub label: Vec<f32>,
     pub hist_start: Vec<usize>,
     pub hist_len: Vec<u32>,
+    /// A context id per row (hour of day, device, page, …), or empty: the data of this crate have
+    /// no context features and the built-in models ignore this column; a network of your own
+    /// reads it through [`Batch::context`](super::Batch::context) and
+    /// [`Lookup::context`](crate::model::Lookup::context). Set it with [`Split::with_context`].
+    pub context: Vec<u32>,
 }
 
 impl Split {
@@ -177,6 +186,7 @@ impl Split {
             label: Vec::with_capacity(rows),
             hist_start: Vec::with_capacity(rows),
             hist_len: Vec::with_capacity(rows),
+            context: Vec::new(),
         }
     }
 
@@ -204,6 +214,7 @@ impl Split {
         let pool = HistPool {
             items: self.pool.items.iter().map(|&i| at(&items, i)).collect(),
             cates: self.pool.cates.iter().map(|&c| at(&cates, c)).collect(),
+            times: self.pool.times.clone(),
         };
         Split {
             pool: Arc::new(pool),
@@ -213,6 +224,7 @@ impl Split {
             label: self.label.clone(),
             hist_start: self.hist_start.clone(),
             hist_len: self.hist_len.clone(),
+            context: self.context.clone(),
         }
     }
 
@@ -261,7 +273,18 @@ impl Split {
             let mut cates = self.pool.cates.clone();
             items.extend_from_slice(&other.pool.items);
             cates.extend_from_slice(&other.pool.cates);
-            (Arc::new(HistPool { items, cates }), self.pool.items.len())
+            // times only where both pools know them
+            let times = if self.pool.times.is_empty() || other.pool.times.is_empty() {
+                Vec::new()
+            } else {
+                [self.pool.times.as_slice(), &other.pool.times].concat()
+            };
+            let pool = HistPool {
+                items,
+                cates,
+                times,
+            };
+            (Arc::new(pool), self.pool.items.len())
         };
         let mut out = Split::with_pool_capacity(pool, self.len() + other.len());
         for (s, off) in [(self, 0), (other, offset)] {
@@ -275,6 +298,10 @@ impl Split {
                     s.label[r],
                 );
             }
+        }
+        // a context column only where both splits have one
+        if !self.context.is_empty() && !other.context.is_empty() {
+            out.context = [self.context.as_slice(), &other.context].concat();
         }
         out
     }
@@ -363,7 +390,68 @@ impl Split {
                 self.label[r],
             );
         }
+        if !self.context.is_empty() {
+            out.context = rows.iter().map(|&r| self.context[r]).collect();
+        }
         out
+    }
+
+    /// The same rows with a context id each (`context[r]` for row `r`); an error unless there is
+    /// exactly one per row.
+    ///
+    /// ```
+    /// let (_world, ds) = din::synth::demo_dataset(50, 3)?;
+    /// let hours: Vec<u32> = ds.test.target_times().unwrap().iter()
+    ///     .map(|t| (t.rem_euclid(86_400) / 3_600) as u32).collect();
+    /// let test = ds.test.clone().with_context(hours)?;
+    /// let batch = din::data::Batch::from_split(&test, &[0, 1]);
+    /// assert_eq!(batch.context, test.context[..2].to_vec());
+    /// assert!(ds.test.clone().with_context(vec![0]).is_err());
+    /// # Ok::<(), din::Error>(())
+    /// ```
+    pub fn with_context(mut self, context: Vec<u32>) -> Result<Split> {
+        if context.len() != self.len() {
+            return Err(Error::Config(format!(
+                "a context column needs one id per row: {} ids for {} rows",
+                context.len(),
+                self.len()
+            )));
+        }
+        self.context = context;
+        Ok(self)
+    }
+
+    /// The time of each row's target event (the impression time: a positive and its negative
+    /// share it), for splits made by [`build`] and their [`select`](Split::select)ions and
+    /// [`concat`](Split::concat)enations; `None` when the pool does not know event times (a split
+    /// read back from Parquet).
+    ///
+    /// ```
+    /// use din::data::{build, Events, SplitConfig};
+    /// let mut events = Events::default();
+    /// for (user, item, time) in [(1, 10, 100), (1, 11, 250), (1, 12, 300), (1, 13, 420),
+    ///                            (2, 20, 50), (2, 21, 60)] {
+    ///     events.push(user, item, time, 7);
+    /// }
+    /// let ds = build(&events, SplitConfig::default())?;
+    /// // test: each user's last event as target (a positive, then its negative); validation: the
+    /// // one before (user 2 has none)
+    /// assert_eq!(ds.test.target_times(), Some(vec![420, 420, 60, 60]));
+    /// assert_eq!(ds.val.target_times(), Some(vec![300, 300]));
+    /// # Ok::<(), din::Error>(())
+    /// ```
+    pub fn target_times(&self) -> Option<Vec<i64>> {
+        let times = &self.pool.times;
+        if times.is_empty() {
+            return None;
+        }
+        (0..self.len())
+            .map(|r| {
+                times
+                    .get(self.hist_start[r] + self.hist_len[r] as usize)
+                    .copied()
+            })
+            .collect()
     }
 }
 
@@ -499,6 +587,7 @@ impl Encoded {
         let pool = Arc::new(HistPool {
             items: order.iter().map(|&r| it[r]).collect(),
             cates: order.iter().map(|&r| ct[r]).collect(),
+            times: order.iter().map(|&r| events.time[r]).collect(),
         });
         Encoded {
             users,
@@ -784,6 +873,87 @@ mod tests {
             s.target_cate[r],
             label,
         )
+    }
+
+    #[test]
+    fn target_times_are_the_times_of_the_target_events_under_both_protocols() {
+        // distinct times per user, so (user, time) names one event; the events out of order in
+        // the file and two ties in time (stable order decides)
+        let mut ev = Events::default();
+        let mut time_of = std::collections::HashMap::new();
+        for u in 0..6i64 {
+            for k in 0..(3 + u) {
+                let t = 1000 * u + 37 * ((k * 5) % (3 + u)) + if k == 2 { 0 } else { k };
+                let item = 100 + (u * 7 + k * 3) % 17;
+                ev.push(u, item, t, 1 + item % 4);
+                time_of.entry((u, item)).or_insert_with(Vec::new).push(t);
+            }
+        }
+        for config in [SplitConfig::default(), SplitConfig::official()] {
+            let ds = build(&ev, config).unwrap();
+            for split in [&ds.train, &ds.val, &ds.test] {
+                let times = split.target_times().unwrap();
+                for r in (0..split.len()).filter(|&r| split.label[r] == 1.0) {
+                    let user = ds.vocab.users.raw(split.user[r]).unwrap();
+                    let item = ds.vocab.items.raw(split.target_item[r]).unwrap();
+                    assert!(time_of[&(user, item)].contains(&times[r]), "row {r}");
+                    // every history event happened no later than the target
+                    let start = split.hist_start[r];
+                    let hist = &ds.train.pool.times[start..start + split.hist_len[r] as usize];
+                    assert!(hist.iter().all(|&t| t <= times[r]));
+                }
+                // a negative shares its positive's impression time
+                for r in (1..split.len()).filter(|&r| split.label[r] == 0.0) {
+                    if split.hist_start[r] == split.hist_start[r - 1]
+                        && split.hist_len[r] == split.hist_len[r - 1]
+                        && split.user[r] == split.user[r - 1]
+                    {
+                        assert_eq!(times[r], times[r - 1]);
+                    }
+                }
+            }
+            // a split without event times (as read back from Parquet) says so
+            let bare = Split {
+                pool: Arc::new(HistPool {
+                    times: Vec::new(),
+                    ..(*ds.test.pool).clone()
+                }),
+                ..ds.test.clone()
+            };
+            assert_eq!(bare.target_times(), None);
+        }
+    }
+
+    #[test]
+    fn a_context_column_follows_its_rows_and_must_have_one_id_per_row() {
+        let mut ev = Events::default();
+        for u in 0..4i64 {
+            for k in 0..5 {
+                ev.push(u, 10 + (u + k) % 7, k, 1);
+            }
+        }
+        let ds = build(&ev, SplitConfig::default()).unwrap();
+        let ids: Vec<u32> = (0..ds.train.len() as u32).map(|r| 1000 + r).collect();
+        let train = ds.train.clone().with_context(ids.clone()).unwrap();
+        assert_eq!(train.select(&[3, 1]).context, vec![1003, 1001]);
+        let both = train.concat(&train.select(&[0]));
+        assert_eq!(both.context.len(), both.len());
+        assert_eq!(both.context.last(), Some(&1000));
+        // a split without context makes the concatenation context-free, not misaligned
+        assert!(train.concat(&ds.val).context.is_empty());
+        let b = crate::data::Batch::from_split(&train, &[2, 0]);
+        assert_eq!(b.context, vec![1002, 1000]);
+        assert_eq!(b.padded_to(b.max_len + 3).context, vec![1002, 1000]);
+        let err = ds
+            .train
+            .clone()
+            .with_context(vec![1, 2])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("one id per row") && err.contains("2 ids"),
+            "{err}"
+        );
     }
 
     #[test]

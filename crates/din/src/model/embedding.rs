@@ -272,6 +272,9 @@ pub struct Lookup {
     /// padding as torch-rechub does ([`super::ModelConfig::attend_padding`]); set by
     /// [`super::Model::lookup`] for those models, `None` otherwise.
     pub padding: Option<[Tensor; 2]>,
+    /// The batch's context ids `[B]` (u32, [`Batch::context`]) when it has them: not embedded
+    /// here, a network of your own holds the table (the built-in networks ignore them).
+    pub context: Option<Tensor>,
 }
 
 impl Lookup {
@@ -323,11 +326,46 @@ impl Lookup {
             pos: Tensor::from_vec(pos, n, device)?,
             lens: Tensor::from_vec(lens, (b, 1), device)?.to_dtype(dtype)?,
             padding: None,
+            context: if batch.context.is_empty() {
+                None
+            } else {
+                Some(Tensor::from_slice(&batch.context, b, device)?)
+            },
         })
     }
 
     /// Number of real history positions.
     pub fn n_valid(&self) -> Result<usize> {
         self.seg.dim(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::RowRef;
+
+    #[test]
+    fn a_lookup_carries_the_batch_context_ids_and_none_without_them() {
+        let hist = [3u32, 4];
+        let row = |user| RowRef {
+            user,
+            hist_item: &hist,
+            hist_cate: &hist,
+            target_item: 1,
+            target_cate: 1,
+            label: 1.0,
+        };
+        let mut batch = Batch::from_rows([row(1), row(2)], 0);
+        let embed =
+            |_: TableId, ids: &[u32]| Tensor::zeros((ids.len(), 2), DType::F32, &Device::Cpu);
+        let plain = Lookup::build(&batch, Layout::Padded, &Device::Cpu, embed).unwrap();
+        assert!(plain.context.is_none());
+        batch.context = vec![7, 23];
+        for layout in [Layout::Padded, Layout::Packed] {
+            let x = Lookup::build(&batch, layout, &Device::Cpu, embed).unwrap();
+            let ids = x.context.unwrap().to_vec1::<u32>().unwrap();
+            assert_eq!(ids, vec![7, 23]);
+        }
     }
 }
