@@ -51,13 +51,39 @@ impl UnitInput {
         }
     }
 
-    /// Column blocks of the first weight: (target, history, difference, product).
-    fn blocks(self) -> (usize, usize, Option<usize>, usize) {
+    /// Where each term sits in the input, in blocks of `d` columns (so also in the first
+    /// weight's columns). This is the one description of the layout that the fast paths split
+    /// the first layer by (`W·x = (W_t + W_d)·t + (W_h − W_d)·h + W_p·(t ⊙ h)`): this kernel and
+    /// `din`'s packed and per-request paths; `din`'s `AttentionInput::build`, the formula as
+    /// written, is tested against it.
+    pub fn blocks(self) -> InputBlocks {
         match self {
-            UnitInput::Four => (0, 1, Some(2), 3), // [t, h, t − h, t ⊙ h]
-            UnitInput::Three => (1, 0, None, 2),   // [h, t, h ⊙ t]
+            // [t, h, t − h, t ⊙ h]
+            UnitInput::Four => InputBlocks {
+                target: 0,
+                history: 1,
+                difference: Some(2),
+                product: 3,
+            },
+            // [h, t, h ⊙ t]
+            UnitInput::Three => InputBlocks {
+                target: 1,
+                history: 0,
+                difference: None,
+                product: 2,
+            },
         }
     }
+}
+
+/// The block index of each term of the activation unit's input ([`UnitInput::blocks`]): the
+/// target `t`, the history item `h`, the difference `t − h` (if present) and the product `t ⊙ h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputBlocks {
+    pub target: usize,
+    pub history: usize,
+    pub difference: Option<usize>,
+    pub product: usize,
 }
 
 /// What the forward pass keeps for the backward pass.
@@ -122,7 +148,12 @@ pub fn forward<T: Real>(
     let (b, n) = check(st, input, d, theta.len(), t.len(), h.len(), seg)?;
     let first = st.offsets().layers[0];
     let (h1, kd) = (first.width, first.fan_in);
-    let (bt, bh, bd, bp) = input.blocks();
+    let InputBlocks {
+        target: bt,
+        history: bh,
+        difference: bd,
+        product: bp,
+    } = input.blocks();
     // Split the first weight: A = W_t (+ W_d), B = [W_h (− W_d), W_p].
     let mut a_mat = vec![T::zero(); h1 * d];
     let mut b_mat = vec![T::zero(); h1 * 2 * d];
@@ -241,7 +272,12 @@ pub fn backward<T: Real>(
         }
     }
     // back to the blocks of W₁: A = W_t (+ W_d), B_h = W_h (− W_d), B_p = W_p
-    let (bt, bh, bd, bp) = input.blocks();
+    let InputBlocks {
+        target: bt,
+        history: bh,
+        difference: bd,
+        product: bp,
+    } = input.blocks();
     let kd = first.fan_in;
     for j in 0..h1 {
         let row = &mut dtheta[first.w + j * kd..first.w + (j + 1) * kd];

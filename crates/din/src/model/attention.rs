@@ -22,8 +22,25 @@
 //!   the packed path runs the MLP as one kernel with a hand-written backward
 //!   ([`super::ops::unit_scores`]); tests check it against the tensor ops and the padded formula.
 //!
-//! The formula itself is in one place, [`AttentionInput::build`]: the padded path applies it as
-//! written, and the packed path and the fused kernel are tested against the padded path.
+//! The formula is in one place, [`AttentionInput::build`] (the padded path applies it as written),
+//! and the layout the fast paths split the first layer by is in one place,
+//! [`AttentionInput::blocks`] (the packed path, the per-request path of [`ActivationUnit::forward_shared`]
+//! and the fused kernel all read it). A test checks that `build` puts each term where `blocks`
+//! says; the equivalence tests check every path against the padded one.
+//!
+//! # Adding an input to the activation unit
+//!
+//! 1. A variant of [`AttentionInput`] (and of `din_kernels::attention::UnitInput`, its kernel
+//!    twin, with its `width`), its formula in [`AttentionInput::build`] and its layout in
+//!    `UnitInput::blocks`. If the new input is linear in `t` and `h` plus the product `t ⊙ h`
+//!    (as both inputs here are), that is all: the fast paths split the first layer by `blocks`.
+//! 2. Run `cargo test -p din`: `build_puts_every_term_where_blocks_says` (this module) checks
+//!    the two agree, and the equivalence tests in `tests/model_correctness.rs`
+//!    (`packed_path_matches_padded_formula`, `fused_attention_kernel_matches_tensor_ops`,
+//!    `scoring_one_history_once_matches_the_batch_path`) check every path against the formula.
+//!    A term of another form (say `|t − h|`) cannot be split by linearity: the packed paths then
+//!    have to build the input with `build` over the real positions, and those tests fail until
+//!    they do.
 //!
 //! ```
 //! use candle_core::{DType, Device, Tensor};
@@ -44,7 +61,7 @@
 
 use candle_core::{Result, Tensor, D};
 use candle_nn::VarBuilder;
-use din_kernels::attention::UnitInput;
+use din_kernels::attention::{InputBlocks, UnitInput};
 use serde::{Deserialize, Serialize};
 
 use super::embedding::{Layout, Lookup};
@@ -72,6 +89,14 @@ impl AttentionInput {
             AttentionInput::Four => UnitInput::Four,
             AttentionInput::Three => UnitInput::Three,
         }
+    }
+
+    /// Where each term sits in [`AttentionInput::build`]'s output, in blocks of `d` columns: the
+    /// layout the packed path, the per-request path and the fused kernel split the first layer by
+    /// (one description, in `din_kernels::attention::UnitInput::blocks`; a test checks that
+    /// `build` puts every term where it says).
+    pub fn blocks(self) -> InputBlocks {
+        self.kernel().blocks()
     }
 
     /// The activation unit's input, the formula as written: `t` the target broadcast over the
@@ -368,15 +393,14 @@ impl ActivationUnit {
         let d = self.dim;
         let w = &self.mlp.hidden[0].linear.weight;
         let block = |k: usize| w.narrow(1, k * d, d);
-        Ok(match self.input {
-            AttentionInput::Four => {
-                let (wt, wh, wd, wp) = (block(0)?, block(1)?, block(2)?, block(3)?);
+        let at = self.input.blocks();
+        let (wt, wh, wp) = (block(at.target)?, block(at.history)?, block(at.product)?);
+        Ok(match at.difference {
+            Some(k) => {
+                let wd = block(k)?;
                 [(wt + &wd)?, (wh - &wd)?, wp]
             }
-            AttentionInput::Three => {
-                let (wh, wt, wp) = (block(0)?, block(1)?, block(2)?);
-                [wt, wh, wp]
-            }
+            None => [wt, wh, wp],
         })
     }
 
@@ -436,5 +460,45 @@ impl ActivationUnit {
             WeightNorm::Softmax => candle_nn::ops::softmax_last_dim(&score)?,
         };
         Ok((w.matmul(hist)?, w))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, IndexOp};
+
+    #[test]
+    fn build_puts_every_term_where_blocks_says() {
+        let d = 3;
+        let t = Tensor::new(&[[0.5f32, -1.0, 2.0], [1.5, 0.25, -0.75]], &Device::Cpu).unwrap();
+        let h = Tensor::new(&[[2.0f32, 3.0, -0.5], [-1.0, 4.0, 0.5]], &Device::Cpu).unwrap();
+        for input in [AttentionInput::Four, AttentionInput::Three] {
+            let x = input.build(&t, &h).unwrap();
+            assert_eq!(x.dims(), &[2, input.width() * d]);
+            let block = |k: usize| {
+                x.i((.., k * d..(k + 1) * d))
+                    .unwrap()
+                    .to_vec2::<f32>()
+                    .unwrap()
+            };
+            let at = input.blocks();
+            let v = |a: &Tensor| a.to_vec2::<f32>().unwrap();
+            assert_eq!(block(at.target), v(&t), "{input:?}: target");
+            assert_eq!(block(at.history), v(&h), "{input:?}: history");
+            assert_eq!(
+                block(at.product),
+                v(&(&t * &h).unwrap()),
+                "{input:?}: product"
+            );
+            if let Some(k) = at.difference {
+                assert_eq!(block(k), v(&(&t - &h).unwrap()), "{input:?}: difference");
+            }
+            // every block is named once
+            let mut named = vec![at.target, at.history, at.product];
+            named.extend(at.difference);
+            named.sort_unstable();
+            assert_eq!(named, (0..input.width()).collect::<Vec<_>>(), "{input:?}");
+        }
     }
 }
