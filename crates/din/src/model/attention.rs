@@ -123,6 +123,18 @@ pub enum WeightNorm {
     Sigmoid,
 }
 
+impl WeightNorm {
+    /// The weights of `score` when each depends on its own score alone (none, sigmoid); `None`
+    /// for the softmax, which needs the other positions of the history.
+    fn pointwise(self, score: &Tensor) -> Result<Option<Tensor>> {
+        Ok(match self {
+            WeightNorm::None => Some(score.clone()),
+            WeightNorm::Sigmoid => Some(candle_nn::ops::sigmoid(score)?),
+            WeightNorm::Softmax => None,
+        })
+    }
+}
+
 crate::names::named_enum!(WeightNorm, "weight normalisation", {
     None => "none",
     Softmax => "softmax",
@@ -271,10 +283,9 @@ impl ActivationUnit {
     }
 
     fn normalise_padded(&self, score: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        match self.norm {
-            WeightNorm::None => score * mask,
-            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(score)? * mask,
-            WeightNorm::Softmax => masked_softmax(score, mask),
+        match self.norm.pointwise(score)? {
+            Some(w) => w * mask,
+            None => masked_softmax(score, mask),
         }
     }
 
@@ -295,11 +306,11 @@ impl ActivationUnit {
         } else {
             self.scores_packed(target, hist, x, mode)?
         };
-        let w = match self.norm {
-            WeightNorm::None => score,
-            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
-            WeightNorm::Softmax => {
-                // Shift each history by its own max (a per-row constant leaves a softmax unchanged).
+        let w = match self.norm.pointwise(&score)? {
+            Some(w) => w,
+            None => {
+                // Softmax over each history's positions, shifted by the history's own max (a
+                // per-row constant leaves a softmax unchanged).
                 let scores = score.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?;
                 let mut row_max = vec![f64::NEG_INFINITY; b];
                 for (&s, &v) in seg.iter().zip(&scores) {
@@ -343,10 +354,8 @@ impl ActivationUnit {
         let score = self
             .mlp
             .forward_t(&self.input.build(target, &h)?, None, mode)?; // [B, 1]
-        let w = match self.norm {
-            WeightNorm::None => score,
-            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
-            WeightNorm::Softmax => candle_core::bail!("padding_term: softmax weights"),
+        let Some(w) = self.norm.pointwise(&score)? else {
+            candle_core::bail!("padding_term: softmax weights")
         };
         (w * count)?.broadcast_mul(&h)
     }

@@ -206,14 +206,17 @@ impl Dice {
         let norm = x
             .broadcast_sub(&mean)?
             .broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        let p = candle_nn::ops::sigmoid(&norm)?;
-        // p·x + (1 − p)·α·x = x·(α + p·(1 − α))
-        let one_minus_alpha = self.alpha.affine(-1.0, 1.0)?;
-        let gate = p
-            .broadcast_mul(&one_minus_alpha)?
-            .broadcast_add(&self.alpha)?;
-        x * gate
+        dice_gate(x, &candle_nn::ops::sigmoid(&norm)?, &self.alpha)
     }
+}
+
+/// Both Dice variants' output from the switch `p` and the slope(s) `alpha`:
+/// `p·x + (1 − p)·α·x = x·(α + p·(1 − α))`.
+fn dice_gate(x: &Tensor, p: &Tensor, alpha: &Tensor) -> Result<Tensor> {
+    let gate = p
+        .broadcast_mul(&alpha.affine(-1.0, 1.0)?)?
+        .broadcast_add(alpha)?;
+    x * gate
 }
 
 /// PReLU with one slope per neuron (initialised at 0.25, as in PyTorch).
@@ -270,11 +273,7 @@ impl Module for RechubDice {
             .sum_keepdim(1)?
             .affine(1.0, width * self.eps)?;
         let p = candle_nn::ops::sigmoid(&centred.broadcast_div(&v.sqrt()?)?)?;
-        let one_minus_alpha = self.alpha.affine(-1.0, 1.0)?;
-        let gate = p
-            .broadcast_mul(&one_minus_alpha)?
-            .broadcast_add(&self.alpha)?;
-        x * gate
+        dice_gate(x, &p, &self.alpha)
     }
 }
 
