@@ -22,7 +22,7 @@
 //! # Ok::<(), din::Error>(())
 //! ```
 
-use candle_core::{DType, Device, Result, Tensor};
+use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
@@ -533,30 +533,3 @@ impl Network {
         }
     }
 }
-
-/// Pick a device by name: `cpu`, `cuda`, `cuda:N`, `metal`, `metal:N`. CUDA and Metal need the
-/// crate's `cuda`/`metal` features; without them the error ([`crate::Error::Config`]) says so.
-pub fn device(name: &str) -> crate::Result<Device> {
-    let bad = crate::Error::Config;
-    let (kind, ord) = match name.split_once(':') {
-        Some((k, n)) => (
-            k,
-            n.parse::<usize>()
-                .map_err(|_| bad(format!("bad device ordinal in `{name}`")))?,
-        ),
-        None => (name, 0),
-    };
-    match kind {
-        "cpu" => Ok(Device::Cpu),
-        "cuda" => Device::new_cuda(ord)
-            .map_err(|e| bad(format!("cuda:{ord}: {e} (build with --features cuda)"))),
-        "metal" => Device::new_metal(ord)
-            .map_err(|e| bad(format!("metal:{ord}: {e} (build with --features metal)"))),
-        o => Err(bad(format!(
-            "unknown device `{o}` (cpu, cuda[:N], metal[:N])"
-        ))),
-    }
-}
-
-/// The dtype models train in.
-pub const DTYPE: DType = DType::F32;

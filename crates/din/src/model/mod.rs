@@ -21,6 +21,7 @@
 //! ```
 
 pub mod attention;
+pub mod device;
 pub mod din;
 pub mod embedding;
 pub mod layers;
@@ -35,9 +36,10 @@ use candle_nn::VarBuilder;
 pub use attention::{
     masked_softmax, ActivationUnit, ActivationUnitConfig, AttentionInput, WeightNorm,
 };
+pub use device::{device, DTYPE};
 pub use din::{
-    device, masked_mean, BaseModel, Din, HeadInput, ModelConfig, ModelKind, Network, Output,
-    Pooling, RequestLookup, DTYPE,
+    masked_mean, BaseModel, Din, HeadInput, ModelConfig, ModelKind, Network, Output, Pooling,
+    RequestLookup,
 };
 pub use embedding::{EmbeddingTable, Embeddings, Layout, Lookup, TableId, TouchedRows};
 pub use layers::{Activation, Dice, LayerOptions, LinearInit, Mlp, RechubDice};
@@ -407,5 +409,36 @@ impl<N> std::fmt::Display for Model<N> {
             )?;
         }
         write!(f, "{total} trained scalars")
+    }
+}
+
+/// A copy of every weight, to restore the best epoch.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub(crate) dense: Vec<Tensor>,
+    pub(crate) embeddings: Embeddings,
+}
+
+impl<N: Trainable> Model<N> {
+    /// A copy of every weight (dense and embedding tables), for [`Model::restore`].
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        Ok(Snapshot {
+            dense: self
+                .params
+                .named()
+                .iter()
+                .map(|(_, v)| v.as_tensor().detach().copy())
+                .collect::<candle_core::Result<_>>()?,
+            embeddings: self.embeddings.clone(),
+        })
+    }
+
+    /// Set every weight back to `s`.
+    pub fn restore(&mut self, s: &Snapshot) -> Result<()> {
+        for ((_, v), t) in self.params.named().iter().zip(&s.dense) {
+            v.set(t)?;
+        }
+        self.embeddings = s.embeddings.clone();
+        Ok(())
     }
 }

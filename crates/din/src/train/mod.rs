@@ -16,6 +16,7 @@
 //! # Ok::<(), din::Error>(())
 //! ```
 
+mod eval;
 pub mod optim;
 pub mod state;
 
@@ -24,13 +25,14 @@ use std::time::Instant;
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
+pub use eval::{evaluate, predict_split};
 pub use optim::{AdamConfig, DenseAdam, OptimizerKind, SparseAdam};
 
 use crate::data::{plan_batches, Batch, BatchOrder, Split};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-pub use crate::model::Trainable;
 use crate::model::{Embeddings, Model, TableId};
+pub use crate::model::{Snapshot, Trainable};
 
 /// Largest batch size for which [`TrainConfig::bucket_by_length`] applies.
 pub const BUCKET_MAX_BATCH: usize = 512;
@@ -284,63 +286,6 @@ pub fn row_frequencies(split: &Split, emb: &Embeddings) -> [Vec<u32>; 3] {
         bump(&mut f[2], split.user[r]);
     }
     f
-}
-
-/// A copy of every weight, to restore the best epoch.
-#[derive(Clone)]
-pub struct Snapshot {
-    dense: Vec<Tensor>,
-    embeddings: Embeddings,
-}
-
-impl<N: Trainable> Model<N> {
-    pub fn snapshot(&self) -> Result<Snapshot> {
-        Ok(Snapshot {
-            dense: self
-                .params
-                .named()
-                .iter()
-                .map(|(_, v)| v.as_tensor().detach().copy())
-                .collect::<candle_core::Result<_>>()?,
-            embeddings: self.embeddings.clone(),
-        })
-    }
-
-    pub fn restore(&mut self, s: &Snapshot) -> Result<()> {
-        for ((_, v), t) in self.params.named().iter().zip(&s.dense) {
-            v.set(t)?;
-        }
-        self.embeddings = s.embeddings.clone();
-        Ok(())
-    }
-}
-
-/// Predicted CTRs for every row of a split, in order.
-pub fn predict_split<N: Trainable>(
-    model: &Model<N>,
-    split: &Split,
-    batch_size: usize,
-) -> Result<Vec<f32>> {
-    let order = BatchOrder {
-        batch_size: batch_size.max(1),
-        shuffle: None,
-        bucket_by_length: false,
-    };
-    let mut out = Vec::with_capacity(split.len());
-    for rows in plan_batches(split, order, 0) {
-        out.extend(model.predict(&Batch::from_split(split, &rows))?);
-    }
-    Ok(out)
-}
-
-/// AUC, GAUC and logloss of a model on a split.
-pub fn evaluate<N: Trainable>(
-    model: &Model<N>,
-    split: &Split,
-    batch_size: usize,
-) -> Result<Metrics> {
-    let p = predict_split(model, split, batch_size)?;
-    Ok(Metrics::compute(&p, &split.label, &split.user))
 }
 
 /// The training loop state, so that a run can be stepped, checkpointed and resumed.
