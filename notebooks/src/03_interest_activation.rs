@@ -125,17 +125,9 @@ for (k, c) in cand_names.iter().enumerate() {
 //
 // *The tutorial says a sigmoid makes the weights sum to 1. It does not: a sigmoid squashes each score into (0, 1) on its own, so the sum can be anything between 0 and n; only a softmax over the positions sums to 1. And the tutorial's code (`use_softmax=False`) applies neither: the weights are the raw MLP outputs, possibly negative — which is also the paper's choice (it keeps the intensity of interests). Copy the trained model and change only the normalisation; the same raw scores $s_i$ give:*
 // %%
-fn with_norm(m: &Model, norm: WeightNorm) -> Model {
-    let mut m = m.clone();
-    if let Network::Din(net) = &mut m.net {
-        net.att_item.norm = norm;
-        net.att_cate.norm = norm;
-    }
-    m
-}
 let mut rows_out: Vec<Vec<f32>> = Vec::new();
 for (name, norm) in [("raw 未归一化 (paper, tutorial's code)", WeightNorm::None), ("sigmoid (tutorial's text)", WeightNorm::Sigmoid), ("softmax (masked; official DIN code)", WeightNorm::Softmax)] {
-    let p = predict(&with_norm(&model, norm), &ds.vocab, ds.config.max_len, &query)?;
+    let p = predict(&model.clone().with_weight_norm(norm)?, &ds.vocab, ds.config.max_len, &query)?;
     let w = &p.item_attention.unwrap()[0]; // candidate 篮球
     println!("{name:<38} weights {:?}  sum {:.3}", w.iter().map(|x| (x * 1000.0).round() / 1000.0).collect::<Vec<f32>>(), w.iter().sum::<f32>());
     rows_out.push(w.clone());

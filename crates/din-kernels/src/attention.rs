@@ -148,12 +148,8 @@ pub fn forward<T: Real>(
     let (b, n) = check(st, input, d, theta.len(), t.len(), h.len(), seg)?;
     let first = st.offsets().layers[0];
     let (h1, kd) = (first.width, first.fan_in);
-    let InputBlocks {
-        target: bt,
-        history: bh,
-        difference: bd,
-        product: bp,
-    } = input.blocks();
+    let at = input.blocks();
+    let (bt, bh, bd, bp) = (at.target, at.history, at.difference, at.product);
     // Split the first weight: A = W_t (+ W_d), B = [W_h (− W_d), W_p].
     let mut a_mat = vec![T::zero(); h1 * d];
     let mut b_mat = vec![T::zero(); h1 * 2 * d];
@@ -272,12 +268,8 @@ pub fn backward<T: Real>(
         }
     }
     // back to the blocks of W₁: A = W_t (+ W_d), B_h = W_h (− W_d), B_p = W_p
-    let InputBlocks {
-        target: bt,
-        history: bh,
-        difference: bd,
-        product: bp,
-    } = input.blocks();
+    let at = input.blocks();
+    let (bt, bh, bd, bp) = (at.target, at.history, at.difference, at.product);
     let kd = first.fan_in;
     for j in 0..h1 {
         let row = &mut dtheta[first.w + j * kd..first.w + (j + 1) * kd];

@@ -168,6 +168,17 @@ pub fn masked_softmax(score: &Tensor, mask: &Tensor) -> Result<Tensor> {
 }
 
 /// DIN's activation unit for one history feature (items or categories).
+///
+/// # Shapes
+/// * [`ActivationUnit::forward_padded`]: target `[B, d]`, history `[B, L, d]`, mask `[B, L]` →
+///   (interest `[B, d]`, weights `[B, L]`, 0 at padding);
+/// * [`ActivationUnit::forward_packed`]: target `[B, d]`, packed history `[N, d]` and the lookup's
+///   segments → the same two outputs;
+/// * [`ActivationUnit::forward_shared`]: candidates `[C, d]`, one history `[n, d]` → (`[C, d]`,
+///   `[C, n]`).
+///
+/// Weights: `mlp.*`, an [`Mlp`] on the `width·d` input of [`AttentionInput::build`]. Built by
+/// [`ActivationUnitConfig::init`] (or [`ActivationUnit::new`]); the module docs run one.
 #[derive(Debug, Clone)]
 pub struct ActivationUnit {
     pub mlp: Mlp,

@@ -255,7 +255,32 @@ impl Output {
     }
 }
 
-/// The networks on top of the embedding layer.
+/// DIN on top of the embedding layer: an activation unit per history (items, categories), the
+/// pooled interests concatenated with the candidate and the user, the head MLP, one logit.
+///
+/// # Shapes
+/// * input: a [`Lookup`] of a batch of B rows: candidates and user `[B, d]`, histories `[B, L, d]`
+///   with a `[B, L]` mask (padded layout) or `[N, d]` (packed, N real positions);
+/// * output: an [`Output`]: `logit [B]` and the attention weights `[B, L]` of both units.
+///
+/// Weights: `attention.item.mlp.*`, `attention.cate.mlp.*` (the two [`ActivationUnit`]s),
+/// `mlp.*` (the head [`Mlp`]). Built by [`Din::new`] from a [`ModelConfig`]; the embedding tables
+/// live beside it in [`Model`](super::Model).
+///
+/// ```
+/// use candle_core::{DType, Device};
+/// use din::model::{Din, Embeddings, Layout, Mode, ModelConfig, Params};
+/// let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
+/// let din = Din::new(&cfg, Params::seeded(7).var_builder(DType::F32, &Device::Cpu))?;
+/// let (_world, ds) = din::synth::demo_dataset(30, 1)?;
+/// let emb = Embeddings::random(ds.vocab.table_rows(), 4, 0.05, 7);
+/// let batch = din::data::Batch::from_split(&ds.test, &[0, 1, 2]);
+/// let x = emb.lookup(&batch, Layout::Padded, DType::F32, &Device::Cpu)?;
+/// let out = din.forward_t(&x, Mode::EVAL)?;
+/// assert_eq!(out.logit.dims(), &[3]);
+/// assert_eq!(out.attention.unwrap()[0].dims(), &[3, batch.max_len]);
+/// # Ok::<(), din::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Din {
     pub att_item: ActivationUnit,
@@ -267,6 +292,10 @@ pub struct Din {
 }
 
 /// The base model: same embeddings and head, history pooled by masked mean (or sum).
+///
+/// # Shapes
+/// As [`Din`]: a [`Lookup`] of B rows in, an [`Output`] with `logit [B]` and no attention out.
+/// Weights: `mlp.*` (the head) only.
 #[derive(Debug, Clone)]
 pub struct BaseModel {
     pub pooling: Pooling,

@@ -34,7 +34,7 @@
 //! ```
 
 use candle_core::{Result, Tensor, Var};
-use candle_nn::{Init, Module, VarBuilder};
+use candle_nn::{Init, Module, ModuleT, VarBuilder};
 use din_kernels::mlp::{LayerStats, Stack};
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +131,28 @@ impl Running {
 /// Dice (paper, section 5.2, "Data Adaptive Activation Function"). The running statistics used in evaluation move towards each
 /// training batch's by [`Dice::MOMENTUM`] = 0.1 (PyTorch's `BatchNorm1d` default);
 /// [`Dice::with_momentum`] changes it (the official DIN code's TensorFlow batch norm: 0.01).
+///
+/// # Shapes
+/// * input `x`: `[N, D]` (N rows, D neurons); optional `mask`: `[N, 1]`, 1 for the rows that count
+///   in the training statistics;
+/// * output: `[N, D]`.
+///
+/// Weights under the layer's `VarBuilder` path: `alpha [D]` (trained), `running_mean [D]`,
+/// `running_var [D]` (running statistics). With candle's [`ModuleT`], `x.apply_t(&dice, train)`
+/// runs it without a mask on the default (fused) kernels.
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use din::model::{Dice, Params};
+/// let dice = Dice::new(2, Params::seeded(1).var_builder(DType::F32, &Device::Cpu).pp("act"))?;
+/// let x = Tensor::new(&[[1f32, -2.], [3., 4.]], &Device::Cpu)?;
+/// // α starts at 0 and the running statistics at mean 0, variance 1: in evaluation the layer is
+/// // x · sigmoid(x / √(1 + ε))
+/// let y = x.apply_t(&dice, false)?.to_vec2::<f32>()?;
+/// let want = 3.0 / (1.0 + (-3f32).exp());
+/// assert!((y[1][0] - want).abs() < 1e-5);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Dice {
     alpha: Tensor,
@@ -219,6 +241,13 @@ fn dice_gate(x: &Tensor, p: &Tensor, alpha: &Tensor) -> Result<Tensor> {
     x * gate
 }
 
+impl ModuleT for Dice {
+    /// No mask, the default kernels ([`Mode::TRAIN`] or [`Mode::EVAL`]).
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        Dice::forward_t(self, x, None, if train { Mode::TRAIN } else { Mode::EVAL })
+    }
+}
+
 /// PReLU with one slope per neuron (initialised at 0.25, as in PyTorch).
 #[derive(Debug, Clone)]
 pub struct Prelu {
@@ -278,6 +307,24 @@ impl Module for RechubDice {
 }
 
 /// Batch normalisation (PyTorch's BatchNorm1d semantics: ε = 1e-5, momentum 0.1, affine).
+///
+/// # Shapes
+/// * input `x`: `[N, D]`; optional `mask`: `[N, 1]` (rows that count in the training statistics);
+/// * output: `[N, D]`.
+///
+/// Weights: `weight [D]` (γ, starts at 1), `bias [D]` (β, starts at 0), `running_mean [D]`,
+/// `running_var [D]`. Implements candle's [`ModuleT`].
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use din::model::{layers::BatchNorm, Params};
+/// let bn = BatchNorm::new(1, Params::seeded(1).var_builder(DType::F32, &Device::Cpu).pp("bn"))?;
+/// let x = Tensor::new(&[[1f32], [3.]], &Device::Cpu)?;
+/// // training: the batch's mean 2 and (biased) variance 1 → (x − 2) / √(1 + 1e-5)
+/// let y = x.apply_t(&bn, true)?.to_vec2::<f32>()?;
+/// assert!((y[0][0] + 1.0).abs() < 1e-4 && (y[1][0] - 1.0).abs() < 1e-4);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct BatchNorm {
     weight: Tensor,
@@ -325,6 +372,13 @@ impl BatchNorm {
     }
 }
 
+impl ModuleT for BatchNorm {
+    /// No mask, the default kernels.
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        BatchNorm::forward_t(self, x, None, if train { Mode::TRAIN } else { Mode::EVAL })
+    }
+}
+
 /// An activation layer.
 #[derive(Debug, Clone)]
 pub enum Act {
@@ -359,6 +413,20 @@ impl Act {
 
 /// A fully connected layer `y = x·Wᵀ + b` (weights named `weight`, `bias` and initialised as
 /// candle-nn's `linear`), with the fused bias add on CPU ([`ops::add_bias`]).
+///
+/// # Shapes
+/// * input: `[N, in]`; output: `[N, out]`; `weight [out, in]`, `bias [out]`.
+///
+/// ```
+/// use candle_core::{DType, Device, Module, Tensor};
+/// use din::model::{layers::Linear, Params};
+/// let lin = Linear::new(3, 2, Params::seeded(1).var_builder(DType::F32, &Device::Cpu).pp("lin"))?;
+/// let x = Tensor::zeros((4, 3), DType::F32, &Device::Cpu)?;
+/// let y = lin.forward(&x)?; // x = 0: every row is the bias
+/// assert_eq!(y.dims(), &[4, 2]);
+/// assert_eq!(y.to_vec2::<f32>()?[3], lin.bias.to_vec1::<f32>()?);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Linear {
     pub weight: Tensor,
@@ -458,7 +526,28 @@ pub struct Hidden {
     pub act: Act,
 }
 
-/// Multi-layer perceptron ending in a single output unit (a logit or an attention score).
+/// Multi-layer perceptron ending in a single output unit (a logit or an attention score): per
+/// hidden layer Linear → (BatchNorm) → activation, then a Linear to one unit.
+///
+/// # Shapes
+/// * input `x`: `[N, in]`; optional `mask`: `[N, 1]` (rows that count in Dice's and BatchNorm's
+///   training statistics);
+/// * output: `[N, 1]`.
+///
+/// Weights under the layer's path: `mlp.{k}.linear.{weight,bias}`, `mlp.{k}.bn.*` (with batch
+/// norm), `mlp.{k}.act.*` (Dice's or PReLU's) for hidden layer `k`, and `mlp.out.{weight,bias}`.
+/// Implements candle's [`ModuleT`] (no mask, the default kernels).
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use din::model::{Activation, Mlp, Params};
+/// let vb = Params::seeded(3).var_builder(DType::F32, &Device::Cpu);
+/// let mlp = Mlp::new(6, &[8, 4], Activation::Dice, false, vb.pp("mlp"))?;
+/// let x = Tensor::ones((5, 6), DType::F32, &Device::Cpu)?;
+/// assert_eq!(x.apply_t(&mlp, false)?.dims(), &[5, 1]);
+/// assert_eq!(mlp.hidden.len(), 2);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Mlp {
     pub hidden: Vec<Hidden>,
@@ -608,5 +697,11 @@ impl Mlp {
             x = layer.act.forward_t(&x, mask, mode)?;
         }
         self.out.forward_t(&x, mode)
+    }
+}
+impl ModuleT for Mlp {
+    /// No mask, the default kernels.
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        Mlp::forward_t(self, x, None, if train { Mode::TRAIN } else { Mode::EVAL })
     }
 }

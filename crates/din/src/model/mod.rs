@@ -158,6 +158,34 @@ impl Model {
         Model::new(config, vocab.table_rows(), seed, &Device::Cpu, DTYPE)
     }
 
+    /// The same model with its attention weights normalised by `norm` (the trained weights are
+    /// untouched: only how the activation units turn their scores into weights changes). An
+    /// error when the configuration does not allow it (a model that attends to padding, as
+    /// torch-rechub's does, cannot take a softmax).
+    ///
+    /// ```
+    /// use din::model::{Model, ModelConfig, WeightNorm};
+    /// let (_world, ds) = din::synth::demo_dataset(50, 1)?;
+    /// let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
+    /// let raw = Model::for_vocab(&ds.vocab, cfg, 7)?;
+    /// let soft = raw.clone().with_weight_norm(WeightNorm::Softmax)?;
+    /// assert_eq!(soft.config.weight_norm, WeightNorm::Softmax);
+    /// let q = din::predict::Query { user: 1, history: vec![1, 2, 3], candidates: vec![4] };
+    /// let w = |m: &Model| din::predict::predict(m, &ds.vocab, 50, &q).unwrap().item_attention.unwrap();
+    /// assert!((w(&soft)[0].iter().sum::<f32>() - 1.0).abs() < 1e-5); // a softmax sums to 1
+    /// assert!((w(&raw)[0].iter().sum::<f32>() - 1.0).abs() > 1e-3); // raw scores need not
+    /// # Ok::<(), din::Error>(())
+    /// ```
+    pub fn with_weight_norm(mut self, norm: WeightNorm) -> Result<Model> {
+        self.config.weight_norm = norm;
+        self.config.validate()?;
+        if let Network::Din(net) = &mut self.net {
+            net.att_item.norm = norm;
+            net.att_cate.norm = norm;
+        }
+        Ok(self)
+    }
+
     /// A model from saved tensors (network weights by name, plus the three `embedding.*` tables).
     pub fn from_tensors(
         config: ModelConfig,
