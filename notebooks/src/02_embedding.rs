@@ -193,11 +193,11 @@ item_scatter(&model, &ds, &world, "训练后 after training: item embeddings (PC
 // ## 练习 · Exercises
 //
 // 1. **查表就是矩阵乘法**（代码）：写 `one_hot_lookup(table, ids)`：先把每个 id 变成 one-hot 行向量，组成 `[ids.len(), rows]` 的 one-hot 矩阵，再乘以嵌入表 `[rows, d]`，返回 (one-hot 矩阵, 乘积 `[ids.len(), d]`)。检查单元先检查 one-hot 矩阵本身（直接查表得不到它，所以直接调用 `Tensor::embedding` 过不了检查），再把乘积和 candle 的查表（`Tensor::embedding`）比较。想一想：为什么真正的实现从不这样做？
-// 2. **传统模型的池化**（代码）：写 `my_masked_mean(hist, mask)`：`hist` 是 `[b, l, d]` 的填充历史，`mask` 是 `[b, l]` 的 0/1；返回每行真实位置的平均 `[b, d]`，空历史返回 0（不要除以 0）。检查单元和 `din::model::masked_mean` 比较。
+// 2. **传统模型的池化**（代码）：写 `my_masked_mean(hist, mask)`：`hist` 是 `[b, l, d]` 的填充历史，`mask` 是 `[b, l]` 的 0/1；返回 `(和, 个数, 平均)`：每行真实位置的和 `[b, d]`、真实位置的个数 `[b, 1]` 和平均 `[b, d]`，空历史的平均是 0（不要除以 0）。检查单元先核对和与个数（库的 `din::model::masked_mean` 不返回它们，所以直接调用它过不了检查），再把平均和它比较。
 // 3. **思考**：上面模型的参数里，嵌入表占多少？用 `model.n_params()` 和三张表的行数 × `embed_dim` 算一算。为什么论文要为嵌入表专门设计正则（mini-batch aware regularization，笔记本 5）？
 //
 // 1. **A lookup is a matrix product** (code): write `one_hot_lookup(table, ids)`: turn each id into a one-hot row, stack them into the `[ids.len(), rows]` one-hot matrix, multiply by the `[rows, d]` table, and return (the one-hot matrix, the product `[ids.len(), d]`). The check looks at the one-hot matrix itself first (a plain gather has none, so calling `Tensor::embedding` does not pass), then compares the product with candle's gather (`Tensor::embedding`). Why does no real implementation do it this way?
-// 2. **The base model's pooling** (code): write `my_masked_mean(hist, mask)`: `hist` the padded `[b, l, d]` history, `mask` its `[b, l]` 0/1 mask; return the mean over each row's real positions `[b, d]`, zeros for an empty history (no division by 0). The check compares with `din::model::masked_mean`.
+// 2. **The base model's pooling** (code): write `my_masked_mean(hist, mask)`: `hist` the padded `[b, l, d]` history, `mask` its `[b, l]` 0/1 mask; return `(sum, count, mean)`: the sum over each row's real positions `[b, d]`, how many there are `[b, 1]`, and their mean `[b, d]`, zeros for an empty history (no division by 0). The check looks at the sum and the count first (`din::model::masked_mean` returns neither, so calling it does not pass), then compares the mean with it.
 // 3. **Think**: how much of the model above is embeddings? Use `model.n_params()` and the tables' rows × `embed_dim`. Why does the paper design a regulariser for the embeddings alone (mini-batch aware regularisation, notebook 5)?
 // %% [exercise]
 fn one_hot_lookup(table: &Tensor, ids: &[u32]) -> candle_core::Result<(Tensor, Tensor)> {
@@ -215,11 +215,12 @@ fn one_hot_lookup(table: &Tensor, ids: &[u32]) -> candle_core::Result<(Tensor, T
 // %% [check]
 exercises::check_one_hot_lookup(one_hot_lookup);
 // %% [exercise]
-fn my_masked_mean(hist: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+fn my_masked_mean(hist: &Tensor, mask: &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
     // BEGIN SOLUTION
     let summed = hist.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
-    let n = mask.sum_keepdim(1)?.maximum(1.0)?;
-    summed.broadcast_div(&n)
+    let count = mask.sum_keepdim(1)?;
+    let mean = summed.broadcast_div(&count.maximum(1.0)?)?;
+    Ok((summed, count, mean))
     // END SOLUTION
 }
 // %% [check]

@@ -672,13 +672,13 @@ println!("with the hour 加上小时: test AUC {:.4}  GAUC {:.4}; without 不加
 //
 // 1. **不会溢出的交叉熵**（代码）：写 `bce(z, y)`：logit `z`、标签 `y` 的二元交叉熵。照公式 `−y·ln σ(z) − (1−y)·ln(1−σ(z))` 直接写，在 z = ±200 时会得到 inf 或 NaN；改写成 `max(z, 0) − z·y + ln(1 + e^{−|z|})`。检查单元和训练用的 `din::train::bce_with_logits` 比较。
 // 2. **按定义算 AUC**（代码）：写 `auc_by_pairs(scores, labels)`，返回对数 `(排对的, 并列的, 全部)`：所有 (正, 负) 对里，分数把正样本排在前面的有几对、分数相同的有几对、一共几对；AUC = (排对 + 并列/2) / 全部（**分数相同的对算 ½**）。检查单元先核对这三个数（库按排名算 AUC，不给出对数，所以直接调用库过不了检查），再核对 AUC；它的分数有很多并列。
-// 3. **GAUC**（代码）：写 `gauc_by_hand(scores, labels, users)`：每个用户自己的 AUC，按该用户的行数加权平均；只有一种标签的用户跳过。可以用你的 `auc_by_pairs` 的对数。
+// 3. **GAUC**（代码）：写 `gauc_by_hand(scores, labels, users)`，返回 `(每个用户, GAUC)`：每个有两种标签的用户的 `(用户, 他自己的 AUC, 行数)`（按用户 id 从小到大；只有一种标签的用户跳过），以及这些 AUC 按行数加权的平均。检查单元先核对每个用户的那一项（库的 `gauc` 只返回总数，所以直接调用它过不了检查），再核对 GAUC。可以用你的 `auc_by_pairs` 的对数。
 // 4. **思考**：把 `train_cfg.patience` 改成 1、`epochs` 改成 10，重新训练：在哪个 epoch 停？恢复的是哪个 epoch 的权重？
 // 5. **改模型**：把 4.8 里 `MyDin` 的 `MyDice` 换成 PReLU（每个神经元一个斜率，初始 0.25），用同一个循环重新训练：测试 AUC 和速度各变了多少？和笔记本 5 里库的 Dice 对 PReLU 比较。
 //
 // 1. **A cross-entropy that does not overflow** (code): write `bce(z, y)`, the binary cross-entropy of logit `z` and label `y`. Written as `−y·ln σ(z) − (1−y)·ln(1−σ(z))` it gives inf or NaN at z = ±200; rewrite it as `max(z, 0) − z·y + ln(1 + e^{−|z|})`. The check compares with `din::train::bce_with_logits`, the loss training uses.
 // 2. **AUC by its definition** (code): write `auc_by_pairs(scores, labels)` returning the pair counts `(right, tied, all)`: of all (positive, negative) pairs, how many the scores rank right, how many they tie, how many there are; the AUC is (right + tied/2) / all (**a tie counts ½**). The check looks at the three counts first (the library computes AUC from ranks and gives no counts, so calling it does not pass), then at the AUC; its scores have many ties.
-// 3. **GAUC** (code): write `gauc_by_hand(scores, labels, users)`: each user's own AUC, averaged with the user's number of rows as weight; users with one label only are skipped. You may use your `auc_by_pairs`'s counts.
+// 3. **GAUC** (code): write `gauc_by_hand(scores, labels, users)` returning `(per user, GAUC)`: `(user, that user's own AUC, rows)` for every user with both labels (in increasing user order; users with one label only are skipped), and those AUCs averaged with the row counts as weights. The check looks at each user's entry first (the library's `gauc` returns only the total, so calling it does not pass), then at the GAUC. You may use your `auc_by_pairs`'s counts.
 // 4. **Think**: set `train_cfg.patience = 1`, `epochs = 10` and retrain: at which epoch does it stop, and which epoch's weights are restored?
 // 5. **Change the model**: in 4.8, replace `MyDin`'s `MyDice` with PReLU (one slope per neuron, starting at 0.25) and retrain with the same loop: how much do the test AUC and the speed change? Compare with the library's Dice vs PReLU in notebook 5.
 // %% [exercise]
@@ -711,23 +711,26 @@ fn auc_by_pairs(scores: &[f32], labels: &[f32]) -> (f64, f64, f64) {
 // %% [check]
 exercises::check_auc(auc_by_pairs);
 // %% [exercise]
-fn gauc_by_hand(scores: &[f32], labels: &[f32], users: &[u32]) -> f64 {
+fn gauc_by_hand(scores: &[f32], labels: &[f32], users: &[u32]) -> (Vec<(u32, f64, usize)>, f64) {
     // BEGIN SOLUTION
     let mut rows: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
     for (i, &u) in users.iter().enumerate() {
         rows.entry(u).or_default().push(i);
     }
+    let mut per_user = Vec::new();
     let (mut num, mut den) = (0.0, 0.0);
-    for r in rows.values() {
+    for (&u, r) in &rows {
         let s: Vec<f32> = r.iter().map(|&i| scores[i]).collect();
         let l: Vec<f32> = r.iter().map(|&i| labels[i]).collect();
         if l.contains(&1.0) && l.contains(&0.0) {
             let (right, tied, pairs) = auc_by_pairs(&s, &l);
-            num += (right + tied / 2.0) / pairs * r.len() as f64;
+            let auc = (right + tied / 2.0) / pairs;
+            per_user.push((u, auc, r.len()));
+            num += auc * r.len() as f64;
             den += r.len() as f64;
         }
     }
-    num / den
+    (per_user, num / den)
     // END SOLUTION
 }
 // %% [check]

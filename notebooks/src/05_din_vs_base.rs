@@ -356,29 +356,31 @@ let din_hard: (Model, Metrics) = run(&hard_ds, "DIN, in-category negatives", Mod
 // %% [markdown]
 // ## 练习 · Exercises
 //
-// 1. **RelaImpr**（代码）：写 `my_rela_impr(auc_model, auc_base)`（百分数）。论文的表格用 GAUC 算它；5.1 打印了两种：为什么用 GAUC 算的不同？
-// 2. **手写 Dice**（代码）：写 `my_dice(x, alpha, eps)`：`x` 是 `[n, d]` 的一个 batch；按列求均值和（有偏）方差，`p = sigmoid((x − mean)/sqrt(var + eps))`，返回 `p·x + (1 − p)·α·x`。检查单元和库里 `Dice` 的训练前向比较（α 随机）。
+// 1. **RelaImpr**（代码）：写 `my_rela_impr(auc_model, auc_base)`，返回两个模型相对随机猜的提升 `AUC − 0.5` 和 RelaImpr（百分数）。检查单元先核对两个提升（库的 `rela_impr` 只返回 RelaImpr，直接调用它过不了检查）。论文的表格用 GAUC 算它；5.1 打印了两种：为什么用 GAUC 算的不同？
+// 2. **手写 Dice**（代码）：写 `my_dice(x, alpha, eps)`：`x` 是 `[n, d]` 的一个 batch；按列求均值和（有偏）方差，`p = sigmoid((x − mean)/sqrt(var + eps))`，返回 `(p, p·x + (1 − p)·α·x)`。检查单元先核对开关 `p`（库的 `Dice` 层不返回它，所以直接调用它过不了检查），再和库里 `Dice` 的训练前向比较（α 随机）。
 // 3. **让注意力没用**（思考 + 运行）：把演示世界改成每个用户只有一个兴趣、历史很短（`DemoConfig { interests: (1, 1), events: (4, 8), .. }`），重新训练两个模型：DIN 还比传统模型好吗？为什么？（当历史里的每个行为都和候选同样相关时，平均就已经是最好的“注意力”。）
 //
-// 1. **RelaImpr** (code): write `my_rela_impr(auc_model, auc_base)` (in percent). The paper's tables compute it on GAUC; section 5.1 prints both: why does the GAUC one differ?
-// 2. **Dice by hand** (code): write `my_dice(x, alpha, eps)`: `x` an `[n, d]` batch; per column the mean and (biased) variance, `p = sigmoid((x − mean)/sqrt(var + eps))`, return `p·x + (1 − p)·α·x`. The check compares with the library's `Dice` in training (random α).
+// 1. **RelaImpr** (code): write `my_rela_impr(auc_model, auc_base)` returning both models' lifts over chance, `AUC − 0.5`, and RelaImpr in percent. The check looks at the two lifts first (the library's `rela_impr` returns only RelaImpr, so calling it does not pass). The paper's tables compute it on GAUC; section 5.1 prints both: why does the GAUC one differ?
+// 2. **Dice by hand** (code): write `my_dice(x, alpha, eps)`: `x` an `[n, d]` batch; per column the mean and (biased) variance, `p = sigmoid((x − mean)/sqrt(var + eps))`, return `(p, p·x + (1 − p)·α·x)`. The check looks at the switch `p` first (the library's `Dice` layer does not return it, so calling the layer does not pass), then compares with the library's `Dice` in training (random α).
 // 3. **Make attention useless** (think and run): give every demo user a single interest and a short history (`DemoConfig { interests: (1, 1), events: (4, 8), .. }`) and retrain both models: is DIN still better than the base model, and why? (When every history item is as relevant to the candidate as every other, the average already is the best "attention".)
 // %% [exercise]
-fn my_rela_impr(auc_model: f64, auc_base: f64) -> f64 {
+fn my_rela_impr(auc_model: f64, auc_base: f64) -> (f64, f64, f64) {
     // BEGIN SOLUTION
-    ((auc_model - 0.5) / (auc_base - 0.5) - 1.0) * 100.0
+    let (lift_model, lift_base) = (auc_model - 0.5, auc_base - 0.5);
+    (lift_model, lift_base, (lift_model / lift_base - 1.0) * 100.0)
     // END SOLUTION
 }
 // %% [check]
 exercises::check_rela_impr(my_rela_impr);
 // %% [exercise]
-fn my_dice(x: &Tensor, alpha: &Tensor, eps: f64) -> candle_core::Result<Tensor> {
+fn my_dice(x: &Tensor, alpha: &Tensor, eps: f64) -> candle_core::Result<(Tensor, Tensor)> {
     // BEGIN SOLUTION
     let mean = x.mean_keepdim(0)?;
     let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
     let p = candle_nn::ops::sigmoid(&x.broadcast_sub(&mean)?.broadcast_div(&(var + eps)?.sqrt()?)?)?;
     let ax = x.broadcast_mul(alpha)?;
-    p.mul(x)? + p.affine(-1.0, 1.0)?.mul(&ax)?
+    let y = (p.mul(x)? + p.affine(-1.0, 1.0)?.mul(&ax)?)?;
+    Ok((p, y))
     // END SOLUTION
 }
 // %% [check]

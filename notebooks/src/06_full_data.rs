@@ -98,40 +98,41 @@ if !found.is_empty() {
 // %% [markdown]
 // ## 练习 · Exercises
 //
-// 1. **只有一个事件的用户**（代码）：写 `single_event_users(events)`：有多少用户只有一个事件（split 无法为他们生成任何样本）？检查单元和 `din::data::build` 的统计比较。在完整数据上，这样的用户有多少（上面的统计）？
-// 2. **平均历史长度**（代码）：写 `mean_train_history(events, max_len)`：无泄漏划分的训练行（正负样本都算）的平均历史长度，历史截断到最近 `max_len` 个事件。提示：一个有 n 个事件的用户，第 k 个目标（k = 1 … n − 3）的历史长度是 min(k, max_len)，正负样本各一行，历史相同。
+// 1. **只有一个事件的用户**（代码）：写 `single_event_users(events)`：哪些用户只有一个事件（split 无法为他们生成任何样本）？按 id 从小到大返回他们的 id。检查单元核对这个列表，个数和 `din::data::build` 的统计比较（统计只有个数，没有名单）。在完整数据上，这样的用户有多少（上面的统计）？
+// 2. **平均历史长度**（代码）：写 `mean_train_history(events, max_len)`，返回 `(直方图, 平均)`：无泄漏划分的训练行（正负样本都算）的历史长度直方图（第 l 项 = 历史长度为 l 的行数）和平均历史长度，历史截断到最近 `max_len` 个事件。检查单元先核对直方图（split 的统计里只有平均值）。提示：一个有 n 个事件的用户，第 k 个目标（k = 1 … n − 3）的历史长度是 min(k, max_len)，正负样本各一行，历史相同。
 // 3. **思考**：真实数据的平均历史比演示世界长还是短？按笔记本 5 的练习 3，这对 DIN 相对传统模型的提升意味着什么？
 //
-// 1. **Users with a single event** (code): write `single_event_users(events)`: how many users have exactly one event (the split can make no sample of them)? The check compares with `din::data::build`'s statistics. How many such users does the full data have (statistics above)?
-// 2. **Mean history length** (code): write `mean_train_history(events, max_len)`: the mean history length of the leak-free split's training rows (positives and negatives), histories cut to the newest `max_len` events. Hint: for a user with n events, the k-th target (k = 1 … n − 3) has a history of min(k, max_len), one positive and one negative row with that history.
+// 1. **Users with a single event** (code): write `single_event_users(events)`: which users have exactly one event (the split can make no sample of them)? Return their ids in increasing order. The check looks at the list and compares its length with `din::data::build`'s statistics (which give the count, not the users). How many such users does the full data have (statistics above)?
+// 2. **Mean history length** (code): write `mean_train_history(events, max_len)` returning `(histogram, mean)`: the histogram of the history lengths of the leak-free split's training rows (positives and negatives; entry l = the rows whose history has length l) and their mean, histories cut to the newest `max_len` events. The check looks at the histogram first (the split's statistics hold only the mean). Hint: for a user with n events, the k-th target (k = 1 … n − 3) has a history of min(k, max_len), one positive and one negative row with that history.
 // 3. **Think**: are the real histories longer or shorter than the demo world's? After notebook 5's exercise 3, what does that mean for DIN's gain over the base model?
 // %% [exercise]
-fn single_event_users(events: &Events) -> usize {
+fn single_event_users(events: &Events) -> Vec<i64> {
     // BEGIN SOLUTION
     let mut n: BTreeMap<i64, usize> = BTreeMap::new();
     for &u in &events.user {
         *n.entry(u).or_insert(0) += 1;
     }
-    n.values().filter(|&&c| c == 1).count()
+    n.iter().filter(|(_, c)| **c == 1).map(|(u, _)| *u).collect()
     // END SOLUTION
 }
 // %% [check]
 exercises::check_single_event_users(single_event_users);
 // %% [exercise]
-fn mean_train_history(events: &Events, max_len: usize) -> f64 {
+fn mean_train_history(events: &Events, max_len: usize) -> (Vec<usize>, f64) {
     // BEGIN SOLUTION
     let mut n: BTreeMap<i64, usize> = BTreeMap::new();
     for &u in &events.user {
         *n.entry(u).or_insert(0) += 1;
     }
-    let (mut sum, mut rows) = (0usize, 0usize);
+    let mut hist = vec![0usize; max_len + 1];
     for &c in n.values() {
         for k in 1..c.saturating_sub(2) {
-            sum += 2 * k.min(max_len);
-            rows += 2;
+            hist[k.min(max_len)] += 2; // a positive and a negative with this history
         }
     }
-    if rows == 0 { 0.0 } else { sum as f64 / rows as f64 }
+    let rows: usize = hist.iter().sum();
+    let sum: usize = hist.iter().enumerate().map(|(len, &r)| len * r).sum();
+    (hist, if rows == 0 { 0.0 } else { sum as f64 / rows as f64 })
     // END SOLUTION
 }
 // %% [check]

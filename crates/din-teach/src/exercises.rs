@@ -476,20 +476,59 @@ pub fn check_one_hot_lookup(
     )
 }
 
-/// 练习 2.2: the base model's pooling. `f(hist [b, l, d], mask [b, l])` returns `[b, d]`, the
-/// mean of each row's real positions (an empty history gives zeros); compared with
-/// [`din::model::masked_mean`].
-pub fn check_masked_mean(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>) -> Verdict {
+/// 练习 2: the base model's pooling by hand. `f(hist [b, l, d], mask [b, l])` returns
+/// `(sum [b, d], count [b, 1], mean [b, d])`: the sum of each row's real positions, how many there
+/// are, and their mean (0 for an empty history). The sum and the count are checked first (the
+/// library's `masked_mean` returns neither, so calling it does not pass), then the mean against it.
+pub fn check_masked_mean(
+    f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)>,
+) -> Verdict {
     const EX: &str = "check_masked_mean";
     let hist = randn(&[4, 5, 3], 22);
-    let mask = mask_of(&[5, 2, 0, 1], 5);
-    compare_tensor(
+    let lens = [5usize, 2, 0, 1];
+    let mask = mask_of(&lens, 5);
+    let (sum, count, mean) =
+        match run_learner(EX, "你的函数", "your function", || f(&hist, &mask)) {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
+    let want_sum = hist
+        .broadcast_mul(&mask.unsqueeze(2).expect("mask"))
+        .and_then(|t| t.sum(1));
+    let want_count = Tensor::from_vec(
+        lens.iter().map(|&n| n as f32).collect::<Vec<f32>>(),
+        (4, 1),
+        &Device::Cpu,
+    );
+    for (got, want, zh, en) in [
+        (
+            sum,
+            want_sum,
+            "每行真实位置的和",
+            "the sum over each row's real positions",
+        ),
+        (
+            count,
+            want_count,
+            "每行真实位置的个数",
+            "the count of each row's real positions",
+        ),
+        (
+            mean,
+            din::model::masked_mean(&hist, &mask),
+            "带 mask 的平均",
+            "the masked mean",
+        ),
+    ] {
+        let v = compare_tensor(EX, || Ok(got), want, 1e-5, zh, en);
+        if !v.passed {
+            return v;
+        }
+    }
+    Verdict::pass(
         EX,
-        || f(&hist, &mask),
-        din::model::masked_mean(&hist, &mask),
-        1e-5,
-        "带 mask 的平均",
-        "the masked mean",
+        "和、个数、平均都对（空历史的平均是 0）",
+        "the sum, the count and the mean are right (an empty history's mean is 0)",
     )
 }
 
@@ -713,41 +752,122 @@ pub fn check_auc(f: impl Fn(&[f32], &[f32]) -> (f64, f64, f64)) -> Verdict {
     )
 }
 
-/// 练习 4.3: GAUC, the AUC of each user weighted by the user's number of rows, over users with
-/// both labels: `f(scores, labels, users)`; compared with [`din::metrics::gauc`].
-pub fn check_gauc(f: impl Fn(&[f32], &[f32], &[u32]) -> f64) -> Verdict {
+/// 练习 3 of notebook 4: GAUC by hand. `f(scores, labels, users)` returns each user's own AUC
+/// with the user's row count, `(user, auc, rows)` for the users that have both labels, in
+/// increasing user order, and the GAUC (those AUCs averaged with the row counts as weights). The
+/// per-user list is checked first (the library's `gauc` returns only the total, so calling it does
+/// not pass), then the GAUC against the library's.
+pub fn check_gauc(f: impl Fn(&[f32], &[f32], &[u32]) -> (Vec<(u32, f64, usize)>, f64)) -> Verdict {
     const EX: &str = "check_gauc";
     let (s, l, u) = scored_rows(42, 300);
     let Some(want) = din::metrics::gauc(&s, &l, &u) else {
         return internal(EX, "no GAUC on the check's rows");
     };
-    match guard(|| f(&s, &l, &u)) {
-        Ok(got) => compare_values(EX, &[got], &[want], 1e-9, "GAUC", "GAUC"),
-        Err((zh, en)) => Verdict::fail(EX, zh, en),
+    let mut by_user: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for (i, &user) in u.iter().enumerate() {
+        by_user.entry(user).or_default().push(i);
     }
+    let want_users: Vec<(u32, f64, usize)> = by_user
+        .iter()
+        .filter_map(|(&user, rows)| {
+            let ss: Vec<f32> = rows.iter().map(|&i| s[i]).collect();
+            let ll: Vec<f32> = rows.iter().map(|&i| l[i]).collect();
+            din::metrics::auc(&ss, &ll).map(|a| (user, a, rows.len()))
+        })
+        .collect();
+    let (got_users, got) = match guard(|| f(&s, &l, &u)) {
+        Ok(r) => r,
+        Err((zh, en)) => return Verdict::fail(EX, zh, en),
+    };
+    if got_users.len() != want_users.len() {
+        return Verdict::fail(
+            EX,
+            format!(
+                "有两种标签的用户应有 {} 个，你给出 {} 个（只有一种标签的用户要跳过）",
+                want_users.len(),
+                got_users.len()
+            ),
+            format!(
+                "{} users have both labels, your list has {} (skip users with one label only)",
+                want_users.len(),
+                got_users.len()
+            ),
+        );
+    }
+    for (g, w) in got_users.iter().zip(&want_users) {
+        if g.0 != w.0 || g.2 != w.2 || (g.1 - w.1).abs() > 1e-9 {
+            return Verdict::fail(
+                EX,
+                format!(
+                    "用户 {} 应为 (AUC {:.4}, {} 行)，你给出用户 {} (AUC {:.4}, {} 行)",
+                    w.0, w.1, w.2, g.0, g.1, g.2
+                ),
+                format!(
+                    "user {} should be (AUC {:.4}, {} rows); yours is user {} (AUC {:.4}, {} rows)",
+                    w.0, w.1, w.2, g.0, g.1, g.2
+                ),
+            );
+        }
+    }
+    compare_values(
+        EX,
+        &[got],
+        &[want],
+        1e-9,
+        "每个用户的 AUC 和 GAUC",
+        "each user's AUC and the GAUC",
+    )
 }
 
 // ---------------------------------------------------------------- notebook 5: DIN vs base
 
-/// 练习 5.1: the paper's RelaImpr of a model over a base, in percent: `f(auc_model, auc_base)`;
-/// compared with [`din::metrics::rela_impr`].
-pub fn check_rela_impr(f: impl Fn(f64, f64) -> f64) -> Verdict {
+/// 练习 1 of notebook 5: RelaImpr (paper, eq. 11). `f(auc_model, auc_base)` returns the two
+/// lifts over chance, `auc − 0.5`, and RelaImpr in percent. The lifts are checked first (the
+/// library's `rela_impr` returns only RelaImpr), then RelaImpr against it.
+pub fn check_rela_impr(f: impl Fn(f64, f64) -> (f64, f64, f64)) -> Verdict {
     const EX: &str = "check_rela_impr";
     let pairs = [(0.8871, 0.8620), (0.70, 0.65), (0.60, 0.62), (0.95, 0.90)];
+    let got = match guard(|| pairs.iter().map(|&(m, b)| f(m, b)).collect::<Vec<_>>()) {
+        Ok(g) => g,
+        Err((zh, en)) => return Verdict::fail(EX, zh, en),
+    };
+    let lifts: Vec<f64> = got.iter().flat_map(|g| [g.0, g.1]).collect();
+    let want_lifts: Vec<f64> = pairs
+        .iter()
+        .flat_map(|&(m, b)| [m - 0.5, b - 0.5])
+        .collect();
+    let v = compare_values(
+        EX,
+        &lifts,
+        &want_lifts,
+        1e-12,
+        "相对随机猜的提升 AUC − 0.5",
+        "the lifts over chance, AUC − 0.5",
+    );
+    if !v.passed {
+        return v;
+    }
     let want: Vec<f64> = pairs
         .iter()
         .map(|&(m, b)| din::metrics::rela_impr(m, b))
         .collect();
-    match guard(|| pairs.iter().map(|&(m, b)| f(m, b)).collect::<Vec<f64>>()) {
-        Ok(got) => compare_values(EX, &got, &want, 1e-9, "RelaImpr", "RelaImpr"),
-        Err((zh, en)) => Verdict::fail(EX, zh, en),
-    }
+    let got: Vec<f64> = got.iter().map(|g| g.2).collect();
+    compare_values(
+        EX,
+        &got,
+        &want,
+        1e-9,
+        "提升和 RelaImpr",
+        "the lifts and RelaImpr",
+    )
 }
 
 /// 练习 5.2: Dice in training, by hand: `f(x [n, d], alpha [d], eps)` normalises each column with
 /// the batch's mean and (biased) variance, `p = sigmoid((x − mean)/sqrt(var + eps))`, and returns
 /// `p·x + (1 − p)·α·x`; compared with [`Dice`]'s training forward pass (random α).
-pub fn check_dice(f: impl Fn(&Tensor, &Tensor, f64) -> candle_core::Result<Tensor>) -> Verdict {
+pub fn check_dice(
+    f: impl Fn(&Tensor, &Tensor, f64) -> candle_core::Result<(Tensor, Tensor)>,
+) -> Verdict {
     const EX: &str = "check_dice";
     let d = 6;
     let params = Params::seeded(51);
@@ -767,13 +887,31 @@ pub fn check_dice(f: impl Fn(&Tensor, &Tensor, f64) -> candle_core::Result<Tenso
         Ok(r) => r,
         Err(e) => return internal(EX, e),
     };
+    let (p, y) = match run_learner(EX, "你的函数", "your function", || f(&x, &alpha, eps)) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    // the switch p, from the batch's per-column mean and biased variance (the library's layer
+    // does not return it, so calling the layer does not pass)
+    let want_p = (|| {
+        let mean = x.mean_keepdim(0)?;
+        let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
+        candle_nn::ops::sigmoid(
+            &x.broadcast_sub(&mean)?
+                .broadcast_div(&(var + eps)?.sqrt()?)?,
+        )
+    })();
+    let v = compare_tensor(EX, || Ok(p), want_p, 1e-5, "开关 p", "the switch p");
+    if !v.passed {
+        return v;
+    }
     compare_tensor(
         EX,
-        || f(&x, &alpha, eps),
+        || Ok(y),
         Ok(want),
         1e-4,
-        "Dice（训练模式）",
-        "Dice (training mode)",
+        "开关 p 和 Dice（训练模式）",
+        "the switch p and Dice (training mode)",
     )
 }
 
@@ -781,15 +919,23 @@ pub fn check_dice(f: impl Fn(&Tensor, &Tensor, f64) -> candle_core::Result<Tenso
 
 /// 练习 6.1: `f(events)` = how many users have a single event (the split can make no sample of
 /// them); compared with [`din::data::build`]'s statistics on random events.
-pub fn check_single_event_users(f: impl Fn(&Events) -> usize) -> Verdict {
+pub fn check_single_event_users(f: impl Fn(&Events) -> Vec<i64>) -> Verdict {
     const EX: &str = "check_single_event_users";
     for seed in [61u64, 62, 63] {
         let mut ev = some_events(seed);
         ev.push(7777, 1, 0, 1); // at least one single-event user
-        let want = match build(&ev, SplitConfig::default()) {
+        let count = match build(&ev, SplitConfig::default()) {
             Ok(ds) => ds.stats.users_single_event,
             Err(e) => return internal(EX, e),
         };
+        let mut n: std::collections::BTreeMap<i64, usize> = Default::default();
+        for &u in &ev.user {
+            *n.entry(u).or_insert(0) += 1;
+        }
+        let want: Vec<i64> = n.iter().filter(|(_, &c)| c == 1).map(|(&u, _)| u).collect();
+        if want.len() != count {
+            return internal(EX, "the split's count and the reference list differ");
+        }
         let got = match guard(|| f(&ev)) {
             Ok(g) => g,
             Err((zh, en)) => return Verdict::fail(EX, zh, en),
@@ -797,59 +943,91 @@ pub fn check_single_event_users(f: impl Fn(&Events) -> usize) -> Verdict {
         if got != want {
             return Verdict::fail(
                 EX,
-                format!("{} 个事件：你的答案 {got}，split 统计为 {want}", ev.len()),
                 format!(
-                    "{} events: your answer {got}, the split counts {want}",
-                    ev.len()
+                    "{} 个事件：你给出 {} 个用户 {:?}…，应为 {} 个 {:?}…（按 id 从小到大）",
+                    ev.len(),
+                    got.len(),
+                    &got[..got.len().min(5)],
+                    want.len(),
+                    &want[..want.len().min(5)]
+                ),
+                format!(
+                    "{} events: you give {} users {:?}…, expected {} {:?}… (in increasing id order)",
+                    ev.len(),
+                    got.len(),
+                    &got[..got.len().min(5)],
+                    want.len(),
+                    &want[..want.len().min(5)]
                 ),
             );
         }
     }
     Verdict::pass(
         EX,
-        "三组随机事件都与 split 的统计一致",
-        "matches the split's statistics on three random event sets",
+        "三组随机事件：用户列表对，个数与 split 的统计一致",
+        "three random event sets: the right users, as many as the split counts",
     )
 }
 
 /// 练习 6.2: `f(events)` = the mean history length of the training rows the leak-free split
 /// makes with `max_len` (histories cut to the newest `max_len` events); compared with
 /// [`din::data::SplitStats::mean_train_history`].
-pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> f64) -> Verdict {
+pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> (Vec<usize>, f64)) -> Verdict {
     const EX: &str = "check_mean_train_history";
     for (seed, max_len) in [(64u64, 3usize), (65, 50)] {
         let ev = some_events(seed);
-        let want = match build(
+        let (want_hist, want) = match build(
             &ev,
             SplitConfig {
                 max_len,
                 ..Default::default()
             },
         ) {
-            Ok(ds) => ds.stats.mean_train_history,
+            Ok(ds) => {
+                let mut h = vec![0usize; max_len.min(1000) + 1];
+                for &l in &ds.train.hist_len {
+                    h[l as usize] += 1;
+                }
+                while h.len() > 1 && h.last() == Some(&0) {
+                    h.pop();
+                }
+                (h, ds.stats.mean_train_history)
+            }
             Err(e) => return internal(EX, e),
         };
-        match guard(|| f(&ev, max_len)) {
-            Ok(got) => {
-                let v = compare_values(
-                    EX,
-                    &[got],
-                    &[want],
-                    1e-9,
-                    "平均历史长度",
-                    "the mean history length",
-                );
-                if !v.passed {
-                    return v;
-                }
-            }
+        let (got_hist, got) = match guard(|| f(&ev, max_len)) {
+            Ok(g) => g,
             Err((zh, en)) => return Verdict::fail(EX, zh, en),
+        };
+        let mut trimmed = got_hist.clone();
+        while trimmed.len() > 1 && trimmed.last() == Some(&0) {
+            trimmed.pop();
+        }
+        if trimmed != want_hist {
+            return Verdict::fail(
+                EX,
+                format!("max_len {max_len}：历史长度的直方图应为 {want_hist:?}，你给出 {got_hist:?}"),
+                format!(
+                    "max_len {max_len}: the histogram of history lengths should be {want_hist:?}, yours is {got_hist:?}"
+                ),
+            );
+        }
+        let v = compare_values(
+            EX,
+            &[got],
+            &[want],
+            1e-9,
+            "直方图和平均历史长度",
+            "the histogram and the mean history length",
+        );
+        if !v.passed {
+            return v;
         }
     }
     Verdict::pass(
         EX,
-        "两个 max_len 下都与 split 的统计一致",
-        "matches the split's statistics for two max_len",
+        "两个 max_len 下，直方图和平均值都与 split 一致",
+        "for two max_len the histogram and the mean match the split",
     )
 }
 
@@ -1582,18 +1760,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn checks_pass_the_library_and_fail_wrong_answers_with_reasons() {
-        // masked mean: the library passes; a mean over all positions (padding included) fails
-        assert!(check_masked_mean(din::model::masked_mean).passed);
-        let v = check_masked_mean(|h, _m| h.mean(1));
+    fn checks_pass_answers_written_out_and_fail_library_shortcuts_and_wrong_answers() {
+        // masked mean: sum, count and mean by hand pass; the library's mean with made-up sums
+        // and counts does not; a mean over all positions (padding included) fails
+        let parts = |h: &Tensor, m: &Tensor| -> candle_core::Result<(Tensor, Tensor)> {
+            Ok((
+                h.broadcast_mul(&m.unsqueeze(2)?)?.sum(1)?,
+                m.sum_keepdim(1)?,
+            ))
+        };
+        assert!(
+            check_masked_mean(|h, m| {
+                let (s, n) = parts(h, m)?;
+                let mean = s.broadcast_div(&n.maximum(1.0)?)?;
+                Ok((s, n, mean))
+            })
+            .passed
+        );
+        let v = check_masked_mean(|h, m| {
+            let mean = din::model::masked_mean(h, m)?;
+            Ok((mean.clone(), m.sum_keepdim(1)?, mean))
+        });
+        assert!(!v.passed && v.en.contains("sum"), "{v}");
+        let v = check_masked_mean(|h, m| {
+            let (s, n) = parts(h, m)?;
+            Ok((s, n, h.mean(1)?))
+        });
         assert!(!v.passed && v.en.contains("differs"), "{v}");
         // wrong shape
-        let v = check_masked_mean(|h, _m| h.sum(2));
-        assert!(!v.passed && v.en.contains("wrong shape"), "{v}");
-        // NaN
         let v = check_masked_mean(|h, m| {
-            let s = h.sum(1)?;
-            s.broadcast_div(&m.sum_keepdim(1)?) // 0/0 on the empty row
+            let (s, n) = parts(h, m)?;
+            Ok((s, n, h.sum(2)?))
+        });
+        assert!(!v.passed && v.en.contains("wrong shape"), "{v}");
+        // NaN: 0/0 on the empty row
+        let v = check_masked_mean(|h, m| {
+            let (s, n) = parts(h, m)?;
+            let mean = s.broadcast_div(&n)?;
+            Ok((s, n, mean))
         });
         assert!(!v.passed && v.en.contains("NaN"), "{v}");
         // an error, a panic
@@ -1623,10 +1827,36 @@ mod tests {
         // the library's AUC dressed up as counts does not pass
         let v = check_auc(|s, l| (din::metrics::auc(s, l).unwrap() * 100.0, 0.0, 100.0));
         assert!(!v.passed && v.en.contains("pairs"), "{v}");
-        assert!(check_gauc(|s, l, u| din::metrics::gauc(s, l, u).unwrap()).passed);
-        assert!(!check_gauc(|s, l, _u| din::metrics::auc(s, l).unwrap()).passed);
-        assert!(check_rela_impr(din::metrics::rela_impr).passed);
-        assert!(!check_rela_impr(|m, b| (m - b) / b * 100.0).passed);
+        // GAUC: the library's total without the per-user AUCs does not pass; with them it does
+        let per_user = |s: &[f32], l: &[f32], u: &[u32]| {
+            let mut by: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+            for (i, &x) in u.iter().enumerate() {
+                by.entry(x).or_default().push(i);
+            }
+            by.iter()
+                .filter_map(|(&x, r)| {
+                    let ss: Vec<f32> = r.iter().map(|&i| s[i]).collect();
+                    let ll: Vec<f32> = r.iter().map(|&i| l[i]).collect();
+                    din::metrics::auc(&ss, &ll).map(|a| (x, a, r.len()))
+                })
+                .collect::<Vec<_>>()
+        };
+        let v = check_gauc(|s, l, u| (Vec::new(), din::metrics::gauc(s, l, u).unwrap()));
+        assert!(!v.passed && v.en.contains("both labels"), "{v}");
+        assert!(
+            check_gauc(|s, l, u| (per_user(s, l, u), din::metrics::gauc(s, l, u).unwrap())).passed
+        );
+        assert!(
+            !check_gauc(|s, l, u| (per_user(s, l, u), din::metrics::auc(s, l).unwrap())).passed
+        );
+        // RelaImpr: the library's number without the lifts does not pass
+        let v = check_rela_impr(|m, b| (0.0, 0.0, din::metrics::rela_impr(m, b)));
+        assert!(!v.passed && v.en.contains("lifts"), "{v}");
+        assert!(
+            check_rela_impr(|m, b| (m - 0.5, b - 0.5, ((m - 0.5) / (b - 0.5) - 1.0) * 100.0))
+                .passed
+        );
+        assert!(!check_rela_impr(|m, b| (m - 0.5, b - 0.5, (m - b) / b * 100.0)).passed);
         // BCE: the formula as written overflows
         let naive = |z: f64, y: f64| {
             let p = 1.0 / (1.0 + (-z).exp());
@@ -1675,18 +1905,37 @@ mod tests {
         let broadcast = |t: &Tensor, h: &Tensor| t.unsqueeze(1)?.broadcast_as(h.dims());
         assert!(check_input_3d(|t, h| AttentionInput::Three.build(&broadcast(t, h)?, h)).passed);
         assert!(!check_input_3d(|t, h| AttentionInput::Four.build(&broadcast(t, h)?, h)).passed);
-        let v = check_dice(|x, alpha, eps| {
+        let switch = |x: &Tensor, eps: f64| -> candle_core::Result<Tensor> {
             let mean = x.mean_keepdim(0)?;
             let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
-            let p = candle_nn::ops::sigmoid(
+            candle_nn::ops::sigmoid(
                 &x.broadcast_sub(&mean)?
                     .broadcast_div(&(var + eps)?.sqrt()?)?,
-            )?;
+            )
+        };
+        let v = check_dice(|x, alpha, eps| {
+            let p = switch(x, eps)?;
             let ax = x.broadcast_mul(alpha)?;
-            p.mul(x)? + p.affine(-1.0, 1.0)?.mul(&ax)?
+            let y = (p.mul(x)? + p.affine(-1.0, 1.0)?.mul(&ax)?)?;
+            Ok((p, y))
         });
         assert!(v.passed, "{v}");
-        assert!(!check_dice(|x, _a, _e| candle_nn::ops::sigmoid(x)?.mul(x)).passed);
+        let v = check_dice(|x, _a, eps| Ok((switch(x, eps)?, candle_nn::ops::sigmoid(x)?.mul(x)?)));
+        assert!(!v.passed, "{v}");
+        // the library's layer gives the output but not the switch
+        let v = check_dice(|x, alpha, eps| {
+            let params = Params::seeded(1);
+            let dice = Dice::new(x.dim(1)?, params.var_builder(DType::F32, &Device::Cpu))?;
+            for (name, var) in params.named() {
+                if name.ends_with("alpha") {
+                    var.set(alpha)?;
+                }
+            }
+            let y = dice.forward_t(x, None, Mode::TRAIN)?;
+            let _ = eps;
+            Ok((y.clone(), y))
+        });
+        assert!(!v.passed && v.en.contains("switch"), "{v}");
         // shifting by a max that includes the padding's 0 underflows on the row near −400
         let v = check_masked_softmax(|s, m| {
             let shift = (s * m)?.max_keepdim(1)?;
@@ -1708,17 +1957,61 @@ mod tests {
             Ok((shift, e.broadcast_div(&e.sum_keepdim(1)?.maximum(1e-30)?)?))
         });
         assert!(v.passed, "{v}");
-        assert!(
-            check_single_event_users(|ev| {
-                let mut n = std::collections::BTreeMap::new();
-                for &u in &ev.user {
-                    *n.entry(u).or_insert(0) += 1;
+        let singles = |ev: &Events| {
+            let mut n = std::collections::BTreeMap::new();
+            for &u in &ev.user {
+                *n.entry(u).or_insert(0) += 1;
+            }
+            n.iter()
+                .filter(|(_, &c)| c == 1)
+                .map(|(&u, _)| u)
+                .collect::<Vec<i64>>()
+        };
+        assert!(check_single_event_users(singles).passed);
+        assert!(!check_single_event_users(|_| Vec::new()).passed);
+        // the split's count alone is no list
+        let v = check_single_event_users(|ev| {
+            let n = build(ev, SplitConfig::default())
+                .unwrap()
+                .stats
+                .users_single_event;
+            vec![0; n]
+        });
+        assert!(!v.passed, "{v}");
+        // mean history: the split's mean without the histogram does not pass
+        let v = check_mean_train_history(|ev, max_len| {
+            let cfg = SplitConfig {
+                max_len,
+                ..Default::default()
+            };
+            (Vec::new(), build(ev, cfg).unwrap().stats.mean_train_history)
+        });
+        assert!(!v.passed && v.en.contains("histogram"), "{v}");
+        // written out from the event counts (notebook 6's solution): passes
+        let by_hand = |ev: &Events, max_len: usize| {
+            let mut n = std::collections::BTreeMap::new();
+            for &u in &ev.user {
+                *n.entry(u).or_insert(0usize) += 1;
+            }
+            let mut hist = vec![0usize; max_len + 1];
+            for &c in n.values() {
+                for k in 1..c.saturating_sub(2) {
+                    hist[k.min(max_len)] += 2;
                 }
-                n.values().filter(|&&c| c == 1).count()
-            })
-            .passed
-        );
-        assert!(!check_single_event_users(|_| 0).passed);
+            }
+            let rows: usize = hist.iter().sum();
+            let sum: usize = hist.iter().enumerate().map(|(l, &r)| l * r).sum();
+            (
+                hist,
+                if rows == 0 {
+                    0.0
+                } else {
+                    sum as f64 / rows as f64
+                },
+            )
+        };
+        let v = check_mean_train_history(by_hand);
+        assert!(v.passed, "{v}");
     }
 
     #[test]
