@@ -65,7 +65,7 @@ use din_kernels::attention::{InputBlocks, UnitInput};
 use serde::{Deserialize, Serialize};
 
 use super::embedding::{Layout, Lookup};
-use super::layers::{Activation, LayerOptions, Mlp};
+use super::layers::{Activation, LayerOptions, Mlp, MlpConfig};
 use super::ops::{self, Mode};
 
 /// The input of the attention MLP.
@@ -219,14 +219,13 @@ impl ActivationUnitConfig {
     /// The unit for embeddings of width `dim`.
     pub fn init(&self, dim: usize, vb: VarBuilder) -> Result<ActivationUnit> {
         Ok(ActivationUnit {
-            mlp: Mlp::with_options(
-                self.input.width() * dim,
-                &self.dims,
-                self.activation,
-                self.batch_norm,
-                self.layers,
-                vb.pp("mlp"),
-            )?,
+            mlp: MlpConfig {
+                dims: self.dims.clone(),
+                activation: self.activation,
+                batch_norm: self.batch_norm,
+                layers: self.layers,
+            }
+            .init(self.input.width() * dim, vb.pp("mlp"))?,
             input: self.input,
             norm: self.norm,
             dim,

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attention::{ActivationUnit, ActivationUnitConfig, AttentionInput, WeightNorm};
 use super::embedding::{Layout, Lookup};
-use super::layers::{Activation, Dice, LayerOptions, LinearInit, Mlp};
+use super::layers::{Activation, Dice, LayerOptions, LinearInit, Mlp, MlpConfig};
 use super::ops::Mode;
 
 /// Which model.
@@ -186,6 +186,16 @@ impl ModelConfig {
         }
     }
 
+    /// The head MLP's settings (DIN's and the base model's head are the same MLP).
+    pub fn head_config(&self) -> MlpConfig {
+        MlpConfig {
+            dims: self.mlp_dims.clone(),
+            activation: self.activation,
+            batch_norm: self.batch_norm,
+            layers: self.layer_options(),
+        }
+    }
+
     /// Check the configuration; the message names the bad field.
     pub fn validate(&self) -> crate::Result<()> {
         self.check().map_err(crate::Error::Config)
@@ -326,14 +336,9 @@ impl Din {
             att_item: unit("attention.item")?,
             att_cate: unit("attention.cate")?,
             // [V_interest(item), V_interest(cate), v_target(item), v_target(cate), v_user]
-            head: Mlp::with_options(
-                cfg.head_input.width(d),
-                &cfg.mlp_dims,
-                cfg.activation,
-                cfg.batch_norm,
-                cfg.layer_options(),
-                vb.pp("mlp"),
-            )?,
+            head: cfg
+                .head_config()
+                .init(cfg.head_input.width(d), vb.pp("mlp"))?,
             head_input: cfg.head_input,
             attend_padding: cfg.attend_padding,
         })
@@ -475,14 +480,9 @@ impl BaseModel {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         Ok(BaseModel {
             pooling: cfg.pooling,
-            head: Mlp::with_options(
-                cfg.head_input.width(cfg.embed_dim),
-                &cfg.mlp_dims,
-                cfg.activation,
-                cfg.batch_norm,
-                cfg.layer_options(),
-                vb.pp("mlp"),
-            )?,
+            head: cfg
+                .head_config()
+                .init(cfg.head_input.width(cfg.embed_dim), vb.pp("mlp"))?,
             head_input: cfg.head_input,
         })
     }

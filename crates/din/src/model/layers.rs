@@ -554,8 +554,59 @@ pub struct Mlp {
     pub out: Linear,
 }
 
+/// An [`Mlp`]'s settings: `MlpConfig { dims: vec![8, 4], ..Default::default() }.init(in_dim, vb)`
+/// builds one on `in_dim` inputs (weights under `vb`: `{k}.linear`, `{k}.bn`, `{k}.act`, `out`).
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use din::model::{Activation, MlpConfig, Params};
+/// let vb = Params::seeded(3).var_builder(DType::F32, &Device::Cpu);
+/// let cfg = MlpConfig { dims: vec![8, 4], activation: Activation::Prelu, ..Default::default() };
+/// let mlp = cfg.init(6, vb.pp("mlp"))?;
+/// let x = Tensor::ones((5, 6), DType::F32, &Device::Cpu)?;
+/// assert_eq!(x.apply_t(&mlp, true)?.dims(), &[5, 1]);
+/// assert_eq!(mlp.hidden[1].linear.weight.dims(), &[4, 8]);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MlpConfig {
+    /// Hidden widths (the output layer, one unit, comes after them). Default `[256, 128]`.
+    pub dims: Vec<usize>,
+    /// Activation of every hidden layer. Default Dice.
+    pub activation: Activation,
+    /// BatchNorm between each hidden Linear and its activation (torch-rechub's `MLP`). Default off.
+    pub batch_norm: bool,
+    /// Initialisation and Dice momentum of the layers.
+    pub layers: LayerOptions,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        MlpConfig {
+            dims: vec![256, 128],
+            activation: Activation::Dice,
+            batch_norm: false,
+            layers: LayerOptions::default(),
+        }
+    }
+}
+
+impl MlpConfig {
+    /// The MLP on `in_dim` inputs.
+    pub fn init(&self, in_dim: usize, vb: VarBuilder) -> Result<Mlp> {
+        Mlp::with_options(
+            in_dim,
+            &self.dims,
+            self.activation,
+            self.batch_norm,
+            self.layers,
+            vb,
+        )
+    }
+}
+
 impl Mlp {
-    /// An MLP with the default [`LayerOptions`].
+    /// An MLP with the default [`LayerOptions`] ([`MlpConfig::init`] in one call).
     pub fn new(
         in_dim: usize,
         dims: &[usize],

@@ -42,7 +42,7 @@ pub use din::{
     RequestLookup,
 };
 pub use embedding::{EmbeddingTable, Embeddings, Layout, Lookup, TableId, TouchedRows};
-pub use layers::{Activation, Dice, LayerOptions, LinearInit, Mlp, RechubDice};
+pub use layers::{Activation, Dice, LayerOptions, LinearInit, Mlp, MlpConfig, RechubDice};
 pub use ops::{Kernels, Mode};
 pub use params::Params;
 
