@@ -1154,6 +1154,32 @@ fn trained_unit_case() -> din::Result<(Model, din::data::Batch)> {
     Ok((model, din::data::Batch::from_split(&ds.test, &rows)))
 }
 
+/// [`trained_unit_case`] on the padded layout and the reference kernels (the layout and the
+/// formulas a hand-written network follows), for the checks that compare whole forward passes.
+fn trained_reference_case() -> din::Result<(Model, din::data::Batch)> {
+    let (mut model, batch) = trained_unit_case()?;
+    model.layout = Layout::Padded;
+    model.kernels = din::model::Kernels::Reference;
+    Ok((model, batch))
+}
+
+/// A `VarBuilder` over copies of `model`'s tensors (and `extra` ones), so that a learner's
+/// network built from it holds the trained weights without sharing their storage.
+fn copied_var_builder(
+    model: &Model,
+    extra: &[(&str, &Tensor)],
+) -> din::Result<candle_nn::VarBuilder<'static>> {
+    let mut t: std::collections::BTreeMap<String, Tensor> = model
+        .tensors()?
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), v.copy()?)))
+        .collect::<din::Result<_>>()?;
+    for (name, v) in extra {
+        t.insert(name.to_string(), v.copy()?);
+    }
+    Ok(Params::from_tensors(t).var_builder(DTYPE, &Device::Cpu))
+}
+
 /// 练习 3.7: the activation unit, written by hand. `f(weights, target [B, d], hist [B, L, d],
 /// mask [B, L], train)` returns every step ([`UnitSteps`]). Run on a small DIN trained here, in
 /// evaluation (running statistics) and in training (the batch's statistics over the real
@@ -1352,12 +1378,10 @@ pub fn check_din_forward<N>(
     f: impl Fn(&N, &[Tensor], &din::data::Batch, bool) -> candle_core::Result<DinSteps>,
 ) -> Verdict {
     const EX: &str = "check_din_forward";
-    let (mut model, batch) = match trained_unit_case() {
+    let (model, batch) = match trained_reference_case() {
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
-    model.layout = Layout::Padded;
-    model.kernels = din::model::Kernels::Reference;
     let case = || -> din::Result<_> {
         let t = model.tensors()?;
         let cfg = model.config.clone();
@@ -1370,11 +1394,7 @@ pub fn check_din_forward<N>(
             .iter()
             .map(|n| Ok(t[*n].copy()?))
             .collect::<din::Result<_>>()?;
-        let copied: std::collections::BTreeMap<String, Tensor> = t
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.copy()?)))
-            .collect::<din::Result<_>>()?;
-        let vb = Params::from_tensors(copied).var_builder(DTYPE, &Device::Cpu);
+        let vb = copied_var_builder(&model, &[])?;
         let x = model.lookup(&batch)?;
         let b = x.mask.dim(0)?;
         let mut want = Vec::new();
@@ -1689,24 +1709,13 @@ pub fn check_context_feature<N>(
     f: impl Fn(&N, &din::model::Lookup, bool) -> candle_core::Result<Tensor>,
 ) -> Verdict {
     const EX: &str = "check_context_feature";
-    let (mut model, mut batch) = match trained_unit_case() {
+    let (model, mut batch) = match trained_reference_case() {
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
-    model.layout = Layout::Padded;
-    model.kernels = din::model::Kernels::Reference;
     let d = model.config.embed_dim;
     let hours = hour_table(d);
-    let case = || -> din::Result<_> {
-        let mut t: std::collections::BTreeMap<String, Tensor> = model
-            .tensors()?
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.copy()?)))
-            .collect::<din::Result<_>>()?;
-        t.insert("hour".to_string(), hours.copy()?);
-        Ok(Params::from_tensors(t).var_builder(DTYPE, &Device::Cpu))
-    };
-    let vb = match case() {
+    let vb = match copied_var_builder(&model, &[("hour", &hours)]) {
         Ok(vb) => vb,
         Err(e) => return internal(EX, e),
     };

@@ -333,11 +333,10 @@ impl Split {
     /// ```
     pub fn with_negatives_in_category(&self, vocab: &Vocab, seed: u64) -> InCategory {
         let mut by_cate: Vec<Vec<u32>> = vec![Vec::new(); vocab.cates.table_rows()];
-        for (item, &c) in vocab.item_cate.iter().enumerate().skip(1) {
-            if let Some(list) = by_cate.get_mut(c as usize) {
-                if c != PAD && (item as u32) <= vocab.items.len() as u32 {
-                    list.push(item as u32);
-                }
+        // padding and out-of-vocabulary rows have category PAD and are skipped
+        for (item, &c) in vocab.item_cate.iter().enumerate() {
+            if let Some(list) = by_cate.get_mut(c as usize).filter(|_| c != PAD) {
+                list.push(item as u32);
             }
         }
         let mut positive_of = std::collections::HashMap::new();

@@ -187,30 +187,23 @@ pub struct ActivationUnit {
     pub dim: usize,
 }
 
-/// An activation unit's settings: `ActivationUnitConfig { dims: vec![8], ..Default::default() }
-/// .init(d, vb)` builds a unit for embeddings of width `d` (weights under `vb`'s `mlp.*`).
+/// An activation unit's settings: `ActivationUnitConfig { mlp: MlpConfig { dims: vec![8],
+/// ..Default::default() }, ..Default::default() }.init(d, vb)` builds a unit for embeddings of
+/// width `d` (weights under `vb`'s `mlp.*`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivationUnitConfig {
-    /// Hidden widths of the unit's MLP (default `[256, 128]`, the tutorial's).
-    pub dims: Vec<usize>,
-    pub activation: Activation,
-    /// Linear → BatchNorm → activation in each hidden layer.
-    pub batch_norm: bool,
+    /// The unit's MLP (default: hidden widths `[256, 128]`, the tutorial's, with Dice).
+    pub mlp: MlpConfig,
     pub input: AttentionInput,
     pub norm: WeightNorm,
-    /// Initialisation and Dice momentum of the MLP's layers.
-    pub layers: LayerOptions,
 }
 
 impl Default for ActivationUnitConfig {
     fn default() -> Self {
         ActivationUnitConfig {
-            dims: vec![256, 128],
-            activation: Activation::Dice,
-            batch_norm: false,
+            mlp: MlpConfig::default(),
             input: AttentionInput::Four,
             norm: WeightNorm::None,
-            layers: LayerOptions::default(),
         }
     }
 }
@@ -219,13 +212,7 @@ impl ActivationUnitConfig {
     /// The unit for embeddings of width `dim`.
     pub fn init(&self, dim: usize, vb: VarBuilder) -> Result<ActivationUnit> {
         Ok(ActivationUnit {
-            mlp: MlpConfig {
-                dims: self.dims.clone(),
-                activation: self.activation,
-                batch_norm: self.batch_norm,
-                layers: self.layers,
-            }
-            .init(self.input.width() * dim, vb.pp("mlp"))?,
+            mlp: self.mlp.init(self.input.width() * dim, vb.pp("mlp"))?,
             input: self.input,
             norm: self.norm,
             dim,
@@ -244,15 +231,13 @@ impl ActivationUnit {
         norm: WeightNorm,
         vb: VarBuilder,
     ) -> Result<Self> {
-        ActivationUnitConfig {
+        let mlp = MlpConfig {
             dims: dims.to_vec(),
             activation: act,
             batch_norm,
-            input,
-            norm,
             layers: LayerOptions::default(),
-        }
-        .init(dim, vb)
+        };
+        ActivationUnitConfig { mlp, input, norm }.init(dim, vb)
     }
 
     /// `target: [B, d]`, `hist`: the history in `x`'s layout. Returns the interest vector `[B, d]`

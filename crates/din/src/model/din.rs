@@ -324,12 +324,13 @@ impl Din {
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.embed_dim;
         let unit_cfg = ActivationUnitConfig {
-            dims: cfg.attention_dims.clone(),
-            activation: cfg.attention_activation,
-            batch_norm: cfg.batch_norm,
+            mlp: MlpConfig {
+                dims: cfg.attention_dims.clone(),
+                activation: cfg.attention_activation,
+                ..cfg.head_config()
+            },
             input: cfg.attention_input,
             norm: cfg.weight_norm,
-            layers: cfg.layer_options(),
         };
         let unit = |name: &str| unit_cfg.init(d, vb.pp(name));
         Ok(Din {
