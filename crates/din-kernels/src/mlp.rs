@@ -1,6 +1,7 @@
-//! An MLP of hidden layers `Linear → [BatchNorm] → Dice` ending in `Linear(·, 1)`, in training,
-//! with a hand-written backward pass: the DIN head, and (behind their own first layer, see
-//! [`crate::attention`]) the activation units.
+//! An MLP of hidden layers `Linear → [BatchNorm] → activation` ending in `Linear(·, 1)`, in
+//! training, with a hand-written backward pass: the DIN head, and (behind their own first layer,
+//! see [`crate::attention`]) the activation units. The activation is one of [`Activation`]'s:
+//! Dice (the default), PReLU, ReLU or sigmoid, the same in every hidden layer.
 //!
 //! Every hidden layer is two passes over its `[n, width]` activations forward (batch moments;
 //! then normalise, gate and activate) and two backward (one reduction; then the input gradient),
@@ -24,6 +25,9 @@
 //! let (dtheta, dx) = mlp::backward(&stack, &theta, &x, &[1.0; 5], &fwd.saved)?;
 //! assert_eq!((dtheta.len(), dx.len()), (theta.len(), x.len()));
 //! assert!(mlp::forward(&stack, &theta[1..], &x).is_err()); // a parameter short
+//! // the same sizes with ReLU: no α, so 4 parameters fewer
+//! let relu = stack.clone().with_activation(mlp::Activation::Relu);
+//! assert_eq!(relu.n_params(), stack.n_params() - 4);
 //! # Ok::<(), din_kernels::Error>(())
 //! ```
 
@@ -31,18 +35,60 @@ use std::mem::MaybeUninit;
 
 use crate::dice::DiceStats;
 use crate::matmul::{matmul, matmul_into, matmul_tn};
-use crate::par::{col_reduce, fill1, fill3, moments, rows_of, BLOCK};
+use crate::par::{col_reduce, fill1, fill2, fill3, moments, rows_of, BLOCK};
 use crate::simd::wide_kernel;
 use crate::{cast, check_len, invalid, Real, Result};
 
-/// Sizes of an MLP: input width, hidden widths, BatchNorm on every hidden layer or on none, and
-/// (BatchNorm ε, Dice ε) per hidden layer.
+/// The activation of every hidden layer of a [`Stack`], applied to `u` (the BatchNorm output, or
+/// the Linear output with its bias without BatchNorm).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Activation {
+    /// `u·(α + (1 − α)·p)`, `p = sigmoid((u − E[u]) / √(Var[u] + ε))` with the batch's
+    /// per-neuron moments; α per neuron.
+    #[default]
+    Dice,
+    /// `u` where `u > 0`, else `α·u`; α per neuron.
+    Prelu,
+    /// `max(u, 0)`.
+    Relu,
+    /// `1 / (1 + e^(−u))`.
+    Sigmoid,
+}
+
+impl Activation {
+    /// True when the layer has a trained α per neuron (Dice, PReLU).
+    pub fn has_alpha(self) -> bool {
+        matches!(self, Activation::Dice | Activation::Prelu)
+    }
+
+    /// The activations without batch statistics of their own.
+    fn plain(self) -> Option<Plain> {
+        match self {
+            Activation::Dice => None,
+            Activation::Prelu => Some(Plain::Prelu),
+            Activation::Relu => Some(Plain::Relu),
+            Activation::Sigmoid => Some(Plain::Sigmoid),
+        }
+    }
+}
+
+/// [`Activation`]s that are a function of `u` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plain {
+    Prelu,
+    Relu,
+    Sigmoid,
+}
+
+/// Sizes of an MLP: input width, hidden widths, BatchNorm on every hidden layer or on none,
+/// (BatchNorm ε, Dice ε) per hidden layer, and the hidden layers' [`Activation`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stack {
     first_in: usize,
     hidden: Vec<usize>,
     bn: bool,
     eps: Vec<(f64, f64)>,
+    act: Activation,
 }
 
 /// Offsets of one hidden layer's parameters in the flat parameter vector.
@@ -54,7 +100,7 @@ pub struct LayerAt {
     pub b: usize,
     /// BatchNorm's scale γ and shift β (with BatchNorm only; β follows γ).
     pub gamma: usize,
-    /// Dice's α `[width]`.
+    /// Dice's or PReLU's α `[width]` (other activations: none, where the next block starts).
     pub alpha: usize,
     pub fan_in: usize,
     pub width: usize,
@@ -72,7 +118,8 @@ pub struct Offsets {
 
 impl Stack {
     /// An MLP of `hidden` Dice layers on `first_in` inputs; `eps[i]` = (BatchNorm ε, Dice ε) of
-    /// hidden layer `i` (BatchNorm's is ignored without BatchNorm).
+    /// hidden layer `i` (BatchNorm's is ignored without BatchNorm, Dice's with another
+    /// activation: see [`Stack::with_activation`]).
     pub fn new(
         first_in: usize,
         hidden: Vec<usize>,
@@ -100,7 +147,17 @@ impl Stack {
             hidden,
             bn,
             eps,
+            act: Activation::Dice,
         })
+    }
+
+    /// The same sizes with another hidden activation.
+    pub fn with_activation(self, act: Activation) -> Stack {
+        Stack { act, ..self }
+    }
+
+    pub fn activation(&self) -> Activation {
+        self.act
     }
 
     pub fn first_in(&self) -> usize {
@@ -120,8 +177,9 @@ impl Stack {
         self.offsets().total
     }
 
-    /// Hidden layers (weight, bias, [γ, β,] α), then the output layer (weight, bias).
+    /// Hidden layers (weight, bias, [γ, β,] [α]), then the output layer (weight, bias).
     pub fn offsets(&self) -> Offsets {
+        let alpha_width = |width: usize| if self.act.has_alpha() { width } else { 0 };
         let mut at = 0;
         let mut fan_in = self.first_in;
         let mut layers = Vec::with_capacity(self.hidden.len());
@@ -136,7 +194,7 @@ impl Stack {
                 fan_in,
                 width,
             };
-            at = l.alpha + width;
+            at = l.alpha + alpha_width(width);
             layers.push(l);
             fan_in = width;
         }
@@ -154,17 +212,17 @@ impl Stack {
 }
 
 /// Batch statistics of one hidden layer in a training step, for the running averages:
-/// BatchNorm's (with BatchNorm; the mean includes the Linear bias) and Dice's.
+/// BatchNorm's (with BatchNorm; the mean includes the Linear bias) and Dice's (Dice layers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerStats {
     pub batch_norm: Option<DiceStats>,
-    pub dice: DiceStats,
+    pub dice: Option<DiceStats>,
 }
 
 /// Per-column constants of one hidden layer in a training step. With `x̂ = (z − μ)·s` (`z` the
 /// Linear output without bias, `μ` its batch mean), the layer computes
-/// `u = a·x̂ + c` (BatchNorm's output, or `z + bias` without BatchNorm), the Dice gate
-/// `p = sigmoid(k·x̂)` and `y = u·(α + (1 − α)·p)`.
+/// `u = a·x̂ + c` (BatchNorm's output, or `z + bias` without BatchNorm), and with Dice the gate
+/// `p = sigmoid(k·x̂)` and `y = u·(α + (1 − α)·p)` (`k`, `sd`: 0 for other activations).
 struct Cols<T> {
     s: Vec<T>,
     a: Vec<T>,
@@ -177,7 +235,7 @@ struct Cols<T> {
     mu: Vec<T>,
 }
 
-/// What the forward pass keeps of one hidden layer.
+/// What the forward pass keeps of one hidden layer (`p`: Dice's gates; empty otherwise).
 struct LayerSaved<T> {
     cols: Cols<T>,
     xhat: Vec<T>,
@@ -216,7 +274,7 @@ pub struct Forward<T> {
 fn layer_forward<T: Real>(
     z: &[T],
     l: &LayerAt,
-    bn: bool,
+    (bn, act): (bool, Activation),
     (bn_eps, dice_eps): (f64, f64),
     theta: &[T],
     n: usize,
@@ -247,18 +305,21 @@ fn layer_forward<T: Real>(
     };
     // Dice on u: mean u_mean, variance a²·v̂
     let u_var: Vec<f64> = a.iter().zip(&vhat).map(|(a, v)| a * a * v).collect();
-    let sd: Vec<f64> = u_var.iter().map(|v| 1.0 / (v + dice_eps).sqrt()).collect();
+    let sd: Vec<f64> = match act {
+        Activation::Dice => u_var.iter().map(|v| 1.0 / (v + dice_eps).sqrt()).collect(),
+        _ => vec![0.0; w],
+    };
     let k: Vec<f64> = a.iter().zip(&sd).map(|(a, s)| a * s).collect();
     let bn_stats = bn.then(|| DiceStats {
         mean: mean_b.clone(),
         var: var.clone(),
         inv_std: s.clone(),
     });
-    let dice_stats = DiceStats {
+    let dice_stats = (act == Activation::Dice).then(|| DiceStats {
         mean: u_mean,
         var: u_var,
         inv_std: sd.clone(),
-    };
+    });
     let cols = Cols {
         s: cast(&s),
         a: cast(&a),
@@ -268,13 +329,24 @@ fn layer_forward<T: Real>(
         vhat: cast(&vhat),
         mu: cast(&mean),
     };
-    let cs = ColSlices::new(&cols, &theta[l.alpha..l.alpha + w]);
-    // SAFETY: blocks are whole rows (`w·BLOCK` elements of `n·w` buffers) and `forward_rows`
-    // writes every column of every row of the three output blocks.
-    let [xhat, p, y] = unsafe {
-        fill3(n * w, w * BLOCK, z, |[xb, pb, yb], zb| {
-            forward_rows(&cs, zb, xb, pb, yb)
-        })
+    let cs = ColSlices::new(&cols, alpha_of(theta, l, act));
+    let [xhat, p, y] = match act.plain() {
+        // SAFETY: blocks are whole rows (`w·BLOCK` elements of `n·w` buffers) and `forward_rows`
+        // writes every column of every row of the three output blocks.
+        None => unsafe {
+            fill3(n * w, w * BLOCK, z, |[xb, pb, yb], zb| {
+                forward_rows(&cs, zb, xb, pb, yb)
+            })
+        },
+        Some(plain) => {
+            // SAFETY: as above, `plain_forward_rows` writes every element of both output blocks.
+            let (xhat, y) = unsafe {
+                fill2(n * w, w * BLOCK, z, |xb, yb, zb| {
+                    plain_forward_rows(&cs, plain, zb, xb, yb)
+                })
+            };
+            [xhat, Vec::new(), y]
+        }
     };
     (
         LayerSaved { cols, xhat, p, y },
@@ -291,14 +363,17 @@ fn layer_backward<T: Real>(
     g: &[T],
     sv: &LayerSaved<T>,
     l: &LayerAt,
-    bn: bool,
+    (bn, act): (bool, Activation),
     theta: &[T],
     dtheta: &mut [T],
     n: usize,
 ) -> Vec<T> {
     let w = l.width;
     let cols = &sv.cols;
-    let cs = ColSlices::new(cols, &theta[l.alpha..l.alpha + w]);
+    let cs = ColSlices::new(cols, alpha_of(theta, l, act));
+    if let Some(plain) = act.plain() {
+        return plain_layer_backward(g, sv, &cs, plain, l, bn, dtheta, n);
+    }
     let sums = col_reduce::<T, _>(n, w, 5, |rows, acc| {
         let at = rows.start * w..rows.end * w;
         backward_sums(&cs, &g[at.clone()], &sv.xhat[at.clone()], &sv.p[at], acc)
@@ -354,8 +429,70 @@ fn layer_backward<T: Real>(
     }
 }
 
-/// A layer's per-column constants as slices of its width, and α.
+/// A layer's α in `theta` (empty for activations without one).
+fn alpha_of<'a, T>(theta: &'a [T], l: &LayerAt, act: Activation) -> &'a [T] {
+    if act.has_alpha() {
+        &theta[l.alpha..l.alpha + l.width]
+    } else {
+        &[]
+    }
+}
+
+/// [`layer_backward`] for the activations without batch statistics of their own: with
+/// `A = dL/du` element by element, `dz = A` (and `Σ A` the bias gradient) without BatchNorm;
+/// with it, BatchNorm's backward `dz = s·γ·(A − mean(A) − x̂·mean(A·x̂))`, `dγ = Σ A·x̂`,
+/// `dβ = Σ A`, and the Linear bias cancelled.
+#[allow(clippy::too_many_arguments)]
+fn plain_layer_backward<T: Real>(
+    g: &[T],
+    sv: &LayerSaved<T>,
+    cs: &ColSlices<'_, T>,
+    plain: Plain,
+    l: &LayerAt,
+    bn: bool,
+    dtheta: &mut [T],
+    n: usize,
+) -> Vec<T> {
+    let w = l.width;
+    let sums = col_reduce::<T, _>(n, w, 3, |rows, acc| {
+        let at = rows.start * w..rows.end * w;
+        let (gb, xb, yb) = (&g[at.clone()], &sv.xhat[at.clone()], &sv.y[at]);
+        plain_backward_sums(cs, plain, gb, xb, yb, acc)
+    });
+    let nf = n.max(1) as f64;
+    let (mut gain, mut k1, mut k2) = (vec![0f64; w], vec![0f64; w], vec![0f64; w]);
+    for j in 0..w {
+        if plain == Plain::Prelu {
+            dtheta[l.alpha + j] = T::of(sums[0][j]);
+        }
+        if bn {
+            dtheta[l.gamma + j] = T::of(sums[2][j]);
+            dtheta[l.gamma + w + j] = T::of(sums[1][j]);
+            dtheta[l.b + j] = T::zero(); // cancelled by the normalisation
+            gain[j] = sv.cols.s[j].f64() * sv.cols.a[j].f64();
+            k1[j] = sums[1][j] / nf;
+            k2[j] = sums[2][j] / nf;
+        } else {
+            dtheta[l.b + j] = T::of(sums[1][j]);
+            gain[j] = 1.0;
+        }
+    }
+    let (gain, k1, k2): (Vec<T>, Vec<T>, Vec<T>) = (cast(&gain), cast(&k1), cast(&k2));
+    let dz = [&gain[..], &k1, &k2];
+    // SAFETY: blocks are whole rows (`w·BLOCK` elements of an `n·w` buffer) and
+    // `plain_backward_rows` writes every column of every row of its block.
+    unsafe {
+        fill1(n * w, w * BLOCK, |start, out| {
+            let at = start..start + out.len();
+            let (gb, xb, yb) = (&g[at.clone()], &sv.xhat[at.clone()], &sv.y[at]);
+            plain_backward_rows(cs, plain, dz, gb, xb, yb, out)
+        })
+    }
+}
+
+/// A layer's per-column constants as slices of its width, and α (empty without one).
 struct ColSlices<'a, T> {
+    w: usize,
     mu: &'a [T],
     s: &'a [T],
     a: &'a [T],
@@ -367,8 +504,9 @@ struct ColSlices<'a, T> {
 
 impl<'a, T> ColSlices<'a, T> {
     fn new(cols: &'a Cols<T>, alpha: &'a [T]) -> Self {
-        let w = alpha.len();
+        let w = cols.mu.len();
         ColSlices {
+            w,
             mu: &cols.mu[..w],
             s: &cols.s[..w],
             a: &cols.a[..w],
@@ -393,7 +531,7 @@ wide_kernel! {
         p: &mut [MaybeUninit<T>],
         y: &mut [MaybeUninit<T>],
     ) {
-        let w = cs.alpha.len();
+        let w = cs.w;
         let (mu, s, a, c, k, al) = (&cs.mu[..w], &cs.s[..w], &cs.a[..w], &cs.c[..w], &cs.k[..w], &cs.alpha[..w]);
         let one = T::one();
         let rows = x
@@ -428,7 +566,7 @@ fn backward_elem<T: Real>(g: T, xh: T, pk: T, a: T, c: T, al: T, sd: T) -> (T, T
 wide_kernel! {
     /// Column sums over a block of rows: Σ t, Σ e, Σ e·x̂, Σ A, Σ A·x̂ (into `acc[0..5]`).
     fn backward_sums<T: Real>(cs: &ColSlices<'_, T>, g: &[T], x: &[T], p: &[T], acc: &mut [Vec<T>]) {
-        let w = cs.alpha.len();
+        let w = cs.w;
         let (a, c, sd, al) = (&cs.a[..w], &cs.c[..w], &cs.sd[..w], &cs.alpha[..w]);
         let [s_t, s_e, s_ex, s_a, s_ax] = acc else {
             return;
@@ -464,7 +602,7 @@ wide_kernel! {
         p: &[T],
         out: &mut [MaybeUninit<T>],
     ) {
-        let w = cs.alpha.len();
+        let w = cs.w;
         let (a, c, sd, al) = (&cs.a[..w], &cs.c[..w], &cs.sd[..w], &cs.alpha[..w]);
         let (gain, k1, k2) = (&dz[0][..w], &dz[1][..w], &dz[2][..w]);
         let rows = out
@@ -477,6 +615,184 @@ wide_kernel! {
                 let (_, _, big_a) = backward_elem(gr[j], xr[j], pr[j], a[j], c[j], al[j], sd[j]);
                 or[j].write(gain[j] * (big_a - k1[j] - k2[j] * xr[j]));
             }
+        }
+    }
+}
+
+/// `u = a·(z − μ)·s + c` and `x̂` of one element: (x̂, u).
+#[inline(always)]
+fn affine<T: Real>(z: T, mu: T, s: T, a: T, c: T) -> (T, T) {
+    let xh = (z - mu) * s;
+    (xh, a * xh + c)
+}
+
+/// `f` on every element's `u`, writing x̂ and `y = f(u, column)`.
+#[inline(always)]
+fn plain_rows<T: Real>(
+    cs: &ColSlices<'_, T>,
+    z: &[T],
+    x: &mut [MaybeUninit<T>],
+    y: &mut [MaybeUninit<T>],
+    f: impl Fn(T, usize) -> T,
+) {
+    let w = cs.w;
+    let (mu, s, a, c) = (&cs.mu[..w], &cs.s[..w], &cs.a[..w], &cs.c[..w]);
+    let rows = x
+        .chunks_exact_mut(w)
+        .zip(y.chunks_exact_mut(w))
+        .zip(z.chunks_exact(w));
+    for ((xr, yr), zr) in rows {
+        let (xr, yr, zr) = (&mut xr[..w], &mut yr[..w], &zr[..w]);
+        for j in 0..w {
+            let (xh, u) = affine(zr[j], mu[j], s[j], a[j], c[j]);
+            xr[j].write(xh);
+            yr[j].write(f(u, j));
+        }
+    }
+}
+
+wide_kernel! {
+    /// Forward rows of PReLU, ReLU or sigmoid: `x̂ = (z − μ)·s`, `y = f(a·x̂ + c)`.
+    fn plain_forward_rows<T: Real>(
+        cs: &ColSlices<'_, T>,
+        plain: Plain,
+        z: &[T],
+        x: &mut [MaybeUninit<T>],
+        y: &mut [MaybeUninit<T>],
+    ) {
+        let zero = T::zero();
+        match plain {
+            Plain::Prelu => {
+                let al = &cs.alpha[..cs.w];
+                plain_rows(cs, z, x, y, |u, j| if u > zero { u } else { al[j] * u })
+            }
+            Plain::Relu => plain_rows(cs, z, x, y, |u, _| if u > zero { u } else { zero }),
+            Plain::Sigmoid => plain_rows(cs, z, x, y, |u, _| T::sigmoid(u)),
+        }
+    }
+}
+
+/// `f(g, x̂, y, column) = (t, A)` on every element: A = dL/du, t = the α gradient's term.
+#[inline(always)]
+fn plain_elems<T: Real>(
+    g: &[T],
+    x: &[T],
+    y: &[T],
+    w: usize,
+    mut each: impl FnMut(usize, T, T, T),
+    f: impl Fn(T, T, T, usize) -> (T, T),
+) {
+    for ((gr, xr), yr) in g
+        .chunks_exact(w)
+        .zip(x.chunks_exact(w))
+        .zip(y.chunks_exact(w))
+    {
+        let (gr, xr, yr) = (&gr[..w], &xr[..w], &yr[..w]);
+        for j in 0..w {
+            let (t, big_a) = f(gr[j], xr[j], yr[j], j);
+            each(j, t, big_a, xr[j]);
+        }
+    }
+}
+
+/// The per-element backward of PReLU, ReLU or sigmoid from `g = dL/dy`, `x̂` and `y`: (the α
+/// gradient's term, `A = dL/du`), as a closure over the column constants.
+#[inline(always)]
+fn plain_grad<'a, T: Real>(
+    cs: &'a ColSlices<'a, T>,
+    plain: Plain,
+) -> impl Fn(T, T, T, usize) -> (T, T) + 'a {
+    let (zero, one) = (T::zero(), T::one());
+    let (a, c) = (&cs.a[..cs.w], &cs.c[..cs.w]);
+    let alpha = if plain == Plain::Prelu {
+        &cs.alpha[..cs.w]
+    } else {
+        &[]
+    };
+    move |g, xh, y, j| match plain {
+        Plain::Prelu => {
+            let u = a[j] * xh + c[j];
+            if u > zero {
+                (zero, g)
+            } else {
+                (g * u, g * alpha[j])
+            }
+        }
+        Plain::Relu => {
+            let u = a[j] * xh + c[j];
+            (zero, if u > zero { g } else { zero })
+        }
+        Plain::Sigmoid => (zero, g * y * (one - y)),
+    }
+}
+
+wide_kernel! {
+    /// Column sums over a block of rows of PReLU, ReLU or sigmoid: Σ t, Σ A, Σ A·x̂ (`acc[0..3]`).
+    fn plain_backward_sums<T: Real>(
+        cs: &ColSlices<'_, T>,
+        plain: Plain,
+        g: &[T],
+        x: &[T],
+        y: &[T],
+        acc: &mut [Vec<T>],
+    ) {
+        let w = cs.w;
+        let [s_t, s_a, s_ax] = acc else {
+            return;
+        };
+        let (s_t, s_a, s_ax) = (&mut s_t[..w], &mut s_a[..w], &mut s_ax[..w]);
+        let add = |j: usize, t: T, big_a: T, xh: T| {
+            s_t[j] = s_t[j] + t;
+            s_a[j] = s_a[j] + big_a;
+            s_ax[j] = s_ax[j] + big_a * xh;
+        };
+        match plain {
+            Plain::Prelu => plain_elems(g, x, y, w, add, plain_grad(cs, Plain::Prelu)),
+            Plain::Relu => plain_elems(g, x, y, w, add, plain_grad(cs, Plain::Relu)),
+            Plain::Sigmoid => plain_elems(g, x, y, w, add, plain_grad(cs, Plain::Sigmoid)),
+        }
+    }
+}
+
+/// `dz = gain·(A − k₁ − k₂·x̂)` on every element, `A` from `f` (see [`plain_grad`]).
+#[inline(always)]
+fn plain_dz_rows<T: Real>(
+    dz: [&[T]; 3],
+    (g, x, y): (&[T], &[T], &[T]),
+    out: &mut [MaybeUninit<T>],
+    w: usize,
+    f: impl Fn(T, T, T, usize) -> (T, T),
+) {
+    let (gain, k1, k2) = (&dz[0][..w], &dz[1][..w], &dz[2][..w]);
+    let rows = out
+        .chunks_exact_mut(w)
+        .zip(g.chunks_exact(w))
+        .zip(x.chunks_exact(w).zip(y.chunks_exact(w)));
+    for ((or, gr), (xr, yr)) in rows {
+        let (or, gr, xr, yr) = (&mut or[..w], &gr[..w], &xr[..w], &yr[..w]);
+        for j in 0..w {
+            let (_, big_a) = f(gr[j], xr[j], yr[j], j);
+            or[j].write(gain[j] * (big_a - k1[j] - k2[j] * xr[j]));
+        }
+    }
+}
+
+wide_kernel! {
+    /// Backward rows of PReLU, ReLU or sigmoid: `dz = gain·(A − k₁ − k₂·x̂)`.
+    fn plain_backward_rows<T: Real>(
+        cs: &ColSlices<'_, T>,
+        plain: Plain,
+        dz: [&[T]; 3],
+        g: &[T],
+        x: &[T],
+        y: &[T],
+        out: &mut [MaybeUninit<T>],
+    ) {
+        let w = cs.w;
+        match plain {
+            Plain::Prelu => plain_dz_rows(dz, (g, x, y), out, w, plain_grad(cs, Plain::Prelu)),
+            Plain::Relu => plain_dz_rows(dz, (g, x, y), out, w, plain_grad(cs, Plain::Relu)),
+            Plain::Sigmoid => plain_dz_rows(dz, (g, x, y), out, w, plain_grad(cs, Plain::Sigmoid)),
         }
     }
 }
@@ -498,7 +814,7 @@ pub(crate) fn forward_from_first<T: Real>(
             let w = &theta[l.w..l.w + l.width * l.fan_in];
             z = matmul(&prev.y, false, w, true, (n, l.width, l.fan_in))?;
         }
-        let (saved, stat) = layer_forward(&z, l, st.bn, st.eps[li], theta, n);
+        let (saved, stat) = layer_forward(&z, l, (st.bn, st.act), st.eps[li], theta, n);
         layers.push(saved);
         stats.push(stat);
     }
@@ -554,7 +870,15 @@ pub(crate) fn backward_to_first<T: Real>(
     };
     for li in (0..off.layers.len()).rev() {
         let l = &off.layers[li];
-        let dz = layer_backward(&dy, &sv.layers[li], l, st.bn, theta, &mut dtheta, n);
+        let dz = layer_backward(
+            &dy,
+            &sv.layers[li],
+            l,
+            (st.bn, st.act),
+            theta,
+            &mut dtheta,
+            n,
+        );
         if li == 0 {
             return Ok((dtheta, dz));
         }
@@ -624,11 +948,24 @@ pub fn backward<T: Real>(
 mod tests {
     use super::*;
 
-    /// A finite-difference check of the whole stack in f64, with and without BatchNorm.
+    const ACTIVATIONS: [Activation; 4] = [
+        Activation::Dice,
+        Activation::Prelu,
+        Activation::Relu,
+        Activation::Sigmoid,
+    ];
+
+    /// A finite-difference check of the whole stack in f64, every activation, with and without
+    /// BatchNorm.
     #[test]
     fn gradients_match_finite_differences() {
-        for bn in [false, true] {
-            let st = Stack::new(3, vec![4, 2], bn, vec![(1e-5, 1e-8); 2]).unwrap();
+        for (act, bn) in ACTIVATIONS
+            .into_iter()
+            .flat_map(|a| [(a, false), (a, true)])
+        {
+            let st = Stack::new(3, vec![4, 2], bn, vec![(1e-5, 1e-8); 2])
+                .unwrap()
+                .with_activation(act);
             let mut theta: Vec<f64> = (0..st.n_params())
                 .map(|i| ((i * 37 % 23) as f64 / 11.0 - 1.0) * 0.7)
                 .collect();
@@ -648,6 +985,11 @@ mod tests {
                 f.out.iter().zip(&wts).map(|(o, w)| o * w).sum()
             };
             let f = forward(&st, &theta, &x).unwrap();
+            if act == Activation::Relu {
+                // both sides of the kink are exercised
+                let y = &f.saved.layers[0].y;
+                assert!(y.contains(&0.0) && y.iter().any(|&v| v > 0.0));
+            }
             let (dth, dx) = backward(&st, &theta, &x, &wts, &f.saved).unwrap();
             let h = 1e-6;
             for i in 0..theta.len() {
@@ -657,7 +999,7 @@ mod tests {
                 let num = (loss(&a, &x) - loss(&b, &x)) / (2.0 * h);
                 assert!(
                     (num - dth[i]).abs() < 1e-5 * (1.0 + num.abs()),
-                    "bn={bn} θ[{i}]: {num} vs {}",
+                    "{act:?} bn={bn} θ[{i}]: {num} vs {}",
                     dth[i]
                 );
             }
@@ -668,7 +1010,7 @@ mod tests {
                 let num = (loss(&theta, &a) - loss(&theta, &b)) / (2.0 * h);
                 assert!(
                     (num - dx[i]).abs() < 1e-5 * (1.0 + num.abs()),
-                    "bn={bn} x[{i}]"
+                    "{act:?} bn={bn} x[{i}]"
                 );
             }
         }

@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release --example bench -- SPLIT_DIR [BATCH_SIZES=256,4096] [STEPS=40]
 //! cargo run --release --example bench -- SPLIT_DIR levers [STEPS=40]     # each lever off in turn
+//! cargo run --release --example bench -- SPLIT_DIR activations [STEPS=40] # each activation vs Dice
 //! cargo run --release --example bench -- SPLIT_DIR baseline [BATCH] [STEPS] # all on (DIN_NO_TUNE=1: no tune_process)
 //! cargo run --release -p din --example bench -- serving [SPLIT_DIR] --json  # candidates/s, + the PyTorch DIN
 //! ```
@@ -14,7 +15,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use din::data::{plan_batches, Batch, BatchOrder, Dataset, RowRef};
-use din::model::{Mode, Model, ModelConfig, ModelKind, Network, DTYPE};
+use din::model::{Activation, Mode, Model, ModelConfig, ModelKind, Network, DTYPE};
 use din::predict::{predict, Query};
 use din::train::{bce_with_logits, TrainConfig, Trainer};
 use serde_json::json;
@@ -135,7 +136,12 @@ fn setup(
 
 /// DIN training throughput (samples/s) of a variant at batch size `bs` over `steps` batches.
 fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<f64> {
-    let (mut m, mut tr, plan) = setup(ds, model_config(ModelKind::Din), bs, v.bucket)?;
+    throughput(ds, model_config(ModelKind::Din), v, bs, steps)
+}
+
+/// Training throughput (samples/s) of the model `cfg` in variant `v`.
+fn throughput(ds: &Dataset, cfg: ModelConfig, v: Variant, bs: usize, steps: usize) -> Res<f64> {
+    let (mut m, mut tr, plan) = setup(ds, cfg, bs, v.bucket)?;
     if !v.fused {
         m.kernels = din::model::Kernels::Reference;
     }
@@ -175,6 +181,46 @@ fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<
         }
     }
     Ok(samples as f64 / secs)
+}
+
+/// Training samples/s of DIN with each activation (head and attention units alike), without and
+/// with BatchNorm, against Dice: Dice is measured first and last (machines drift) and each
+/// activation is reported as a ratio to their mean.
+fn activations(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> {
+    let mut out = vec![];
+    for batch_norm in [false, true] {
+        let cfg = |a: Activation| ModelConfig {
+            activation: a,
+            attention_activation: a,
+            batch_norm,
+            ..Default::default()
+        };
+        let _warm = throughput(ds, cfg(Activation::Dice), DEFAULTS, bs, 4)?;
+        let first = throughput(ds, cfg(Activation::Dice), DEFAULTS, bs, steps)?;
+        let mut measured = vec![];
+        for a in [Activation::Prelu, Activation::Relu, Activation::Sigmoid] {
+            measured.push((a, throughput(ds, cfg(a), DEFAULTS, bs, steps)?));
+        }
+        let last = throughput(ds, cfg(Activation::Dice), DEFAULTS, bs, steps)?;
+        let dice = (first + last) / 2.0;
+        println!("batch {bs}, BatchNorm {batch_norm}: dice {dice:.0} samples/s (runs {first:.0}, {last:.0})");
+        out.push(
+            json!({"activation": "dice", "batch_norm": batch_norm, "batch_size": bs,
+                        "samples_per_s": dice, "runs": [first, last], "over_dice": 1.0}),
+        );
+        for (a, sps) in measured {
+            println!(
+                "  {:<8} {sps:>8.0} samples/s  {:.2}× Dice",
+                a.name(),
+                sps / dice
+            );
+            out.push(
+                json!({"activation": a.name(), "batch_norm": batch_norm, "batch_size": bs,
+                            "samples_per_s": sps, "over_dice": sps / dice}),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn levers(ds: &Dataset, bs: usize, steps: usize) -> Res<Vec<serde_json::Value>> {
@@ -389,6 +435,13 @@ fn main() -> Res<()> {
         let mut all = levers(&ds, 256, steps)?;
         all.extend(levers(&ds, 4096, steps / 8 + 2)?);
         println!("{}", json!({"data": name, "levers": all}));
+        return Ok(());
+    }
+    if args.get(1).map(String::as_str) == Some("activations") {
+        let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
+        let mut all = activations(&ds, 256, steps)?;
+        all.extend(activations(&ds, 1024, steps / 4 + 2)?);
+        println!("{}", json!({"data": name, "activations": all}));
         return Ok(());
     }
     if args.get(1).map(String::as_str) == Some("baseline") {

@@ -259,15 +259,26 @@ fn dice_fused_matches_composed_and_finite_differences() {
 #[test]
 fn fused_attention_kernel_matches_tensor_ops() {
     use din::model::Network;
-    for (input, batch_norm, dtype, tol) in [
+    let cases = [
         (AttentionInput::Four, false, DType::F64, 1e-10),
         (AttentionInput::Three, false, DType::F64, 1e-10),
         (AttentionInput::Four, true, DType::F64, 1e-10),
         (AttentionInput::Four, false, DType::F32, 2e-4),
         (AttentionInput::Four, true, DType::F32, 2e-4),
-    ] {
+    ];
+    let activations = [
+        Activation::Dice,
+        Activation::Prelu,
+        Activation::Relu,
+        Activation::Sigmoid,
+    ];
+    let all = activations
+        .into_iter()
+        .flat_map(|a| cases.into_iter().map(move |c| (a, c)));
+    for (act, (input, batch_norm, dtype, tol)) in all {
         let cfg = ModelConfig {
             attention_input: input,
+            attention_activation: act,
             batch_norm,
             ..small_cfg()
         };
@@ -297,7 +308,7 @@ fn fused_attention_kernel_matches_tensor_ops() {
             )
             .unwrap();
         let d = max_abs_diff(&fused, &plain);
-        assert!(d < tol, "{input:?} {dtype:?}: scores differ by {d}");
+        assert!(d < tol, "{act:?} {input:?} {dtype:?}: scores differ by {d}");
         let r = Tensor::arange(0f64, seg.len() as f64, &Device::Cpu)
             .unwrap()
             .affine(0.3, -1.0)
@@ -316,7 +327,7 @@ fn fused_attention_kernel_matches_tensor_ops() {
                     let d = max_abs_diff(a, b) / scale;
                     assert!(
                         d < tol,
-                        "{input:?} {dtype:?}: gradient of {name} differs by {d}"
+                        "{act:?} {input:?} {dtype:?}: gradient of {name} differs by {d}"
                     );
                     compared += 1;
                 }
@@ -340,9 +351,14 @@ fn fused_attention_kernel_matches_tensor_ops() {
             }
         }
         assert_eq!(tables, 1, "the item table (targets and histories)");
-        // W, b, (γ, β,) α of both hidden layers and the output layer's W, b
-        let expected = if batch_norm { 12 } else { 8 };
-        assert_eq!(compared, expected, "{input:?}: parameters compared");
+        // W, b, (γ, β,) (α) of both hidden layers and the output layer's W, b
+        let alpha = if matches!(act, Activation::Dice | Activation::Prelu) {
+            2
+        } else {
+            0
+        };
+        let expected = if batch_norm { 10 } else { 6 } + alpha;
+        assert_eq!(compared, expected, "{act:?} {input:?}: parameters compared");
     }
 }
 
@@ -484,23 +500,26 @@ fn config_errors_name_the_field() {
 fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
     use candle_nn::Module;
     use din::model::Mlp;
-    for (bn, dtype, tol) in [
+    let cases = [
         (false, DType::F64, 1e-10),
         (true, DType::F64, 1e-10),
         (false, DType::F32, 2e-4),
         (true, DType::F32, 2e-4),
-    ] {
+    ];
+    let activations = [
+        Activation::Dice,
+        Activation::Prelu,
+        Activation::Relu,
+        Activation::Sigmoid,
+    ];
+    let all = activations
+        .into_iter()
+        .flat_map(|a| cases.into_iter().map(move |c| (a, c)));
+    for (act, (bn, dtype, tol)) in all {
         // two MLPs with equal, non-trivial parameters (α, γ, β are 0, 1, 0 at initialisation)
         let make = || {
             let p = Params::seeded(5);
-            let mlp = Mlp::new(
-                6,
-                &[5, 4],
-                Activation::Dice,
-                bn,
-                p.var_builder(dtype, &Device::Cpu),
-            )
-            .unwrap();
+            let mlp = Mlp::new(6, &[5, 4], act, bn, p.var_builder(dtype, &Device::Cpu)).unwrap();
             for (name, v) in p.named() {
                 let n = v.elem_count();
                 let base = match name.rsplit('.').next() {
@@ -535,7 +554,7 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
         let _ = plain.hidden[0].linear.forward(xp.as_tensor()).unwrap(); // Module, for the import
         assert_eq!(yf.dims(), &[9, 1]);
         let d = max_abs_diff(&yf, &yp);
-        assert!(d < tol, "bn={bn} {dtype:?}: outputs differ by {d}");
+        assert!(d < tol, "{act:?} bn={bn} {dtype:?}: outputs differ by {d}");
         let r = Tensor::arange(0f64, 9.0, &Device::Cpu)
             .unwrap()
             .affine(0.7, -2.0)
@@ -555,13 +574,16 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
             gf.get(xf.as_tensor()).unwrap(),
             gp.get(xp.as_tensor()).unwrap(),
         );
-        assert!(d < tol, "bn={bn} {dtype:?}: input gradient differs by {d}");
+        assert!(
+            d < tol,
+            "{act:?} bn={bn} {dtype:?}: input gradient differs by {d}"
+        );
         let mut compared = 0;
         for ((name, vf), (_, vp)) in pf.named().into_iter().zip(pp.named()) {
             if name.contains("running") {
                 // one training step updated both paths' running statistics alike
                 let d = rel(vf.as_tensor(), vp.as_tensor());
-                assert!(d < tol, "bn={bn} {dtype:?}: {name} differs by {d}");
+                assert!(d < tol, "{act:?} bn={bn} {dtype:?}: {name} differs by {d}");
                 continue;
             }
             let (a, b) = (gf.get(vf.as_tensor()), gp.get(vp.as_tensor()));
@@ -571,12 +593,17 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
             let d = rel(a, b);
             assert!(
                 d < tol,
-                "bn={bn} {dtype:?}: gradient of {name} differs by {d}"
+                "{act:?} bn={bn} {dtype:?}: gradient of {name} differs by {d}"
             );
             compared += 1;
         }
-        // W, b, (γ, β,) α of both hidden layers and the output layer's W, b
-        assert_eq!(compared, if bn { 12 } else { 8 });
+        // W, b, (γ, β,) (α) of both hidden layers and the output layer's W, b
+        let alpha = if matches!(act, Activation::Dice | Activation::Prelu) {
+            2
+        } else {
+            0
+        };
+        assert_eq!(compared, if bn { 10 } else { 6 } + alpha, "{act:?}");
         // evaluation (running statistics) agrees too
         let ef = fused.forward_t(xf.as_tensor(), None, Mode::EVAL).unwrap();
         let ep = plain
@@ -585,7 +612,7 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
         let d = max_abs_diff(&ef, &ep);
         assert!(
             d < tol,
-            "bn={bn} {dtype:?}: evaluation outputs differ by {d}"
+            "{act:?} bn={bn} {dtype:?}: evaluation outputs differ by {d}"
         );
     }
 }

@@ -18,7 +18,8 @@
 //! * packed (default) — only the N real positions, and the first layer split by linearity:
 //!   `W·[t, h, t−h, t⊙h] = (W_t + W_d)·t + (W_h − W_d)·h + W_p·(t⊙h)`, so the `t` part is computed
 //!   once per sample instead of once per position, and no `[B, L, 4d]` tensor is built.
-//!   In training on CPU with Dice layers and [`Kernels::Fused`](super::Kernels) (the default),
+//!   In training on CPU with Dice, PReLU, ReLU or sigmoid layers and
+//!   [`Kernels::Fused`](super::Kernels) (the default),
 //!   the packed path runs the MLP as one kernel with a hand-written backward
 //!   ([`super::ops::unit_scores`]); tests check it against the tensor ops and the padded formula.
 //!
@@ -356,8 +357,8 @@ impl ActivationUnit {
     }
 
     /// Attention scores `[N]` of a training step on the packed positions as one fused CPU kernel
-    /// each way ([`ops::unit_scores`]; MLPs of Dice layers, f32/f64 on CPU); updates the running
-    /// statistics like [`ActivationUnit::scores_packed`] in training.
+    /// each way ([`ops::unit_scores`]; an MLP the kernels run, see [`Mlp::fusable`]; f32/f64 on
+    /// CPU); updates the running statistics like [`ActivationUnit::scores_packed`] in training.
     pub fn scores_fused(&self, target: &Tensor, hist: &Tensor, seg: &[u32]) -> Result<Tensor> {
         let (score, stats) =
             ops::unit_scores(&self.mlp.flatten()?, self.input.kernel(), target, hist, seg)?;

@@ -260,6 +260,11 @@ impl Prelu {
             alpha: vb.get_with_hints(dim, "alpha", Init::Const(0.25))?,
         })
     }
+
+    /// The slope α `[dim]` of the negative side.
+    pub fn alpha(&self) -> &Tensor {
+        &self.alpha
+    }
 }
 
 impl Module for Prelu {
@@ -407,6 +412,19 @@ impl Act {
             Act::Relu => x.relu(),
             Act::Sigmoid => candle_nn::ops::sigmoid(x),
             Act::RechubDice(d) => d.forward(x),
+        }
+    }
+
+    /// The fused kernels' name for this activation (`None`: torch-rechub's Dice, which runs
+    /// layer by layer).
+    pub fn kernel(&self) -> Option<din_kernels::mlp::Activation> {
+        use din_kernels::mlp::Activation as K;
+        match self {
+            Act::Dice(_) => Some(K::Dice),
+            Act::Prelu(_) => Some(K::Prelu),
+            Act::Relu => Some(K::Relu),
+            Act::Sigmoid => Some(K::Sigmoid),
+            Act::RechubDice(_) => None,
         }
     }
 }
@@ -650,8 +668,9 @@ impl Mlp {
         })
     }
 
-    /// The MLP on `x: [N, D]`: `[N, 1]`. In training with fused kernels, an MLP of Dice layers
-    /// runs as one kernel each way ([`ops::mlp_logits`]); otherwise layer by layer.
+    /// The MLP on `x: [N, D]`: `[N, 1]`. In training with fused kernels, an MLP of Dice, PReLU,
+    /// ReLU or sigmoid layers runs as one kernel each way ([`ops::mlp_logits`]); otherwise (and
+    /// for torch-rechub's Dice) layer by layer.
     pub fn forward_t(&self, x: &Tensor, mask: Option<&Tensor>, mode: Mode) -> Result<Tensor> {
         if mode.train && mask.is_none() && mode.fused_on(x) && self.fusable() {
             // the same computation as fused kernels with a hand-written backward
@@ -667,10 +686,12 @@ impl Mlp {
     }
 
     /// True when the fused MLP kernels can run this MLP in training: at least one hidden layer,
-    /// every hidden activation Dice, BatchNorm on all hidden layers or on none.
+    /// one activation the kernels have (Dice, PReLU, ReLU, sigmoid) in every hidden layer,
+    /// BatchNorm on all hidden layers or on none.
     pub fn fusable(&self) -> bool {
-        !self.hidden.is_empty()
-            && self.hidden.iter().all(|l| matches!(l.act, Act::Dice(_)))
+        let act = self.hidden.first().and_then(|l| l.act.kernel());
+        act.is_some()
+            && self.hidden.iter().all(|l| l.act.kernel() == act)
             && (self.hidden.iter().all(|l| l.bn.is_some())
                 || self.hidden.iter().all(|l| l.bn.is_none()))
     }
@@ -678,13 +699,14 @@ impl Mlp {
     /// All parameters in one flat tensor, in the fused kernels' order, and the sizes.
     pub fn flatten(&self) -> Result<FlatMlp> {
         let bn = self.hidden.first().is_some_and(|l| l.bn.is_some());
+        let act = self.hidden.first().and_then(|l| l.act.kernel());
         let mut parts = Vec::with_capacity(5 * self.hidden.len() + 2);
         let mut eps = Vec::with_capacity(self.hidden.len());
         let mut hidden = Vec::with_capacity(self.hidden.len());
         for layer in &self.hidden {
-            let Act::Dice(dice) = &layer.act else {
-                candle_core::bail!("fused MLP: Dice layers only");
-            };
+            if layer.act.kernel().is_none() || layer.act.kernel() != act {
+                candle_core::bail!("fused MLP: one of Dice, PReLU, ReLU, sigmoid in every layer");
+            }
             hidden.push(layer.linear.weight.dim(0)?);
             parts.push(layer.linear.weight.flatten_all()?);
             parts.push(layer.linear.bias.clone());
@@ -697,8 +719,17 @@ impl Mlp {
                 (None, false) => 0.0,
                 _ => candle_core::bail!("fused MLP: BatchNorm on some layers only"),
             };
-            eps.push((bn_eps, dice.eps()));
-            parts.push(dice.alpha().clone());
+            match &layer.act {
+                Act::Dice(dice) => {
+                    eps.push((bn_eps, dice.eps()));
+                    parts.push(dice.alpha().clone());
+                }
+                Act::Prelu(prelu) => {
+                    eps.push((bn_eps, 0.0));
+                    parts.push(prelu.alpha().clone());
+                }
+                _ => eps.push((bn_eps, 0.0)),
+            }
         }
         let first_in = match self.hidden.first() {
             Some(l) => l.linear.weight.dim(1)?,
@@ -707,7 +738,8 @@ impl Mlp {
         parts.push(self.out.weight.flatten_all()?);
         parts.push(self.out.bias.clone());
         let stack = Stack::new(first_in, hidden, bn, eps)
-            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?
+            .with_activation(act.unwrap_or_default());
         Ok(FlatMlp {
             theta: Tensor::cat(&parts, 0)?,
             stack,
@@ -722,8 +754,8 @@ impl Mlp {
                 let (m, v) = ops::stats_tensors(bn, like)?;
                 norm.update_running(&m, &v)?;
             }
-            if let Act::Dice(dice) = &layer.act {
-                let (m, v) = ops::stats_tensors(st.dice, like)?;
+            if let (Act::Dice(dice), Some(st)) = (&layer.act, st.dice) {
+                let (m, v) = ops::stats_tensors(st, like)?;
                 dice.update_running(&m, &v)?;
             }
         }

@@ -7,7 +7,7 @@
 //! Which path runs is a value, [`Kernels`], carried by every forward pass in its [`Mode`] (a
 //! [`super::Model`] holds one in `model.kernels`): `Kernels::Fused` (the default) takes these
 //! ops wherever they apply (CPU, f32/f64, unmasked inputs; the fused MLPs in training only and
-//! with Dice layers), `Kernels::Reference` never does.
+//! with Dice, PReLU, ReLU or sigmoid layers), `Kernels::Reference` never does.
 //!
 //! ```
 //! use candle_core::{Device, Tensor};
