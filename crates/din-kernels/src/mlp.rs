@@ -35,7 +35,7 @@ use std::mem::MaybeUninit;
 
 use crate::dice::DiceStats;
 use crate::matmul::{matmul, matmul_into, matmul_tn};
-use crate::par::{col_reduce, fill1, fill2, fill3, moments, rows_of, BLOCK};
+use crate::par::{col_reduce, fill1, fill1_over, fill2_over, map_blocks, moments, rows_of, BLOCK};
 use crate::simd::wide_kernel;
 use crate::{cast, check_len, invalid, Real, Result};
 
@@ -272,7 +272,7 @@ pub struct Forward<T> {
 /// One hidden layer forward from its Linear output `z` (no bias): the constants, the batch
 /// statistics for the running averages, and `x̂`, `p`, `y`.
 fn layer_forward<T: Real>(
-    z: &[T],
+    mut z: Vec<T>,
     l: &LayerAt,
     (bn, act): (bool, Activation),
     (bn_eps, dice_eps): (f64, f64),
@@ -280,7 +280,7 @@ fn layer_forward<T: Real>(
     n: usize,
 ) -> (LayerSaved<T>, LayerStats) {
     let w = l.width;
-    let (mean, var) = moments(z, n, w);
+    let (mean, var) = moments(&z, n, w);
     let f64s =
         |r: std::ops::Range<usize>| -> Vec<f64> { theta[r].iter().map(|v| v.f64()).collect() };
     let bias = f64s(l.b..l.b + w);
@@ -330,24 +330,26 @@ fn layer_forward<T: Real>(
         mu: cast(&mean),
     };
     let cs = ColSlices::new(&cols, alpha_of(theta, l, act));
-    let [xhat, p, y] = match act.plain() {
+    // x̂ is written over z (not a new buffer: one stream of memory traffic less)
+    let (p, y) = match act.plain() {
         // SAFETY: blocks are whole rows (`w·BLOCK` elements of `n·w` buffers) and `forward_rows`
-        // writes every column of every row of the three output blocks.
+        // writes every column of every row of both output blocks (p, y).
         None => unsafe {
-            fill3(n * w, w * BLOCK, z, |[xb, pb, yb], zb| {
-                forward_rows(&cs, zb, xb, pb, yb)
+            fill2_over(&mut z, w * BLOCK, |zb, pb, yb| {
+                forward_rows(&cs, zb, pb, yb)
             })
         },
         Some(plain) => {
-            // SAFETY: as above, `plain_forward_rows` writes every element of both output blocks.
-            let (xhat, y) = unsafe {
-                fill2(n * w, w * BLOCK, z, |xb, yb, zb| {
-                    plain_forward_rows(&cs, plain, zb, xb, yb)
+            // SAFETY: as above, `plain_forward_rows` writes every element of its output block.
+            let y = unsafe {
+                fill1_over(&mut z, w * BLOCK, |zb, yb| {
+                    plain_forward_rows(&cs, plain, zb, yb)
                 })
             };
-            [xhat, Vec::new(), y]
+            (Vec::new(), y)
         }
     };
+    let xhat = z;
     (
         LayerSaved { cols, xhat, p, y },
         LayerStats {
@@ -357,10 +359,10 @@ fn layer_forward<T: Real>(
     )
 }
 
-/// One hidden layer backward: `g = dL/dy` → `dL/dz` (z: the Linear output), writing the layer's
-/// gradients of bias, [γ, β,] α into `dtheta`.
+/// One hidden layer backward: `g = dL/dy` → `dL/dz` (z: the Linear output; written over `g`'s
+/// buffer), writing the layer's gradients of bias, [γ, β,] α into `dtheta`.
 fn layer_backward<T: Real>(
-    g: &[T],
+    mut g: Vec<T>,
     sv: &LayerSaved<T>,
     l: &LayerAt,
     (bn, act): (bool, Activation),
@@ -418,15 +420,11 @@ fn layer_backward<T: Real>(
     }
     let (gain, k1, k2): (Vec<T>, Vec<T>, Vec<T>) = (cast(&gain), cast(&k1), cast(&k2));
     let dz = [&gain[..], &k1, &k2];
-    // SAFETY: blocks are whole rows (`w·BLOCK` elements of an `n·w` buffer) and `backward_rows`
-    // writes every column of every row of its block.
-    unsafe {
-        fill1(n * w, w * BLOCK, |start, out| {
-            let at = start..start + out.len();
-            let (gb, xb, pb) = (&g[at.clone()], &sv.xhat[at.clone()], &sv.p[at]);
-            backward_rows(&cs, dz, gb, xb, pb, out)
-        })
-    }
+    map_blocks(&mut g, w * BLOCK, |start, gb| {
+        let at = start..start + gb.len();
+        backward_rows(&cs, dz, gb, &sv.xhat[at.clone()], &sv.p[at])
+    });
+    g
 }
 
 /// A layer's α in `theta` (empty for activations without one).
@@ -444,7 +442,7 @@ fn alpha_of<'a, T>(theta: &'a [T], l: &LayerAt, act: Activation) -> &'a [T] {
 /// `dβ = Σ A`, and the Linear bias cancelled.
 #[allow(clippy::too_many_arguments)]
 fn plain_layer_backward<T: Real>(
-    g: &[T],
+    mut g: Vec<T>,
     sv: &LayerSaved<T>,
     cs: &ColSlices<'_, T>,
     plain: Plain,
@@ -479,15 +477,11 @@ fn plain_layer_backward<T: Real>(
     }
     let (gain, k1, k2): (Vec<T>, Vec<T>, Vec<T>) = (cast(&gain), cast(&k1), cast(&k2));
     let dz = [&gain[..], &k1, &k2];
-    // SAFETY: blocks are whole rows (`w·BLOCK` elements of an `n·w` buffer) and
-    // `plain_backward_rows` writes every column of every row of its block.
-    unsafe {
-        fill1(n * w, w * BLOCK, |start, out| {
-            let at = start..start + out.len();
-            let (gb, xb, yb) = (&g[at.clone()], &sv.xhat[at.clone()], &sv.y[at]);
-            plain_backward_rows(cs, plain, dz, gb, xb, yb, out)
-        })
-    }
+    map_blocks(&mut g, w * BLOCK, |start, gb| {
+        let at = start..start + gb.len();
+        plain_backward_rows(cs, plain, dz, gb, &sv.xhat[at.clone()], &sv.y[at])
+    });
+    g
 }
 
 /// A layer's per-column constants as slices of its width, and α (empty without one).
@@ -523,28 +517,27 @@ impl<'a, T> ColSlices<'a, T> {
 // every element of its output rows.
 
 wide_kernel! {
-    /// Forward rows: `x̂ = (z − μ)·s`, `p = sigmoid(k·x̂)`, `y = (a·x̂ + c)·(α + (1 − α)·p)`.
+    /// Forward rows: `x̂ = (z − μ)·s` (written over `z`), `p = sigmoid(k·x̂)`,
+    /// `y = (a·x̂ + c)·(α + (1 − α)·p)`.
     fn forward_rows<T: Real>(
         cs: &ColSlices<'_, T>,
-        z: &[T],
-        x: &mut [MaybeUninit<T>],
+        z: &mut [T],
         p: &mut [MaybeUninit<T>],
         y: &mut [MaybeUninit<T>],
     ) {
         let w = cs.w;
         let (mu, s, a, c, k, al) = (&cs.mu[..w], &cs.s[..w], &cs.a[..w], &cs.c[..w], &cs.k[..w], &cs.alpha[..w]);
         let one = T::one();
-        let rows = x
+        let rows = z
             .chunks_exact_mut(w)
             .zip(p.chunks_exact_mut(w))
-            .zip(y.chunks_exact_mut(w))
-            .zip(z.chunks_exact(w));
-        for (((xr, pr), yr), zr) in rows {
-            let (xr, pr, yr, zr) = (&mut xr[..w], &mut pr[..w], &mut yr[..w], &zr[..w]);
+            .zip(y.chunks_exact_mut(w));
+        for ((zr, pr), yr) in rows {
+            let (zr, pr, yr) = (&mut zr[..w], &mut pr[..w], &mut yr[..w]);
             for j in 0..w {
                 let xh = (zr[j] - mu[j]) * s[j];
                 let pk = T::sigmoid(k[j] * xh);
-                xr[j].write(xh);
+                zr[j] = xh;
                 pr[j].write(pk);
                 yr[j].write((a[j] * xh + c[j]) * (al[j] + (one - al[j]) * pk));
             }
@@ -552,11 +545,12 @@ wide_kernel! {
     }
 }
 
-/// One element of the backward pass, from `g = dL/dy`, `x̂`, `p` and its column's constants:
-/// `u = a·x̂ + c`; `t = g·u·(1 − p)` (its column sum is dα); `e = dL/d(k·x̂) = t·(1 − α)·p`
-/// (through the gate); `A = g·(α + (1 − α)·p) + s_d·e` (dL/du with Dice's statistics held fixed).
+/// One element of the backward pass, from `g = dL/dy`, `x̂`, the gate `p` and its column's
+/// constants: `u = a·x̂ + c`; `t = g·u·(1 − p)` (its column sum is dα); `e = dL/d(k·x̂) =
+/// t·(1 − α)·p` (through the gate); `A = g·(α + (1 − α)·p) + s_d·e` (dL/du with Dice's
+/// statistics held fixed).
 #[inline(always)]
-fn backward_elem<T: Real>(g: T, xh: T, pk: T, a: T, c: T, al: T, sd: T) -> (T, T, T) {
+fn backward_elem<T: Real>(g: T, xh: T, pk: T, [a, c, al, sd]: [T; 4]) -> (T, T, T) {
     let one = T::one();
     let t = g * (a * xh + c) * (one - pk);
     let e = t * (one - al) * pk;
@@ -581,7 +575,7 @@ wide_kernel! {
         for ((gr, xr), pr) in g.chunks_exact(w).zip(x.chunks_exact(w)).zip(p.chunks_exact(w)) {
             let (gr, xr, pr) = (&gr[..w], &xr[..w], &pr[..w]);
             for j in 0..w {
-                let (t, e, big_a) = backward_elem(gr[j], xr[j], pr[j], a[j], c[j], al[j], sd[j]);
+                let (t, e, big_a) = backward_elem(gr[j], xr[j], pr[j], [a[j], c[j], al[j], sd[j]]);
                 s_t[j] = s_t[j] + t;
                 s_e[j] = s_e[j] + e;
                 s_ex[j] = s_ex[j] + e * xr[j];
@@ -593,27 +587,17 @@ wide_kernel! {
 }
 
 wide_kernel! {
-    /// Backward rows: `dz = gain·(A − k₁ − k₂·x̂)` with `[gain, k₁, k₂]` per column.
-    fn backward_rows<T: Real>(
-        cs: &ColSlices<'_, T>,
-        dz: [&[T]; 3],
-        g: &[T],
-        x: &[T],
-        p: &[T],
-        out: &mut [MaybeUninit<T>],
-    ) {
+    /// Backward rows: `dz = gain·(A − k₁ − k₂·x̂)` with `[gain, k₁, k₂]` per column, written over
+    /// `g` (`dL/dy` in, `dL/dz` out).
+    fn backward_rows<T: Real>(cs: &ColSlices<'_, T>, dz: [&[T]; 3], g: &mut [T], x: &[T], p: &[T]) {
         let w = cs.w;
         let (a, c, sd, al) = (&cs.a[..w], &cs.c[..w], &cs.sd[..w], &cs.alpha[..w]);
         let (gain, k1, k2) = (&dz[0][..w], &dz[1][..w], &dz[2][..w]);
-        let rows = out
-            .chunks_exact_mut(w)
-            .zip(g.chunks_exact(w))
-            .zip(x.chunks_exact(w).zip(p.chunks_exact(w)));
-        for ((or, gr), (xr, pr)) in rows {
-            let (or, gr, xr, pr) = (&mut or[..w], &gr[..w], &xr[..w], &pr[..w]);
+        for ((gr, xr), pr) in g.chunks_exact_mut(w).zip(x.chunks_exact(w)).zip(p.chunks_exact(w)) {
+            let (gr, xr, pr) = (&mut gr[..w], &xr[..w], &pr[..w]);
             for j in 0..w {
-                let (_, _, big_a) = backward_elem(gr[j], xr[j], pr[j], a[j], c[j], al[j], sd[j]);
-                or[j].write(gain[j] * (big_a - k1[j] - k2[j] * xr[j]));
+                let (_, _, big_a) = backward_elem(gr[j], xr[j], pr[j], [a[j], c[j], al[j], sd[j]]);
+                gr[j] = gain[j] * (big_a - k1[j] - k2[j] * xr[j]);
             }
         }
     }
@@ -626,48 +610,42 @@ fn affine<T: Real>(z: T, mu: T, s: T, a: T, c: T) -> (T, T) {
     (xh, a * xh + c)
 }
 
-/// `f` on every element's `u`, writing x̂ and `y = f(u, column)`.
+/// `f` on every element's `u`, writing x̂ over `z` and `y = f(u, column)`.
 #[inline(always)]
 fn plain_rows<T: Real>(
     cs: &ColSlices<'_, T>,
-    z: &[T],
-    x: &mut [MaybeUninit<T>],
+    z: &mut [T],
     y: &mut [MaybeUninit<T>],
     f: impl Fn(T, usize) -> T,
 ) {
     let w = cs.w;
     let (mu, s, a, c) = (&cs.mu[..w], &cs.s[..w], &cs.a[..w], &cs.c[..w]);
-    let rows = x
-        .chunks_exact_mut(w)
-        .zip(y.chunks_exact_mut(w))
-        .zip(z.chunks_exact(w));
-    for ((xr, yr), zr) in rows {
-        let (xr, yr, zr) = (&mut xr[..w], &mut yr[..w], &zr[..w]);
+    for (zr, yr) in z.chunks_exact_mut(w).zip(y.chunks_exact_mut(w)) {
+        let (zr, yr) = (&mut zr[..w], &mut yr[..w]);
         for j in 0..w {
             let (xh, u) = affine(zr[j], mu[j], s[j], a[j], c[j]);
-            xr[j].write(xh);
+            zr[j] = xh;
             yr[j].write(f(u, j));
         }
     }
 }
 
 wide_kernel! {
-    /// Forward rows of PReLU, ReLU or sigmoid: `x̂ = (z − μ)·s`, `y = f(a·x̂ + c)`.
+    /// Forward rows of PReLU, ReLU or sigmoid: `x̂ = (z − μ)·s` (over `z`), `y = f(a·x̂ + c)`.
     fn plain_forward_rows<T: Real>(
         cs: &ColSlices<'_, T>,
         plain: Plain,
-        z: &[T],
-        x: &mut [MaybeUninit<T>],
+        z: &mut [T],
         y: &mut [MaybeUninit<T>],
     ) {
         let zero = T::zero();
         match plain {
             Plain::Prelu => {
                 let al = &cs.alpha[..cs.w];
-                plain_rows(cs, z, x, y, |u, j| if u > zero { u } else { al[j] * u })
+                plain_rows(cs, z, y, |u, j| if u > zero { u } else { al[j] * u })
             }
-            Plain::Relu => plain_rows(cs, z, x, y, |u, _| if u > zero { u } else { zero }),
-            Plain::Sigmoid => plain_rows(cs, z, x, y, |u, _| T::sigmoid(u)),
+            Plain::Relu => plain_rows(cs, z, y, |u, _| if u > zero { u } else { zero }),
+            Plain::Sigmoid => plain_rows(cs, z, y, |u, _| T::sigmoid(u)),
         }
     }
 }
@@ -754,45 +732,44 @@ wide_kernel! {
     }
 }
 
-/// `dz = gain·(A − k₁ − k₂·x̂)` on every element, `A` from `f` (see [`plain_grad`]).
+/// `dz = gain·(A − k₁ − k₂·x̂)` on every element, written over `g`, `A` from `f` (see
+/// [`plain_grad`]).
 #[inline(always)]
 fn plain_dz_rows<T: Real>(
     dz: [&[T]; 3],
-    (g, x, y): (&[T], &[T], &[T]),
-    out: &mut [MaybeUninit<T>],
+    g: &mut [T],
+    (x, y): (&[T], &[T]),
     w: usize,
     f: impl Fn(T, T, T, usize) -> (T, T),
 ) {
     let (gain, k1, k2) = (&dz[0][..w], &dz[1][..w], &dz[2][..w]);
-    let rows = out
+    let rows = g
         .chunks_exact_mut(w)
-        .zip(g.chunks_exact(w))
         .zip(x.chunks_exact(w).zip(y.chunks_exact(w)));
-    for ((or, gr), (xr, yr)) in rows {
-        let (or, gr, xr, yr) = (&mut or[..w], &gr[..w], &xr[..w], &yr[..w]);
+    for (gr, (xr, yr)) in rows {
+        let (gr, xr, yr) = (&mut gr[..w], &xr[..w], &yr[..w]);
         for j in 0..w {
             let (_, big_a) = f(gr[j], xr[j], yr[j], j);
-            or[j].write(gain[j] * (big_a - k1[j] - k2[j] * xr[j]));
+            gr[j] = gain[j] * (big_a - k1[j] - k2[j] * xr[j]);
         }
     }
 }
 
 wide_kernel! {
-    /// Backward rows of PReLU, ReLU or sigmoid: `dz = gain·(A − k₁ − k₂·x̂)`.
+    /// Backward rows of PReLU, ReLU or sigmoid: `dz = gain·(A − k₁ − k₂·x̂)`, written over `g`.
     fn plain_backward_rows<T: Real>(
         cs: &ColSlices<'_, T>,
         plain: Plain,
         dz: [&[T]; 3],
-        g: &[T],
+        g: &mut [T],
         x: &[T],
         y: &[T],
-        out: &mut [MaybeUninit<T>],
     ) {
         let w = cs.w;
         match plain {
-            Plain::Prelu => plain_dz_rows(dz, (g, x, y), out, w, plain_grad(cs, Plain::Prelu)),
-            Plain::Relu => plain_dz_rows(dz, (g, x, y), out, w, plain_grad(cs, Plain::Relu)),
-            Plain::Sigmoid => plain_dz_rows(dz, (g, x, y), out, w, plain_grad(cs, Plain::Sigmoid)),
+            Plain::Prelu => plain_dz_rows(dz, g, (x, y), w, plain_grad(cs, Plain::Prelu)),
+            Plain::Relu => plain_dz_rows(dz, g, (x, y), w, plain_grad(cs, Plain::Relu)),
+            Plain::Sigmoid => plain_dz_rows(dz, g, (x, y), w, plain_grad(cs, Plain::Sigmoid)),
         }
     }
 }
@@ -808,13 +785,17 @@ pub(crate) fn forward_from_first<T: Real>(
     let off = st.offsets();
     let mut layers: Vec<LayerSaved<T>> = Vec::with_capacity(off.layers.len());
     let mut stats = Vec::with_capacity(off.layers.len());
-    let mut z = z1;
+    let mut z1 = Some(z1);
     for (li, l) in off.layers.iter().enumerate() {
-        if let Some(prev) = layers.last() {
-            let w = &theta[l.w..l.w + l.width * l.fan_in];
-            z = matmul(&prev.y, false, w, true, (n, l.width, l.fan_in))?;
-        }
-        let (saved, stat) = layer_forward(&z, l, (st.bn, st.act), st.eps[li], theta, n);
+        let z = match (z1.take(), layers.last()) {
+            (Some(z), _) => z,
+            (None, Some(prev)) => {
+                let w = &theta[l.w..l.w + l.width * l.fan_in];
+                matmul(&prev.y, false, w, true, (n, l.width, l.fan_in))?
+            }
+            (None, None) => return Err(invalid("mlp", "no first layer output")),
+        };
+        let (saved, stat) = layer_forward(z, l, (st.bn, st.act), st.eps[li], theta, n);
         layers.push(saved);
         stats.push(stat);
     }
@@ -871,7 +852,7 @@ pub(crate) fn backward_to_first<T: Real>(
     for li in (0..off.layers.len()).rev() {
         let l = &off.layers[li];
         let dz = layer_backward(
-            &dy,
+            dy,
             &sv.layers[li],
             l,
             (st.bn, st.act),

@@ -141,6 +141,19 @@ pub(crate) fn moments<T: Real>(x: &[T], n: usize, d: usize) -> (Vec<f64>, Vec<f6
     (mean, var)
 }
 
+/// `f(start, block)` on consecutive blocks of `block` elements of `buf` (the last may be
+/// shorter), in parallel and in place; `start` is the block's first index.
+pub(crate) fn map_blocks<T, F>(buf: &mut [T], block: usize, f: F)
+where
+    T: Send,
+    F: Fn(usize, &mut [T]) + Sync,
+{
+    let block = block.max(1);
+    buf.par_chunks_mut(block)
+        .enumerate()
+        .for_each(|(k, b)| f(k * block, b));
+}
+
 /// Two new `len`-element buffers computed from `x` (also `len` long) block by block in parallel:
 /// `f(out_a, out_b, x_block)` gets matching blocks of `block` elements (the last may be shorter).
 /// The outputs are not zeroed first: for the activation units' `[N, width]` buffers that memset
@@ -171,6 +184,55 @@ where
     (a, b)
 }
 
+/// Like [`fill2`] with `x` rewritten in place as well: `f(x_block, out_a, out_b)` reads and
+/// overwrites its block of `x` (a buffer the caller owns and no longer needs, such as a Linear
+/// output turned into its normalised values) and writes both output blocks.
+///
+/// # Safety
+/// `f` must write every element of both output blocks it is handed.
+pub(crate) unsafe fn fill2_over<T, F>(x: &mut [T], block: usize, f: F) -> (Vec<T>, Vec<T>)
+where
+    T: Copy + Send + Sync,
+    F: Fn(&mut [T], &mut [MaybeUninit<T>], &mut [MaybeUninit<T>]) + Sync,
+{
+    let len = x.len();
+    let block = block.max(1);
+    let (mut a, mut b) = (Vec::with_capacity(len), Vec::with_capacity(len));
+    x.par_chunks_mut(block)
+        .zip(a.spare_capacity_mut()[..len].par_chunks_mut(block))
+        .zip(b.spare_capacity_mut()[..len].par_chunks_mut(block))
+        .for_each(|((xb, ab), bb)| f(xb, ab, bb));
+    // SAFETY: the three chunkings have the same length and block size, so every element of both
+    // outputs lies in exactly one pair of blocks handed to `f`, which writes them all (the
+    // caller's obligation); `len` is within the capacity reserved above.
+    unsafe {
+        a.set_len(len);
+        b.set_len(len);
+    }
+    (a, b)
+}
+
+/// [`fill2_over`] with one new buffer: `f(x_block, out)`.
+///
+/// # Safety
+/// `f` must write every element of the output block it is handed.
+pub(crate) unsafe fn fill1_over<T, F>(x: &mut [T], block: usize, f: F) -> Vec<T>
+where
+    T: Copy + Send + Sync,
+    F: Fn(&mut [T], &mut [MaybeUninit<T>]) + Sync,
+{
+    let len = x.len();
+    let block = block.max(1);
+    let mut a = Vec::with_capacity(len);
+    x.par_chunks_mut(block)
+        .zip(a.spare_capacity_mut()[..len].par_chunks_mut(block))
+        .for_each(|(xb, ab)| f(xb, ab));
+    // SAFETY: both chunkings have the same length and block size, so every element of the output
+    // lies in exactly one block handed to `f`, which writes them all (the caller's obligation).
+    unsafe { a.set_len(len) };
+    a
+}
+
 /// A new `len`-element buffer computed block by block in parallel: `f(start, out)` gets the block
 /// of elements `start .. start + out.len()` (`block` long, the last may be shorter). Not zeroed
 /// first (see [`fill2`]).
@@ -192,35 +254,6 @@ where
     // obligation); `len` is within the capacity reserved above.
     unsafe { v.set_len(len) };
     v
-}
-
-/// Three new `len`-element buffers computed from `x` block by block in parallel (see [`fill2`]).
-///
-/// # Safety
-/// `f` must write every element of the three output blocks it is handed.
-pub(crate) unsafe fn fill3<T, F>(len: usize, block: usize, x: &[T], f: F) -> [Vec<T>; 3]
-where
-    T: Copy + Send + Sync,
-    F: Fn([&mut [MaybeUninit<T>]; 3], &[T]) + Sync,
-{
-    assert_eq!(x.len(), len, "fill3: input and outputs differ in length");
-    let block = block.max(1);
-    let mut out: [Vec<T>; 3] = std::array::from_fn(|_| Vec::with_capacity(len));
-    {
-        let [a, b, c] = &mut out;
-        a.spare_capacity_mut()[..len]
-            .par_chunks_mut(block)
-            .zip(b.spare_capacity_mut()[..len].par_chunks_mut(block))
-            .zip(c.spare_capacity_mut()[..len].par_chunks_mut(block))
-            .zip(x.par_chunks(block))
-            .for_each(|(((ab, bb), cb), xb)| f([ab, bb, cb], xb));
-    }
-    for v in &mut out {
-        // SAFETY: as in `fill2`: matching blocks cover every element of each output once, and
-        // `f` writes them all (the caller's obligation); `len` is within the reserved capacity.
-        unsafe { v.set_len(len) };
-    }
-    out
 }
 
 #[cfg(test)]
