@@ -149,7 +149,7 @@ plot::heatmap("candidate 篮球: sigmoid(s_i) vs softmax(s_i)", &["sigmoid".to_s
 // %%
 fn first_layer(m: &Model) -> Vec<usize> {
     match &m.net {
-        Network::Din(net) => net.att_item.mlp.hidden[0].linear.weight.dims().to_vec(),
+        Network::Din(net) => net.att_item().mlp().hidden()[0].linear().weight().dims().to_vec(),
         _ => vec![],
     }
 }
@@ -250,13 +250,13 @@ let diff = |a: &Tensor, b: &Tensor| -> candle_core::Result<f32> { (a - b)?.abs()
 // inference
 let steps: UnitSteps = my_unit(&mine, &x.target_item, &x.hist_item, &x.mask, false)?;
 let (i_mine, w_mine) = (steps.interest, steps.weights);
-let (i_lib, w_lib) = net.att_item.forward_padded(&x.target_item, &x.hist_item, &x.mask, Mode::new(false, Kernels::Reference))?;
+let (i_lib, w_lib) = net.att_item().forward_padded(&x.target_item, &x.hist_item, &x.mask, Mode::new(false, Kernels::Reference))?;
 println!("推断 inference — hand-built vs library formula: interest {:.1e}, weights {:.1e}", diff(&i_mine, &i_lib)?, diff(&w_mine, &w_lib)?);
 // training (these calls also fold this batch into the unit's running statistics, as training would)
 let steps: UnitSteps = my_unit(&mine, &x.target_item, &x.hist_item, &x.mask, true)?;
 let (i_mine, w_mine) = (steps.interest, steps.weights);
-let (i_lib, w_lib) = net.att_item.forward_padded(&x.target_item, &x.hist_item, &x.mask, Mode::new(true, Kernels::Reference))?;
-let (i_fast, w_fast) = net.att_item.forward_packed(&xp.target_item, &xp.hist_item, &xp, Mode::TRAIN)?;
+let (i_lib, w_lib) = net.att_item().forward_padded(&x.target_item, &x.hist_item, &x.mask, Mode::new(true, Kernels::Reference))?;
+let (i_fast, w_fast) = net.att_item().forward_packed(&xp.target_item, &xp.hist_item, &xp, Mode::TRAIN)?;
 println!("训练 training — hand-built vs library formula: interest {:.1e}, weights {:.1e}", diff(&i_mine, &i_lib)?, diff(&w_mine, &w_lib)?);
 println!("训练 training — hand-built vs fast path (fused kernel, packed): interest {:.1e}, weights {:.1e}", diff(&i_mine, &i_fast)?, diff(&w_mine, &w_fast)?);
 let worst = [diff(&i_mine, &i_fast)?, diff(&w_mine, &w_fast)?, diff(&i_mine, &i_lib)?, diff(&w_mine, &w_lib)?].into_iter().fold(0f32, f32::max);

@@ -1210,7 +1210,7 @@ pub fn check_activation_unit(
         for train in [false, true] {
             let mode = din::model::Mode::new(train, din::model::Kernels::Reference);
             lib.push(
-                net.att_item
+                net.att_item()
                     .forward_padded(&x.target_item, &x.hist_item, &x.mask, mode)?,
             );
             mine.push(unit_steps_reference(
@@ -2042,7 +2042,7 @@ mod tests {
             let tb = t.unsqueeze(1)?.broadcast_as((b, l, d))?.contiguous()?;
             let input = AttentionInput::Four.build(&tb, h)?;
             let mode = Mode::new(train, din::model::Kernels::Reference);
-            let (interest, weights) = net.att_item.forward_padded(t, h, m, mode)?;
+            let (interest, weights) = net.att_item().forward_padded(t, h, m, mode)?;
             Ok(UnitSteps {
                 input,
                 scores: weights.clone(),

@@ -515,13 +515,13 @@ fn main() -> Res<()> {
                     let t1 = Instant::now();
                     let (logit, t2) = match &m.net {
                         Network::Din(net) => {
-                            let (ii, _) = net.att_item.forward_t(
+                            let (ii, _) = net.att_item().forward_t(
                                 &x.target_item,
                                 &x.hist_item,
                                 &x,
                                 Mode::TRAIN,
                             )?;
-                            let (ic, _) = net.att_cate.forward_t(
+                            let (ic, _) = net.att_cate().forward_t(
                                 &x.target_cate,
                                 &x.hist_cate,
                                 &x,
@@ -533,7 +533,9 @@ fn main() -> Res<()> {
                                 1,
                             )?;
                             (
-                                net.head.forward_t(&input, None, Mode::TRAIN)?.squeeze(1)?,
+                                net.head()
+                                    .forward_t(&input, None, Mode::TRAIN)?
+                                    .squeeze(1)?,
                                 t2,
                             )
                         }

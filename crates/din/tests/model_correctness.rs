@@ -293,8 +293,8 @@ fn fused_attention_kernel_matches_tensor_ops() {
         let Network::Din(din) = &model.net else {
             panic!("a DIN model")
         };
-        let unit = &din.att_item;
-        assert!(unit.mlp.fusable());
+        let unit = din.att_item();
+        assert!(unit.mlp().fusable());
         let seg = x.seg.to_vec1::<u32>().unwrap();
         let fused = unit
             .scores_fused(&x.target_item, &x.hist_item, &seg)
@@ -546,12 +546,12 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
         assert!(fused.fusable());
         let yf = fused.forward_t(xf.as_tensor(), None, Mode::TRAIN).unwrap();
         let reference = Mode::TRAIN.with(Kernels::Reference);
-        let z = plain.hidden[0]
-            .linear
+        let z = plain.hidden()[0]
+            .linear()
             .forward_t(xp.as_tensor(), reference)
             .unwrap();
         let yp = plain.forward_from_first(&z, None, reference).unwrap();
-        let _ = plain.hidden[0].linear.forward(xp.as_tensor()).unwrap(); // Module, for the import
+        let _ = plain.hidden()[0].linear().forward(xp.as_tensor()).unwrap(); // Module, for the import
         assert_eq!(yf.dims(), &[9, 1]);
         let d = max_abs_diff(&yf, &yp);
         assert!(d < tol, "{act:?} bn={bn} {dtype:?}: outputs differ by {d}");
@@ -837,7 +837,7 @@ fn dice_running_statistics_move_by_the_momentum() {
     .unwrap();
     let x = Tensor::new(&[[1f32, 2.], [3., -1.], [0., 4.]], &Device::Cpu).unwrap();
     // the first layer's pre-activations, to know the batch mean the running mean moves to
-    let z = mlp.hidden[0].linear.forward_t(&x, Mode::EVAL).unwrap();
+    let z = mlp.hidden()[0].linear().forward_t(&x, Mode::EVAL).unwrap();
     let batch_mean = z.mean(0).unwrap().to_vec1::<f32>().unwrap();
     mlp.forward_t(&x, None, Mode::TRAIN).unwrap();
     let named = p.named();

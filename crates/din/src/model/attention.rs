@@ -182,10 +182,10 @@ pub fn masked_softmax(score: &Tensor, mask: &Tensor) -> Result<Tensor> {
 /// [`ActivationUnitConfig::init`] (or [`ActivationUnit::new`]); the module docs run one.
 #[derive(Debug, Clone)]
 pub struct ActivationUnit {
-    pub mlp: Mlp,
-    pub input: AttentionInput,
-    pub norm: WeightNorm,
-    pub dim: usize,
+    pub(crate) mlp: Mlp,
+    pub(crate) input: AttentionInput,
+    pub(crate) norm: WeightNorm,
+    pub(crate) dim: usize,
 }
 
 /// An activation unit's settings: `ActivationUnitConfig { mlp: MlpConfig { dims: vec![8],
@@ -222,6 +222,26 @@ impl ActivationUnitConfig {
 }
 
 impl ActivationUnit {
+    /// The unit's MLP (weights `mlp.*`).
+    pub fn mlp(&self) -> &Mlp {
+        &self.mlp
+    }
+
+    /// What the MLP sees of a (target, history item) pair.
+    pub fn input(&self) -> AttentionInput {
+        self.input
+    }
+
+    /// How scores become weights.
+    pub fn norm(&self) -> WeightNorm {
+        self.norm
+    }
+
+    /// The embedding width `d` it takes.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// [`ActivationUnitConfig::init`] with the default [`LayerOptions`].
     pub fn new(
         dim: usize,

@@ -293,12 +293,12 @@ impl Output {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Din {
-    pub att_item: ActivationUnit,
-    pub att_cate: ActivationUnit,
-    pub head: Mlp,
-    pub head_input: HeadInput,
+    pub(crate) att_item: ActivationUnit,
+    pub(crate) att_cate: ActivationUnit,
+    pub(crate) head: Mlp,
+    pub(crate) head_input: HeadInput,
     /// See [`ModelConfig::attend_padding`].
-    pub attend_padding: Option<usize>,
+    pub(crate) attend_padding: Option<usize>,
 }
 
 /// The base model: same embeddings and head, history pooled by masked mean (or sum).
@@ -308,9 +308,9 @@ pub struct Din {
 /// Weights: `mlp.*` (the head) only.
 #[derive(Debug, Clone)]
 pub struct BaseModel {
-    pub pooling: Pooling,
-    pub head: Mlp,
-    pub head_input: HeadInput,
+    pub(crate) pooling: Pooling,
+    pub(crate) head: Mlp,
+    pub(crate) head_input: HeadInput,
 }
 
 /// DIN or the base model.
@@ -321,6 +321,31 @@ pub enum Network {
 }
 
 impl Din {
+    /// The activation unit over the item history (weights `att_item.*`).
+    pub fn att_item(&self) -> &ActivationUnit {
+        &self.att_item
+    }
+
+    /// The activation unit over the category history (weights `att_cate.*`).
+    pub fn att_cate(&self) -> &ActivationUnit {
+        &self.att_cate
+    }
+
+    /// The head MLP (weights `mlp.*`).
+    pub fn head(&self) -> &Mlp {
+        &self.head
+    }
+
+    /// What the head sees.
+    pub fn head_input(&self) -> HeadInput {
+        self.head_input
+    }
+
+    /// See [`ModelConfig::attend_padding`].
+    pub fn attend_padding(&self) -> Option<usize> {
+        self.attend_padding
+    }
+
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.embed_dim;
         let unit_cfg = ActivationUnitConfig {
@@ -478,6 +503,21 @@ pub fn masked_mean(hist: &Tensor, mask: &Tensor) -> Result<Tensor> {
 }
 
 impl BaseModel {
+    /// How the history is pooled.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// The head MLP (weights `mlp.*`).
+    pub fn head(&self) -> &Mlp {
+        &self.head
+    }
+
+    /// What the head sees.
+    pub fn head_input(&self) -> HeadInput {
+        self.head_input
+    }
+
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         Ok(BaseModel {
             pooling: cfg.pooling,

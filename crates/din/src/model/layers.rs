@@ -442,13 +442,13 @@ impl Act {
 /// let x = Tensor::zeros((4, 3), DType::F32, &Device::Cpu)?;
 /// let y = lin.forward(&x)?; // x = 0: every row is the bias
 /// assert_eq!(y.dims(), &[4, 2]);
-/// assert_eq!(y.to_vec2::<f32>()?[3], lin.bias.to_vec1::<f32>()?);
+/// assert_eq!(y.to_vec2::<f32>()?[3], lin.bias().to_vec1::<f32>()?);
 /// # Ok::<(), candle_core::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Linear {
-    pub weight: Tensor,
-    pub bias: Tensor,
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
 }
 
 /// How a [`Linear`] layer's weight is drawn (its bias is U(±1/√in) either way).
@@ -486,6 +486,16 @@ impl Default for LayerOptions {
 
 impl Linear {
     /// A layer with candle-nn's initialisation ([`LinearInit::KaimingNormal`]).
+    /// The weight `[out, in]`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// The bias `[out]`.
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+
     pub fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Self> {
         Linear::with_init(in_dim, out_dim, LinearInit::KaimingNormal, vb)
     }
@@ -539,9 +549,26 @@ impl Module for Linear {
 /// One hidden layer: Linear → (BatchNorm) → activation.
 #[derive(Debug, Clone)]
 pub struct Hidden {
-    pub linear: Linear,
-    pub bn: Option<BatchNorm>,
-    pub act: Act,
+    pub(crate) linear: Linear,
+    pub(crate) bn: Option<BatchNorm>,
+    pub(crate) act: Act,
+}
+
+impl Hidden {
+    /// The layer's Linear.
+    pub fn linear(&self) -> &Linear {
+        &self.linear
+    }
+
+    /// Its BatchNorm, when the MLP has one.
+    pub fn batch_norm(&self) -> Option<&BatchNorm> {
+        self.bn.as_ref()
+    }
+
+    /// Its activation.
+    pub fn activation(&self) -> &Act {
+        &self.act
+    }
 }
 
 /// Multi-layer perceptron ending in a single output unit (a logit or an attention score): per
@@ -563,13 +590,13 @@ pub struct Hidden {
 /// let mlp = Mlp::new(6, &[8, 4], Activation::Dice, false, vb.pp("mlp"))?;
 /// let x = Tensor::ones((5, 6), DType::F32, &Device::Cpu)?;
 /// assert_eq!(x.apply_t(&mlp, false)?.dims(), &[5, 1]);
-/// assert_eq!(mlp.hidden.len(), 2);
+/// assert_eq!(mlp.hidden().len(), 2);
 /// # Ok::<(), candle_core::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Mlp {
-    pub hidden: Vec<Hidden>,
-    pub out: Linear,
+    pub(crate) hidden: Vec<Hidden>,
+    pub(crate) out: Linear,
 }
 
 /// An [`Mlp`]'s settings: `MlpConfig { dims: vec![8, 4], ..Default::default() }.init(in_dim, vb)`
@@ -583,7 +610,7 @@ pub struct Mlp {
 /// let mlp = cfg.init(6, vb.pp("mlp"))?;
 /// let x = Tensor::ones((5, 6), DType::F32, &Device::Cpu)?;
 /// assert_eq!(x.apply_t(&mlp, true)?.dims(), &[5, 1]);
-/// assert_eq!(mlp.hidden[1].linear.weight.dims(), &[4, 8]);
+/// assert_eq!(mlp.hidden()[1].linear().weight().dims(), &[4, 8]);
 /// # Ok::<(), candle_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -624,6 +651,16 @@ impl MlpConfig {
 }
 
 impl Mlp {
+    /// The hidden layers, input side first.
+    pub fn hidden(&self) -> &[Hidden] {
+        &self.hidden
+    }
+
+    /// The output layer (to one unit).
+    pub fn out(&self) -> &Linear {
+        &self.out
+    }
+
     /// An MLP with the default [`LayerOptions`] ([`MlpConfig::init`] in one call).
     pub fn new(
         in_dim: usize,
