@@ -39,7 +39,7 @@ println!("embed_dim d = {}", cfg.model.embed_dim);
 // %%
 let model0: Model = Model::for_vocab(&ds.vocab, cfg.model.clone(), 2026)?;
 {
-let table = model0.embeddings.table(TableId::Item);
+let table = model0.embeddings().table(TableId::Item);
 println!("item table E: [{}, {}]  (= {} items + padding row 0 + OOV row)", table.rows, table.dim, ds.stats.items);
 let k = ds.vocab.items.get(world.item_id("篮球").unwrap()).unwrap() as usize;
 let one_hot: Vec<f32> = (0..table.rows).map(|r| if r == k { 1.0 } else { 0.0 }).collect();
@@ -57,8 +57,7 @@ println!("identical: {}", dense == table.row(k));
 //
 // Four training rows. The candidate $v_{target}$ is [B, d], the history $V_{hist}$ is [B, n, d] (n = the longest history in the batch; shorter ones are padded with row 0, where `mask` is 0). Users and categories have their own tables.
 // %%
-let mut padded: Model = model0.clone();
-padded.layout = Layout::Padded; // the formulas as written: [B, n, d]
+let padded: Model = model0.clone().with_layout(Layout::Padded); // the formulas as written: [B, n, d]
 let rows: Vec<usize> = vec![0, 1, 40, 41];
 let batch: Batch = Batch::from_split(&ds.train, &rows);
 let x: Lookup = padded.lookup(&batch)?;
@@ -91,7 +90,7 @@ let as_target: Vec<f32> = padded.lookup(&q)?.target_item.get(0)?.to_vec1::<f32>(
 println!("item {} ({}) as history: {:?}", h0, world.item(ds.vocab.items.raw(h0).unwrap()).unwrap().name, &as_history[..5]);
 println!("same item as target:      {:?}", &as_target[..5]);
 println!("identical: {}", as_history == as_target);
-let n_emb: usize = model0.embeddings.tables.iter().map(|t| t.data.len()).sum();
+let n_emb: usize = model0.embeddings().tables.iter().map(|t| t.data.len()).sum();
 println!("parameters: embeddings {}, network {}, total {}", n_emb, model0.n_params() - n_emb, model0.n_params());
 // %% [markdown]
 // **整个模型 · The whole model.** `println!("{model}")` 像 PyTorch 的 `print(model)` 一样列出模型：先是配置，然后每个模块一行（它的张量和形状，以及其中要训练的标量个数），最后是三个嵌入表。Dice 的 `running_mean`、`running_var` 存在模型里，却不是训练出来的（训练时用当前 batch 的统计量，它们只随之滑动更新），所以不计入 "trained"；上面的 `n_params()` 把它们也算进去了，单元的最后一行把两者对上。
@@ -112,7 +111,7 @@ fn item_scatter(model: &Model, ds: &Dataset, world: &DemoWorld, title: &str) -> 
     let raws: Vec<i64> = (0..world.items.len() as i64).filter(|&r| ds.vocab.items.get(r).is_some()).collect();
     let ids: Vec<u32> = raws.iter().map(|&r| ds.vocab.items.get(r).unwrap()).collect();
     let rows = embedding_rows(model, TableId::Item, &ids);
-    let pts = pca2(&rows, ids.len(), model.config.embed_dim);
+    let pts = pca2(&rows, ids.len(), model.config().embed_dim);
     let groups: Vec<usize> = raws.iter().map(|&r| world.item(r).unwrap().interest).collect();
     let n_groups = groups.iter().max().unwrap() + 1;
     let names: Vec<String> = (0..n_groups).map(|g| world.interest_name(g).to_string()).collect();
@@ -145,7 +144,7 @@ item_scatter(&model, &ds, &world, "训练后 after training: item embeddings (PC
     let raws: Vec<i64> = (0..world.items.len() as i64).filter(|&r| ds.vocab.items.get(r).is_some()).collect();
     let ids: Vec<u32> = raws.iter().map(|&r| ds.vocab.items.get(r).unwrap()).collect();
     let group: Vec<usize> = raws.iter().map(|&r| world.item(r).unwrap().interest).collect();
-    let d: usize = model.config.embed_dim;
+    let d: usize = model.config().embed_dim;
     // mean cosine similarity of item pairs in one group, in partner groups, in other groups
     let mean_cosines = |m: &Model| -> [f64; 3] {
         let rows: Vec<f32> = embedding_rows(m, TableId::Item, &ids);

@@ -101,7 +101,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
     dot / (na * nb)
 }
 {
-let d = model.config.embed_dim;
+let d = model.config().embed_dim;
 let hist_ids: Vec<u32> = query.history.iter().map(|&r| ds.vocab.items.get(r).unwrap()).collect();
 let v_hist: Vec<f32> = embedding_rows(&model, TableId::Item, &hist_ids); // [n, d] row-major
 let n = hist_ids.len();
@@ -148,7 +148,7 @@ plot::heatmap("candidate 篮球: sigmoid(s_i) vs softmax(s_i)", &["sigmoid".to_s
 // The tutorial's formula concatenates three vectors (3d); its code concatenates **four**, `[target, history, target − history, target ⊙ history]` (**4d**; the MLP input is `4 * emb_dim`). Both are here (`AttentionInput::Four`, the default, as the code; `AttentionInput::Three`, as the text); the first layer's weight shows the difference:
 // %%
 fn first_layer(m: &Model) -> Vec<usize> {
-    match &m.net {
+    match m.net() {
         Network::Din(net) => net.att_item().mlp().hidden()[0].linear().weight().dims().to_vec(),
         _ => vec![],
     }
@@ -167,8 +167,7 @@ println!("3d [v_i, v_t, v_i ⊙ v_t]:           first layer weight {:?} = [256 h
 //
 // Histories in a batch differ in length and are padded to one length. Padded positions must get **weight 0**, or their (row 0) vectors would leak into the interest vector and the softmax would hand them weight. Two rows of different lengths, computed the tutorial's way on [B, n, d] (`Layout::Padded`): the padded weights are exactly 0, each row's softmax sums to 1 over its real positions, and padding 10 more positions leaves the CTRs unchanged.
 // %%
-let mut m_pad: Model = model.clone();
-m_pad.layout = Layout::Padded;
+let m_pad: Model = model.clone().with_layout(Layout::Padded);
 {
 let short = (0..ds.train.len()).find(|&r| ds.train.hist_len[r] == 2).unwrap();
 let long = (0..ds.train.len()).find(|&r| ds.train.hist_len[r] == 6).unwrap();
@@ -241,11 +240,11 @@ exercises::check_activation_unit(my_unit);
 // %%
 {
 let mine: UnitWeights = UnitWeights::from_model(&model, "attention.item")?;
-let Network::Din(net) = &model.net else { panic!("DIN expected") };
+let Network::Din(net) = model.net() else { panic!("DIN expected") };
 let rows: Vec<usize> = (0..256.min(ds.test.len())).collect();
 let batch: Batch = Batch::from_split(&ds.test, &rows);
-let x = model.embeddings.lookup(&batch, Layout::Padded, DTYPE, &Device::Cpu)?; // padded [B, L, d]
-let xp = model.embeddings.lookup(&batch, Layout::Packed, DTYPE, &Device::Cpu)?; // packed [N, d]
+let x = model.embeddings().lookup(&batch, Layout::Padded, DTYPE, &Device::Cpu)?; // padded [B, L, d]
+let xp = model.embeddings().lookup(&batch, Layout::Packed, DTYPE, &Device::Cpu)?; // packed [N, d]
 let diff = |a: &Tensor, b: &Tensor| -> candle_core::Result<f32> { (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>() };
 // inference
 let steps: UnitSteps = my_unit(&mine, &x.target_item, &x.hist_item, &x.mask, false)?;
@@ -263,9 +262,9 @@ let worst = [diff(&i_mine, &i_fast)?, diff(&w_mine, &w_fast)?, diff(&i_mine, &i_
 println!("largest difference 最大差: {worst:.1e} → {}", if worst <= 1e-5 { "the three compute the same function 三者计算的是同一个函数" } else { "MISMATCH 不一致" });
 }
 // %% [markdown]
-// 三者只差浮点舍入（求和顺序不同）。所以**改 `attention.rs` 不会改变训练**：训练走的是 `din-kernels` 里的快速路径。想让训练使用你改过的公式，把模型设成 `model.kernels = Kernels::Reference`（只用张量运算，慢几倍），或者像笔记本 4 那样把你自己的网络交给 `fit`。项目的测试（`crates/din/tests/model_correctness.rs`，`crates/din-kernels` 的单元测试）用有限差分检查快速路径的梯度，并逐项比较两条路径的输出。
+// 三者只差浮点舍入（求和顺序不同）。所以**改 `attention.rs` 不会改变训练**：训练走的是 `din-kernels` 里的快速路径。想让训练使用你改过的公式，用 `model.with_kernels(Kernels::Reference)`（只用张量运算，慢几倍），或者像笔记本 4 那样把你自己的网络交给 `fit`。项目的测试（`crates/din/tests/model_correctness.rs`，`crates/din-kernels` 的单元测试）用有限差分检查快速路径的梯度，并逐项比较两条路径的输出。
 //
-// The three differ only by floating-point rounding (sums in different orders). Hence **editing `attention.rs` does not change training**: training runs the fast path in `din-kernels`. To train with a formula you changed, set `model.kernels = Kernels::Reference` (tensor ops only, several times slower), or hand your own network to `fit` (`Trainable`, `Model::custom`; `crates/din/tests/learning.rs` trains one). The project's tests (`crates/din/tests/model_correctness.rs`, the unit tests of `crates/din-kernels`) check the fast path's gradients by finite differences and compare both paths' outputs.
+// The three differ only by floating-point rounding (sums in different orders). Hence **editing `attention.rs` does not change training**: training runs the fast path in `din-kernels`. To train with a formula you changed, use `model.with_kernels(Kernels::Reference)` (tensor ops only, several times slower), or hand your own network to `fit` (`Trainable`, `Model::custom`; `crates/din/tests/learning.rs` trains one). The project's tests (`crates/din/tests/model_correctness.rs`, the unit tests of `crates/din-kernels`) check the fast path's gradients by finite differences and compare both paths' outputs.
 // %% [markdown]
 // **小结 Summary.** 激活单元给每个历史行为打分，分数取决于候选商品；加权求和得到随候选变化的兴趣向量。教程的两处说法需要更正：sigmoid 不能使权重和为 1（只有 softmax 可以。论文 4.3 节有意不做 softmax 归一化，教程代码 torch-rechub 的 `ActivationUnit` 也不归一化；但 DIN 官方代码 zhougr1993/DeepInterestNetwork 的 `din/model.py` 的 `attention()` 先把填充位置的分数置为 $-2^{32}+1$、除以 $\sqrt{H}$，再做 softmax——即 masked softmax）；代码的输入是 4d。下一本：训练与 AUC。
 //

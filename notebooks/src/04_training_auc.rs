@@ -213,7 +213,7 @@ for w in widths.windows(2) { formula += w[0] * w[1] + w[1] + w[1]; }
 formula += widths[widths.len() - 1] + 1; // the output layer
 println!("trained parameters of the head 头部可训练参数: counted 数出 {trained}, by the formula 按公式 {formula}");
 println!("the whole model 整个模型: {} (the embedding tables hold {})", model.n_params(),
-    model.n_params() - model.params.count() );
+    model.n_params() - model.params().count() );
 }
 // %% [markdown]
 // 头部的深度有什么用？在一个较小的演示世界（600 个用户，训练更快）上，只改 `mlp_dims`，其余配置相同，各训练最多 3 个 epoch，比较测试 AUC。
@@ -529,9 +529,9 @@ println!("speed 速度: the library trains {:.1}× as fast as the hand-written l
 // %% [markdown]
 // ## 4.9 把你写的网络交给 `fit` · Your own network, trained by `fit`
 //
-// `fit` 训练任何实现了 `din::train::Trainable` 的网络：它只需要一个函数，把嵌入后的 batch（`Lookup`：候选、用户、历史及其 mask）变成每行一个 logit。嵌入表、稀疏 Adam、验证、提前停止、历史记录、预测和图都由库负责。`Model::custom` 用一个 `VarBuilder` 建你的网络；`layout = Layout::Padded` 让历史以 `[B, L, d]` 加 mask 的形式交给你（默认的打包布局只有库的网络能读）。
+// `fit` 训练任何实现了 `din::train::Trainable` 的网络：它只需要一个函数，把嵌入后的 batch（`Lookup`：候选、用户、历史及其 mask）变成每行一个 logit。嵌入表、稀疏 Adam、验证、提前停止、历史记录、预测和图都由库负责。`Model::custom` 用一个 `VarBuilder` 建你的网络；`.with_layout(Layout::Padded)` 让历史以 `[B, L, d]` 加 mask 的形式交给你（默认的打包布局只有库的网络能读）。
 //
-// `fit` trains any network implementing `din::train::Trainable`: one function that turns the embedded batch (`Lookup`: candidates, user, history and its mask) into one logit per row. The library does the embedding tables, sparse Adam, validation, early stopping, the history, predictions and plots. `Model::custom` builds your network from a `VarBuilder`; `layout = Layout::Padded` hands you the history as `[B, L, d]` with a mask (the default packed layout is read only by the library's networks).
+// `fit` trains any network implementing `din::train::Trainable`: one function that turns the embedded batch (`Lookup`: candidates, user, history and its mask) into one logit per row. The library does the embedding tables, sparse Adam, validation, early stopping, the history, predictions and plots. `Model::custom` builds your network from a `VarBuilder`; `.with_layout(Layout::Padded)` hands you the history as `[B, L, d]` with a mask (the default packed layout is read only by the library's networks).
 // %%
 impl Trainable for MyDin {
     fn forward_t(&self, x: &Lookup, mode: Mode) -> candle_core::Result<Output> {
@@ -540,8 +540,8 @@ impl Trainable for MyDin {
     }
 }
 // %%
-let mut my_model: Model<MyDin> = Model::custom(cfg.model.clone(), table_rows, cmp_cfg.seed, &Device::Cpu, DTYPE, |vb| MyDin::new(&cfg.model, vb))?;
-my_model.layout = Layout::Padded;
+let mut my_model: Model<MyDin> = Model::custom(cfg.model.clone(), table_rows, cmp_cfg.seed, &Device::Cpu, DTYPE, |vb| MyDin::new(&cfg.model, vb))?
+    .with_layout(Layout::Padded);
 let my_hist: History = fit(&mut my_model, &hand.train, &hand.val, &cmp_cfg, &mut |p: Progress| {
     if let Progress::EpochEnd(e) = p {
         println!("{e}");
@@ -629,8 +629,8 @@ impl Trainable for MyDinHour {
     }
 }
 // %%
-let mut hour_model: Model<MyDinHour> = Model::custom(cfg.model.clone(), table_rows, cmp_cfg.seed, &Device::Cpu, DTYPE, |vb| MyDinHour::new(&cfg.model, vb))?;
-hour_model.layout = Layout::Padded;
+let mut hour_model: Model<MyDinHour> = Model::custom(cfg.model.clone(), table_rows, cmp_cfg.seed, &Device::Cpu, DTYPE, |vb| MyDinHour::new(&cfg.model, vb))?
+    .with_layout(Layout::Padded);
 let _hour_hist: History = fit(&mut hour_model, &hand_hours.train, &hand_hours.val, &cmp_cfg, &mut |p: Progress| {
     if let Progress::EpochEnd(e) = p {
         println!("{e}");

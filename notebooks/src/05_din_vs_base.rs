@@ -259,7 +259,7 @@ let din_hard: (Model, Metrics) = run(&hard_ds, "DIN, in-category negatives", Mod
 // %%
 {
     let d: usize = cfg.model.embed_dim;
-    let unit: usize = din.0.params.named().iter().filter(|(n, _)| n.starts_with("attention.item.")).map(|(_, v)| v.as_tensor().elem_count()).sum();
+    let unit: usize = din.0.params().named().iter().filter(|(n, _)| n.starts_with("attention.item.")).map(|(_, v)| v.as_tensor().elem_count()).sum();
     println!("DIN's item activation unit 商品激活单元: {unit} scalars (MLP {:?} on 4d = {} inputs, incl. Dice's running statistics)", cfg.model.attention_dims, 4 * d);
     println!("single-head self-attention 单头自注意力, d = {d}: 3·(d·d + d) = {}", 3 * (d * d + d));
 }

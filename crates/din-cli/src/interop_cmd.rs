@@ -34,8 +34,8 @@ pub fn export(a: ExportArgs, ui: &Ui) -> Result<()> {
             a.out.display()
         )
     })?;
-    let rows = run.model.embeddings.tables.each_ref().map(|t| t.rows);
-    let c = &run.model.config;
+    let rows = run.model.embeddings().tables.each_ref().map(|t| t.rows);
+    let c = run.model.config();
     ui.say(format!(
         "{n} tensors written to {} (torch-rechub DIN: embed_dim {}, attention_mlp_params dims {:?}, \
          mlp_params dims {:?}; vocab_size of target_item, target_cate, user_id: {}, {}, {}; padding rows zero)",

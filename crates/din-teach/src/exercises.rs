@@ -1068,7 +1068,7 @@ impl UnitWeights {
         model: &Model<N>,
         prefix: &str,
     ) -> din::Result<UnitWeights> {
-        let cfg = &model.config;
+        let cfg = model.config();
         if cfg.kind != ModelKind::Din || cfg.attention_activation != Activation::Dice {
             return Err(din::Error::Config(format!(
                 "UnitWeights reads a DIN whose attention MLP uses Dice; this model is {} with {}",
@@ -1157,9 +1157,10 @@ fn trained_unit_case() -> din::Result<(Model, din::data::Batch)> {
 /// [`trained_unit_case`] on the padded layout and the reference kernels (the layout and the
 /// formulas a hand-written network follows), for the checks that compare whole forward passes.
 fn trained_reference_case() -> din::Result<(Model, din::data::Batch)> {
-    let (mut model, batch) = trained_unit_case()?;
-    model.layout = Layout::Padded;
-    model.kernels = din::model::Kernels::Reference;
+    let (model, batch) = trained_unit_case()?;
+    let model = model
+        .with_layout(Layout::Padded)
+        .with_kernels(din::model::Kernels::Reference);
     Ok((model, batch))
 }
 
@@ -1198,9 +1199,9 @@ pub fn check_activation_unit(
     let case = || -> din::Result<_> {
         let u = UnitWeights::from_model(&model, "attention.item")?;
         let x = model
-            .embeddings
+            .embeddings()
             .lookup(&batch, Layout::Padded, DTYPE, &Device::Cpu)?;
-        let din::model::Network::Din(net) = &model.net else {
+        let din::model::Network::Din(net) = model.net() else {
             return Err(din::Error::Internal("a DIN was trained".into()));
         };
         // evaluation first: the training call folds this batch into the library unit's running
@@ -1384,7 +1385,7 @@ pub fn check_din_forward<N>(
     };
     let case = || -> din::Result<_> {
         let t = model.tensors()?;
-        let cfg = model.config.clone();
+        let cfg = model.config().clone();
         let units = [
             UnitWeights::from_model(&model, "attention.item")?,
             UnitWeights::from_model(&model, "attention.cate")?,
@@ -1400,7 +1401,7 @@ pub fn check_din_forward<N>(
         let mut want = Vec::new();
         for train in [false, true] {
             let lib = model
-                .net
+                .net()
                 .forward_t(&x, Mode::new(train, din::model::Kernels::Reference))?;
             let item =
                 unit_steps_reference(&units[0], &x.target_item, &x.hist_item, &x.mask, train)?;
@@ -1713,7 +1714,7 @@ pub fn check_context_feature<N>(
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
-    let d = model.config.embed_dim;
+    let d = model.config().embed_dim;
     let hours = hour_table(d);
     let vb = match copied_var_builder(&model, &[("hour", &hours)]) {
         Ok(vb) => vb,
@@ -1723,7 +1724,7 @@ pub fn check_context_feature<N>(
         EX,
         "用训练好的权重建网络时",
         "building your network from the trained weights",
-        || build(&model.config, vb),
+        || build(model.config(), vb),
     ) {
         Ok(v) => v,
         Err(v) => return v,
@@ -1740,7 +1741,7 @@ pub fn check_context_feature<N>(
             let mut with_hour = x.clone();
             with_hour.user = (&x.user + hours.index_select(&ids, 0)?)?;
             let mode = Mode::new(train, din::model::Kernels::Reference);
-            Ok((x, model.net.forward_t(&with_hour, mode)?.logit))
+            Ok((x, model.net().forward_t(&with_hour, mode)?.logit))
         };
         let (x, want) = match want() {
             Ok(w) => w,
@@ -2034,7 +2035,7 @@ mod tests {
         // the library's answer: the input from `AttentionInput::build` and the weights and
         // interest from the library's unit; the scores before the mask are not to be had from it
         let (model, _) = trained_unit_case().unwrap();
-        let din::model::Network::Din(net) = model.net.clone() else {
+        let din::model::Network::Din(net) = model.net().clone() else {
             panic!("DIN")
         };
         let v = check_activation_unit(move |_u, t, h, m, train| {
@@ -2065,12 +2066,12 @@ mod tests {
         let v = check_din_forward(build, |_, _, _, _| todo!());
         assert!(!v.passed && v.en.contains("not written yet"), "{v}");
         // the library's own DIN gives the right logits, but not the steps before them
-        let (mut model, _) = trained_unit_case().unwrap();
-        model.layout = Layout::Padded;
+        let (model, _) = trained_unit_case().unwrap();
+        let model = model.with_layout(Layout::Padded);
         let v = check_din_forward(build, move |_net, _tables, b, train| {
             let x = model.lookup(b).map_err(candle_core::Error::wrap)?;
             let mode = Mode::new(train, din::model::Kernels::Reference);
-            let out = model.net.forward_t(&x, mode)?;
+            let out = model.net().forward_t(&x, mode)?;
             let (n, d) = x.user.dims2()?;
             let zeros = Tensor::zeros((n, d), DType::F32, &Device::Cpu)?;
             Ok(DinSteps {

@@ -81,8 +81,8 @@ fn a_network_of_your_own_trains_through_fit() {
             head: candle_nn::linear(4 * 16, 1, vb.pp("head"))?,
         })
     })
-    .unwrap();
-    model.layout = Layout::Padded;
+    .unwrap()
+    .with_layout(Layout::Padded);
     let before = model.tensors().unwrap()["head.weight"]
         .flatten_all()
         .unwrap()

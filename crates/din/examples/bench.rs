@@ -164,13 +164,13 @@ fn variant_throughput(ds: &Dataset, v: Variant, bs: usize, steps: usize) -> Res<
 fn throughput(ds: &Dataset, cfg: ModelConfig, v: Variant, bs: usize, steps: usize) -> Res<f64> {
     let (mut m, mut tr, plan) = setup(ds, cfg, bs, v.bucket)?;
     if !v.fused {
-        m.kernels = din::model::Kernels::Reference;
+        m = m.with_kernels(din::model::Kernels::Reference);
     }
     if !v.packed {
-        m.layout = din::model::Layout::Padded;
+        m = m.with_layout(din::model::Layout::Padded);
     }
     let mut moments: Vec<(Vec<f32>, Vec<f32>)> = if v.dense_tables {
-        m.embeddings
+        m.embeddings()
             .tables
             .iter()
             .map(|t| (vec![0f32; t.data.len()], vec![0f32; t.data.len()]))
@@ -187,7 +187,7 @@ fn throughput(ds: &Dataset, cfg: ModelConfig, v: Variant, bs: usize, steps: usiz
         }
         tr.step(&mut m, &b)?;
         if v.dense_tables {
-            for (t, (mm, vv)) in m.embeddings.tables.iter_mut().zip(moments.iter_mut()) {
+            for (t, (mm, vv)) in m.embeddings_mut().tables.iter_mut().zip(moments.iter_mut()) {
                 for ((w, a), c) in t.data.iter_mut().zip(mm.iter_mut()).zip(vv.iter_mut()) {
                     let g = 0f32; // rows outside the batch get a zero gradient, but are still updated
                     *a = 0.9 * *a + 0.1 * g;
@@ -509,11 +509,11 @@ fn main() -> Res<()> {
                 let [t0, t1, t2, t3, t4, t5, t6] = rayon::scope(|_| -> Res<[Instant; 7]> {
                     let t0 = Instant::now();
                     let b = Batch::from_split(&ds.train, rows);
-                    let (x, touched) = m
-                        .embeddings
-                        .lookup_train(&b, m.layout, m.dtype, &m.device)?;
+                    let (x, touched) =
+                        m.embeddings()
+                            .lookup_train(&b, m.layout(), m.dtype(), m.device())?;
                     let t1 = Instant::now();
-                    let (logit, t2) = match &m.net {
+                    let (logit, t2) = match m.net() {
                         Network::Din(net) => {
                             let (ii, _) = net.att_item().forward_t(
                                 &x.target_item,
@@ -541,10 +541,10 @@ fn main() -> Res<()> {
                         }
                         Network::Base(_) => {
                             let t2 = Instant::now();
-                            (m.net.forward_t(&x, Mode::TRAIN)?.logit, t2)
+                            (m.net().forward_t(&x, Mode::TRAIN)?.logit, t2)
                         }
                     };
-                    let label = Tensor::from_slice(&b.label, b.size, &m.device)?;
+                    let label = Tensor::from_slice(&b.label, b.size, m.device())?;
                     let loss = bce_with_logits(&logit, &label)?;
                     let _ = loss.to_scalar::<f32>()?;
                     let t3 = Instant::now();
@@ -553,7 +553,7 @@ fn main() -> Res<()> {
                     tr.dense.step(&g)?;
                     let t5 = Instant::now();
                     tr.sparse
-                        .step(&mut m.embeddings, &touched, &g, tr.dense.step)?;
+                        .step(m.embeddings_mut(), &touched, &g, tr.dense.step)?;
                     let t6 = Instant::now();
                     Ok([t0, t1, t2, t3, t4, t5, t6])
                 })?;

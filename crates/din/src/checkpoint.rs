@@ -22,7 +22,7 @@
 //! let dir = std::env::temp_dir().join(format!("din-checkpoint-doc-{}", std::process::id()));
 //! let config = RunConfig {
 //!     format: checkpoint::FORMAT,
-//!     model: model.config.clone(),
+//!     model: model.config().clone(),
 //!     train: din::train::TrainConfig::default(),
 //!     split: din::data::SplitConfig::default(),
 //!     data: "demo".into(),

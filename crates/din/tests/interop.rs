@@ -134,7 +134,7 @@ fn imported_tutorial_din_reproduces_torch_rechub_with_and_without_padding_rows()
     assert_eq!(cfg.attention_activation, Activation::RechubDice);
     let mut model = Model::from_tensors(cfg, tensors, &Device::Cpu, DType::F32).unwrap();
     for layout in [Layout::Padded, Layout::Packed] {
-        model.layout = layout;
+        model = model.with_layout(layout);
         assert_close(
             &model.predict(&batch).unwrap(),
             &want,
@@ -234,7 +234,7 @@ fn attend_padding_equals_physical_padding_with_a_copied_row() {
     let full = Batch::from_rows(rows_ref, 0);
     let a = padded.predict(&batch).unwrap();
     let b = physical.predict(&full).unwrap();
-    let masked = Model::from_tensors(physical.config.clone(), tensors, &Device::Cpu, DTYPE)
+    let masked = Model::from_tensors(physical.config().clone(), tensors, &Device::Cpu, DTYPE)
         .unwrap()
         .predict(&batch)
         .unwrap();

@@ -28,7 +28,7 @@ fn loss_of(
     batch: &din::data::Batch,
     train: bool,
 ) -> Tensor {
-    let out = model.net.forward_t(x, model.mode(train)).unwrap();
+    let out = model.net().forward_t(x, model.mode(train)).unwrap();
     let y = Tensor::from_slice(&batch.label, batch.size, &Device::Cpu)
         .unwrap()
         .to_dtype(DType::F64)
@@ -61,11 +61,10 @@ fn scalar(t: &Tensor) -> f64 {
 
 /// Whole-model gradient check: embeddings (touched rows) and every network weight.
 fn grad_check_model(cfg: ModelConfig, layout: Layout, train: bool) {
-    let mut model = tiny_model(cfg, DType::F64);
-    model.layout = layout;
+    let model = tiny_model(cfg, DType::F64).with_layout(layout);
     let batch = tiny_batch(10, 6, 8, false);
     let (_, touched) = model
-        .embeddings
+        .embeddings()
         .lookup_train(&batch, layout, DType::F64, &Device::Cpu)
         .unwrap();
     let x = lookup_from(&touched, &batch, layout);
@@ -80,7 +79,7 @@ fn grad_check_model(cfg: ModelConfig, layout: Layout, train: bool) {
         check_grad(&format!("{:?} rows", tr.table), &tr.var, g, 12, &mut f);
     }
     let mut checked = 0;
-    for (name, var) in model.params.named() {
+    for (name, var) in model.params().named() {
         if let Some(g) = grads.get(var.as_tensor()) {
             check_grad(&name, &var, g, 6, &mut f);
             checked += 1;
@@ -282,15 +281,14 @@ fn fused_attention_kernel_matches_tensor_ops() {
             batch_norm,
             ..small_cfg()
         };
-        let mut model = tiny_model(cfg, dtype);
-        model.layout = Layout::Packed;
+        let model = tiny_model(cfg, dtype).with_layout(Layout::Packed);
         let batch = tiny_batch(10, 6, 8, true);
         let (_, touched) = model
-            .embeddings
+            .embeddings()
             .lookup_train(&batch, Layout::Packed, dtype, &Device::Cpu)
             .unwrap();
         let x = lookup_from(&touched, &batch, Layout::Packed);
-        let Network::Din(din) = &model.net else {
+        let Network::Din(din) = model.net() else {
             panic!("a DIN model")
         };
         let unit = din.att_item();
@@ -320,7 +318,7 @@ fn fused_attention_kernel_matches_tensor_ops() {
         let gf = (fused * &r).unwrap().sum_all().unwrap().backward().unwrap();
         let gp = (plain * &r).unwrap().sum_all().unwrap().backward().unwrap();
         let mut compared = 0;
-        for (name, var) in model.params.named() {
+        for (name, var) in model.params().named() {
             match (gf.get(var.as_tensor()), gp.get(var.as_tensor())) {
                 (Some(a), Some(b)) => {
                     let scale = 1.0 + max_abs_diff(b, &b.zeros_like().unwrap());
@@ -368,7 +366,7 @@ fn outputs(
     train: bool,
 ) -> (Tensor, Option<[Tensor; 2]>) {
     let x = model.lookup(batch).unwrap();
-    let out = model.net.forward_t(&x, model.mode(train)).unwrap();
+    let out = model.net().forward_t(&x, model.mode(train)).unwrap();
     (out.logit, out.attention)
 }
 
@@ -394,12 +392,13 @@ fn packed_path_matches_padded_formula() {
         for train in [false, true] {
             // the formula as written (padded, tensor ops) against the packed layout on both
             // kernel paths
-            model.layout = Layout::Padded;
-            model.kernels = Kernels::Reference;
+            model = model
+                .with_layout(Layout::Padded)
+                .with_kernels(Kernels::Reference);
             let (lp, ap) = outputs(&model, &batch, train);
-            model.layout = Layout::Packed;
+            model = model.with_layout(Layout::Packed);
             for kernels in [Kernels::Reference, Kernels::Fused] {
-                model.kernels = kernels;
+                model = model.with_kernels(kernels);
                 let (lk, ak) = outputs(&model, &batch, train);
                 let d = max_abs_diff(&lp, &lk);
                 assert!(
@@ -430,7 +429,7 @@ fn padding_never_changes_a_prediction_and_gets_zero_weight() {
             let batch = tiny_batch(10, 6, 8, true);
             let longer = batch.padded_to(batch.max_len + 9);
             for layout in [Layout::Padded, Layout::Packed] {
-                model.layout = layout;
+                model = model.with_layout(layout);
                 for train in [false, true] {
                     let (a, wa) = outputs(&model, &batch, train);
                     let (b, wb) = outputs(&model, &longer, train);
@@ -499,7 +498,7 @@ fn config_errors_name_the_field() {
 #[test]
 fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
     use candle_nn::Module;
-    use din::model::Mlp;
+    use din::model::MlpConfig;
     let cases = [
         (false, DType::F64, 1e-10),
         (true, DType::F64, 1e-10),
@@ -519,7 +518,13 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
         // two MLPs with equal, non-trivial parameters (α, γ, β are 0, 1, 0 at initialisation)
         let make = || {
             let p = Params::seeded(5);
-            let mlp = Mlp::new(6, &[5, 4], act, bn, p.var_builder(dtype, &Device::Cpu)).unwrap();
+            let cfg = MlpConfig {
+                dims: vec![5, 4],
+                activation: act,
+                batch_norm: bn,
+                ..Default::default()
+            };
+            let mlp = cfg.init(6, p.var_builder(dtype, &Device::Cpu)).unwrap();
             for (name, v) in p.named() {
                 let n = v.elem_count();
                 let base = match name.rsplit('.').next() {
@@ -645,7 +650,7 @@ fn fused_ops_refuse_mismatched_lengths_with_an_error() {
 /// Give every running statistic a value of its own (means around 0, variances in (0.5, 1.5)), so
 /// that evaluation-mode scoring is checked with statistics that matter.
 fn perturb_running_stats(model: &din::model::Model) {
-    for (k, (name, var)) in model.params.named().into_iter().enumerate() {
+    for (k, (name, var)) in model.params().named().into_iter().enumerate() {
         let n = var.elem_count();
         let v: Vec<f32> = (0..n)
             .map(|i| ((i * 7 + k * 13) % 11) as f32 / 11.0)
@@ -768,7 +773,7 @@ fn scoring_one_history_once_matches_the_batch_path() {
     assert_eq!(seen, 27);
     // Training statistics are per batch: sharing is defined for evaluation only.
     let model = tiny_model(small_cfg(), DType::F32);
-    let din::model::Network::Din(net) = &model.net else {
+    let din::model::Network::Din(net) = model.net() else {
         unreachable!()
     };
     let x = model
@@ -786,7 +791,7 @@ fn scoring_one_history_once_matches_the_batch_path() {
 /// official code's 0.01 the evaluation statistics lagged the weights for hundreds of steps).
 #[test]
 fn dice_running_statistics_move_by_the_momentum() {
-    use din::model::{LayerOptions, LinearInit, Mlp};
+    use din::model::{LayerOptions, LinearInit, MlpConfig};
     // one neuron, batch values 1 and 5: mean 3, biased variance 4; start: mean 0, variance 1
     let x = Tensor::new(&[[1f32], [5.]], &Device::Cpu).unwrap();
     for (momentum, kernels) in [
@@ -826,15 +831,14 @@ fn dice_running_statistics_move_by_the_momentum() {
         dice_momentum: 0.5,
         linear_init: LinearInit::KaimingNormal,
     };
-    let mlp = Mlp::with_options(
-        2,
-        &[3, 2],
-        Activation::Dice,
-        false,
-        opts,
-        p.var_builder(DType::F32, &Device::Cpu),
-    )
-    .unwrap();
+    let cfg = MlpConfig {
+        dims: vec![3, 2],
+        layers: opts,
+        ..Default::default()
+    };
+    let mlp = cfg
+        .init(2, p.var_builder(DType::F32, &Device::Cpu))
+        .unwrap();
     let x = Tensor::new(&[[1f32, 2.], [3., -1.], [0., 4.]], &Device::Cpu).unwrap();
     // the first layer's pre-activations, to know the batch mean the running mean moves to
     let z = mlp.hidden()[0].linear().forward_t(&x, Mode::EVAL).unwrap();
@@ -902,7 +906,7 @@ fn model_config_dice_momentum_and_init_are_checked_and_kept() {
         };
         let m = din::model::Model::new(cfg, [6, 6, 6], 1, &Device::Cpu, DType::F32).unwrap();
         let (_, w) = m
-            .params
+            .params()
             .named()
             .into_iter()
             .find(|(k, _)| k == "mlp.0.linear.weight")

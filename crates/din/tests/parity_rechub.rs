@@ -99,7 +99,7 @@ fn matches_torch_rechub_din_outputs() {
         .map(|v| v.as_f64().unwrap())
         .collect();
     for layout in [Layout::Padded, Layout::Packed] {
-        model.layout = layout;
+        model = model.with_layout(layout);
         let got = model.predict(&batch).unwrap();
         for (g, w) in got.iter().zip(&want) {
             assert!(

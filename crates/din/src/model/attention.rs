@@ -45,12 +45,12 @@
 //!
 //! ```
 //! use candle_core::{DType, Device, Tensor};
-//! use din::model::{ActivationUnit, Activation, AttentionInput, Mode, WeightNorm, Params};
+//! use din::model::{ActivationUnitConfig, MlpConfig, Mode, Params};
 //! let params = Params::seeded(7);
 //! let vb = params.var_builder(DType::F32, &Device::Cpu);
-//! // d = 4, attention MLP [8] with Dice, the 4d input, raw weights
-//! let unit = ActivationUnit::new(4, &[8], Activation::Dice, false, AttentionInput::Four,
-//!     WeightNorm::None, vb.pp("unit"))?;
+//! // d = 4, attention MLP [8] with Dice, the 4d input, raw weights (the defaults)
+//! let mlp = MlpConfig { dims: vec![8], ..Default::default() };
+//! let unit = ActivationUnitConfig { mlp, ..Default::default() }.init(4, vb.pp("unit"))?;
 //! let target = Tensor::ones((2, 4), DType::F32, &Device::Cpu)?; // 2 samples
 //! let hist = Tensor::ones((2, 3, 4), DType::F32, &Device::Cpu)?; // 3 positions each
 //! let mask = Tensor::new(&[[1f32, 1., 0.], [1., 0., 0.]], &Device::Cpu)?; // lengths 2 and 1
@@ -66,7 +66,7 @@ use din_kernels::attention::{InputBlocks, UnitInput};
 use serde::{Deserialize, Serialize};
 
 use super::embedding::{Layout, Lookup};
-use super::layers::{Activation, LayerOptions, Mlp, MlpConfig};
+use super::layers::{Mlp, MlpConfig};
 use super::ops::{self, Mode};
 
 /// The input of the attention MLP.
@@ -179,7 +179,7 @@ pub fn masked_softmax(score: &Tensor, mask: &Tensor) -> Result<Tensor> {
 ///   `[C, n]`).
 ///
 /// Weights: `mlp.*`, an [`Mlp`] on the `width·d` input of [`AttentionInput::build`]. Built by
-/// [`ActivationUnitConfig::init`] (or [`ActivationUnit::new`]); the module docs run one.
+/// [`ActivationUnitConfig::init`]; the module docs run one.
 #[derive(Debug, Clone)]
 pub struct ActivationUnit {
     pub(crate) mlp: Mlp,
@@ -240,25 +240,6 @@ impl ActivationUnit {
     /// The embedding width `d` it takes.
     pub fn dim(&self) -> usize {
         self.dim
-    }
-
-    /// [`ActivationUnitConfig::init`] with the default [`LayerOptions`].
-    pub fn new(
-        dim: usize,
-        dims: &[usize],
-        act: Activation,
-        batch_norm: bool,
-        input: AttentionInput,
-        norm: WeightNorm,
-        vb: VarBuilder,
-    ) -> Result<Self> {
-        let mlp = MlpConfig {
-            dims: dims.to_vec(),
-            activation: act,
-            batch_norm,
-            layers: LayerOptions::default(),
-        };
-        ActivationUnitConfig { mlp, input, norm }.init(dim, vb)
     }
 
     /// `target: [B, d]`, `hist`: the history in `x`'s layout. Returns the interest vector `[B, d]`

@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use candle_core::{DType, Device, Tensor};
-//! use din::model::layers::{masked_moments, Activation, Dice, Mlp};
+//! use din::model::layers::{masked_moments, Activation, Dice, MlpConfig};
 //! use din::model::{Mode, Params};
 //! let (vb, dev) = (Params::seeded(7).var_builder(DType::F32, &Device::Cpu), &Device::Cpu);
 //! let sig = |s: f32| 1.0 / (1.0 + (-s).exp());
@@ -22,7 +22,8 @@
 //! assert!((eval[1][0] - 4.0 * sig(4.0)).abs() < 1e-5);
 //! let train = dice.forward_t(&x, None, Mode::TRAIN)?.to_vec2::<f32>()?; // sigmoid((4 − 2) / 2)
 //! assert!((train[1][0] - 4.0 * sig(1.0)).abs() < 1e-5);
-//! let mlp = Mlp::new(3, &[4, 2], Activation::Relu, false, vb.pp("mlp"))?; // ends in one unit
+//! let relu = MlpConfig { dims: vec![4, 2], activation: Activation::Relu, ..Default::default() };
+//! let mlp = relu.init(3, vb.pp("mlp"))?; // 3 → 4 → 2 → one unit
 //! let y = mlp.forward_t(&Tensor::ones((5, 3), DType::F32, dev)?, None, Mode::EVAL)?;
 //! assert_eq!(y.dims(), &[5, 1]);
 //! // per column over the rows with mask 1: mean (1 + 3) / 2 = 2, variance (1² + 1²) / 2 = 1
@@ -585,9 +586,9 @@ impl Hidden {
 ///
 /// ```
 /// use candle_core::{DType, Device, Tensor};
-/// use din::model::{Activation, Mlp, Params};
+/// use din::model::{MlpConfig, Params};
 /// let vb = Params::seeded(3).var_builder(DType::F32, &Device::Cpu);
-/// let mlp = Mlp::new(6, &[8, 4], Activation::Dice, false, vb.pp("mlp"))?;
+/// let mlp = MlpConfig { dims: vec![8, 4], ..Default::default() }.init(6, vb.pp("mlp"))?; // Dice
 /// let x = Tensor::ones((5, 6), DType::F32, &Device::Cpu)?;
 /// assert_eq!(x.apply_t(&mlp, false)?.dims(), &[5, 1]);
 /// assert_eq!(mlp.hidden().len(), 2);
@@ -639,14 +640,29 @@ impl Default for MlpConfig {
 impl MlpConfig {
     /// The MLP on `in_dim` inputs.
     pub fn init(&self, in_dim: usize, vb: VarBuilder) -> Result<Mlp> {
-        Mlp::with_options(
-            in_dim,
-            &self.dims,
-            self.activation,
-            self.batch_norm,
-            self.layers,
-            vb,
-        )
+        let opts = self.layers;
+        let mut hidden = Vec::with_capacity(self.dims.len());
+        let mut d = in_dim;
+        for (i, &h) in self.dims.iter().enumerate() {
+            let vb = vb.pp(i);
+            hidden.push(Hidden {
+                linear: Linear::with_init(d, h, opts.linear_init, vb.pp("linear"))?,
+                bn: if self.batch_norm {
+                    Some(BatchNorm::new(h, vb.pp("bn"))?)
+                } else {
+                    None
+                },
+                act: match Act::new(self.activation, h, vb.pp("act"))? {
+                    Act::Dice(dice) => Act::Dice(dice.with_momentum(opts.dice_momentum)),
+                    other => other,
+                },
+            });
+            d = h;
+        }
+        Ok(Mlp {
+            hidden,
+            out: Linear::with_init(d, 1, opts.linear_init, vb.pp("out"))?,
+        })
     }
 }
 
@@ -659,50 +675,6 @@ impl Mlp {
     /// The output layer (to one unit).
     pub fn out(&self) -> &Linear {
         &self.out
-    }
-
-    /// An MLP with the default [`LayerOptions`] ([`MlpConfig::init`] in one call).
-    pub fn new(
-        in_dim: usize,
-        dims: &[usize],
-        act: Activation,
-        batch_norm: bool,
-        vb: VarBuilder,
-    ) -> Result<Self> {
-        Mlp::with_options(in_dim, dims, act, batch_norm, LayerOptions::default(), vb)
-    }
-
-    /// An MLP whose layers are built with `opts`.
-    pub fn with_options(
-        in_dim: usize,
-        dims: &[usize],
-        act: Activation,
-        batch_norm: bool,
-        opts: LayerOptions,
-        vb: VarBuilder,
-    ) -> Result<Self> {
-        let mut hidden = Vec::with_capacity(dims.len());
-        let mut d = in_dim;
-        for (i, &h) in dims.iter().enumerate() {
-            let vb = vb.pp(i);
-            hidden.push(Hidden {
-                linear: Linear::with_init(d, h, opts.linear_init, vb.pp("linear"))?,
-                bn: if batch_norm {
-                    Some(BatchNorm::new(h, vb.pp("bn"))?)
-                } else {
-                    None
-                },
-                act: match Act::new(act, h, vb.pp("act"))? {
-                    Act::Dice(dice) => Act::Dice(dice.with_momentum(opts.dice_momentum)),
-                    other => other,
-                },
-            });
-            d = h;
-        }
-        Ok(Mlp {
-            hidden,
-            out: Linear::with_init(d, 1, opts.linear_init, vb.pp("out"))?,
-        })
     }
 
     /// The MLP on `x: [N, D]`: `[N, 1]`. In training with fused kernels, an MLP of Dice, PReLU,

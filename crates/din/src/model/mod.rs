@@ -80,16 +80,76 @@ impl Trainable for BaseModel {
 /// A complete model: configuration, embedding tables, network weights, device.
 #[derive(Clone)]
 pub struct Model<N = Network> {
-    pub config: ModelConfig,
-    pub embeddings: Embeddings,
-    pub params: Params,
-    pub net: N,
-    pub device: Device,
-    pub dtype: DType,
+    pub(crate) config: ModelConfig,
+    pub(crate) embeddings: Embeddings,
+    pub(crate) params: Params,
+    pub(crate) net: N,
+    pub(crate) device: Device,
+    pub(crate) dtype: DType,
     /// Packed (fast, default) or padded (the formulas as written) history layout.
-    pub layout: Layout,
+    pub(crate) layout: Layout,
     /// The fused CPU kernels (default) or tensor ops only (see [`ops`]).
-    pub kernels: Kernels,
+    pub(crate) kernels: Kernels,
+}
+
+/// Reading a model's parts, and the two settings a caller changes (layout, kernels).
+impl<N> Model<N> {
+    /// The configuration it was built from.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The embedding tables (item, category, user).
+    pub fn embeddings(&self) -> &Embeddings {
+        &self.embeddings
+    }
+
+    /// The embedding tables, to change them (training writes them in place).
+    pub fn embeddings_mut(&mut self) -> &mut Embeddings {
+        &mut self.embeddings
+    }
+
+    /// The network's weights, by name.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The network (for the library's models a [`Network`]: DIN or the base model).
+    pub fn net(&self) -> &N {
+        &self.net
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Packed (fast, the default) or padded history layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The fused CPU kernels (the default) or tensor ops only.
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// The same model with the history in `layout` (same weights, same predictions up to
+    /// rounding): `Layout::Padded` computes the formulas as written, on `[B, L, d]` tensors.
+    pub fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// The same model with other kernels: `Kernels::Reference` runs tensor ops only (every
+    /// device; a changed formula in `layers`/`attention` then takes effect in training too).
+    pub fn with_kernels(mut self, kernels: Kernels) -> Self {
+        self.kernels = kernels;
+        self
+    }
 }
 
 impl<N: Trainable> Model<N> {
@@ -151,7 +211,7 @@ impl Model {
     /// use din::model::{Model, ModelConfig};
     /// let (_world, ds) = din::synth::demo_dataset(40, 3)?;
     /// let model = Model::for_vocab(&ds.vocab, ModelConfig::default(), 3)?;
-    /// assert_eq!(model.embeddings.table(din::model::TableId::Item).rows, ds.vocab.items.table_rows());
+    /// assert_eq!(model.embeddings().table(din::model::TableId::Item).rows, ds.vocab.items.table_rows());
     /// # Ok::<(), din::Error>(())
     /// ```
     pub fn for_vocab(vocab: &Vocab, config: ModelConfig, seed: u64) -> Result<Model> {
@@ -169,7 +229,7 @@ impl Model {
     /// let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
     /// let raw = Model::for_vocab(&ds.vocab, cfg, 7)?;
     /// let soft = raw.clone().with_weight_norm(WeightNorm::Softmax)?;
-    /// assert_eq!(soft.config.weight_norm, WeightNorm::Softmax);
+    /// assert_eq!(soft.config().weight_norm, WeightNorm::Softmax);
     /// let q = din::predict::Query { user: 1, history: vec![1, 2, 3], candidates: vec![4] };
     /// let w = |m: &Model| din::predict::predict(m, &ds.vocab, 50, &q).unwrap().item_attention.unwrap();
     /// assert!((w(&soft)[0].iter().sum::<f32>() - 1.0).abs() < 1e-5); // a softmax sums to 1

@@ -25,7 +25,7 @@
 //! // a model and trainer made afresh (another seed) continue exactly where this one stopped
 //! let mut resumed = Trainer::new(&other, &ds.train, TrainConfig::default())?;
 //! let info = resumed.load_state(&mut other, &path)?;
-//! assert_eq!((info.epoch, resumed.dense.step, &other.embeddings), (1, 1, &model.embeddings));
+//! assert_eq!((info.epoch, resumed.dense.step, other.embeddings()), (1, 1, model.embeddings()));
 //! std::fs::remove_file(&path).unwrap();
 //! # Ok::<(), din::Error>(())
 //! ```
