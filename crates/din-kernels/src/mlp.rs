@@ -177,7 +177,7 @@ impl Stack {
         self.offsets().total
     }
 
-    /// Hidden layers (weight, bias, [γ, β,] [α]), then the output layer (weight, bias).
+    /// Hidden layers (weight, bias, \[γ, β,\] \[α\]), then the output layer (weight, bias).
     pub fn offsets(&self) -> Offsets {
         let alpha_width = |width: usize| if self.act.has_alpha() { width } else { 0 };
         let mut at = 0;

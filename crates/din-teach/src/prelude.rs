@@ -2,7 +2,7 @@
 //!
 //! It brings the crates themselves (`din`, `candle_core`, `candle_nn`, `polars`: write
 //! `din::model::masked_mean` or `candle_core::Tensor` as anywhere else), this crate's
-//! [`tutorial`](crate::tutorial) and [`exercises`](crate::exercises) modules, and the names the
+//! [`tutorial`] and [`exercises`] modules, and the names the
 //! notebooks use in more than one place: the data, the model and its configuration, training,
 //! metrics, figures, the demo world, and a few of `std`'s. A name that a cell defines itself (a
 //! learner's own `fn auc`, say) takes precedence over the prelude's, so the prelude never stands in

@@ -30,16 +30,17 @@ mod parquet;
 pub mod pylit;
 mod pyrandom;
 pub mod raw;
+mod scores;
 mod split;
 mod vocab;
 
 pub use batch::{plan_batches, Batch, BatchOrder, RowRef};
 pub use events::{Events, COLUMNS};
 pub use parquet::{
-    read_scores, read_split, write_scores, write_split, Scores, SCORE_COLUMNS, SPLIT_COLUMNS,
-    SPLIT_NAMES,
+    read_scores, read_split, write_scores, write_split, SCORE_COLUMNS, SPLIT_COLUMNS, SPLIT_NAMES,
 };
 pub use pyrandom::PyRandom;
+pub use scores::Scores;
 pub use split::{
     build, torch_rechub_positive_rows, Dataset, HistPool, InCategory, Protocol, Split, SplitConfig,
     SplitStats, OFFICIAL_SEED,

@@ -191,6 +191,24 @@ pub struct ActivationUnit {
 /// An activation unit's settings: `ActivationUnitConfig { mlp: MlpConfig { dims: vec![8],
 /// ..Default::default() }, ..Default::default() }.init(d, vb)` builds a unit for embeddings of
 /// width `d` (weights under `vb`'s `mlp.*`).
+///
+/// ```
+/// use candle_core::{DType, Device};
+/// use din::model::{Activation, ActivationUnitConfig, AttentionInput, MlpConfig, Params, WeightNorm};
+/// let vb = Params::seeded(5).var_builder(DType::F32, &Device::Cpu);
+/// // the tutorial's unit at d = 8: MLP [256, 128] with Dice on [t, h, t − h, t ⊙ h], raw weights
+/// let unit = ActivationUnitConfig::default().init(8, vb.pp("attention.item"))?;
+/// assert_eq!(unit.mlp().hidden()[0].linear().weight().dims(), &[256, 4 * 8]);
+/// // PReLU on the 3-part input [h, t, h ⊙ t], softmax over the history
+/// let cfg = ActivationUnitConfig {
+///     mlp: MlpConfig { dims: vec![16], activation: Activation::Prelu, ..Default::default() },
+///     input: AttentionInput::Three,
+///     norm: WeightNorm::Softmax,
+/// };
+/// let unit = cfg.init(8, vb.pp("attention.cate"))?;
+/// assert_eq!((unit.input().width(), unit.norm()), (3, WeightNorm::Softmax));
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivationUnitConfig {
     /// The unit's MLP (default: hidden widths `[256, 128]`, the tutorial's, with Dice).

@@ -305,7 +305,23 @@ pub struct Din {
 ///
 /// # Shapes
 /// As [`Din`]: a [`Lookup`] of B rows in, an [`Output`] with `logit [B]` and no attention out.
-/// Weights: `mlp.*` (the head) only.
+/// Weights: `mlp.*` (the head) only. Built by [`BaseModel::new`] from a [`ModelConfig`] (its
+/// `pooling`, `mlp_dims`, `activation`, `batch_norm`).
+///
+/// ```
+/// use candle_core::{DType, Device};
+/// use din::model::{BaseModel, Embeddings, Layout, Mode, ModelConfig, ModelKind, Params};
+/// let cfg = ModelConfig { kind: ModelKind::Base, embed_dim: 4, mlp_dims: vec![8], ..Default::default() };
+/// let base = BaseModel::new(&cfg, Params::seeded(7).var_builder(DType::F32, &Device::Cpu))?;
+/// let (_world, ds) = din::synth::demo_dataset(30, 1)?;
+/// let emb = Embeddings::random(ds.vocab.table_rows(), 4, 0.05, 7);
+/// let batch = din::data::Batch::from_split(&ds.test, &[0, 1, 2]);
+/// let x = emb.lookup(&batch, Layout::Packed, DType::F32, &Device::Cpu)?;
+/// let out = base.forward_t(&x, Mode::EVAL)?;
+/// assert_eq!(out.logit.dims(), &[3]);
+/// assert!(out.attention.is_none()); // mean pooling: no weights to show
+/// # Ok::<(), din::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct BaseModel {
     pub(crate) pooling: Pooling,

@@ -53,7 +53,9 @@ impl TableId {
     }
 }
 
-/// One embedding table `[rows, dim]`, row-major, f32.
+/// One embedding table `[rows, dim]`, row-major, f32: row 0 padding (zeros), the last row
+/// out-of-vocabulary. [`EmbeddingTable::gather`] turns ids `[n]` into rows `[n, dim]` (an id past
+/// the table reads the last row); the module docs run one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingTable {
     pub rows: usize,
@@ -108,7 +110,13 @@ impl EmbeddingTable {
 /// A table-sized buffer (on huge pages where the OS has them, see [`din_kernels::sys::table_vec`]).
 pub(crate) use din_kernels::sys::table_vec;
 
-/// The three tables.
+/// The embedding layer: the three tables (items, categories, users; [`TableId`]).
+///
+/// # Shapes
+/// [`Embeddings::lookup`] of a batch of B rows gives a [`Lookup`]: candidate item and category
+/// and the user `[B, d]`; the histories `[B, L, d]` with a `[B, L]` mask (`Layout::Padded`) or
+/// `[N, d]` with each position's row (`Layout::Packed`, N real positions). Checkpoint names:
+/// `embedding.item`, `embedding.cate`, `embedding.user`. The module docs run one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embeddings {
     pub tables: [EmbeddingTable; 3],

@@ -249,7 +249,22 @@ impl ModuleT for Dice {
     }
 }
 
-/// PReLU with one slope per neuron (initialised at 0.25, as in PyTorch).
+/// PReLU with one slope per neuron (initialised at 0.25, as in PyTorch): `max(0, x) + α·min(0, x)`.
+///
+/// # Shapes
+/// * input `x`: `[N, D]`; output: `[N, D]`;
+/// * weight: `alpha [D]` (name `alpha` under the layer's path). Implements candle's [`Module`].
+///
+/// ```
+/// use candle_core::{DType, Device, Module, Tensor};
+/// use din::model::{layers::Prelu, Params};
+/// let vb = Params::seeded(1).var_builder(DType::F32, &Device::Cpu);
+/// let prelu = Prelu::new(2, vb.pp("act"))?;
+/// let y = prelu.forward(&Tensor::new(&[[2f32, -2.], [-4., 0.5]], &Device::Cpu)?)?;
+/// assert_eq!(y.to_vec2::<f32>()?, [[2.0, -0.5], [-1.0, 0.5]]); // the negative side × 0.25
+/// assert_eq!(prelu.alpha().dims(), &[2]);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Prelu {
     alpha: Tensor,
@@ -283,6 +298,22 @@ impl Module for Prelu {
 /// `p = sigmoid((x − m) / sqrt(v))`, `f(x) = p·x + (1 − p)·α·x` with one α shared by the layer.
 /// It looks at one row only, so training and evaluation compute the same function. It is not the
 /// paper's Dice ([`Dice`]: per-neuron statistics over the mini-batch).
+///
+/// # Shapes
+/// * input `x`: `[N, D]`; output: `[N, D]`;
+/// * weight: `alpha [1]` (name `alpha`). Implements candle's [`Module`].
+///
+/// ```
+/// use candle_core::{DType, Device, Module, Tensor};
+/// use din::model::{Params, RechubDice};
+/// let vb = Params::seeded(1).var_builder(DType::F32, &Device::Cpu);
+/// let dice = RechubDice::new(vb.pp("act"))?; // α = 0: f(x) = p·x
+/// // one row [1, −1]: mean 0, v = (1 + ε) + (1 + ε), p = sigmoid(±1 / √v)
+/// let y = dice.forward(&Tensor::new(&[[1f32, -1.]], &Device::Cpu)?)?.to_vec2::<f32>()?;
+/// let p = 1.0 / (1.0 + (-1.0 / 2.002f32.sqrt()).exp());
+/// assert!((y[0][0] - p).abs() < 1e-6 && (y[0][1] + (1.0 - p)).abs() < 1e-6);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RechubDice {
     alpha: Tensor,
