@@ -275,12 +275,48 @@ fn layer_forward<T: Real>(
     mut z: Vec<T>,
     l: &LayerAt,
     (bn, act): (bool, Activation),
-    (bn_eps, dice_eps): (f64, f64),
+    eps: (f64, f64),
     theta: &[T],
     n: usize,
 ) -> (LayerSaved<T>, LayerStats) {
     let w = l.width;
-    let (mean, var) = moments(&z, n, w);
+    let (cols, stats) = layer_cols(&z, l, (bn, act), eps, theta, n);
+    let cs = ColSlices::new(&cols, alpha_of(theta, l, act));
+    // x̂ is written over z (not a new buffer: one stream of memory traffic less)
+    let (p, y) = match act.plain() {
+        // SAFETY: blocks are whole rows (`w·BLOCK` elements of `n·w` buffers) and `forward_rows`
+        // writes every column of every row of both output blocks (p, y).
+        None => unsafe {
+            fill2_over(&mut z, w * BLOCK, |zb, pb, yb| {
+                forward_rows(&cs, zb, pb, yb)
+            })
+        },
+        Some(plain) => {
+            // SAFETY: as above, `plain_forward_rows` writes every element of its output block.
+            let y = unsafe {
+                fill1_over(&mut z, w * BLOCK, |zb, yb| {
+                    plain_forward_rows(&cs, plain, zb, yb)
+                })
+            };
+            (Vec::new(), y)
+        }
+    };
+    let xhat = z;
+    (LayerSaved { cols, xhat, p, y }, stats)
+}
+
+/// A hidden layer's per-column constants in a training step, from the batch moments of its
+/// Linear output `z` (no bias), and the batch statistics for the running averages.
+fn layer_cols<T: Real>(
+    z: &[T],
+    l: &LayerAt,
+    (bn, act): (bool, Activation),
+    (bn_eps, dice_eps): (f64, f64),
+    theta: &[T],
+    n: usize,
+) -> (Cols<T>, LayerStats) {
+    let w = l.width;
+    let (mean, var) = moments(z, n, w);
     let f64s =
         |r: std::ops::Range<usize>| -> Vec<f64> { theta[r].iter().map(|v| v.f64()).collect() };
     let bias = f64s(l.b..l.b + w);
@@ -329,34 +365,11 @@ fn layer_forward<T: Real>(
         vhat: cast(&vhat),
         mu: cast(&mean),
     };
-    let cs = ColSlices::new(&cols, alpha_of(theta, l, act));
-    // x̂ is written over z (not a new buffer: one stream of memory traffic less)
-    let (p, y) = match act.plain() {
-        // SAFETY: blocks are whole rows (`w·BLOCK` elements of `n·w` buffers) and `forward_rows`
-        // writes every column of every row of both output blocks (p, y).
-        None => unsafe {
-            fill2_over(&mut z, w * BLOCK, |zb, pb, yb| {
-                forward_rows(&cs, zb, pb, yb)
-            })
-        },
-        Some(plain) => {
-            // SAFETY: as above, `plain_forward_rows` writes every element of its output block.
-            let y = unsafe {
-                fill1_over(&mut z, w * BLOCK, |zb, yb| {
-                    plain_forward_rows(&cs, plain, zb, yb)
-                })
-            };
-            (Vec::new(), y)
-        }
+    let stats = LayerStats {
+        batch_norm: bn_stats,
+        dice: dice_stats,
     };
-    let xhat = z;
-    (
-        LayerSaved { cols, xhat, p, y },
-        LayerStats {
-            batch_norm: bn_stats,
-            dice: dice_stats,
-        },
-    )
+    (cols, stats)
 }
 
 /// One hidden layer backward: `g = dL/dy` → `dL/dz` (z: the Linear output; written over `g`'s

@@ -255,6 +255,20 @@ fn dice_fused_matches_composed_and_finite_differences() {
     }
 }
 
+/// Every case with every activation the fused kernels run (Dice, PReLU, ReLU, sigmoid).
+fn with_each_fused_activation<C: Copy>(cases: &[C]) -> Vec<(Activation, C)> {
+    let activations = [
+        Activation::Dice,
+        Activation::Prelu,
+        Activation::Relu,
+        Activation::Sigmoid,
+    ];
+    activations
+        .into_iter()
+        .flat_map(|a| cases.iter().map(move |&c| (a, c)))
+        .collect()
+}
+
 #[test]
 fn fused_attention_kernel_matches_tensor_ops() {
     use din::model::Network;
@@ -265,15 +279,7 @@ fn fused_attention_kernel_matches_tensor_ops() {
         (AttentionInput::Four, false, DType::F32, 2e-4),
         (AttentionInput::Four, true, DType::F32, 2e-4),
     ];
-    let activations = [
-        Activation::Dice,
-        Activation::Prelu,
-        Activation::Relu,
-        Activation::Sigmoid,
-    ];
-    let all = activations
-        .into_iter()
-        .flat_map(|a| cases.into_iter().map(move |c| (a, c)));
+    let all = with_each_fused_activation(&cases);
     for (act, (input, batch_norm, dtype, tol)) in all {
         let cfg = ModelConfig {
             attention_input: input,
@@ -505,15 +511,7 @@ fn fused_mlp_matches_tensor_ops_and_keeps_the_same_running_statistics() {
         (false, DType::F32, 2e-4),
         (true, DType::F32, 2e-4),
     ];
-    let activations = [
-        Activation::Dice,
-        Activation::Prelu,
-        Activation::Relu,
-        Activation::Sigmoid,
-    ];
-    let all = activations
-        .into_iter()
-        .flat_map(|a| cases.into_iter().map(move |c| (a, c)));
+    let all = with_each_fused_activation(&cases);
     for (act, (bn, dtype, tol)) in all {
         // two MLPs with equal, non-trivial parameters (α, γ, β are 0, 1, 0 at initialisation)
         let make = || {
