@@ -91,9 +91,7 @@ fn file(dir: &Path, name: &str) -> PathBuf {
 
 /// Serialise a model's tensors to safetensors bytes.
 pub fn model_bytes(model: &Model) -> Result<Vec<u8>> {
-    let tensors = model.tensors()?;
-    safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), None)
-        .map_err(|e| Error::Internal(format!("cannot serialise weights: {e}")))
+    crate::io::safetensors_bytes(&model.tensors()?, None)
 }
 
 /// Save a run (see the module docs). `vocab` may be `None` when `vocab.json` is already there.
@@ -126,9 +124,7 @@ pub fn save_tensors(
             "vocab.json is missing and no vocabulary was given",
         ));
     }
-    let bytes = safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), None)
-        .map_err(|e| Error::Internal(format!("cannot serialise weights: {e}")))?;
-    crate::io::write_bytes_atomic(&file(dir, "model.safetensors"), &bytes)?;
+    crate::io::write_safetensors(&file(dir, "model.safetensors"), tensors, None)?;
     if let Some(h) = history {
         crate::io::write_json(&file(dir, "history.json"), h)?;
     }
@@ -141,11 +137,7 @@ pub fn save_tensors(
 
 /// Read the weights of a run as tensors.
 pub fn read_weights(path: &Path, device: &Device) -> Result<BTreeMap<String, Tensor>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let map = candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| {
-        Error::checkpoint(path, format!("truncated or corrupted weights file ({e})"))
-    })?;
-    Ok(map.into_iter().collect())
+    crate::io::read_safetensors(path, device, "weights file")
 }
 
 /// Load a run directory onto `device`.

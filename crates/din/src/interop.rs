@@ -397,9 +397,7 @@ fn shape_problems(
 /// [`to_torch_rechub`] written to `out` as safetensors (atomically); returns the tensor count.
 pub fn export_file<N: Trainable>(model: &Model<N>, out: &std::path::Path) -> Result<usize> {
     let state = to_torch_rechub(model)?;
-    let bytes = safetensors::serialize(state.iter().map(|(k, v)| (k.as_str(), v)), None)
-        .map_err(|e| Error::Internal(format!("cannot serialise the state_dict: {e}")))?;
-    crate::io::write_bytes_atomic(out, &bytes)?;
+    crate::io::write_safetensors(out, &state, None)?;
     Ok(state.len())
 }
 

@@ -11,10 +11,12 @@
 //! # Ok::<(), din::Error>(())
 //! ```
 
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use candle_core::{Device, Tensor};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -62,6 +64,39 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(value)?;
     write_bytes_atomic(path, &bytes)
+}
+
+/// Tensors as safetensors bytes, with optional string metadata (what [`write_safetensors`]
+/// writes; [`crate::checkpoint::model_bytes`] hashes them).
+pub fn safetensors_bytes(
+    tensors: &BTreeMap<String, Tensor>,
+    meta: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>> {
+    safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), meta)
+        .map_err(|e| Error::Internal(format!("cannot serialise {} tensors: {e}", tensors.len())))
+}
+
+/// Write tensors to `path` as safetensors, atomically (every file of tensors the library writes:
+/// run weights, training states, torch-rechub exports).
+pub fn write_safetensors(
+    path: &Path,
+    tensors: &BTreeMap<String, Tensor>,
+    meta: Option<HashMap<String, String>>,
+) -> Result<()> {
+    write_bytes_atomic(path, &safetensors_bytes(tensors, meta)?)
+}
+
+/// Read a safetensors file onto `device`; a file that does not parse is an error naming it and
+/// `what` it was meant to be ("weights file", "training state").
+pub fn read_safetensors(
+    path: &Path,
+    device: &Device,
+    what: &str,
+) -> Result<BTreeMap<String, Tensor>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let map = candle_core::safetensors::load_buffer(&bytes, device)
+        .map_err(|e| Error::checkpoint(path, format!("truncated or corrupted {what} ({e})")))?;
+    Ok(map.into_iter().collect())
 }
 
 /// Read a JSON file into a value; errors name the file.

@@ -180,11 +180,7 @@ impl Trainer {
             context,
         };
         let meta = HashMap::from([(META_KEY.to_string(), serde_json::to_string(&info)?)]);
-        let bytes = safetensors::serialize(map.iter().map(|(k, v)| (k.as_str(), v)), Some(meta))
-            .map_err(|e| {
-                Error::checkpoint(path, format!("cannot serialise training state: {e}"))
-            })?;
-        crate::io::write_bytes_atomic(path, &bytes)
+        crate::io::write_safetensors(path, &map, Some(meta))
     }
 
     /// Read only the JSON part of a saved state (to check it before building anything).
@@ -208,14 +204,7 @@ impl Trainer {
     /// built with the same configuration). Returns the state's JSON part.
     pub fn load_state(&mut self, model: &mut Model, path: &Path) -> Result<StateInfo> {
         let info = Self::read_state_info(path)?;
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let mut map: BTreeMap<String, Tensor> =
-            candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
-                .map_err(|e| {
-                    Error::checkpoint(path, format!("truncated or corrupted training state ({e})"))
-                })?
-                .into_iter()
-                .collect();
+        let mut map = crate::io::read_safetensors(path, &Device::Cpu, "training state")?;
         let bad = |e: Error| Error::checkpoint(path, e.to_string());
         let current = snapshot_from(model, &mut map, "model.").map_err(bad)?;
         let best = if map.keys().any(|k| k.starts_with("best.")) {
