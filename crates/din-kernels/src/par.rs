@@ -286,6 +286,42 @@ mod tests {
         assert_eq!(b, x.iter().map(|v| -v).collect::<Vec<_>>());
         // SAFETY: nothing to write.
         assert!(unsafe { fill1::<f32, _>(0, 4, |_, _| {}) }.is_empty());
+        // in place: x becomes x + 1 while two new buffers get 2x and −x (blocks of 4, 4, 2)
+        let mut y = x.clone();
+        // SAFETY: the closure writes every element of both output blocks.
+        let (a, b) = unsafe {
+            fill2_over(&mut y, 4, |yb, ab, bb| {
+                for ((v, a), b) in yb.iter_mut().zip(ab.iter_mut()).zip(bb.iter_mut()) {
+                    a.write(2.0 * *v);
+                    b.write(-*v);
+                    *v += 1.0;
+                }
+            })
+        };
+        assert_eq!(a, x.iter().map(|v| 2.0 * v).collect::<Vec<_>>());
+        assert_eq!(b, x.iter().map(|v| -v).collect::<Vec<_>>());
+        assert_eq!(y, x.iter().map(|v| v + 1.0).collect::<Vec<_>>());
+        // SAFETY: the closure writes every element of its output block.
+        let c = unsafe {
+            fill1_over(&mut y, 4, |yb, cb| {
+                for (v, c) in yb.iter_mut().zip(cb.iter_mut()) {
+                    c.write(*v * *v);
+                    *v = 0.0;
+                }
+            })
+        };
+        assert_eq!(
+            c,
+            x.iter().map(|v| (v + 1.0) * (v + 1.0)).collect::<Vec<_>>()
+        );
+        assert!(y.iter().all(|&v| v == 0.0));
+        // each block is told where it starts
+        map_blocks(&mut y, 4, |start, yb| {
+            for (j, v) in yb.iter_mut().enumerate() {
+                *v = (start + j) as f64;
+            }
+        });
+        assert_eq!(y, x);
     }
 
     #[test]
