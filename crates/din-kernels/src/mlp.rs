@@ -798,17 +798,17 @@ pub(crate) fn forward_from_first<T: Real>(
     let off = st.offsets();
     let mut layers: Vec<LayerSaved<T>> = Vec::with_capacity(off.layers.len());
     let mut stats = Vec::with_capacity(off.layers.len());
-    let mut z1 = Some(z1);
+    let mut z = z1;
     for (li, l) in off.layers.iter().enumerate() {
-        let z = match (z1.take(), layers.last()) {
-            (Some(z), _) => z,
-            (None, Some(prev)) => {
-                let w = &theta[l.w..l.w + l.width * l.fan_in];
-                matmul(&prev.y, false, w, true, (n, l.width, l.fan_in))?
-            }
-            (None, None) => return Err(invalid("mlp", "no first layer output")),
-        };
         let (saved, stat) = layer_forward(z, l, (st.bn, st.act), st.eps[li], theta, n);
+        // the next layer's Linear output (no bias), from this layer's activations
+        z = match off.layers.get(li + 1) {
+            Some(next) => {
+                let w = &theta[next.w..next.w + next.width * next.fan_in];
+                matmul(&saved.y, false, w, true, (n, next.width, next.fan_in))?
+            }
+            None => Vec::new(),
+        };
         layers.push(saved);
         stats.push(stat);
     }

@@ -917,8 +917,9 @@ pub fn check_dice(
 
 // ---------------------------------------------------------------- notebook 6: full data
 
-/// 练习 6.1: `f(events)` = how many users have a single event (the split can make no sample of
-/// them); compared with [`din::data::build`]'s statistics on random events.
+/// 练习 6.1: `f(events)` = the ids of the users with a single event (the split can make no sample
+/// of them), in increasing order; compared with a count of the events, and its length with
+/// [`din::data::build`]'s statistics, on random events.
 pub fn check_single_event_users(f: impl Fn(&Events) -> Vec<i64>) -> Verdict {
     const EX: &str = "check_single_event_users";
     for seed in [61u64, 62, 63] {
@@ -941,24 +942,12 @@ pub fn check_single_event_users(f: impl Fn(&Events) -> Vec<i64>) -> Verdict {
             Err((zh, en)) => return Verdict::fail(EX, zh, en),
         };
         if got != want {
+            let (n, gn, wn) = (ev.len(), got.len(), want.len());
+            let (g5, w5) = (&got[..gn.min(5)], &want[..wn.min(5)]);
             return Verdict::fail(
                 EX,
-                format!(
-                    "{} 个事件：你给出 {} 个用户 {:?}…，应为 {} 个 {:?}…（按 id 从小到大）",
-                    ev.len(),
-                    got.len(),
-                    &got[..got.len().min(5)],
-                    want.len(),
-                    &want[..want.len().min(5)]
-                ),
-                format!(
-                    "{} events: you give {} users {:?}…, expected {} {:?}… (in increasing id order)",
-                    ev.len(),
-                    got.len(),
-                    &got[..got.len().min(5)],
-                    want.len(),
-                    &want[..want.len().min(5)]
-                ),
+                format!("{n} 个事件：你给出 {gn} 个用户 {g5:?}…，应为 {wn} 个 {w5:?}…（按 id 从小到大）"),
+                format!("{n} events: you give {gn} users {g5:?}…, expected {wn} {w5:?}… (in increasing id order)"),
             );
         }
     }
@@ -969,8 +958,9 @@ pub fn check_single_event_users(f: impl Fn(&Events) -> Vec<i64>) -> Verdict {
     )
 }
 
-/// 练习 6.2: `f(events)` = the mean history length of the training rows the leak-free split
-/// makes with `max_len` (histories cut to the newest `max_len` events); compared with
+/// 练习 6.2: `f(events, max_len)` = the histogram of the history lengths of the training rows the
+/// leak-free split makes with `max_len` (histories cut to the newest `max_len` events; entry `k`
+/// counts the rows with `k` events) and their mean; compared with the split's own rows and
 /// [`din::data::SplitStats::mean_train_history`].
 pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> (Vec<usize>, f64)) -> Verdict {
     const EX: &str = "check_mean_train_history";

@@ -451,19 +451,20 @@ fn main() -> Res<()> {
         return serving_mode(&args[1..]);
     }
     let (name, ds) = dataset(args.first())?;
-    if args.get(1).map(String::as_str) == Some("levers") {
-        let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
-        let mut all = levers(&ds, 256, steps)?;
-        all.extend(levers(&ds, 4096, steps / 8 + 2)?);
-        println!("{}", json!({"data": name, "levers": all}));
-        return Ok(());
-    }
-    if args.get(1).map(String::as_str) == Some("activations") {
-        let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
-        let mut all = activations(&ds, 256, steps)?;
-        all.extend(activations(&ds, 1024, steps / 4 + 2)?);
-        println!("{}", json!({"data": name, "activations": all}));
-        return Ok(());
+    // the comparisons at two batch sizes: (mode, run, larger batch, its share of the steps)
+    type Comparison = fn(&Dataset, usize, usize) -> Res<Vec<serde_json::Value>>;
+    let comparisons: [(&str, Comparison, usize, usize); 2] = [
+        ("levers", levers, 4096, 8),
+        ("activations", activations, 1024, 4),
+    ];
+    for (mode, run, big, share) in comparisons {
+        if args.get(1).map(String::as_str) == Some(mode) {
+            let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
+            let mut all = run(&ds, 256, steps)?;
+            all.extend(run(&ds, big, steps / share + 2)?);
+            println!("{}", json!({"data": name, mode: all}));
+            return Ok(());
+        }
     }
     if args.get(1).map(String::as_str) == Some("baseline") {
         let bs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(256);

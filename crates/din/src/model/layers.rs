@@ -729,24 +729,30 @@ impl Mlp {
     /// one activation the kernels have (Dice, PReLU, ReLU, sigmoid) in every hidden layer,
     /// BatchNorm on all hidden layers or on none.
     pub fn fusable(&self) -> bool {
-        let act = self.hidden.first().and_then(|l| l.act.kernel());
-        act.is_some()
-            && self.hidden.iter().all(|l| l.act.kernel() == act)
+        self.kernel_activation().is_some()
             && (self.hidden.iter().all(|l| l.bn.is_some())
                 || self.hidden.iter().all(|l| l.bn.is_none()))
+    }
+
+    /// The fused kernels' activation when every hidden layer has the same one of theirs.
+    fn kernel_activation(&self) -> Option<din_kernels::mlp::Activation> {
+        let act = self.hidden.first()?.act.kernel()?;
+        self.hidden
+            .iter()
+            .all(|l| l.act.kernel() == Some(act))
+            .then_some(act)
     }
 
     /// All parameters in one flat tensor, in the fused kernels' order, and the sizes.
     pub fn flatten(&self) -> Result<FlatMlp> {
         let bn = self.hidden.first().is_some_and(|l| l.bn.is_some());
-        let act = self.hidden.first().and_then(|l| l.act.kernel());
+        let Some(act) = self.kernel_activation() else {
+            candle_core::bail!("fused MLP: one of Dice, PReLU, ReLU, sigmoid in every layer");
+        };
         let mut parts = Vec::with_capacity(5 * self.hidden.len() + 2);
         let mut eps = Vec::with_capacity(self.hidden.len());
         let mut hidden = Vec::with_capacity(self.hidden.len());
         for layer in &self.hidden {
-            if layer.act.kernel().is_none() || layer.act.kernel() != act {
-                candle_core::bail!("fused MLP: one of Dice, PReLU, ReLU, sigmoid in every layer");
-            }
             hidden.push(layer.linear.weight.dim(0)?);
             parts.push(layer.linear.weight.flatten_all()?);
             parts.push(layer.linear.bias.clone());
@@ -759,17 +765,13 @@ impl Mlp {
                 (None, false) => 0.0,
                 _ => candle_core::bail!("fused MLP: BatchNorm on some layers only"),
             };
-            match &layer.act {
-                Act::Dice(dice) => {
-                    eps.push((bn_eps, dice.eps()));
-                    parts.push(dice.alpha().clone());
-                }
-                Act::Prelu(prelu) => {
-                    eps.push((bn_eps, 0.0));
-                    parts.push(prelu.alpha().clone());
-                }
-                _ => eps.push((bn_eps, 0.0)),
-            }
+            let (dice_eps, alpha) = match &layer.act {
+                Act::Dice(dice) => (dice.eps(), Some(dice.alpha())),
+                Act::Prelu(prelu) => (0.0, Some(prelu.alpha())),
+                _ => (0.0, None),
+            };
+            eps.push((bn_eps, dice_eps));
+            parts.extend(alpha.cloned());
         }
         let first_in = match self.hidden.first() {
             Some(l) => l.linear.weight.dim(1)?,
@@ -779,7 +781,7 @@ impl Mlp {
         parts.push(self.out.bias.clone());
         let stack = Stack::new(first_in, hidden, bn, eps)
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?
-            .with_activation(act.unwrap_or_default());
+            .with_activation(act);
         Ok(FlatMlp {
             theta: Tensor::cat(&parts, 0)?,
             stack,

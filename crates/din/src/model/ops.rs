@@ -5,7 +5,7 @@
 //! differences check the gradients.
 //!
 //! Which path runs is a value, [`Kernels`], carried by every forward pass in its [`Mode`] (a
-//! [`super::Model`] holds one in `model.kernels`): `Kernels::Fused` (the default) takes these
+//! [`super::Model`] holds one: `Model::kernels`, `Model::with_kernels`): `Kernels::Fused` (the default) takes these
 //! ops wherever they apply (CPU, f32/f64, unmasked inputs; the fused MLPs in training only and
 //! with Dice, PReLU, ReLU or sigmoid layers), `Kernels::Reference` never does.
 //!
