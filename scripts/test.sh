@@ -12,6 +12,9 @@ python3 scripts/make_notebooks.py --check
 echo "== cargo test (release profile: dependencies are built once for tests and the CLI)"
 cargo test --release --workspace
 
+echo "== the kernels at every SIMD level (DIN_SIMD=avx512|avx2|base, and emulated AVX2 / baseline CPUs)"
+scripts/simd_levels.sh
+
 if [ "${SKIP_LINT:-0}" != 1 ]; then
   echo "== cargo fmt --check / clippy"
   if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi

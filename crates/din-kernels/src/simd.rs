@@ -46,29 +46,104 @@ macro_rules! wide_kernel {
 }
 pub(crate) use wide_kernel;
 
-/// The widest vector instructions this CPU has, of those the kernels are compiled for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A level of vector instructions the kernels are compiled for, from the narrowest to the widest
+/// (`Base < Avx2 < Avx512`).
+///
+/// ```
+/// use din_kernels::simd::Simd;
+/// assert_eq!("avx2".parse::<Simd>(), Ok(Simd::Avx2));
+/// assert!(Simd::Base < Simd::Avx2 && Simd::Avx2 < Simd::Avx512);
+/// assert_eq!(Simd::Avx512.to_string(), "avx512");
+/// assert!("sse".parse::<Simd>().unwrap_err().contains("avx512, avx2 or base"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Simd {
-    Avx512,
-    Avx2,
+    /// The baseline target (x86-64: SSE2, 4 f32 lanes; other architectures: their default).
     Base,
+    /// AVX2 with FMA, 8 f32 lanes (most laptops and desktops since 2013).
+    Avx2,
+    /// AVX-512 (F, VL, DQ, BW), 16 f32 lanes (servers, some recent desktops).
+    Avx512,
 }
 
-/// Detected once per process.
+impl Simd {
+    /// The names [`FromStr`](std::str::FromStr) accepts and [`Display`](std::fmt::Display) writes.
+    pub const NAMES: [&'static str; 3] = ["avx512", "avx2", "base"];
+}
+
+impl std::fmt::Display for Simd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Simd::Avx512 => "avx512",
+            Simd::Avx2 => "avx2",
+            Simd::Base => "base",
+        })
+    }
+}
+
+impl std::str::FromStr for Simd {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Simd, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "avx512" => Ok(Simd::Avx512),
+            "avx2" => Ok(Simd::Avx2),
+            "base" => Ok(Simd::Base),
+            other => Err(format!(
+                "unknown SIMD level {other:?}: use avx512, avx2 or base"
+            )),
+        }
+    }
+}
+
+/// The environment variable that caps the level: `DIN_SIMD=avx2` or `DIN_SIMD=base` runs the
+/// code paths of a laptop or of another architecture on a machine with AVX-512.
+pub const SIMD_ENV: &str = "DIN_SIMD";
+
+/// The widest level this CPU supports, of those the kernels are compiled for (not capped).
+pub fn detected_simd_level() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512vl") && has!("avx512dq") && has!("avx512bw") {
+            return Simd::Avx512;
+        }
+        if has!("avx2") && has!("fma") {
+            return Simd::Avx2;
+        }
+    }
+    Simd::Base
+}
+
+/// The level a process runs with: `detected` capped by the value of [`SIMD_ENV`], if any. A cap
+/// above what the CPU has does not raise the level; a value that is not a level is ignored, with
+/// the reason in the second element (the caller prints it).
+pub fn capped_level(detected: Simd, cap: Option<&str>) -> (Simd, Option<String>) {
+    match cap.map(str::parse::<Simd>) {
+        None => (detected, None),
+        Some(Ok(cap)) => (detected.min(cap), None),
+        Some(Err(why)) => (
+            detected,
+            Some(format!("{SIMD_ENV}: {why}; running at {detected}")),
+        ),
+    }
+}
+
+/// The level the kernels run at: [`detected_simd_level`] capped by `DIN_SIMD` (read once per
+/// process, at the first kernel call). An invalid `DIN_SIMD` is reported once on standard error
+/// and ignored.
+///
+/// The matrix products inside the kernels go through the `gemm` crate, which chooses its own
+/// level from the CPU and ignores `DIN_SIMD`: run under an emulated CPU
+/// (`qemu-x86_64 -cpu Haswell`, see `scripts/simd_levels.sh`) to run those at AVX2 too.
 pub fn simd_level() -> Simd {
     static LEVEL: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
     *LEVEL.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx512f") && has!("avx512vl") && has!("avx512dq") && has!("avx512bw") {
-                return Simd::Avx512;
-            }
-            if has!("avx2") && has!("fma") {
-                return Simd::Avx2;
-            }
+        let cap = std::env::var(SIMD_ENV).ok();
+        let (level, warning) = capped_level(detected_simd_level(), cap.as_deref());
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
         }
-        Simd::Base
+        level
     })
 }
 
@@ -97,6 +172,39 @@ pub fn exp_f32(x: f32) -> f32 {
 mod tests {
     use super::*;
     use crate::Real;
+
+    #[test]
+    fn a_cap_lowers_the_level_and_never_raises_it() {
+        assert_eq!(capped_level(Simd::Avx512, None), (Simd::Avx512, None));
+        assert_eq!(capped_level(Simd::Avx512, Some("avx2")).0, Simd::Avx2);
+        assert_eq!(capped_level(Simd::Avx512, Some(" BASE ")).0, Simd::Base);
+        assert_eq!(capped_level(Simd::Avx2, Some("avx512")).0, Simd::Avx2);
+        assert_eq!(capped_level(Simd::Base, Some("avx2")).0, Simd::Base);
+        let (level, warning) = capped_level(Simd::Avx2, Some("avx-2"));
+        assert_eq!(level, Simd::Avx2);
+        let warning = warning.expect("a bad value is reported");
+        assert!(
+            warning.contains("DIN_SIMD") && warning.contains("\"avx-2\""),
+            "{warning}"
+        );
+        for name in Simd::NAMES {
+            assert_eq!(name.parse::<Simd>().unwrap().to_string(), name);
+        }
+    }
+
+    /// Run with `DIN_SIMD=avx2` or `DIN_SIMD=base` (scripts/test.sh does), every kernel test of the
+    /// crate runs at that level; this test checks that the level in force is the one asked for.
+    #[test]
+    fn the_level_in_force_follows_din_simd() {
+        let cap = std::env::var(SIMD_ENV).ok();
+        let expected = capped_level(detected_simd_level(), cap.as_deref()).0;
+        assert_eq!(simd_level(), expected);
+        println!(
+            "kernels at {} (CPU: {}, DIN_SIMD={cap:?})",
+            simd_level(),
+            detected_simd_level()
+        );
+    }
 
     #[test]
     fn exp_f32_is_within_two_ulp_of_the_exact_value() {

@@ -439,6 +439,18 @@ fn serving_mode(args: &[String]) -> Res<()> {
     Ok(())
 }
 
+/// The vector level the kernels run at (`DIN_SIMD` caps it) and the CPU's; `gemm`'s matrix
+/// products choose their own level from the CPU.
+fn simd_line() -> String {
+    use din_kernels::simd::{detected_simd_level, simd_level};
+    format!(
+        "SIMD: din_kernels at {} (CPU {}; DIN_SIMD={}); gemm's products at the CPU's level",
+        simd_level(),
+        detected_simd_level(),
+        std::env::var("DIN_SIMD").unwrap_or_else(|_| "unset".into())
+    )
+}
+
 fn main() -> Res<()> {
     // before any thread starts (see din::tune_process); DIN_NO_TUNE=1 keeps every default
     if std::env::var_os("DIN_NO_TUNE").is_none() && std::env::var_os("CANDLE_NUM_THREADS").is_none()
@@ -471,12 +483,14 @@ fn main() -> Res<()> {
         let steps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(40);
         let sps = variant_throughput(&ds, DEFAULTS, bs, steps)?;
         println!(
-            "batch {bs}: {sps:.0} samples/s (tune_process: {})",
-            std::env::var_os("DIN_NO_TUNE").is_none()
+            "batch {bs}: {sps:.0} samples/s (tune_process: {}); {}",
+            std::env::var_os("DIN_NO_TUNE").is_none(),
+            simd_line()
         );
+        let simd = din_kernels::simd::simd_level().to_string();
         println!(
             "{}",
-            json!({"batch_size": bs, "samples_per_s": sps, "tuned": std::env::var_os("DIN_NO_TUNE").is_none()})
+            json!({"batch_size": bs, "samples_per_s": sps, "tuned": std::env::var_os("DIN_NO_TUNE").is_none(), "simd": simd})
         );
         return Ok(());
     }
@@ -496,6 +510,7 @@ fn main() -> Res<()> {
     println!("f32 matmul [4096×256]·[256×128], best of 7 rounds: candle {candle_gflops:.1} GFLOP/s, din_kernels::matmul {kernel_gflops:.1} GFLOP/s; the bound uses {gflops:.1}");
     let batch_norm = bench_batch_norm();
     println!("MLPs with BatchNorm: {batch_norm}");
+    println!("{}", simd_line());
     let mut report = vec![];
     for &bs in &sizes {
         for kind in [ModelKind::Din, ModelKind::Base] {
