@@ -129,3 +129,61 @@ fn the_shipped_font_covers_every_cjk_character_in_the_sources() {
         .all(|&c| glyph(c, CONTROL) == control_notdef));
     assert!(ink(&notdef) > 0, "the missing-glyph box has ink");
 }
+
+/// Mean absolute difference of two rasters of the same size, per channel value.
+fn mean_diff(a: &Raster, b: &Raster) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let sum: u64 = a
+        .rgba
+        .iter()
+        .zip(&b.rgba)
+        .map(|(&x, &y)| (x as i64 - y as i64).unsigned_abs())
+        .sum();
+    sum as f64 / a.rgba.len() as f64
+}
+
+/// What a notebook shows (`Svg::for_display`) carries its glyphs as outlines: it draws the same
+/// with no CJK font at all (here only the ASCII control font) as the figure does with the shipped
+/// font, where the figure's own SVG draws boxes.
+#[test]
+fn the_display_svg_needs_no_font_on_the_readers_machine() {
+    let svg = plot::heatmap(
+        "兴趣激活 attention weights",
+        &["篮球".into(), "口红".into()],
+        &["篮球鞋".into(), "连衣裙".into()],
+        &[vec![0.9, 0.1], vec![0.2, 0.8]],
+        HeatScale::Weights,
+    )
+    .unwrap();
+    let shown = svg.for_display().unwrap();
+    assert!(
+        shown.0.starts_with("<svg") && !shown.0.contains("篮球"),
+        "Chinese left as text"
+    );
+    let ascii_labels = |svg: &Svg| {
+        svg.0
+            .split("<text")
+            .skip(1)
+            .filter(|t| t[..t.find("</text>").unwrap()].is_ascii())
+            .count()
+    };
+    assert!(ascii_labels(&svg) > 0, "the figure has ASCII labels");
+    assert_eq!(
+        ascii_labels(&shown),
+        ascii_labels(&svg),
+        "ASCII labels stay text"
+    );
+    assert_eq!(
+        shown.0.matches("<text").count(),
+        ascii_labels(&svg),
+        "no other text left"
+    );
+    let real = svg.rasterise_with(1.0, &[CJK_FONT]).unwrap();
+    let boxed = svg.rasterise_with(1.0, &[CONTROL]).unwrap();
+    let outlined = shown.rasterise_with(1.0, &[CONTROL]).unwrap();
+    let (to_real, to_boxed) = (mean_diff(&outlined, &real), mean_diff(&outlined, &boxed));
+    assert!(
+        to_real < 0.2 && to_boxed > 5.0 * to_real,
+        "outlined vs shipped-font rendering {to_real:.3}, vs boxes {to_boxed:.3}"
+    );
+}

@@ -58,20 +58,31 @@ impl Svg {
     }
 
     /// Inline display in evcxr notebooks: `image/svg+xml`, and with the `png` feature also
-    /// `image/png` in the same output bundle.
+    /// `image/png` in the same output bundle. With the `png` feature the SVG is
+    /// `Svg::for_display`'s, whose labels are glyph outlines: JupyterLab shows the SVG of a cell
+    /// it ran (the PNG of an untrusted notebook), and a browser without a CJK font would draw the
+    /// plain SVG's Chinese as boxes.
     pub fn evcxr_display(&self) {
         #[cfg(feature = "png")]
-        match self.to_png() {
-            Ok(png) => {
-                use base64::Engine as _;
-                let b64 = base64::engine::general_purpose::STANDARD.encode(png);
-                println!("EVCXR_BEGIN_CONTENT image/png\n{b64}\nEVCXR_END_CONTENT");
+        let shown = {
+            match self.to_png() {
+                Ok(png) => {
+                    use base64::Engine as _;
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+                    println!("EVCXR_BEGIN_CONTENT image/png\n{b64}\nEVCXR_END_CONTENT");
+                }
+                Err(e) => eprintln!("(no PNG for this figure 无法生成 PNG: {e})"),
             }
-            Err(e) => eprintln!("(no PNG for this figure 无法生成 PNG: {e})"),
-        }
+            self.for_display().unwrap_or_else(|e| {
+                eprintln!("(labels left as text 标签保留为文字: {e})");
+                self.clone()
+            })
+        };
+        #[cfg(not(feature = "png"))]
+        let shown = self;
         println!(
             "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
-            self.0
+            shown.0
         );
     }
 }
