@@ -3,7 +3,7 @@
 
 use candle_core::{Device, Tensor};
 
-use din::model::{Activation, AttentionInput, Layout, Model, ModelKind, WeightNorm, DTYPE};
+use din::model::{Activation, AttentionInput, Layout, Lookup, Model, ModelKind, WeightNorm, DTYPE};
 
 use super::check::{
     compare_tensor, compare_values, first_wrong_step, internal, mask_of, randn, run_learner, Step,
@@ -194,35 +194,12 @@ pub fn check_activation_unit(
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
-    let case = || -> din::Result<_> {
-        let u = UnitWeights::from_model(&model, "attention.item")?;
-        let x = model
-            .embeddings()
-            .lookup(&batch, Layout::Padded, DTYPE, &Device::Cpu)?;
-        let din::model::Network::Din(net) = model.net() else {
-            return Err(din::Error::Internal("a DIN was trained".into()));
-        };
-        // evaluation first: the training call folds this batch into the library unit's running
-        // statistics (the learner's copies in `u` keep the values evaluation used)
-        let mut lib = Vec::new();
-        let mut mine = Vec::new();
-        for train in [false, true] {
-            let mode = din::model::Mode::new(train, din::model::Kernels::Reference);
-            lib.push(
-                net.att_item()
-                    .forward_padded(&x.target_item, &x.hist_item, &x.mask, mode)?,
-            );
-            mine.push(unit_steps_reference(
-                &u,
-                &x.target_item,
-                &x.hist_item,
-                &x.mask,
-                train,
-            )?);
-        }
-        Ok((u, x, lib, mine))
-    };
-    let (u, x, lib, reference) = match case() {
+    let UnitCase {
+        u,
+        x,
+        lib,
+        reference,
+    } = match activation_unit_case(&model, &batch) {
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
@@ -233,39 +210,7 @@ pub fn check_activation_unit(
             Ok(s) => s,
             Err(v) => return v,
         };
-        let want = &reference[k];
-        let (lib_interest, lib_weights) = &lib[k];
-        let steps: &[Step] = &[
-            (
-                &got.input,
-                &want.input,
-                1e-6,
-                "4d 输入 [t, h, t−h, t⊙h]",
-                "the 4d input [t, h, t−h, t⊙h]",
-            ),
-            (
-                &got.scores,
-                &want.scores,
-                1e-4,
-                "mask 之前每个位置的分数",
-                "the scores before the mask",
-            ),
-            (
-                &got.weights,
-                lib_weights,
-                1e-5,
-                "注意力权重（与库比较）",
-                "the attention weights (against the library)",
-            ),
-            (
-                &got.interest,
-                lib_interest,
-                1e-5,
-                "兴趣向量（与库比较）",
-                "the interest vectors (against the library)",
-            ),
-        ];
-        if let Some(v) = first_wrong_step(EX, train, steps) {
+        if let Some(v) = first_wrong_step(EX, train, &unit_steps(&got, &reference[k], &lib[k])) {
             return v;
         }
     }
@@ -275,6 +220,94 @@ pub fn check_activation_unit(
         "the 4d input, the scores before the mask, the weights and the interest vectors all match, \
          in evaluation and in training (trained weights)",
     )
+}
+
+/// The case [`check_activation_unit`] runs on.
+struct UnitCase {
+    /// The item unit's weights (copies).
+    u: UnitWeights,
+    /// The batch's padded lookup.
+    x: Lookup,
+    /// For each mode (evaluation, then training): the library unit's `(interest, weights)`.
+    lib: Vec<(Tensor, Tensor)>,
+    /// For each mode: this module's steps.
+    reference: Vec<UnitSteps>,
+}
+
+/// The item unit of the trained `model` on `batch`, in evaluation and in training.
+fn activation_unit_case(model: &Model, batch: &din::data::Batch) -> din::Result<UnitCase> {
+    let u = UnitWeights::from_model(model, "attention.item")?;
+    let x = model
+        .embeddings()
+        .lookup(batch, Layout::Padded, DTYPE, &Device::Cpu)?;
+    let din::model::Network::Din(net) = model.net() else {
+        return Err(din::Error::Internal("a DIN was trained".into()));
+    };
+    // evaluation first: the training call folds this batch into the library unit's running
+    // statistics (the learner's copies in `u` keep the values evaluation used)
+    let mut lib = Vec::new();
+    let mut mine = Vec::new();
+    for train in [false, true] {
+        let mode = din::model::Mode::new(train, din::model::Kernels::Reference);
+        lib.push(
+            net.att_item()
+                .forward_padded(&x.target_item, &x.hist_item, &x.mask, mode)?,
+        );
+        mine.push(unit_steps_reference(
+            &u,
+            &x.target_item,
+            &x.hist_item,
+            &x.mask,
+            train,
+        )?);
+    }
+    Ok(UnitCase {
+        u,
+        x,
+        lib,
+        reference: mine,
+    })
+}
+
+/// The steps [`check_activation_unit`] compares, in order: the 4d input and the scores before the
+/// mask with this module's computation `want`, the weights and the interest vectors with the
+/// library's unit (`lib`: its interest vectors and weights).
+fn unit_steps<'a>(
+    got: &'a UnitSteps,
+    want: &'a UnitSteps,
+    lib: &'a (Tensor, Tensor),
+) -> [Step<'a>; 4] {
+    let (lib_interest, lib_weights) = lib;
+    [
+        (
+            &got.input,
+            &want.input,
+            1e-6,
+            "4d 输入 [t, h, t−h, t⊙h]",
+            "the 4d input [t, h, t−h, t⊙h]",
+        ),
+        (
+            &got.scores,
+            &want.scores,
+            1e-4,
+            "mask 之前每个位置的分数",
+            "the scores before the mask",
+        ),
+        (
+            &got.weights,
+            lib_weights,
+            1e-5,
+            "注意力权重（与库比较）",
+            "the attention weights (against the library)",
+        ),
+        (
+            &got.interest,
+            lib_interest,
+            1e-5,
+            "兴趣向量（与库比较）",
+            "the interest vectors (against the library)",
+        ),
+    ]
 }
 
 #[cfg(test)]
