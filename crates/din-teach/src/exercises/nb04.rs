@@ -3,7 +3,7 @@
 
 use candle_core::{DType, Device, Tensor};
 
-use din::model::{Activation, Mode, ModelConfig, Params, WeightNorm, DTYPE};
+use din::model::{Activation, Mode, Model, ModelConfig, Params, WeightNorm, DTYPE};
 use din::rng::Rng;
 
 use super::check::{
@@ -228,47 +228,12 @@ pub fn check_din_forward<N>(
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
-    let case = || -> din::Result<_> {
-        let t = model.tensors()?;
-        let cfg = model.config().clone();
-        let units = [
-            UnitWeights::from_model(&model, "attention.item")?,
-            UnitWeights::from_model(&model, "attention.cate")?,
-        ];
-        let head = dice_mlp_weights(&t, "", cfg.mlp_dims.len())?;
-        let tables: Vec<Tensor> = ["embedding.item", "embedding.cate", "embedding.user"]
-            .iter()
-            .map(|n| Ok(t[*n].copy()?))
-            .collect::<din::Result<_>>()?;
-        let vb = copied_var_builder(&model, &[])?;
-        let x = model.lookup(&batch)?;
-        let b = x.mask.dim(0)?;
-        let mut want = Vec::new();
-        for train in [false, true] {
-            let lib = model
-                .net()
-                .forward_t(&x, Mode::new(train, din::model::Kernels::Reference))?;
-            let item =
-                unit_steps_reference(&units[0], &x.target_item, &x.hist_item, &x.mask, train)?;
-            let cate =
-                unit_steps_reference(&units[1], &x.target_cate, &x.hist_cate, &x.mask, train)?;
-            let head_input = Tensor::cat(
-                &[
-                    &item.interest,
-                    &cate.interest,
-                    &x.target_item,
-                    &x.target_cate,
-                    &x.user,
-                ],
-                1,
-            )?;
-            let every_row = Tensor::ones((b, 1), DType::F32, &Device::Cpu)?;
-            let logit = dice_mlp_reference(&head, &head_input, &every_row, train)?.squeeze(1)?;
-            want.push((item.interest, cate.interest, head_input, logit, lib.logit));
-        }
-        Ok((cfg, vb, tables, want))
-    };
-    let (cfg, vb, tables, want) = match case() {
+    let DinCase {
+        cfg,
+        vb,
+        tables,
+        want,
+    } = match din_forward_case(&model, &batch) {
         Ok(c) => c,
         Err(e) => return internal(EX, e),
     };
@@ -288,39 +253,7 @@ pub fn check_din_forward<N>(
             Ok(s) => s,
             Err(v) => return v,
         };
-        let (i_item, i_cate, head_input, logit, lib_logit) = &want[k];
-        let steps: &[Step] = &[
-            (
-                &got.interest_item,
-                i_item,
-                1e-5,
-                "商品历史的兴趣向量",
-                "the item history's interest vector",
-            ),
-            (
-                &got.interest_cate,
-                i_cate,
-                1e-5,
-                "类目历史的兴趣向量",
-                "the category history's interest vector",
-            ),
-            (
-                &got.head_input,
-                head_input,
-                1e-5,
-                "头部的输入 [兴趣, 兴趣, 候选, 候选类目, 用户]",
-                "the head input [interest, interest, target, target category, user]",
-            ),
-            (&got.logit, logit, 1e-4, "logit", "the logits"),
-            (
-                &got.logit,
-                lib_logit,
-                1e-4,
-                "logit（与库的 DIN 比较）",
-                "the logits (against the library's DIN)",
-            ),
-        ];
-        if let Some(v) = first_wrong_step(EX, train, steps) {
+        if let Some(v) = first_wrong_step(EX, train, &din_steps(&got, &want[k])) {
             return v;
         }
     }
@@ -330,6 +263,104 @@ pub fn check_din_forward<N>(
         "both interest vectors, the head input and the logits all match, in evaluation and in \
          training (trained weights)",
     )
+}
+
+/// What [`check_din_forward`] expects in one mode: the item and the category interest vectors, the
+/// head input and the logits (this module's computation), and the logits of the library's DIN.
+type DinWant = (Tensor, Tensor, Tensor, Tensor, Tensor);
+
+/// The case [`check_din_forward`] runs on.
+struct DinCase {
+    /// The model's configuration.
+    cfg: ModelConfig,
+    /// A `VarBuilder` over copies of the model's weights.
+    vb: candle_nn::VarBuilder<'static>,
+    /// Copies of its embedding tables: item, category, user.
+    tables: Vec<Tensor>,
+    /// What is expected in evaluation, then in training.
+    want: Vec<DinWant>,
+}
+
+/// The trained `model` on `batch`, in evaluation and in training.
+fn din_forward_case(model: &Model, batch: &din::data::Batch) -> din::Result<DinCase> {
+    let t = model.tensors()?;
+    let cfg = model.config().clone();
+    let units = [
+        UnitWeights::from_model(model, "attention.item")?,
+        UnitWeights::from_model(model, "attention.cate")?,
+    ];
+    let head = dice_mlp_weights(&t, "", cfg.mlp_dims.len())?;
+    let tables: Vec<Tensor> = ["embedding.item", "embedding.cate", "embedding.user"]
+        .iter()
+        .map(|n| Ok(t[*n].copy()?))
+        .collect::<din::Result<_>>()?;
+    let vb = copied_var_builder(model, &[])?;
+    let x = model.lookup(batch)?;
+    let b = x.mask.dim(0)?;
+    let mut want = Vec::new();
+    for train in [false, true] {
+        let lib = model
+            .net()
+            .forward_t(&x, Mode::new(train, din::model::Kernels::Reference))?;
+        let item = unit_steps_reference(&units[0], &x.target_item, &x.hist_item, &x.mask, train)?;
+        let cate = unit_steps_reference(&units[1], &x.target_cate, &x.hist_cate, &x.mask, train)?;
+        let head_input = Tensor::cat(
+            &[
+                &item.interest,
+                &cate.interest,
+                &x.target_item,
+                &x.target_cate,
+                &x.user,
+            ],
+            1,
+        )?;
+        let every_row = Tensor::ones((b, 1), DType::F32, &Device::Cpu)?;
+        let logit = dice_mlp_reference(&head, &head_input, &every_row, train)?.squeeze(1)?;
+        want.push((item.interest, cate.interest, head_input, logit, lib.logit));
+    }
+    Ok(DinCase {
+        cfg,
+        vb,
+        tables,
+        want,
+    })
+}
+
+/// The steps [`check_din_forward`] compares, in order: the two interest vectors, the head input
+/// and the logits with this module's computation, then the logits with the library's DIN.
+fn din_steps<'a>(got: &'a DinSteps, want: &'a DinWant) -> [Step<'a>; 5] {
+    let (i_item, i_cate, head_input, logit, lib_logit) = want;
+    [
+        (
+            &got.interest_item,
+            i_item,
+            1e-5,
+            "商品历史的兴趣向量",
+            "the item history's interest vector",
+        ),
+        (
+            &got.interest_cate,
+            i_cate,
+            1e-5,
+            "类目历史的兴趣向量",
+            "the category history's interest vector",
+        ),
+        (
+            &got.head_input,
+            head_input,
+            1e-5,
+            "头部的输入 [兴趣, 兴趣, 候选, 候选类目, 用户]",
+            "the head input [interest, interest, target, target category, user]",
+        ),
+        (&got.logit, logit, 1e-4, "logit", "the logits"),
+        (
+            &got.logit,
+            lib_logit,
+            1e-4,
+            "logit（与库的 DIN 比较）",
+            "the logits (against the library's DIN)",
+        ),
+    ]
 }
 
 /// The smallest test AUC [`check_training_loop`] accepts after two epochs. Measured (2026-12-07):
