@@ -365,7 +365,7 @@ fn din_steps<'a>(got: &'a DinSteps, want: &'a DinWant) -> [Step<'a>; 5] {
 
 /// The smallest test AUC [`check_training_loop`] accepts after two epochs. Measured (2026-12-07):
 /// notebook 4's solution reaches 0.8919 there (loss 0.6544 → 0.5191); a loop without the
-/// optimiser step leaves a network at 0.5188 (the test below).
+/// optimiser step leaves a network at 0.5188 (the test in `nb04/tests.rs`).
 pub const TRAINING_LOOP_MIN_AUC: f64 = 0.75;
 
 /// 练习 4.8: the body of the training loop, written by hand. `epoch(net, tables, opt, split,
@@ -387,34 +387,14 @@ pub fn check_training_loop<N>(
         &[Vec<usize>],
     ) -> candle_core::Result<f64>,
 ) -> Verdict {
-    use candle_nn::Optimizer;
     const EX: &str = "check_training_loop";
-    let setup = || -> din::Result<_> {
-        let (_world, ds) = din::synth::demo_dataset(300, 2026)?;
-        let cfg = ModelConfig {
-            embed_dim: 16,
-            attention_dims: vec![32, 16],
-            mlp_dims: vec![32],
-            attention_activation: Activation::Dice,
-            weight_norm: WeightNorm::Softmax,
-            ..Default::default()
-        };
-        let params = Params::seeded(7);
-        let vb = params.var_builder(DTYPE, &Device::Cpu);
-        let init = candle_nn::Init::Randn {
-            mean: 0.0,
-            stdev: cfg.embed_init_std,
-        };
-        let tables: Vec<Tensor> = ["item", "cate", "user"]
-            .iter()
-            .zip(ds.vocab.table_rows())
-            .map(|(name, rows)| {
-                vb.get_with_hints((rows, cfg.embed_dim), &format!("embedding.{name}"), init)
-            })
-            .collect::<candle_core::Result<_>>()?;
-        Ok((ds, cfg, params, vb, tables))
-    };
-    let (ds, cfg, params, vb, tables) = match setup() {
+    let LoopSetup {
+        ds,
+        cfg,
+        params,
+        vb,
+        tables,
+    } = match training_loop_setup() {
         Ok(s) => s,
         Err(e) => return internal(EX, e),
     };
@@ -424,16 +404,7 @@ pub fn check_training_loop<N>(
         Ok(v) => v,
         Err(v) => return v,
     };
-    // a learning rate higher than the library's default (1e-3): two short epochs must suffice
-    let opt = candle_nn::AdamW::new(
-        params.named().into_iter().map(|(_, v)| v).collect(),
-        candle_nn::ParamsAdamW {
-            lr: 1e-2,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    );
-    let mut opt = match opt {
+    let mut opt = match training_loop_optimiser(&params) {
         Ok(o) => o,
         Err(e) => return internal(EX, e),
     };
@@ -463,11 +434,82 @@ pub fn check_training_loop<N>(
         }
         losses.push(loss);
     }
+    if let Some(v) = loss_did_not_fall(EX, &losses) {
+        return v;
+    }
+    let probs = match test_probabilities(EX, &net, &tables, &ds.test, steps) {
+        Ok(p) => p,
+        Err(v) => return v,
+    };
+    let auc = din::metrics::auc(&probs, &ds.test.label).unwrap_or(f64::NAN);
+    training_loop_verdict(EX, auc, &losses)
+}
+
+/// What [`check_training_loop`] trains: a small demo world, the configuration, the seeded
+/// parameters (and a `VarBuilder` over them) and the embedding tables.
+struct LoopSetup {
+    ds: din::data::Dataset,
+    cfg: ModelConfig,
+    params: Params,
+    vb: candle_nn::VarBuilder<'static>,
+    tables: Vec<Tensor>,
+}
+
+/// The demo world (300 users) and fresh embedding tables of [`check_training_loop`].
+fn training_loop_setup() -> din::Result<LoopSetup> {
+    let (_world, ds) = din::synth::demo_dataset(300, 2026)?;
+    let cfg = ModelConfig {
+        embed_dim: 16,
+        attention_dims: vec![32, 16],
+        mlp_dims: vec![32],
+        attention_activation: Activation::Dice,
+        weight_norm: WeightNorm::Softmax,
+        ..Default::default()
+    };
+    let params = Params::seeded(7);
+    let vb = params.var_builder(DTYPE, &Device::Cpu);
+    let init = candle_nn::Init::Randn {
+        mean: 0.0,
+        stdev: cfg.embed_init_std,
+    };
+    let tables: Vec<Tensor> = ["item", "cate", "user"]
+        .iter()
+        .zip(ds.vocab.table_rows())
+        .map(|(name, rows)| {
+            vb.get_with_hints((rows, cfg.embed_dim), &format!("embedding.{name}"), init)
+        })
+        .collect::<candle_core::Result<_>>()?;
+    Ok(LoopSetup {
+        ds,
+        cfg,
+        params,
+        vb,
+        tables,
+    })
+}
+
+/// The optimiser of [`check_training_loop`]: AdamW over every parameter.
+fn training_loop_optimiser(params: &Params) -> candle_core::Result<candle_nn::AdamW> {
+    use candle_nn::Optimizer;
+    // a learning rate higher than the library's default (1e-3): two short epochs must suffice
+    candle_nn::AdamW::new(
+        params.named().into_iter().map(|(_, v)| v).collect(),
+        candle_nn::ParamsAdamW {
+            lr: 1e-2,
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )
+}
+
+/// The failing verdict of [`check_training_loop`] when the second epoch's mean loss is not at least
+/// 1 % below the first's.
+fn loss_did_not_fall(exercise: &str, losses: &[f64]) -> Option<Verdict> {
     // falling by at least 1 % (shuffled batches alone move an untrained network's mean loss by
     // less than 0.1 %)
     if losses[1] > 0.99 * losses[0] {
-        return Verdict::fail(
-            EX,
+        return Some(Verdict::fail(
+            exercise,
             format!(
                 "损失没有下降：第 1 个 epoch {:.4}，第 2 个 {:.4}（优化器的一步做了吗？）",
                 losses[0], losses[1]
@@ -476,28 +518,42 @@ pub fn check_training_loop<N>(
                 "the loss did not fall: epoch 1 {:.4}, epoch 2 {:.4} (is the optimiser stepping?)",
                 losses[0], losses[1]
             ),
-        );
+        ));
     }
-    let rows: Vec<usize> = (0..ds.test.len()).collect();
-    let test = din::data::Batch::from_split(&ds.test, &rows);
-    let probs = match guard(|| {
-        steps(&net, &tables, &test, false)
+    None
+}
+
+/// The CTRs of the test rows `split` from the learner's forward pass `steps` in evaluation, or the
+/// failing verdict of [`check_training_loop`] when it fails.
+fn test_probabilities<N>(
+    exercise: &str,
+    net: &N,
+    tables: &[Tensor],
+    split: &din::data::Split,
+    steps: impl Fn(&N, &[Tensor], &din::data::Batch, bool) -> candle_core::Result<DinSteps>,
+) -> Result<Vec<f32>, Verdict> {
+    let rows: Vec<usize> = (0..split.len()).collect();
+    let test = din::data::Batch::from_split(split, &rows);
+    match guard(|| {
+        steps(net, tables, &test, false)
             .and_then(|s| candle_nn::ops::sigmoid(&s.logit)?.to_vec1::<f32>())
     }) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            return Verdict::fail(
-                EX,
-                format!("在测试集上预测时出错：{e}"),
-                format!("predicting the test rows failed: {e}"),
-            )
-        }
-        Err((zh, en)) => return Verdict::fail(EX, zh, en),
-    };
-    let auc = din::metrics::auc(&probs, &ds.test.label).unwrap_or(f64::NAN);
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(e)) => Err(Verdict::fail(
+            exercise,
+            format!("在测试集上预测时出错：{e}"),
+            format!("predicting the test rows failed: {e}"),
+        )),
+        Err((zh, en)) => Err(Verdict::fail(exercise, zh, en)),
+    }
+}
+
+/// The verdict of [`check_training_loop`] on the test AUC after two epochs (`losses`: their mean
+/// losses).
+fn training_loop_verdict(exercise: &str, auc: f64, losses: &[f64]) -> Verdict {
     if auc.is_nan() || auc < TRAINING_LOOP_MIN_AUC {
         return Verdict::fail(
-            EX,
+            exercise,
             format!("两个 epoch 后测试 AUC 只有 {auc:.4}（至少 {TRAINING_LOOP_MIN_AUC}）；损失 {:.4} → {:.4}", losses[0], losses[1]),
             format!(
                 "after two epochs the test AUC is only {auc:.4} (at least {TRAINING_LOOP_MIN_AUC}); loss {:.4} → {:.4}",
@@ -506,8 +562,11 @@ pub fn check_training_loop<N>(
         );
     }
     Verdict::pass(
-        EX,
-        format!("损失 {:.4} → {:.4}，两个 epoch 后测试 AUC {auc:.4}（至少 {TRAINING_LOOP_MIN_AUC}）", losses[0], losses[1]),
+        exercise,
+        format!(
+            "损失 {:.4} → {:.4}，两个 epoch 后测试 AUC {auc:.4}（至少 {TRAINING_LOOP_MIN_AUC}）",
+            losses[0], losses[1]
+        ),
         format!(
             "loss {:.4} → {:.4}, test AUC after two epochs {auc:.4} (at least {TRAINING_LOOP_MIN_AUC})",
             losses[0], losses[1]
