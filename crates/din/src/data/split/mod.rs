@@ -25,7 +25,7 @@
 //! `i ≥ 1` gives a positive (event `i`) and a negative (`neg_list[i]`) with the events before
 //! `i` as history. A user's last prefix is a test pair; all earlier ones are train rows. Finally
 //! `random.shuffle(train_set)`, then `random.shuffle(test_set)`. Draws and shuffles use
-//! [`PyRandom`], a bit-exact port of CPython 3's `random`.
+//! [`PyRandom`](super::PyRandom), a bit-exact port of CPython 3's `random`.
 //!
 //! *Exact* means: the same rows, in the same order, as the script run under Python 3 on the same
 //! remapped ids, where the script's ids are this crate's dense ids minus one (items, users and
@@ -58,16 +58,20 @@
 //! # Ok::<(), din::Error>(())
 //! ```
 
+mod leave_last_out;
+mod official;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::events::Events;
-use super::pyrandom::PyRandom;
 use super::vocab::{IdMap, Vocab, PAD};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+
+pub use leave_last_out::torch_rechub_positive_rows;
 
 /// Which rows a split holds: the rules that turn each user's time-sorted events into samples.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -526,8 +530,8 @@ pub fn build(events: &Events, config: SplitConfig) -> Result<Dataset> {
     }
     let enc = Encoded::new(events);
     match config.protocol {
-        Protocol::LeaveLastOut => build_leave_last_out(events, enc, config),
-        Protocol::Official => build_official(events, enc, config),
+        Protocol::LeaveLastOut => leave_last_out::build(events, enc, config),
+        Protocol::Official => official::build(events, enc, config),
     }
 }
 
@@ -618,167 +622,31 @@ impl Encoded {
             item_cate: self.item_cate,
         }
     }
-}
 
-fn build_leave_last_out(events: &Events, enc: Encoded, config: SplitConfig) -> Result<Dataset> {
-    let (pool, start, item_cate) = (enc.pool.clone(), &enc.start, &enc.item_cate);
-    let n_users = enc.users.len();
-    // Rows per split, counted first so the columns are allocated once (two rows per target).
-    let (mut n_train, mut n_eval) = (0usize, 0usize);
-    for user in 1..=n_users {
-        let n = start[user + 1] - start[user];
-        if n >= config.drop_short.max(2) {
-            n_eval += 1;
-            n_train += n.saturating_sub(3);
+    /// The dataset of a protocol's splits: their row counts and train's mean history written into
+    /// `stats`, the vocabulary taken from the encoding.
+    fn into_dataset(
+        self,
+        config: SplitConfig,
+        mut stats: SplitStats,
+        train: Split,
+        val: Split,
+        test: Split,
+    ) -> Dataset {
+        stats.train_rows = train.len();
+        stats.val_rows = val.len();
+        stats.test_rows = test.len();
+        stats.mean_train_history = train.mean_history();
+        Dataset {
+            vocab: self.vocab(),
+            config,
+            train,
+            val,
+            test,
+            stats,
         }
     }
-    let mut train = Split::with_pool_capacity(pool.clone(), 2 * n_train);
-    let mut val = Split::with_pool_capacity(pool.clone(), 2 * n_eval);
-    let mut test = Split::with_pool_capacity(pool.clone(), 2 * n_eval);
-    let mut stats = enc.stats(events);
-    let n_items = enc.items.len() as u64;
-    // seen_by[item] == user: the user interacted with the item (no per-user set to allocate).
-    let mut seen_by = vec![0u32; enc.items.table_rows()];
-    for user in 1..=n_users {
-        let (s, e) = (start[user], start[user + 1]);
-        let n = e - s;
-        if n < config.drop_short {
-            stats.users_dropped_short += 1;
-            continue;
-        }
-        if n < 2 {
-            stats.users_single_event += 1;
-            continue;
-        }
-        let distinct = mark_seen(&mut seen_by, &pool.items[s..e], user as u32);
-        let mut rng = Rng::stream(config.seed, user as u64);
-        for i in 1..n {
-            let len = i.min(config.max_len);
-            let hist_start = s + i - len;
-            let split = if i == n - 1 {
-                &mut test
-            } else if i == n - 2 {
-                &mut val
-            } else {
-                &mut train
-            };
-            let (u32user, len32) = (user as u32, len as u32);
-            split.push(
-                u32user,
-                hist_start,
-                len32,
-                pool.items[s + i],
-                pool.cates[s + i],
-                1.0,
-            );
-            if distinct >= n_items {
-                stats.negatives_impossible += 1;
-                continue;
-            }
-            let neg = draw_unseen(&mut rng, n_items, &seen_by, user as u32);
-            split.push(
-                u32user,
-                hist_start,
-                len32,
-                neg,
-                item_cate[neg as usize],
-                0.0,
-            );
-        }
-    }
-    stats.train_rows = train.len();
-    stats.val_rows = val.len();
-    stats.test_rows = test.len();
-    stats.mean_train_history = train.mean_history();
-    Ok(Dataset {
-        vocab: enc.vocab(),
-        config,
-        train,
-        val,
-        test,
-        stats,
-    })
 }
-
-/// [`Protocol::Official`]: the official `build_dataset.py` on this crate's dense ids (see the
-/// module docs, "The official protocol").
-fn build_official(events: &Events, enc: Encoded, config: SplitConfig) -> Result<Dataset> {
-    if config.drop_short != 0 {
-        return Err(Error::Config(format!(
-            "drop_short = {} does not apply to the official protocol (the script drops no user); \
-             use 0, or filter the events before splitting",
-            config.drop_short
-        )));
-    }
-    let pool = enc.pool.clone();
-    let (start, item_cate) = (&enc.start, &enc.item_cate);
-    let n_users = enc.users.len();
-    let item_count = enc.items.len() as u64;
-    let mut stats = enc.stats(events);
-    let mut rng = PyRandom::seed(config.seed);
-    // One train row before the shuffle: (user, history start, history length, item, label).
-    let mut train_rows: Vec<(u32, usize, u32, u32, bool)> = Vec::new();
-    // One test pair: (user, history start, history length, positive, negative).
-    let mut test_pairs: Vec<(u32, usize, u32, u32, u32)> = Vec::new();
-    // seen_by[item] == user: `item in pos_list` for the current user.
-    let mut seen_by = vec![0u32; enc.items.table_rows()];
-    let mut neg_list = Vec::new();
-    for user in 1..=n_users {
-        let (s, e) = (start[user], start[user + 1]);
-        let pos_list = &pool.items[s..e];
-        let distinct = mark_seen(&mut seen_by, pos_list, user as u32);
-        if distinct >= item_count {
-            let raw = enc.users.raw(user as u32).unwrap_or_default();
-            return Err(Error::Config(format!(
-                "user {raw} interacted with all {item_count} items: the official protocol's \
-                 negative sampler (like build_dataset.py, which would loop forever) has no item \
-                 to draw; remove this user from the events or use the default protocol"
-            )));
-        }
-        // gen_neg() once per event, the first one included (its draws shift all later ones).
-        neg_list.clear();
-        for _ in 0..pos_list.len() {
-            let mut neg = pos_list[0];
-            while seen_by[neg as usize] == user as u32 {
-                neg = rng.randint(0, item_count - 1) as u32 + 1;
-            }
-            neg_list.push(neg);
-        }
-        let n = pos_list.len();
-        if n < 2 {
-            stats.users_single_event += 1;
-        }
-        for i in 1..n {
-            let len = i.min(config.max_len);
-            let (hist_start, len32) = (s + i - len, len as u32);
-            if i != n - 1 {
-                train_rows.push((user as u32, hist_start, len32, pos_list[i], true));
-                train_rows.push((user as u32, hist_start, len32, neg_list[i], false));
-            } else {
-                test_pairs.push((user as u32, hist_start, len32, pos_list[i], neg_list[i]));
-            }
-        }
-    }
-    rng.shuffle(&mut train_rows);
-    rng.shuffle(&mut test_pairs);
-    let (train, test) = official_splits(&pool, item_cate, &train_rows, &test_pairs);
-    stats.train_rows = train.len();
-    stats.test_rows = test.len();
-    stats.mean_train_history = train.mean_history();
-    Ok(Dataset {
-        vocab: enc.vocab(),
-        config,
-        train,
-        val: Split::with_pool(pool),
-        test,
-        stats,
-    })
-}
-
-/// Rows of one user's sequence as torch-rechub's `create_seq_features` builds them: `(history,
-/// target)` for train, val and test (positives only). For comparison and teaching, never for
-/// training: its test row is also appended to train, and it keeps the *oldest* `max_len` events.
-pub type RechubRows<T> = Vec<(Vec<T>, T)>;
 
 /// Mark `items` as seen by `user` in `seen_by` (`seen_by[item] == user`, no per-user set to
 /// allocate); returns how many distinct items the user has.
@@ -794,441 +662,5 @@ fn mark_seen(seen_by: &mut [u32], items: &[u32], user: u32) -> u64 {
     distinct
 }
 
-/// An item (1..=n_items) drawn uniformly from those `user` has not seen; the caller makes sure
-/// one exists.
-fn draw_unseen(rng: &mut Rng, n_items: u64, seen_by: &[u32], user: u32) -> u32 {
-    loop {
-        let cand = rng.below(n_items) as u32 + 1;
-        if seen_by[cand as usize] != user {
-            return cand;
-        }
-    }
-}
-
-/// The official protocol's shuffled train rows `(user, history start, history length, item,
-/// positive)` and test pairs `(user, history start, history length, positive, negative)` as
-/// splits. A positive's category is its event's (as in the default protocol), a negative's its
-/// item's.
-fn official_splits(
-    pool: &Arc<HistPool>,
-    item_cate: &[u32],
-    train_rows: &[(u32, usize, u32, u32, bool)],
-    test_pairs: &[(u32, usize, u32, u32, u32)],
-) -> (Split, Split) {
-    let cate_at = |hist_start: usize, len: u32| pool.cates[hist_start + len as usize];
-    let mut train = Split::with_pool_capacity(pool.clone(), train_rows.len());
-    for &(user, hs, len, item, positive) in train_rows {
-        let (cate, label) = if positive {
-            (cate_at(hs, len), 1.0)
-        } else {
-            (item_cate[item as usize], 0.0)
-        };
-        train.push(user, hs, len, item, cate, label);
-    }
-    let mut test = Split::with_pool_capacity(pool.clone(), 2 * test_pairs.len());
-    for &(user, hs, len, p, q) in test_pairs {
-        test.push(user, hs, len, p, cate_at(hs, len), 1.0);
-        test.push(user, hs, len, q, item_cate[q as usize], 0.0);
-    }
-    (train, test)
-}
-
-/// A faithful port of torch-rechub's split logic for one user's time-sorted item sequence.
-pub fn torch_rechub_positive_rows<T: Clone>(
-    seq: &[T],
-    max_len: usize,
-) -> (RechubRows<T>, RechubRows<T>, RechubRows<T>) {
-    let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
-    let clicks = &seq[..seq.len().min(max_len)];
-    let mut hist = vec![];
-    for i in 1..clicks.len() {
-        hist.push(clicks[i - 1].clone());
-        if i == clicks.len() - 1 {
-            te.push((hist.clone(), clicks[i].clone()));
-        }
-        if i + 2 == clicks.len() {
-            va.push((hist.clone(), clicks[i].clone()));
-        } else {
-            tr.push((hist.clone(), clicks[i].clone()));
-        }
-    }
-    (tr, va, te)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    use super::torch_rechub_positive_rows as rechub_positive_rows;
-
-    fn row_key(s: &Split, r: usize) -> (u32, Vec<u32>, Vec<u32>, u32, u32, u32) {
-        let (h, c) = s.history(r);
-        let label = s.label[r].to_bits();
-        (
-            s.user[r],
-            h.to_vec(),
-            c.to_vec(),
-            s.target_item[r],
-            s.target_cate[r],
-            label,
-        )
-    }
-
-    #[test]
-    fn target_times_are_the_times_of_the_target_events_under_both_protocols() {
-        // distinct times per user, so (user, time) names one event; the events out of order in
-        // the file and two ties in time (stable order decides)
-        let mut ev = Events::default();
-        let mut time_of = std::collections::HashMap::new();
-        for u in 0..6i64 {
-            for k in 0..(3 + u) {
-                let t = 1000 * u + 37 * ((k * 5) % (3 + u)) + if k == 2 { 0 } else { k };
-                let item = 100 + (u * 7 + k * 3) % 17;
-                ev.push(u, item, t, 1 + item % 4);
-                time_of.entry((u, item)).or_insert_with(Vec::new).push(t);
-            }
-        }
-        for config in [SplitConfig::default(), SplitConfig::official()] {
-            let ds = build(&ev, config).unwrap();
-            for split in [&ds.train, &ds.val, &ds.test] {
-                let times = split.target_times().unwrap();
-                for r in (0..split.len()).filter(|&r| split.label[r] == 1.0) {
-                    let user = ds.vocab.users.raw(split.user[r]).unwrap();
-                    let item = ds.vocab.items.raw(split.target_item[r]).unwrap();
-                    assert!(time_of[&(user, item)].contains(&times[r]), "row {r}");
-                    // every history event happened no later than the target
-                    let start = split.hist_start[r];
-                    let hist = &ds.train.pool.times[start..start + split.hist_len[r] as usize];
-                    assert!(hist.iter().all(|&t| t <= times[r]));
-                }
-                // a negative shares its positive's impression time
-                for r in (1..split.len()).filter(|&r| split.label[r] == 0.0) {
-                    if split.hist_start[r] == split.hist_start[r - 1]
-                        && split.hist_len[r] == split.hist_len[r - 1]
-                        && split.user[r] == split.user[r - 1]
-                    {
-                        assert_eq!(times[r], times[r - 1]);
-                    }
-                }
-            }
-            // a split without event times (as read back from Parquet) says so
-            let bare = Split {
-                pool: Arc::new(HistPool {
-                    times: Vec::new(),
-                    ..(*ds.test.pool).clone()
-                }),
-                ..ds.test.clone()
-            };
-            assert_eq!(bare.target_times(), None);
-        }
-    }
-
-    #[test]
-    fn a_context_column_follows_its_rows_and_must_have_one_id_per_row() {
-        let mut ev = Events::default();
-        for u in 0..4i64 {
-            for k in 0..5 {
-                ev.push(u, 10 + (u + k) % 7, k, 1);
-            }
-        }
-        let ds = build(&ev, SplitConfig::default()).unwrap();
-        let ids: Vec<u32> = (0..ds.train.len() as u32).map(|r| 1000 + r).collect();
-        let train = ds.train.clone().with_context(ids.clone()).unwrap();
-        assert_eq!(train.select(&[3, 1]).context, vec![1003, 1001]);
-        let both = train.concat(&train.select(&[0]));
-        assert_eq!(both.context.len(), both.len());
-        assert_eq!(both.context.last(), Some(&1000));
-        // a split without context makes the concatenation context-free, not misaligned
-        assert!(train.concat(&ds.val).context.is_empty());
-        let b = crate::data::Batch::from_split(&train, &[2, 0]);
-        assert_eq!(b.context, vec![1002, 1000]);
-        assert_eq!(b.padded_to(b.max_len + 3).context, vec![1002, 1000]);
-        let err = ds
-            .train
-            .clone()
-            .with_context(vec![1, 2])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("one id per row") && err.contains("2 ids"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn in_category_negatives_avoid_the_positive_and_the_history_and_count_what_they_keep() {
-        // category 100: items 10, 11, 12; category 200: item 20 alone; category 300: items 30, 31
-        let mut ev = Events::default();
-        for (user, item, time, cate) in [
-            (1, 10, 1, 100),
-            (1, 11, 2, 100),
-            (1, 20, 3, 200),
-            (1, 12, 4, 100),
-            (2, 30, 1, 300),
-            (2, 31, 2, 300),
-            (3, 20, 1, 200),
-            (3, 30, 2, 300),
-        ] {
-            ev.push(user, item, time, cate);
-        }
-        let ds = build(&ev, SplitConfig::default()).unwrap();
-        let v = &ds.vocab;
-        let item = |raw: i64| v.items.get(raw).unwrap();
-        for split in [&ds.train, &ds.val, &ds.test] {
-            let hard = split.with_negatives_in_category(v, 3);
-            let t = &hard.split;
-            let negatives = t.label.iter().filter(|&&l| l == 0.0).count();
-            assert_eq!(hard.redrawn + hard.kept, negatives);
-            for r in (0..t.len()).filter(|&r| t.label[r] == 0.0) {
-                let (pos_item, pos_cate) = (t.target_item[r - 1], t.target_cate[r - 1]);
-                if t.target_cate[r] == pos_cate && t.target_item[r] != split.target_item[r] {
-                    assert_ne!(t.target_item[r], pos_item);
-                    assert!(!t.history(r).0.contains(&t.target_item[r]));
-                }
-            }
-            // rows, labels and histories untouched
-            assert_eq!(
-                (&t.label, &t.user, &t.hist_start),
-                (&split.label, &split.user, &split.hist_start)
-            );
-        }
-        // user 1's test positive is 12 (category 100) after history [10, 11, 20]: no other item
-        // of category 100 is left, so its negative keeps the uniform draw
-        let test = ds.test.with_negatives_in_category(v, 3);
-        let r = (0..ds.test.len())
-            .find(|&r| ds.test.label[r] == 0.0 && ds.test.target_item[r - 1] == item(12))
-            .unwrap();
-        assert_eq!(test.split.target_item[r], ds.test.target_item[r]);
-        // user 2's test positive is 31 (category 300) after history [30]: nothing left either;
-        // user 3's is 30 after [20]: its negative must be 31
-        let r3 = (0..ds.test.len())
-            .find(|&r| ds.test.label[r] == 0.0 && ds.test.user[r] == v.users.get(3).unwrap())
-            .unwrap();
-        assert_eq!(test.split.target_item[r3], item(31));
-        assert_eq!(test.split.target_cate[r3], v.cates.get(300).unwrap());
-        assert_eq!((test.redrawn, test.kept), (1, 2));
-    }
-
-    #[test]
-    fn leaked_train_holds_every_test_row_and_the_clean_one_none() {
-        let mut ev = Events::default();
-        for u in 0..5i64 {
-            for t in 0..(4 + u) {
-                ev.push(u, 10 + (u * 7 + t) % 13, t, 1 + t % 3);
-            }
-        }
-        let ds = build(&ev, SplitConfig::default()).unwrap();
-        let keys = |s: &Split| -> Vec<_> { (0..s.len()).map(|r| row_key(s, r)).collect() };
-        let (train, test) = (keys(&ds.train), keys(&ds.test));
-        assert!(
-            test.iter().all(|k| !train.contains(k)),
-            "the clean split leaks"
-        );
-        let leaky = ds.with_test_leaked_into_train();
-        let leaky_train = keys(&leaky.train);
-        assert_eq!(leaky_train.len(), train.len() + test.len());
-        assert_eq!(&leaky_train[..train.len()], &train[..]);
-        assert_eq!(&leaky_train[train.len()..], &test[..]);
-        assert_eq!(leaky.stats.train_rows, leaky_train.len());
-        assert_eq!(keys(&leaky.test), test);
-        assert_eq!(keys(&leaky.val), keys(&ds.val));
-    }
-
-    #[test]
-    fn concat_of_splits_with_their_own_pools_keeps_every_history() {
-        let mut ev = Events::default();
-        for t in 0..6i64 {
-            ev.push(1, 100 + t, t, 1);
-            ev.push(2, 200 + t, t, 2);
-        }
-        let ds = build(&ev, SplitConfig::default()).unwrap();
-        // a copy of test with a pool of its own (as reading it from Parquet gives)
-        let own = ds.test.remap(&ds.vocab, &ds.vocab);
-        assert!(!Arc::ptr_eq(&own.pool, &ds.train.pool));
-        let both = ds.train.concat(&own);
-        for r in 0..ds.train.len() {
-            assert_eq!(row_key(&both, r), row_key(&ds.train, r));
-        }
-        for r in 0..own.len() {
-            assert_eq!(row_key(&both, ds.train.len() + r), row_key(&ds.test, r));
-        }
-    }
-
-    fn positive_rows(s: &Split) -> Vec<(u32, Vec<u32>, u32)> {
-        (0..s.len())
-            .filter(|&r| s.label[r] == 1.0)
-            .map(|r| (s.user[r], s.history(r).0.to_vec(), s.target_item[r]))
-            .collect()
-    }
-
-    fn one_user(n: usize) -> Events {
-        let mut ev = Events::default();
-        for k in 0..n {
-            // item k+1 at time k; plus a second user so that negatives exist
-            ev.push(1, k as i64 + 1, k as i64, 1);
-        }
-        for k in 0..5 {
-            ev.push(2, 1000 + k, k, 2);
-        }
-        ev
-    }
-
-    #[test]
-    fn sorts_by_time_stably_and_splits_last_two() {
-        let mut ev = Events::default();
-        // user 9: times out of order, two ties at t=5 keep file order (30 before 10)
-        ev.push(9, 40, 7, 1);
-        ev.push(9, 30, 5, 1);
-        ev.push(9, 10, 5, 2);
-        ev.push(9, 20, 1, 2);
-        ev.push(3, 50, 1, 3);
-        ev.push(3, 60, 2, 3);
-        let ds = build(&ev, SplitConfig::default()).unwrap();
-        let items = &ds.vocab.items;
-        let u9 = ds.vocab.users.get(9).unwrap();
-        let raw = |xs: &[u32]| {
-            xs.iter()
-                .map(|&x| items.raw(x).unwrap())
-                .collect::<Vec<_>>()
-        };
-        // user 9's order: 20, 30, 10, 40 → test: [20,30,10]→40, val: [20,30]→10, train: [20]→30
-        let test: Vec<_> = positive_rows(&ds.test)
-            .into_iter()
-            .filter(|r| r.0 == u9)
-            .collect();
-        assert_eq!(raw(&test[0].1), vec![20, 30, 10]);
-        assert_eq!(items.raw(test[0].2), Some(40));
-        let val: Vec<_> = positive_rows(&ds.val)
-            .into_iter()
-            .filter(|r| r.0 == u9)
-            .collect();
-        assert_eq!(raw(&val[0].1), vec![20, 30]);
-        let train: Vec<_> = positive_rows(&ds.train)
-            .into_iter()
-            .filter(|r| r.0 == u9)
-            .collect();
-        assert_eq!(train.len(), 1);
-        assert_eq!(raw(&train[0].1), vec![20]);
-        // user 3 has two events: only a test row
-        let u3 = ds.vocab.users.get(3).unwrap();
-        assert!(positive_rows(&ds.train).iter().all(|r| r.0 != u3));
-        assert_eq!(
-            positive_rows(&ds.test).iter().filter(|r| r.0 == u3).count(),
-            1
-        );
-        // every positive has a negative with the negative item's own category, never seen by the user
-        for s in [&ds.train, &ds.val, &ds.test] {
-            assert_eq!(s.label.iter().filter(|&&l| l == 0.0).count() * 2, s.len());
-            for r in 0..s.len() {
-                if s.label[r] == 0.0 {
-                    let t = s.target_item[r];
-                    assert_eq!(s.target_cate[r], ds.vocab.cate_of(t));
-                    let user_items: Vec<u32> = (0..ev.len())
-                        .filter(|&k| ds.vocab.users.get(ev.user[k]) == Some(s.user[r]))
-                        .map(|k| items.get(ev.item[k]).unwrap())
-                        .collect();
-                    assert!(!user_items.contains(&t));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn no_row_in_two_splits_unlike_torch_rechub() {
-        let ev = one_user(12);
-        let ds = build(&ev, SplitConfig::default()).unwrap();
-        let (tr, va, te) = (
-            positive_rows(&ds.train),
-            positive_rows(&ds.val),
-            positive_rows(&ds.test),
-        );
-        for row in &te {
-            assert!(!tr.contains(row) && !va.contains(row));
-        }
-        for row in &va {
-            assert!(!tr.contains(row));
-        }
-        // torch-rechub's logic on the same sequence puts its test row into train as well
-        let u1 = ds.vocab.users.get(1).unwrap();
-        let seq: Vec<u32> = (1..=12).map(|k| ds.vocab.items.get(k).unwrap()).collect();
-        let (rtr, _rva, rte) = rechub_positive_rows(&seq, 50);
-        assert!(
-            rte.iter().all(|row| rtr.contains(row)),
-            "rechub leaks test rows"
-        );
-        // ours has the same test row, but not in train
-        let ours_test: Vec<_> = te
-            .iter()
-            .filter(|r| r.0 == u1)
-            .map(|r| (r.1.clone(), r.2))
-            .collect();
-        assert_eq!(ours_test, rte);
-    }
-
-    #[test]
-    fn keeps_most_recent_max_len_unlike_torch_rechub() {
-        let ev = one_user(60);
-        let cfg = SplitConfig {
-            max_len: 50,
-            ..Default::default()
-        };
-        let ds = build(&ev, cfg).unwrap();
-        let u1 = ds.vocab.users.get(1).unwrap();
-        let test = positive_rows(&ds.test);
-        let row = test.iter().find(|r| r.0 == u1).unwrap();
-        let raw: Vec<i64> = row
-            .1
-            .iter()
-            .map(|&x| ds.vocab.items.raw(x).unwrap())
-            .collect();
-        // target is the 60th event; history is events 10..=59 (the newest 50)
-        assert_eq!(raw, (10..=59).collect::<Vec<i64>>());
-        assert_eq!(ds.vocab.items.raw(row.2), Some(60));
-        // torch-rechub truncates to the oldest 50 events: its test target is event 50
-        let seq: Vec<u32> = (1..=60).map(|k| ds.vocab.items.get(k).unwrap()).collect();
-        let (_, _, rte) = rechub_positive_rows(&seq, 50);
-        assert_eq!(ds.vocab.items.raw(rte[0].1), Some(50));
-        assert_eq!(rte[0].0.len(), 49);
-        // and every train row of ours has at most max_len history items
-        assert!(ds.train.hist_len.iter().all(|&l| l as usize <= 50));
-        assert_eq!(*ds.train.hist_len.iter().max().unwrap(), 50);
-    }
-
-    #[test]
-    fn drop_short_single_events_and_determinism() {
-        let mut ev = one_user(6);
-        ev.push(77, 5, 0, 1); // single-event user
-        let cfg = SplitConfig {
-            drop_short: 6,
-            ..Default::default()
-        };
-        let ds = build(&ev, cfg).unwrap();
-        assert_eq!(ds.stats.users_dropped_short, 2); // user 2 (5 events) and user 77 (1)
-        assert_eq!(ds.stats.users_single_event, 0);
-        assert_eq!(ds.test.len(), 2);
-        let ds0 = build(&ev, SplitConfig::default()).unwrap();
-        assert_eq!(ds0.stats.users_single_event, 1);
-        let ds1 = build(&ev, SplitConfig::default()).unwrap();
-        assert_eq!(ds0.train.target_item, ds1.train.target_item);
-        let ds2 = build(
-            &ev,
-            SplitConfig {
-                seed: 99,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(ds0.train.len(), ds2.train.len());
-    }
-
-    #[test]
-    fn user_who_saw_everything_gets_no_negative() {
-        let mut ev = Events::default();
-        ev.push(1, 1, 0, 1);
-        ev.push(1, 2, 1, 1);
-        ev.push(1, 3, 2, 1);
-        let ds = build(&ev, SplitConfig::default()).unwrap();
-        assert_eq!(ds.stats.negatives_impossible, 2);
-        assert_eq!(ds.test.len(), 1);
-    }
-}
+mod tests;
