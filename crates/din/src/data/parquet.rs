@@ -113,15 +113,7 @@ pub fn write_scores(scores: &Scores, path: &Path) -> Result<()> {
 
 /// Read a file written by [`write_scores`].
 pub fn read_scores(path: &Path) -> Result<Scores> {
-    let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let df = ParquetReader::new(f).finish().map_err(|e| {
-        Error::data(
-            path,
-            None,
-            None,
-            format!("not a readable Parquet file: {e}"),
-        )
-    })?;
+    let df = open_frame(path)?;
     let col = |name: &'static str, dtype: DataType| -> Result<Series> {
         let c = df.column(name).map_err(|_| {
             Error::data(
@@ -293,17 +285,22 @@ pub fn read_split(path: &Path) -> Result<Split> {
     Ok(split)
 }
 
-/// A split's Parquet file as a frame that has every column of [`SPLIT_COLUMNS`].
-fn read_frame(path: &Path) -> Result<DataFrame> {
+/// A Parquet file as a frame (an I/O error, or a data error when it is not Parquet).
+fn open_frame(path: &Path) -> Result<DataFrame> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let df = ParquetReader::new(f).finish().map_err(|e| {
+    ParquetReader::new(f).finish().map_err(|e| {
         Error::data(
             path,
             None,
             None,
             format!("not a readable Parquet file: {e}"),
         )
-    })?;
+    })
+}
+
+/// A split's Parquet file as a frame that has every column of [`SPLIT_COLUMNS`].
+fn read_frame(path: &Path) -> Result<DataFrame> {
+    let df = open_frame(path)?;
     if let Some(c) = SPLIT_COLUMNS.iter().find(|c| df.column(c).is_err()) {
         let have: Vec<String> = df
             .get_column_names()
