@@ -105,23 +105,75 @@ trait Elem: Real + WithDType {}
 impl Elem for f32 {}
 impl Elem for f64 {}
 
-/// A kernel of two f32/f64 inputs (a custom op's forward on CPU).
-trait Kernel2 {
+/// A kernel of two f32/f64 inputs with its backward: a candle custom op through [`Op2`].
+trait Kernel2: Send + Sync + 'static {
+    /// The op's name for candle.
+    const NAME: &'static str;
+    /// The op's name in error messages.
+    const LABEL: &'static str;
+
+    /// The forward on the inputs' data.
     fn run<T: Elem>(&self, a: &[T], b: &[T]) -> Result<Vec<T>>;
+
+    /// The forward's output shape, from the inputs' layouts.
+    fn out_shape(&self, l1: &Layout, l2: &Layout) -> Result<Shape>;
+
+    /// The inputs' gradients from the output's gradient `g`.
+    fn grads(&self, a: &Tensor, b: &Tensor, g: &Tensor)
+        -> Result<(Option<Tensor>, Option<Tensor>)>;
 }
 
-/// `k` on the contiguous data of two CPU storages of one dtype, f32 or f64 (`name` for the error).
-fn run2<K: Kernel2>(
-    k: &K,
-    name: &str,
-    (s1, l1): (&CpuStorage, &Layout),
-    (s2, l2): (&CpuStorage, &Layout),
-) -> Result<CpuStorage> {
-    Ok(match s1 {
-        CpuStorage::F32(_) => CpuStorage::F32(k.run(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?)?),
-        CpuStorage::F64(_) => CpuStorage::F64(k.run(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?)?),
-        _ => candle_core::bail!("{name}: f32/f64 only"),
-    })
+/// A [`Kernel2`] as a candle [`CustomOp2`]: its forward runs on the contiguous data of two CPU
+/// storages of one dtype, f32 or f64.
+struct Op2<K>(K);
+
+impl<K: Kernel2> CustomOp2 for Op2<K> {
+    fn name(&self) -> &'static str {
+        K::NAME
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let k = &self.0;
+        let st = match s1 {
+            CpuStorage::F32(_) => {
+                CpuStorage::F32(k.run(slice::<f32>(s1, l1)?, slice::<f32>(s2, l2)?)?)
+            }
+            CpuStorage::F64(_) => {
+                CpuStorage::F64(k.run(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?)?)
+            }
+            _ => candle_core::bail!("{}: f32/f64 only", K::LABEL),
+        };
+        Ok((st, k.out_shape(l1, l2)?))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        self.0.grads(a, b, g)
+    }
+}
+
+/// Two inputs' gradients `da`, `db` as tensors of their shapes, on their devices.
+fn grads2<T: WithDType>(
+    a: &Tensor,
+    da: Vec<T>,
+    b: &Tensor,
+    db: Vec<T>,
+) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    Ok((
+        Some(Tensor::from_vec(da, a.shape(), a.device())?),
+        Some(Tensor::from_vec(db, b.shape(), b.device())?),
+    ))
 }
 
 /// Run `f` for the dtype of `t` (f32 or f64).
@@ -164,32 +216,21 @@ pub fn col_sum(t: &Tensor) -> Result<Tensor> {
 struct AddBias;
 
 impl Kernel2 for AddBias {
+    const NAME: &'static str = "add-bias";
+    const LABEL: &'static str = "add-bias";
+
     fn run<T: Elem>(&self, x: &[T], b: &[T]) -> Result<Vec<T>> {
         din_kernels::elementwise::add_bias(x, b).map_err(kerr)
     }
-}
 
-impl CustomOp2 for AddBias {
-    fn name(&self) -> &'static str {
-        "add-bias"
+    fn out_shape(&self, l1: &Layout, _l2: &Layout) -> Result<Shape> {
+        Ok(l1.shape().clone())
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let st = run2(self, "add-bias", (s1, l1), (s2, l2))?;
-        Ok((st, l1.shape().clone()))
-    }
-
-    fn bwd(
+    fn grads(
         &self,
         _x: &Tensor,
         _b: &Tensor,
-        _res: &Tensor,
         g: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         Ok((Some(g.clone()), Some(col_sum(g)?)))
@@ -208,7 +249,7 @@ pub fn add_bias(x: &Tensor, b: &Tensor) -> Result<Tensor> {
         );
     }
     if Mode::EVAL.fused_on(x) && b.dtype() == x.dtype() {
-        x.contiguous()?.apply_op2(&b.contiguous()?, AddBias)
+        x.contiguous()?.apply_op2(&b.contiguous()?, Op2(AddBias))
     } else {
         x.broadcast_add(b)
     }
@@ -222,32 +263,21 @@ struct SegmentPool {
 }
 
 impl Kernel2 for SegmentPool {
+    const NAME: &'static str = "segment-pool";
+    const LABEL: &'static str = "segment pool";
+
     fn run<T: Elem>(&self, h: &[T], w: &[T]) -> Result<Vec<T>> {
         din_kernels::elementwise::segment_pool(h, w, &self.seg, self.batch, self.d).map_err(kerr)
     }
-}
 
-impl CustomOp2 for SegmentPool {
-    fn name(&self) -> &'static str {
-        "segment-pool"
+    fn out_shape(&self, _l1: &Layout, _l2: &Layout) -> Result<Shape> {
+        Ok(Shape::from((self.batch, self.d)))
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let st = run2(self, "segment pool", (s1, l1), (s2, l2))?;
-        Ok((st, Shape::from((self.batch, self.d))))
-    }
-
-    fn bwd(
+    fn grads(
         &self,
         h: &Tensor,
         w: &Tensor,
-        _res: &Tensor,
         g: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         by_dtype!(h, "segment pool", |T| {
@@ -260,10 +290,7 @@ impl CustomOp2 for SegmentPool {
                 self.d,
             )
             .map_err(kerr)?;
-            Ok((
-                Some(Tensor::from_vec(dh, h.shape(), h.device())?),
-                Some(Tensor::from_vec(dw, w.shape(), w.device())?),
-            ))
+            grads2(h, dh, w, dw)
         })
     }
 }
@@ -282,7 +309,7 @@ pub fn segment_pool(h: &Tensor, w: &Tensor, seg: &[u32], batch: usize) -> Result
         batch,
         d,
     };
-    h.contiguous()?.apply_op2(&w.contiguous()?, op)
+    h.contiguous()?.apply_op2(&w.contiguous()?, Op2(op))
 }
 
 /// Mean and (biased) variance of batch statistics as `[D]` tensors like `like`.
@@ -310,6 +337,9 @@ struct DiceOp {
 }
 
 impl Kernel2 for DiceOp {
+    const NAME: &'static str = "dice";
+    const LABEL: &'static str = "dice";
+
     fn run<T: Elem>(&self, x: &[T], alpha: &[T]) -> Result<Vec<T>> {
         let fixed = self.fixed.as_ref().map(|(m, v)| (&m[..], &v[..]));
         let out = din_kernels::dice::forward(x, alpha, fixed, self.eps).map_err(kerr)?;
@@ -318,29 +348,15 @@ impl Kernel2 for DiceOp {
         cache.p = Some(Box::new(out.p));
         Ok(out.y)
     }
-}
 
-impl CustomOp2 for DiceOp {
-    fn name(&self) -> &'static str {
-        "dice"
+    fn out_shape(&self, l1: &Layout, _l2: &Layout) -> Result<Shape> {
+        Ok(l1.shape().clone())
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let st = run2(self, "dice", (s1, l1), (s2, l2))?;
-        Ok((st, l1.shape().clone()))
-    }
-
-    fn bwd(
+    fn grads(
         &self,
         x: &Tensor,
         alpha: &Tensor,
-        _res: &Tensor,
         g: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -358,10 +374,7 @@ impl CustomOp2 for DiceOp {
                 self.fixed.is_none(),
             )
             .map_err(kerr)?;
-            Ok((
-                Some(Tensor::from_vec(dx, x.shape(), x.device())?),
-                Some(Tensor::from_vec(da, alpha.shape(), alpha.device())?),
-            ))
+            grads2(x, dx, alpha, da)
         })
     }
 }
@@ -396,7 +409,7 @@ pub fn dice(
         fixed,
         cache: cache.clone(),
     };
-    let y = x.contiguous()?.apply_op2(&alpha.contiguous()?, op)?;
+    let y = x.contiguous()?.apply_op2(&alpha.contiguous()?, Op2(op))?;
     if !train {
         return Ok((y, None));
     }
@@ -435,35 +448,24 @@ struct FusedMlp {
 }
 
 impl Kernel2 for FusedMlp {
+    const NAME: &'static str = "fused-mlp";
+    const LABEL: &'static str = "fused MLP";
+
     fn run<T: Elem>(&self, theta: &[T], x: &[T]) -> Result<Vec<T>> {
         let fwd = din_kernels::mlp::forward(&self.stack, theta, x).map_err(kerr)?;
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = fwd.stats;
         *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(fwd.saved));
         Ok(fwd.out)
     }
-}
 
-impl CustomOp2 for FusedMlp {
-    fn name(&self) -> &'static str {
-        "fused-mlp"
+    fn out_shape(&self, _l1: &Layout, l2: &Layout) -> Result<Shape> {
+        Ok(Shape::from((l2.shape().dims2()?.0, 1)))
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let st = run2(self, "fused MLP", (s1, l1), (s2, l2))?;
-        Ok((st, Shape::from((l2.shape().dims2()?.0, 1))))
-    }
-
-    fn bwd(
+    fn grads(
         &self,
         theta: &Tensor,
         x: &Tensor,
-        _res: &Tensor,
         g: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         by_dtype!(theta, "fused MLP", |T| {
@@ -476,10 +478,7 @@ impl CustomOp2 for FusedMlp {
                 &saved,
             )
             .map_err(kerr)?;
-            Ok((
-                Some(Tensor::from_vec(dth, theta.shape(), theta.device())?),
-                Some(Tensor::from_vec(dx, x.shape(), x.device())?),
-            ))
+            grads2(theta, dth, x, dx)
         })
     }
 }
@@ -497,7 +496,7 @@ pub fn mlp_logits(mlp: &FlatMlp, x: &Tensor) -> Result<(Tensor, Vec<LayerStats>)
         saved: Arc::new(Mutex::new(None)),
         stats: stats.clone(),
     };
-    let out = mlp.theta.apply_op2(&x.contiguous()?, op)?;
+    let out = mlp.theta.apply_op2(&x.contiguous()?, Op2(op))?;
     let batch_stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|e| e.into_inner()));
     Ok((out, batch_stats))
 }
