@@ -157,6 +157,37 @@ if ! "$VENV/bin/python" scripts/evcxr_stamp.py --check "$BUILD1"; then
 fi
 finish 4 "evcxr compile cache" "$what"
 
+# Fonts (not a timed phase): JupyterLab draws Chinese with the browser's fonts. On a Linux desktop
+# without a CJK font every Chinese character of the markdown and the printed output is a box (the
+# figures carry their own glyphs). Then the figures' font (crates/din/assets: the notebooks'
+# characters and the 3,755 common ones) goes into this user's fonts, where fontconfig (Chromium,
+# Firefox) finds it; a full CJK font is better and the message names the package.
+if [ "$(uname -s)" = Linux ] && command -v fc-list >/dev/null; then
+  if [ -z "$(fc-list :lang=zh family)" ]; then
+    FONT_DIR=${XDG_DATA_HOME:-$HOME/.local/share}/fonts/din-figures-cjk
+    mkdir -p "$FONT_DIR" && cp crates/din/assets/NotoSansCJKsc-DIN-subset.otf crates/din/assets/OFL.txt "$FONT_DIR/"
+    fc-cache -f "$FONT_DIR" >/dev/null 2>&1 || true
+    echo "== fonts: no CJK font was installed: the notebooks' Chinese font is now in $FONT_DIR"
+    echo "   (for all of Chinese: sudo apt-get install fonts-noto-cjk, or your system's Noto Sans CJK package)"
+  fi
+  if [ -z "$(fc-list ':charset=2705' family)" ]; then
+    echo "== fonts: no emoji font: the checks' marks ✅ ❌ show as boxes (their words 正确 · correct / 还不对 · not yet still show);"
+    echo "   sudo apt-get install fonts-noto-color-emoji (Debian/Ubuntu) draws them"
+  fi
+fi
+# JupyterLab's first start asks whether to fetch Jupyter news, over the notebook: not in a workshop
+if [ "${NB_LAB:-1}" = 1 ]; then
+  SETTINGS=$VENV/share/jupyter/lab/settings
+  mkdir -p "$SETTINGS"
+  "$VENV/bin/python" - "$SETTINGS/overrides.json" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+cfg = json.load(open(path)) if os.path.exists(path) else {}
+cfg.setdefault("@jupyterlab/apputils-extension:notification", {}).update({"fetchNews": "false", "checkForUpdates": False})
+json.dump(cfg, open(path, "w"), indent=2)
+PY
+fi
+
 echo "== set up; phases:"
 printf '%s\n' "${SUMMARY[@]}"
 echo "Open the notebooks: $VENV/bin/jupyter lab notebooks/   (students: notebooks/student/)"
