@@ -250,9 +250,9 @@ println!("din::data::build max_len 8, test row: history {} events (the most rece
 // %% [markdown]
 // ## 1.6 泄漏让测试 AUC 高了多少 · What the leak does to the test AUC
 //
-// 同一个模型训练两次，在**同一批测试行**上打分：一次用本项目的训练集，一次用 torch-rechub 的做法，把每个测试行（正样本和它的负样本）也放进训练集（`Dataset::with_test_leaked_into_train`，就是上面第二个 `if` 做的事）。为了让这个单元在一分钟内跑完，这里用较小的演示世界（600 个用户、种子 2026，笔记本 4 的 4.7 节也用它）和教程配置（笔记本 2），最多 3 个 epoch；验证集两次相同，都按验证 AUC 选最好的 epoch。
+// 同一个模型训练两次，在**同一批测试行**上打分：一次用本项目的训练集，一次用 torch-rechub 的做法，把每个测试行（正样本和它的负样本）也放进训练集（`Dataset::with_test_leaked_into_train`，就是上面第二个 `if` 做的事）。为了让这个单元在一分钟内跑完，这里用较小的演示世界（600 个用户、种子 2026，笔记本 4 的 4.7 节也用它）和教程配置（笔记本 2），最多 3 个 epoch；验证集两次相同，都按验证 AUC 选最好的 epoch。再下一个单元在同一个世界、同样的配置上，用另外三个训练种子重新训练无泄漏的模型，量出只换种子时测试 AUC 的变化范围，好和泄漏带来的变化比较。
 //
-// The same model, trained twice and scored on **the same test rows**: once on this project's training rows, once the torch-rechub way, with every test row (the positive and its negative) appended to train as well (`Dataset::with_test_leaked_into_train`: what the second `if` above does). So that this cell runs in under a minute it uses the smaller demo world (600 users, seed 2026, also used in notebook 4, section 4.7) and the tutorial configuration (notebook 2), at most 3 epochs; validation is the same in both runs, and both keep the epoch with the best validation AUC.
+// The same model, trained twice and scored on **the same test rows**: once on this project's training rows, once the torch-rechub way, with every test row (the positive and its negative) appended to train as well (`Dataset::with_test_leaked_into_train`: what the second `if` above does). So that this cell runs in under a minute it uses the smaller demo world (600 users, seed 2026, also used in notebook 4, section 4.7) and the tutorial configuration (notebook 2), at most 3 epochs; validation is the same in both runs, and both keep the epoch with the best validation AUC. The cell after it retrains the clean model on the same world with the same configuration and three more training seeds, to measure how far the test AUC moves with the seed alone and set the leak's change against that.
 // %%
 let (_leak_world, clean): (DemoWorld, Dataset) = demo_dataset(600, 2026)?;
 let leaky: Dataset = clean.with_test_leaked_into_train();
@@ -268,16 +268,34 @@ for (name, data) in [("clean split 无泄漏划分", &clean), ("torch-rechub's l
     println!("  {name:<28} best epoch {}  test {t}", h.best_epoch);
     test_metrics.push((name, t));
 }
-let gain: f64 = test_metrics[1].1.auc - test_metrics[0].1.auc;
+let clean_auc: f64 = test_metrics[0].1.auc; // kept for the next cell
+let gain: f64 = test_metrics[1].1.auc - clean_auc;
 println!("the leak changes the test AUC by 泄漏使测试 AUC 变化 {gain:+.4}: {}", if gain > 0.0 {
     "inflated: the model was trained on the rows it is tested on 偏高：模型在训练时见过被测试的行"
 } else {
     "not inflated on this world 在这个世界里没有偏高"
 });
+// %%
+// the same clean run with three more training seeds (initialisation and shuffling): how far does the test AUC move with the seed alone?
+{
+    let mut aucs: Vec<f64> = vec![clean_auc]; // seed 2026: the clean run above
+    for seed in [1u64, 2, 3] {
+        let (m, _) = train_model(&clean, ModelKind::Din, &tut.model, &TrainConfig { seed, ..leak_cfg.clone() }, &mut |_| {})?;
+        aucs.push(Metrics::compute(&predict_split(&m, &clean.test, 4096)?, &clean.test.label, &clean.test.user).auc);
+    }
+    let spread: f64 = aucs.iter().cloned().fold(0.0, f64::max) - aucs.iter().cloned().fold(1.0, f64::min);
+    println!("clean split 无泄漏划分, seeds 种子 2026, 1, 2, 3: test AUC {:?} → spread 变化范围 {spread:.4}",
+        aucs.iter().map(|a| (a * 1e4).round() / 1e4).collect::<Vec<f64>>());
+    println!("the leak's change 泄漏带来的变化 {gain:+.4} = {:.1} × the seed spread 种子变化范围: {}", gain / spread, if gain.abs() > spread {
+        "larger than the seed spread 比种子变化范围大"
+    } else {
+        "within the seed spread: one run each cannot tell 在种子变化范围之内：各一次训练分不出来"
+    });
+}
 // %% [markdown]
-// 上面的运行里（提交的输出），无泄漏的测试 AUC 是 0.9286，有泄漏的是 0.9600：多了 0.031，比笔记本 4 的 4.7 节里最窄的头部（[32]，0.9063）和最好的头部（[256, 128]，0.9286，就是这里无泄漏的同一个模型）之差 0.022 还大。两次训练只差 1,200 行（训练集的 6.7%），模型却在它们上面被测试。用泄漏的划分比较两个模型，比的部分是谁更会记住见过的行。这两个数字各来自一次训练：只换训练种子，DIN 在 800 个用户的演示世界上的测试 AUC 在 0.9220 到 0.9283 之间变化（笔记本 5 的 5.4，4 个种子），0.031 约是这个范围的五倍。
+// 上面的运行里（提交的输出），无泄漏的测试 AUC 是 0.9286，有泄漏的是 0.9600：多了 0.031，比笔记本 4 的 4.7 节里最窄的头部（[32]，0.9063）和最好的头部（[256, 128]，0.9286，就是这里无泄漏的同一个模型）之差 0.022 还大。两次训练只差 1,200 行（训练集的 6.7%），模型却在它们上面被测试。用泄漏的划分比较两个模型，比的部分是谁更会记住见过的行。这两个数字各来自一次训练：上面的单元在同一个世界（600 个用户、同样的配置）上只换训练种子，打印了无泄漏测试 AUC 的变化范围，以及泄漏带来的变化是这个范围的几倍；和它比较，才知道泄漏的变化是不是只是种子的噪声。
 //
-// In the run above (the committed output) the clean test AUC is 0.9286 and the leaky one 0.9600: 0.031 higher, more than the 0.022 between the narrowest head ([32], 0.9063) and the best head ([256, 128], 0.9286: the same model as the clean run here) in notebook 4, section 4.7. The two trainings differ by only 1,200 rows (6.7% of train), and those are the rows the model is tested on. Comparing two models on a leaky split partly compares how well each memorises rows it has seen. Both numbers come from one training run each: changing only the training seed moves DIN's test AUC on the 800-user demo world between 0.9220 and 0.9283 (notebook 5, section 5.4, 4 seeds); 0.031 is about five times that range.
+// In the run above (the committed output) the clean test AUC is 0.9286 and the leaky one 0.9600: 0.031 higher, more than the 0.022 between the narrowest head ([32], 0.9063) and the best head ([256, 128], 0.9286: the same model as the clean run here) in notebook 4, section 4.7. The two trainings differ by only 1,200 rows (6.7% of train), and those are the rows the model is tested on. Comparing two models on a leaky split partly compares how well each memorises rows it has seen. Both numbers come from one training run each: the cell above retrains on the same world (600 users, the same configuration) with only the training seed changed and prints the spread of the clean test AUC and how many times that spread the leak's change is; set against it, the leak's change can be told from seed noise, or not.
 // %% [markdown]
 // **小结 Summary.** 数据准备好了：每条样本 = (用户, 历史商品序列, 历史类别序列, 目标商品, 目标类别, label)。下一本笔记本把这些 id 变成向量（嵌入层）。
 //

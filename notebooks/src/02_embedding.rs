@@ -227,9 +227,9 @@ exercises::check_masked_mean(my_masked_mean);
 // %% [markdown answer]
 // **思考题答案（教师版）· Answers to the think questions (teacher's edition)**
 //
-// 3. 2.4 之前的单元打印了：453,827 个参数里嵌入表占 137,536（约 30%），其中用户表 2002 × 64 = 128,128 就占了大头。在完整的 Amazon-Electronics 上（论文表 1：192,403 个用户、63,001 个商品、801 个类别），三张表约 (192,403 + 63,001 + 801 + 6) × 64 ≈ 1,640 万个参数，而网络部分不变（约 32 万）：参数几乎全在嵌入表里。每个 batch 只用到其中很少的几行，对整张表做 L2 每一步都要碰全部参数，太贵；而只出现几次的长尾 id 最容易过拟合。所以论文的 mini-batch aware 正则只正则化本 batch 出现的行，并按出现频率缩放（笔记本 5 的 5.4）。
+// 3. 2.4 之前的单元打印了：453,827 个参数里嵌入表占 137,536（约 30%），其中用户表 2002 × 64 = 128,128 就占了大头。在完整的 Amazon-Electronics 上（论文表 2：192,403 个用户、63,001 个商品、801 个类别），三张表约 (192,403 + 63,001 + 801 + 6) × 64 ≈ 1,640 万个参数，而网络部分不变（约 32 万）：参数几乎全在嵌入表里。每个 batch 只用到其中很少的几行，对整张表做 L2 每一步都要碰全部参数，太贵；而只出现几次的长尾 id 最容易过拟合。所以论文的 mini-batch aware 正则只正则化本 batch 出现的行，并按出现频率缩放（笔记本 5 的 5.4）。
 //
-// 3. The cell before 2.4 prints it: of 453,827 parameters the embedding tables hold 137,536 (about 30%), most of it the user table, 2002 × 64 = 128,128. On the full Amazon-Electronics (the paper's table 1: 192,403 users, 63,001 items, 801 categories) the three tables hold about (192,403 + 63,001 + 801 + 6) × 64 ≈ 16.4 million parameters while the network stays the same (about 0.32 million): nearly all parameters are embeddings. A batch touches only a few rows, so an L2 penalty on whole tables touches every parameter at every step, which is too expensive, and the long-tail ids seen a few times over-fit most. Hence the paper's mini-batch aware regularisation: only the rows in the batch, scaled by their frequency (notebook 5, 5.4).
+// 3. The cell before 2.4 prints it: of 453,827 parameters the embedding tables hold 137,536 (about 30%), most of it the user table, 2002 × 64 = 128,128. On the full Amazon-Electronics (the paper's Table 2: 192,403 users, 63,001 items, 801 categories) the three tables hold about (192,403 + 63,001 + 801 + 6) × 64 ≈ 16.4 million parameters while the network stays the same (about 0.32 million): nearly all parameters are embeddings. A batch touches only a few rows, so an L2 penalty on whole tables touches every parameter at every step, which is too expensive, and the long-tail ids seen a few times over-fit most. Hence the paper's mini-batch aware regularisation: only the rows in the batch, scaled by their frequency (notebook 5, 5.4).
 // %% [end]
     Ok(())
 }

@@ -15,9 +15,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 //
 // *History: basketball shoes, dress, basketball, lipstick. Candidate 篮球 (basketball) → high weight on basketball shoes and basketball, low on dress and lipstick; candidate 口红 (lipstick) → the other way round. That is DIN's core: attention-based interest activation.*
 //
-// > DIN 的注意力权重 $w_i$ 不是简单的向量内积，而是通过一个小型神经网络计算：
+// > DIN 的注意力权重 $w_i$ 不是简单的向量内积，而是通过一个小型神经网络计算，能捕捉更复杂的相关性
 // > $$w_i = f(v_i, v_{target}, v_i \odot v_{target})$$
-// > 最终权重需要经过 sigmoid 保证所有权重和为 1。用户兴趣向量 $V_{interest} = \sum_{i=1}^n w_i \cdot v_i$；传统模型相当于直接平均化，$w_i = \frac{1}{n}$。
+// > 最终权重需要经过 sigmoid 保证所有权重和为 1。
+// >
+// > 得到每个历史行为的权重后，对历史行为向量做加权求和，得到用户的激活兴趣向量：
+// > $$V_{interest} = \sum_{i=1}^n w_i \cdot v_i$$
+// > 传统模型相当于是直接平均化，$w_i = \frac{1}{n}$，所有历史行为权重相同。
+//
+// *The attention weight $w_i$ is not a plain inner product but the output of a small network, which captures more complex relevance; the final weights "go through a sigmoid so that all weights sum to 1". The weighted sum of the history vectors is the user's activated interest vector; the traditional model simply averages, $w_i = 1/n$, every history item weighted the same.*
 //
 // 本笔记本在教程自己的例子上演示：先用**未训练**的模型，再用在演示世界上**训练过**的模型；画出注意力热图（历史 × 候选）；加权求和与平均的区别；未归一化的权重与 masked softmax；3d 与 4d 输入；填充位置的 mask。其中教程有两处说得不对，下面会指出并演示：**sigmoid 不能让权重和为 1**；**代码的输入是 4d 而不是 3d**。
 //
@@ -133,13 +139,13 @@ for (name, norm) in [("raw 未归一化 (paper, tutorial's code)", WeightNorm::N
     rows_out.push(w.clone());
 }
 // two figures (the raw scores live on another scale than the normalised weights); first the raw scores
-plot::heatmap("candidate 篮球: raw scores s_i 原始分数", &["raw".to_string()], &hist_names, &rows_out[..1], HeatScale::Signed)?.evcxr_display();
+plot::heatmap_with_axes("candidate 篮球: raw scores s_i 原始分数", plot::HeatAxes { rows: "归一化 normalisation", columns: "历史行为 history" }, &["raw".to_string()], &hist_names, &rows_out[..1], HeatScale::Signed)?.evcxr_display();
 // %%
-plot::heatmap("candidate 篮球: sigmoid(s_i) vs softmax(s_i)", &["sigmoid".to_string(), "softmax".to_string()], &hist_names, &rows_out[1..], HeatScale::Weights)?.evcxr_display();
+plot::heatmap_with_axes("candidate 篮球: sigmoid(s_i) vs softmax(s_i)", plot::HeatAxes { rows: "归一化 normalisation", columns: "历史行为 history" }, &["sigmoid".to_string(), "softmax".to_string()], &hist_names, &rows_out[1..], HeatScale::Weights)?.evcxr_display();
 // %% [markdown]
-// 只有 softmax 的和是 1。为什么本项目的教程配置用 softmax？原始权重训练出的 CTR 模型一样好，但它们的符号和尺度是自由的（后面的 MLP 可以吸收一个负的系数），所以原始权重大不一定表示“这个历史行为更重要”。在演示世界上实测（见 `TutorialConfig` 的文档）：注意力与真实兴趣的一致程度（attention AUC）原始权重 0.30、softmax 0.94；测试 AUC 0.922 vs 0.930。softmax 让权重可读，而教程的例子讲的正是权重。库的默认值仍是论文的 `WeightNorm::None`。
+// 只有 softmax 的和是 1。为什么本项目的教程配置用 softmax？因为它让权重可读，而教程的例子讲的正是权重。不归一化时，权重的符号和尺度是自由的（后面的 MLP 可以吸收一个负的系数），所以原始权重大不一定表示“这个历史行为更重要”；上面打印的原始分数就有正有负，和是负数（softmax 对所有分数加同一个常数不变，所以这个模型的原始分数只有差值有意义）。本笔记本只训练了一个模型（用 softmax），上面的单元只是把它的同一组分数换三种方式归一化：它**没有**比较用原始权重训练出来的模型，所以这里不说哪种归一化的 CTR 模型更好。库的默认值仍是论文的 `WeightNorm::None`。
 //
-// Only the softmax sums to 1. Why does this project's tutorial configuration use it? Raw weights train an equally good CTR model, but their sign and scale are free (the MLP after them can absorb a negative factor), so a large raw weight need not mean "this item matters more". Measured on the demo world (see the `TutorialConfig` docs): attention AUC against the ground truth 0.30 raw vs 0.94 softmax; test AUC 0.922 vs 0.930. The softmax makes the weights readable, which is what the tutorial's example is about. The library's default stays the paper's `WeightNorm::None`.
+// Only the softmax sums to 1. Why does this project's tutorial configuration use it? It makes the weights readable, which is what the tutorial's example is about. Unnormalised, the weights' sign and scale are free (the MLP after them can absorb a negative factor), so a large raw weight need not mean "this item matters more"; the raw scores printed above are positive and negative and sum to a negative number (a softmax does not change when the same constant is added to every score, so only differences between this model's raw scores mean anything). This notebook trains one model (with the softmax), and the cell above only normalises its same scores three ways: it does **not** compare with a model trained on raw weights, so nothing here says which normalisation gives the better CTR model. The library's default stays the paper's `WeightNorm::None`.
 // %% [markdown]
 // ## 3.5 3d 还是 4d 输入 · The 3d vs 4d input
 //

@@ -59,7 +59,7 @@ let base: (Model, Metrics) = run(&ds, "base 传统模型 (w_i = 1/n)", ModelKind
 println!("RelaImpr of DIN over base: on test GAUC (the paper's way 论文的算法) {:+.2}%; on test AUC {:+.2}%",
     rela_impr(din.1.gauc, base.1.gauc), rela_impr(din.1.auc, base.1.auc));
 // %%
-plot::bars(&format!("DIN vs 传统模型: RelaImpr {:+.1}%", rela_impr(din.1.auc, base.1.auc)), "模型 model", "测试集 AUC test AUC",
+plot::bars(&format!("DIN vs 传统模型: RelaImpr (AUC) {:+.1}%", rela_impr(din.1.auc, base.1.auc)), "模型 model", "测试集 AUC test AUC",
     &["DIN".to_string(), "base 传统模型".to_string()], &[din.1.auc, base.1.auc], Baseline::Chance)?.evcxr_display();
 // %%
 let roc_din: Vec<(f64, f64)> = roc_points(&predict_split(&din.0, &ds.test, 4096)?, &ds.test.label);
@@ -103,24 +103,17 @@ let names: Vec<String> = vec!["DIN".into(), "base 传统模型".into(), "DIN PRe
 let aucs: Vec<f64> = vec![din.1.auc, base.1.auc, prelu.1.auc, on.1.auc];
 plot::bars("测试集 AUC test, demo world", "模型 model", "测试集 AUC test AUC", &names, &aucs, Baseline::Chance)?.evcxr_display();
 // %% [markdown]
-// **一次运行说明不了千分之几。** 上面每个数字都来自一次训练；只换训练种子（初始化和打乱顺序），同一个 DIN 在这个世界上的测试 AUC 就在 0.9220 到 0.9283 之间变化。所以用 4 个种子重复了这几次对比（2026、1、2、3，其他设置和本笔记本相同；`cargo run --release -p din-teach --example tricks_seeds`，本项目的 2 核机器上测得）：
+// **一次运行说明不了千分之几。** 上面每个数字都来自一次训练；只换训练种子（初始化和打乱顺序），同一个 DIN 的测试 AUC 也会变。所以这几次对比在 4 个种子上重复过（2026、1、2、3，其他设置和本笔记本相同；本项目的 2 核机器上测得）：`cargo run --release -p din-teach --example tricks_seeds` 打印每个种子的 Dice、PReLU、Dice + MBA 和不正则化的测试 AUC。本笔记本不运行它（要多训练很多个模型），所以这里不抄它的数字；种子 2026 的前三个就是上面 5.1、5.3、5.4 打印的。它的结果：
 //
-// | 种子 seed | Dice | PReLU | Dice + MBA | 不正则化 no reg |
-// |---|---|---|---|---|
-// | 2026 | 0.9220 | 0.9184 | 0.9265 | 0.9223 |
-// | 1 | 0.9241 | 0.9224 | 0.9273 | 0.9250 |
-// | 2 | 0.9276 | 0.9214 | 0.9253 | 0.9233 |
-// | 3 | 0.9283 | 0.9207 | 0.9321 | 0.9292 |
-//
-// * **Dice vs PReLU**：4 个种子里 Dice 都更好（+0.0017 到 +0.0076，平均 +0.0048）——这个差别是稳定的。（PReLU 这一列在 PReLU 改走融合内核之后重新测过：求和顺序变了，每格移动不超过 0.0016。）
-// * **MBA 开 vs 关**：+0.0045、+0.0032、−0.0023、+0.0038，方向不一致，平均 +0.0023，比种子之间的差别还小：在这里看不出 MBA 的效果。权重衰减（默认的 AdamW 1e-3）也一样：关掉它（最后一列）差别在 ±0.005 以内。
+// * **Dice vs PReLU**：每个种子都是 Dice 更好——这个差别是稳定的。
+// * **MBA 开 vs 关**：方向不一致（有的种子开更好，有的更差），平均差别比只换种子时 DIN 自己的变化还小：在这里看不出 MBA 的效果。权重衰减（默认的 AdamW，`TrainConfig` 的 `weight_decay`）也一样：关掉它（`tricks_seeds` 的“不正则化”一列），也看不出比种子之间的变化更大的差别。
 //
 // 这并不奇怪：演示世界只有 96 个商品，每个都在训练集里出现成千上万次，MBA 对它们几乎不起作用（$\lambda / n_j$ 很小）；MBA 针对的是论文里那种上亿的长尾 id（商品、用户），在那里对整张表做 L2 太贵，而长尾 id 又最容易过拟合。
 //
-// **One run cannot tell a few thousandths apart.** Every number above comes from one training run; changing only the training seed (initialisation and shuffling) moves the same DIN's test AUC on this world between 0.9220 and 0.9283. So the comparisons were repeated over 4 seeds (2026, 1, 2, 3, everything else as in this notebook; `cargo run --release -p din-teach --example tricks_seeds`, measured on this project's 2-core machine) — table above:
+// **One run cannot tell a few thousandths apart.** Every number above comes from one training run; changing only the training seed (initialisation and shuffling) moves the same DIN's test AUC too. So the comparisons were repeated over 4 seeds (2026, 1, 2, 3, everything else as in this notebook; measured on this project's 2-core machine): `cargo run --release -p din-teach --example tricks_seeds` prints, per seed, the test AUC of Dice, PReLU, Dice + MBA and no regularisation. This notebook does not run it (many more models to train), so its numbers are not copied here; seed 2026's first three are the ones 5.1, 5.3 and 5.4 print above. What it shows:
 //
-// * **Dice vs PReLU**: Dice is better with all 4 seeds (+0.0017 to +0.0076, mean +0.0048): a stable difference. (The PReLU column was re-measured after PReLU moved onto the fused kernels: the sums run in another order, and each cell moved by at most 0.0016.)
-// * **MBA on vs off**: +0.0045, +0.0032, −0.0023, +0.0038 — no consistent direction, mean +0.0023, smaller than the seed-to-seed spread: no effect of MBA can be seen here. Weight decay (the default AdamW 1e-3) likewise: switching it off (last column) changes AUC by less than ±0.005.
+// * **Dice vs PReLU**: Dice is better with every seed: a stable difference.
+// * **MBA on vs off**: no consistent direction (better with some seeds, worse with others), the mean difference smaller than the seed-to-seed spread of DIN itself: no effect of MBA can be seen here. Weight decay (the default AdamW, `TrainConfig`'s `weight_decay`) likewise: switching it off (`tricks_seeds`' no-regularisation column) shows no difference larger than the seed spread.
 //
 // No surprise: the demo world has 96 items, each seen thousands of times in training, so MBA barely touches them ($\lambda / n_j$ is tiny); MBA is meant for the paper's hundreds of millions of long-tail ids, where L2 on whole tables is too expensive and rare ids over-fit most.
 // %% [markdown]
@@ -140,9 +133,9 @@ plot::bars("测试集 AUC test, demo world", "模型 model", "测试集 AUC test
     println!("{:<48} {:>8.4} {:>8.4} {:>+8.4}", "narrow 窄: 1–2 interests, 4–8 events", n_din.1.auc, n_base.1.auc, n_din.1.auc - n_base.1.auc);
 }
 // %% [markdown]
-// 在窄世界里 DIN 领先传统模型只有 +0.0069（5.1 的世界里是 +0.0292），和 5.4 里只换种子时 DIN 自己的变化范围（0.0063）差不多：注意力在这里几乎买不到可以测出的东西。所以 DIN 不是处处更好：它适合兴趣多样、历史长的用户（论文的动机正是这种“兴趣多样性”）。演示世界每个用户 3–5 个兴趣、12–24 个事件，所以 DIN 在前面领先。
+// 在窄世界里 DIN 领先传统模型只有 +0.0069（5.1 的世界里是 +0.0292），这么小的差别，一次训练分不出它和只换种子带来的变化（5.4）：注意力在这里几乎买不到可以测出的东西。所以 DIN 不是处处更好：它适合兴趣多样、历史长的用户（论文的动机正是这种“兴趣多样性”）。演示世界每个用户 3–5 个兴趣、12–24 个事件，所以 DIN 在前面领先。
 //
-// In the narrow world DIN leads the base model by only +0.0069 (+0.0292 in 5.1's world), about the spread of DIN's own test AUC when only the seed changes (0.0063, section 5.4): here attention buys next to nothing measurable. So DIN is not better everywhere: it suits users with diverse interests and long histories — the "diversity of interests" that motivates the paper. The demo world gives each user 3–5 interests and 12–24 events, which is why DIN leads above.
+// In the narrow world DIN leads the base model by only +0.0069 (+0.0292 in 5.1's world), too small for one run to tell from what changing only the seed does (section 5.4): here attention buys next to nothing measurable. So DIN is not better everywhere: it suits users with diverse interests and long histories — the "diversity of interests" that motivates the paper. The demo world gives each user 3–5 interests and 12–24 events, which is why DIN leads above.
 //
 // 在真实数据上差距也很小。DIN 官方仓库（zhougr1993/DeepInterestNetwork）更正后的 Amazon(Electro) GAUC：
 //
@@ -161,9 +154,9 @@ plot::bars("测试集 AUC test, demo world", "模型 model", "测试集 AUC test
 // %% [markdown]
 // ## 5.6 学习者常问的问题 · Questions learners ask
 //
-// 下面每个问题都在 5.1 的两个模型（DIN 和 base）和同一个演示世界上回答，凡是有数字的都在单元里算出来。每个数字都只来自一次训练（种子 2026）；5.4 的表给出了只换种子时 DIN 的测试 AUC 变化范围（0.9220–0.9283），比它小的差别不能当真。
+// 下面每个问题都在 5.1 的两个模型（DIN 和 base）和同一个演示世界上回答，凡是有数字的都在单元里算出来。每个数字都只来自一次训练（种子 2026）；5.4 说明了只换种子时 DIN 的测试 AUC 也会变，和这种变化差不多大的差别不能当真。
 //
-// Each question below is answered on 5.1's two models (DIN and base) and the same demo world; every number is computed in a cell. Every number comes from one training run (seed 2026); 5.4's table gives the spread of DIN's test AUC when only the seed changes (0.9220–0.9283): smaller differences mean nothing.
+// Each question below is answered on 5.1's two models (DIN and base) and the same demo world; every number is computed in a cell. Every number comes from one training run (seed 2026); 5.4 says that DIN's test AUC moves when only the seed changes: differences of about that size mean nothing.
 //
 // ### 5.6.1 静态池化（DeepFM 式）还是目标相关的权重？· Static pooling (DeepFM style) or target-aware weights?
 //
@@ -249,7 +242,7 @@ let din_hard: (Model, Metrics) = run(&hard_ds, "DIN, in-category negatives", Mod
 // |---|---|---|
 // | 查询 query | 一个：候选商品（目标相关）· one: the candidate (target-aware) | 每个位置一个 · one per position |
 // | 打分 score | 小 MLP 作用在 $[t, h, t-h, t\odot h]$ 上（3.5、3.7）· a small MLP on $[t, h, t-h, t\odot h]$ | 点积 $q\cdot k/\sqrt{d}$ · a dot product |
-// | 归一化 normalisation | 论文不做 softmax，权重之和不必是 1（3.4 实测）；官方代码和本库默认用 softmax · none in the paper, weights need not sum to 1 (measured in 3.4); the official code and this library's default use softmax | softmax |
+// | 归一化 normalisation | 论文不做 softmax，权重之和不必是 1（3.4 实测）；官方代码（`din/model.py` 的 `attention`）用 masked softmax；本库默认也不归一化（`WeightNorm::None`），本系列笔记本的教程配置（`TutorialConfig`）用 masked softmax · none in the paper, weights need not sum to 1 (measured in 3.4); the official code (`attention` in `din/model.py`) uses a masked softmax; this library's default is none too (`WeightNorm::None`), and these notebooks' tutorial configuration (`TutorialConfig`) uses a masked softmax | softmax |
 // | 值 value | 历史嵌入本身，没有 $W_v$ 投影 · the history embedding itself, no $W_v$ | $W_v h$ |
 // | 头数、位置 heads, positions | 一个头，不看顺序（没有位置编码）· one head, order ignored | 多头，位置编码 · many heads, positional encodings |
 //
@@ -389,10 +382,10 @@ exercises::check_dice(my_dice);
 // **思考题答案（教师版）· Answers to the think questions (teacher's edition)**
 //
 // 1. GAUC 只比较同一个用户的样本，用户之间的偏置（有人整体打分更高）既不帮它也不害它；AUC 把所有用户混在一起比较，会被这种偏置改变（5.6.2 的单元：给每个用户加一个随机偏置，AUC 掉了，GAUC 不变）。所以两种 RelaImpr 不同：这里 GAUC 上 +8.74%，AUC 上 +7.44%。
-// 3. 不会更好。写这个答案时按练习的设置运行（每个用户 1 个兴趣、4–8 个事件，800 个用户，种子 2026，3 个 epoch）：DIN 0.9841，传统模型 0.9834，只差 +0.0007，远小于种子之间的变化范围。5.5 的窄世界（1–2 个兴趣）里差距也只剩 +0.0069。每个历史行为都和候选同样相关时，平均就是最好的“注意力”；注意力网络多出来的参数只增加方差。
+// 3. 不会更好。写这个答案时按练习的设置运行过一次（每个用户 1 个兴趣、4–8 个事件，800 个用户，种子 2026，3 个 epoch；本笔记本没有运行它，数字请自己运行练习得到）：DIN 和传统模型的测试 AUC 几乎相同，差别远小于种子之间的变化。5.5 的窄世界（1–2 个兴趣）里差距也只剩 +0.0069。每个历史行为都和候选同样相关时，平均就是最好的“注意力”；注意力网络多出来的参数只增加方差。
 //
 // 1. GAUC compares rows of one user only, so a bias between users (some scored higher overall) neither helps nor hurts it; AUC compares all users' rows together and moves with such a bias (5.6.2's cell: a random offset per user lowers AUC and leaves GAUC unchanged). Hence the two RelaImprs differ: +8.74% on GAUC, +7.44% on AUC here.
-// 3. It is not better. Run in the exercise's setting when this answer was written (one interest and 4–8 events per user, 800 users, seed 2026, 3 epochs): DIN 0.9841, the base model 0.9834, only +0.0007, far inside the seed spread. In 5.5's narrow world (1–2 interests) the gap is already down to +0.0069. When every history item is as relevant to the candidate as every other, the average is the best "attention"; the attention network's extra parameters only add variance.
+// 3. It is not better. Run once in the exercise's setting when this answer was written (one interest and 4–8 events per user, 800 users, seed 2026, 3 epochs; this notebook does not run it, so run the exercise for the numbers): DIN and the base model reach almost the same test AUC, the difference far inside the seed spread. In 5.5's narrow world (1–2 interests) the gap is already down to +0.0069. When every history item is as relevant to the candidate as every other, the average is the best "attention"; the attention network's extra parameters only add variance.
 // %% [end]
     Ok(())
 }

@@ -32,6 +32,23 @@ impl HeatScale {
     }
 }
 
+/// What a heatmap's rows and columns are, as its footer names them (both languages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeatAxes<'a> {
+    /// The rows, e.g. `"候选商品 candidates"`.
+    pub rows: &'a str,
+    /// The columns, e.g. `"历史行为 history"`.
+    pub columns: &'a str,
+}
+
+impl HeatAxes<'static> {
+    /// An attention heatmap's: candidates down, history items across ([`heatmap`]'s).
+    pub const ATTENTION: HeatAxes<'static> = HeatAxes {
+        rows: "候选商品 candidates",
+        columns: "历史行为 history",
+    };
+}
+
 /// Attention heatmap: one row per candidate, one column per history item, the value written in
 /// each cell, a colour bar on the right. With [`HeatScale::Weights`] the colours run over a
 /// fixed [0, 1], so weights that are all near 1/n look uniform (as they are); with
@@ -47,6 +64,35 @@ impl HeatScale {
 /// ```
 pub fn heatmap(
     title: &str,
+    row_labels: &[String],
+    col_labels: &[String],
+    values: &[Vec<f32>],
+    scale: HeatScale,
+) -> Result<Svg> {
+    heatmap_with_axes(
+        title,
+        HeatAxes::ATTENTION,
+        row_labels,
+        col_labels,
+        values,
+        scale,
+    )
+}
+
+/// A [`heatmap`] whose rows and columns are something else than candidates and history items,
+/// named in the footer by `axes`.
+///
+/// ```
+/// use din::plot::{heatmap_with_axes, HeatAxes, HeatScale};
+/// let axes = HeatAxes { rows: "归一化 normalisation", columns: "历史行为 history" };
+/// let svg = heatmap_with_axes("篮球", axes, &["sigmoid".into(), "softmax".into()],
+///     &["a".into(), "b".into()], &[vec![0.6, 0.7], vec![0.45, 0.55]], HeatScale::Weights)?;
+/// assert!(svg.0.contains("行 rows: 归一化 normalisation") && !svg.0.contains("候选商品"));
+/// # Ok::<(), din::Error>(())
+/// ```
+pub fn heatmap_with_axes(
+    title: &str,
+    axes: HeatAxes<'_>,
     row_labels: &[String],
     col_labels: &[String],
     values: &[Vec<f32>],
@@ -94,11 +140,15 @@ pub fn heatmap(
         .map_err(perr)?;
         heat_cells(root, &grid, row_labels, col_labels, values, scale, max_abs)?;
         colour_bar(root, &grid, scale, max_abs)?;
-        let legend = match scale {
-            HeatScale::Weights => "行 rows: 候选商品 candidates · 列 columns: 历史行为 history · 颜色刻度固定 0–1 colour scale fixed at 0–1, darker = larger",
-            HeatScale::Signed => "行 rows: 候选商品 candidates · 列 columns: 历史行为 history · 以 0 为中心 centred at 0: 蓝 blue < 0 < 红 red",
+        let colours = match scale {
+            HeatScale::Weights => "颜色刻度固定 0–1 colour scale fixed at 0–1, darker = larger",
+            HeatScale::Signed => "以 0 为中心 centred at 0: 蓝 blue < 0 < 红 red",
         };
-        note(root, legend, (12, h as i32 - 26))
+        let legend = format!(
+            "行 rows: {} · 列 columns: {} · {colours}",
+            axes.rows, axes.columns
+        );
+        note(root, &legend, (12, h as i32 - 26))
     })
 }
 

@@ -44,7 +44,7 @@ mod scatter;
 pub use architecture::architecture;
 pub use bars::{bars, histogram, Baseline};
 pub use curves::{lines, roc, Series};
-pub use heatmap::{heatmap, HeatScale};
+pub use heatmap::{heatmap, heatmap_with_axes, HeatAxes, HeatScale};
 pub use scatter::scatter;
 
 /// An SVG document.
