@@ -163,7 +163,8 @@ finish 4 "evcxr compile cache" "$what"
 # characters and the 3,755 common ones) goes into this user's fonts, where fontconfig (Chromium,
 # Firefox) finds it; a full CJK font is better and the message names the package.
 if [ "$(uname -s)" = Linux ] && command -v fc-list >/dev/null; then
-  if [ -z "$(fc-list :lang=zh family)" ]; then
+  # a font with 注 and 意 (the shipped subset is too small for fontconfig's `:lang=zh`)
+  if [ -z "$(fc-list ':charset=6ce8 610f' family)" ]; then
     FONT_DIR=${XDG_DATA_HOME:-$HOME/.local/share}/fonts/din-figures-cjk
     mkdir -p "$FONT_DIR" && cp crates/din/assets/NotoSansCJKsc-DIN-subset.otf crates/din/assets/OFL.txt "$FONT_DIR/"
     fc-cache -f "$FONT_DIR" >/dev/null 2>&1 || true

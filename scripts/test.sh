@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run): Rust tests, lints, then every notebook executed
-# with the real evcxr kernel (scripts/run_notebooks.sh installs Jupyter and evcxr when missing).
+# The project's test command (README, .ci/run): Rust tests, the kernels at every SIMD level, lints,
+# then every notebook executed with the real evcxr kernel (scripts/run_notebooks.sh installs Jupyter
+# and evcxr when missing), the HTML book, JupyterLab in a browser and the student pack.
 #
 #   SKIP_NOTEBOOKS=1 scripts/test.sh   # Rust only (e.g. while iterating)
 set -euo pipefail
@@ -28,5 +29,10 @@ if [ "${SKIP_NOTEBOOKS:-0}" != 1 ] && [ -x scripts/run_notebooks.sh ] && ls note
   scripts/run_notebooks.sh
   echo "== the HTML book (nbconvert) opened in headless Chromium"
   scripts/book.sh --test
+  echo "== JupyterLab as a participant uses it, in headless Chromium (scripts/lab_test.sh; installs JupyterLab when missing)"
+  NB_LAB=1 scripts/setup_notebooks.sh | tail -n 6
+  scripts/lab_test.sh
+  echo "== the student pack: no solutions inside, its first cells run (scripts/test_student_pack.sh)"
+  scripts/test_student_pack.sh
 fi
 echo "== all tests passed"
