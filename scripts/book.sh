@@ -17,20 +17,8 @@ if ! "$VENV/bin/python" -c "import nbconvert, latex2mathml" 2>/dev/null; then
 fi
 "$VENV/bin/python" scripts/book.py out/book
 if [ "${1:-}" = --test ]; then
-  CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-  if [ -z "$CHROMIUM" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing Debian's chromium (headless browser for the book test)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-    CHROMIUM=$(command -v chromium || true)
-  fi
-  if [ -z "$CHROMIUM" ]; then
-    echo "SKIPPED: the book's browser test needs Chromium (apt-get install chromium as root); none here and it cannot be installed"
-    exit 0
-  fi
-  if ! "$VENV/bin/python" -c "import playwright" 2>/dev/null; then
-    echo "== installing playwright (drives $CHROMIUM; no browser download)"
-    "$VENV/bin/pip" install -q "playwright>=1.40,<2"
-  fi
+  WHAT="the book's browser test"
+  # shellcheck source=scripts/browser.sh
+  source scripts/browser.sh
   "$VENV/bin/python" scripts/test_book.py out/book "$CHROMIUM"
 fi

@@ -29,21 +29,9 @@ if [ ! -f "$ROOT/target/evcxr-notebooks/kernel-0/.din-setup-stamp" ]; then
   echo "warning: the evcxr build folder is not prepared (scripts/setup_notebooks.sh did not finish): the first cells will compile din for minutes" >&2
 fi
 
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "== installing Debian's chromium (headless browser for the JupyterLab test)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-  CHROMIUM=$(command -v chromium || true)
-fi
-if [ -z "$CHROMIUM" ]; then
-  echo "SKIPPED: the JupyterLab test needs Chromium (apt-get install chromium as root); none here and it cannot be installed"
-  exit 0
-fi
-if ! "$VENV/bin/python" -c "import playwright" 2>/dev/null; then
-  echo "== installing playwright into $VENV (drives $CHROMIUM; no browser download)"
-  "$VENV/bin/pip" install -q "playwright>=1.40,<2"
-fi
+WHAT="the JupyterLab test"
+# shellcheck source=scripts/browser.sh
+source scripts/browser.sh
 
 # the kernel's environment, as scripts/run_notebooks.sh sets it
 export PATH="$HOME/.cargo/bin:$PATH"

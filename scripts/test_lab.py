@@ -186,6 +186,22 @@ class Lab:
                     self.notes.append("kernel-0's lock still held 60 s after the kernels were shut down")
 
     # ---------------------------------------------------------------- page helpers
+    def open_until_idle(self, page, rel, n_cells, entry):
+        """Double-click `rel` in the file browser, wait for its cells and for an idle kernel, and
+        record the statuses seen and the seconds in `entry`. The click's time, or None (a failed
+        check) when the kernel did not become idle."""
+        self.report["notebooks"].append(entry)
+        t_click = self.open_notebook(page, rel)
+        self.wait_notebook(page, rel, n_cells)
+        idle, seen = self.wait_idle(page, t_click, KERNEL_START_S)
+        entry["kernel_statuses"] = seen
+        entry["click_to_kernel_idle_s"] = round(idle, 1) if idle else None
+        if not self.check(f"{rel}: kernel idle after opening", idle is not None,
+                          f"{idle:.1f} s" if idle else f"not idle within {KERNEL_START_S:.0f} s (statuses {seen})"):
+            return None
+        self.dialogs(page, f"after opening {rel}")
+        return t_click
+
     def dialogs(self, page, where):
         """A JupyterLab dialog nobody asked for is a failure (screenshot, then Escape)."""
         d = page.locator(".jp-Dialog")
@@ -401,16 +417,9 @@ def part_a(lab, page, rel):
     target = next(i for i, c in enumerate(cells) if i > imports and c["cell_type"] == "code" and c.get("outputs"))
     first_code = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
     entry = {"notebook": rel, "edition": "teacher", "part": "a"}
-    lab.report["notebooks"].append(entry)
-    t_click = lab.open_notebook(page, rel)
-    lab.wait_notebook(page, rel, len(cells))
-    idle, seen = lab.wait_idle(page, t_click, KERNEL_START_S)
-    entry["kernel_statuses"] = seen
-    entry["click_to_kernel_idle_s"] = round(idle, 1) if idle else None
-    if not lab.check(f"{rel}: kernel idle after opening", idle is not None,
-                     f"{idle:.1f} s" if idle else f"not idle within {KERNEL_START_S:.0f} s (statuses {seen})"):
+    t_click = lab.open_until_idle(page, rel, len(cells), entry)
+    if t_click is None:
         return
-    lab.dialogs(page, f"after opening {rel}")
     page.locator(CELL).nth(first_code).locator(".jp-InputPrompt").click()
     per_cell = []
     i = first_code
@@ -462,16 +471,9 @@ def part_b(lab, page, rel):
     imports = next(i for i, c in enumerate(cells) if "imports" in c.get("metadata", {}).get("tags", []))
     setup = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and i <= imports + 1]
     entry = {"notebook": srel, "edition": "student", "part": "b", "exercise_cell": ex, "check_cell": chk}
-    lab.report["notebooks"].append(entry)
-    t_click = lab.open_notebook(page, srel)
-    lab.wait_notebook(page, srel, len(cells))
-    idle, seen = lab.wait_idle(page, t_click, KERNEL_START_S)
-    entry["kernel_statuses"] = seen
-    entry["click_to_kernel_idle_s"] = round(idle, 1) if idle else None
-    if not lab.check(f"{srel}: kernel idle after opening", idle is not None,
-                     f"{idle:.1f} s" if idle else f"not idle within {KERNEL_START_S:.0f} s (statuses {seen})"):
+    t_click = lab.open_until_idle(page, srel, len(cells), entry)
+    if t_click is None:
         return
-    lab.dialogs(page, f"after opening {srel}")
     page.locator(CELL).nth(setup[0]).locator(".jp-InputPrompt").click()
     per_cell = []
     for i in setup:
@@ -511,16 +513,9 @@ def part_c(lab, page, rel):
     want_figs = sum(1 for c in cells for o in c.get("outputs", [])
                     if any(k.startswith("image/") for k in o.get("data", {})))
     entry = {"notebook": rel, "edition": "teacher", "part": "c", "figures_committed": want_figs}
-    lab.report["notebooks"].append(entry)
-    t_click = lab.open_notebook(page, rel)
-    lab.wait_notebook(page, rel, len(cells))
-    idle, seen = lab.wait_idle(page, t_click, KERNEL_START_S)
-    entry["kernel_statuses"] = seen
-    entry["click_to_kernel_idle_s"] = round(idle, 1) if idle else None
-    if not lab.check(f"{rel}: kernel idle after opening", idle is not None,
-                     f"{idle:.1f} s" if idle else f"not idle within {KERNEL_START_S:.0f} s (statuses {seen})"):
+    t_click = lab.open_until_idle(page, rel, len(cells), entry)
+    if t_click is None:
         return
-    lab.dialogs(page, f"after opening {rel}")
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     t_ms = time.time() * 1000
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()

@@ -68,16 +68,21 @@ fn chinese_labels_render_as_distinct_glyphs_not_boxes() {
     }
 }
 
-#[test]
-fn a_real_figure_with_chinese_labels_differs_from_its_boxed_rendering() {
-    let svg = plot::heatmap(
+/// A small attention heatmap with Chinese title and labels and ASCII values.
+fn attention_heatmap() -> Svg {
+    plot::heatmap(
         "兴趣激活 attention weights",
         &["篮球".into(), "口红".into()],
         &["篮球鞋".into(), "连衣裙".into()],
         &[vec![0.9, 0.1], vec![0.2, 0.8]],
         HeatScale::Weights,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn a_real_figure_with_chinese_labels_differs_from_its_boxed_rendering() {
+    let svg = attention_heatmap();
     let real = svg.rasterise_with(1.0, &[CJK_FONT]).unwrap();
     let boxed = svg.rasterise_with(1.0, &[CONTROL]).unwrap();
     assert_eq!((real.width, real.height), (boxed.width, boxed.height));
@@ -147,14 +152,7 @@ fn mean_diff(a: &Raster, b: &Raster) -> f64 {
 /// font, where the figure's own SVG draws boxes.
 #[test]
 fn the_display_svg_needs_no_font_on_the_readers_machine() {
-    let svg = plot::heatmap(
-        "兴趣激活 attention weights",
-        &["篮球".into(), "口红".into()],
-        &["篮球鞋".into(), "连衣裙".into()],
-        &[vec![0.9, 0.1], vec![0.2, 0.8]],
-        HeatScale::Weights,
-    )
-    .unwrap();
+    let svg = attention_heatmap();
     let shown = svg.for_display().unwrap();
     assert!(
         shown.0.starts_with("<svg") && !shown.0.contains("篮球"),
