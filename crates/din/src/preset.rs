@@ -94,7 +94,7 @@ impl Preset {
                 batch_norm: true,
                 // FuxiCTR's Dice: `nn.BatchNorm1d(input_dim, affine=False, eps=1e-9,
                 // momentum=0.01)` (fuxictr/pytorch/layers/activations.py)
-                dice_momentum: 0.01,
+                dice_momentum: ModelConfig::LEGACY_DICE_MOMENTUM,
                 ..ModelConfig::default()
             },
             Preset::TorchRechub => ModelConfig {

@@ -109,6 +109,38 @@ impl HeadInput {
 }
 
 /// Everything that defines a model's shape.
+///
+/// # Defaults
+///
+/// Which value a setting takes, by where the configuration comes from: a new one
+/// ([`ModelConfig::default`], `din train` without a preset), a configuration file written before
+/// the setting existed (serde's default for the missing field), and the two presets
+/// ([`crate::preset::Preset::model`]; a preset starts from `ModelConfig::default()` and changes
+/// only what it lists). Settings not in the table have the same value in all four.
+///
+/// | setting | new config | old config file, field missing | `--preset bars-x1` | `--preset torch-rechub` |
+/// |---|---|---|---|---|
+/// | `dice_momentum` | 0.1 ([`Dice::MOMENTUM`]) | 0.01 ([`ModelConfig::LEGACY_DICE_MOMENTUM`]) | 0.01 (FuxiCTR's Dice) | 0.1 (unused: torch-rechub's Dice keeps no running statistics) |
+/// | `head_input` | `Din` | `Din` | `Din` | `TorchRechub` |
+/// | `attend_padding` | `None` | `None` | `None` | `None` (`din import` sets it) |
+/// | `linear_init` | `KaimingNormal` | `KaimingNormal` | `KaimingNormal` | `KaimingNormal` |
+/// | `attention_dims` / `mlp_dims` | [256, 128] / [256, 128] | (always in the file) | [512, 256] / [1024, 512, 256] | [256, 128] / [256, 128] |
+/// | `activation`, `attention_activation` | Dice | (always in the file) | Dice | `RechubDice` |
+/// | `weight_norm` | `None` | (always in the file) | `Softmax` | `None` |
+/// | `batch_norm` | false | (always in the file) | true | true |
+/// | `embed_init_std` | 0.05 | (always in the file) | 0.05 | 1e-4 |
+///
+/// ```
+/// use din::model::{Dice, ModelConfig};
+/// use din::preset::Preset;
+/// assert_eq!(ModelConfig::default().dice_momentum, Dice::MOMENTUM);
+/// assert_eq!(Preset::BarsX1.model().dice_momentum, ModelConfig::LEGACY_DICE_MOMENTUM);
+/// // a configuration file from before `dice_momentum` existed
+/// let mut old = serde_json::to_value(ModelConfig::default()).unwrap();
+/// old.as_object_mut().unwrap().remove("dice_momentum");
+/// let old: ModelConfig = serde_json::from_value(old).unwrap();
+/// assert_eq!(old.dice_momentum, ModelConfig::LEGACY_DICE_MOMENTUM);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
     pub kind: ModelKind,
@@ -152,7 +184,7 @@ pub struct ModelConfig {
 
 /// The Dice momentum of configurations written before [`ModelConfig::dice_momentum`] existed.
 fn legacy_dice_momentum() -> f64 {
-    0.01
+    ModelConfig::LEGACY_DICE_MOMENTUM
 }
 
 impl Default for ModelConfig {
@@ -178,6 +210,11 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// The Dice momentum a configuration file without `dice_momentum` reads as (the value such
+    /// models were trained with), and that of the official DIN code's TensorFlow batch norm and
+    /// FuxiCTR (`--preset bars-x1`); see the table under [`ModelConfig`].
+    pub const LEGACY_DICE_MOMENTUM: f64 = 0.01;
+
     /// The settings every MLP layer of the network shares.
     pub fn layer_options(&self) -> LayerOptions {
         LayerOptions {
