@@ -189,8 +189,43 @@ def stub_solutions(src):
     return "\n".join(out)
 
 
+# Names a solution defines (functions whose body is a `// BEGIN SOLUTION` region) and, cell after
+# cell, the names bound by cells that use them: their teacher's outputs come from the solutions, so
+# the student edition shows them empty (a learner's cell prints what the learner's code gives).
+LET_NAMES = re.compile(r"\blet\s+(?:mut\s+)?(\(?[\w\s,]+\)?)\s*[:=]")
+IMPL_FOR = re.compile(r"\bimpl\b[^{]*\bfor\s+(\w+)")
+
+
+def solved_functions(src):
+    """Functions whose body holds a solution region."""
+    names, current = set(), None
+    for line in src.split("\n"):
+        m = re.match(r"\s*(?:pub\s+)?fn\s+(\w+)", line)
+        if m:
+            current = m.group(1)
+        if SOLUTION.match(line) and current:
+            names.add(current)
+    return names
+
+
+def uses(src, names):
+    return any(re.search(r"\b" + re.escape(n) + r"\b", src) for n in names)
+
+
+def bound_names(src):
+    out = set()
+    for m in LET_NAMES.finditer(src):
+        out |= {w for w in re.findall(r"\w+", m.group(1)) if w not in ("mut", "_")}
+    out |= set(IMPL_FOR.findall(src))
+    return out
+
+
 def student_notebook(teacher):
     nb = copy.deepcopy(teacher)
+    tainted = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "exercise" in cell.get("metadata", {}).get("tags", []):
+            tainted |= solved_functions("".join(cell["source"]))
     for cell in nb["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
         src = "".join(cell["source"])
@@ -207,6 +242,11 @@ def student_notebook(teacher):
             src = stub_solutions(src)
             cell["outputs"] = []
             cell["execution_count"] = None
+        elif cell["cell_type"] == "code" and uses(src, tainted):
+            # this cell runs the learner's code: no teacher's output in its place
+            tainted |= bound_names(src)
+            cell["outputs"] = []
+            cell["execution_count"] = None
         cell["source"] = source_lines(src)
     return nb
 
@@ -217,6 +257,36 @@ def dump(nb):
 
 def code_of(nb):
     return [(c["cell_type"], c.get("metadata", {}).get("tags", []), "".join(c["source"])) for c in nb["cells"]]
+
+
+# Calls in the solutions that are Rust's own (std, iterators, maps) or the notebooks' own
+# functions, not candle's: the primer need not list them.
+NOT_CANDLE = set("""Msg as_ref collect contains default entry enumerate filter forward from_split into iter
+len ln_1p map max min ok_or_else or_default or_insert push rem_euclid saturating_sub to_vec""".split())
+
+
+def primer_gaps():
+    """Every candle operation a solution calls appears in notebook 2's candle primer (the markdown
+    cell "candle for PyTorch users"), so a learner finds it there."""
+    primer = None
+    for _, tags, text in parse(os.path.join(SRC_DIR, "02_embedding.rs")):
+        if "candle for PyTorch users" in text:
+            primer = text
+    if primer is None:
+        return ["notebooks/src/02_embedding.rs: no markdown cell \"candle for PyTorch users\" (the candle primer)"]
+    used = {}
+    for f in sorted(os.listdir(SRC_DIR)):
+        if not re.match(r"\d\d_.*\.rs$", f):
+            continue
+        text = open(os.path.join(SRC_DIR, f), encoding="utf-8").read()
+        for m in re.finditer(r"// BEGIN SOLUTION\n(.*?)// END SOLUTION", text, re.S):
+            body = "\n".join(l for l in m.group(1).split("\n") if not l.strip().startswith("//"))
+            for name in re.findall(r"(?:\.|::)(\w+)(?:::<[^>]*>)?\(", body):
+                if name not in NOT_CANDLE:
+                    used.setdefault(name, f)
+    missing = [f"{n} (used in {f})" for n, f in sorted(used.items())
+               if not re.search(r"\b" + re.escape(n) + r"\b", primer)]
+    return [f"the candle primer in notebooks/src/02_embedding.rs lacks {m}" for m in missing]
 
 
 def main(argv):
@@ -270,6 +340,8 @@ def main(argv):
         elif not os.path.exists(spath) or open(spath, encoding="utf-8").read() != dump(student):
             stale.append(f"{os.path.relpath(spath, ROOT)} is not derived from {os.path.relpath(path, ROOT)} "
                          f"(run `python3 scripts/make_notebooks.py --student`)")
+    if mode == "check" and not names:
+        stale += primer_gaps()
     if stale:
         print("notebooks out of date:\n  " + "\n  ".join(stale), file=sys.stderr)
         return 1

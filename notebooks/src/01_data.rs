@@ -314,6 +314,8 @@ println!("the leak changes the test AUC by 泄漏使测试 AUC 变化 {gain:+.4}
 // 4. **Think**: change `max_len` from 8 to 2 in the last cell of 1.5 and rerun it: did the number of rows change? What did?
 // %% [exercise]
 fn sliding_window(items: &[u32], max_len: usize) -> Vec<(Vec<u32>, u32)> {
+    // 提示 hint: k = 1 … n−1 的每个位置 k 给出一行：历史 = items[k−max_len .. k]（不足 max_len 时从 0 开始：`k.saturating_sub(max_len)`），目标 = items[k]。
+    // for each k in 1..n: history items[k − max_len .. k] (from 0 when shorter: `k.saturating_sub(max_len)`), target items[k]; slices `&items[a..b]`, `.to_vec()`.
     // BEGIN SOLUTION
     (1..items.len())
         .map(|k| (items[k.saturating_sub(max_len)..k].to_vec(), items[k]))
@@ -324,6 +326,8 @@ fn sliding_window(items: &[u32], max_len: usize) -> Vec<(Vec<u32>, u32)> {
 exercises::check_sliding_window(sliding_window);
 // %% [exercise]
 fn train_rows(n: usize) -> usize {
+    // 提示 hint: n 个事件里，最后一个留给测试、倒数第二个留给验证，第 0 个没有历史；n 很小时不要下溢（`saturating_sub`）。
+    // of n events the last is the test row's, the one before the validation row's, and event 0 has no history; no underflow for small n (`saturating_sub`).
     // BEGIN SOLUTION
     n.saturating_sub(3)
     // END SOLUTION

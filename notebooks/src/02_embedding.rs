@@ -183,23 +183,34 @@ item_scatter(&model, &ds, &world, "训练后 after training: item embeddings (PC
 // |---|---|---|
 // | `torch.tensor([[1., 2.]])` | `Tensor::new(&[[1f32, 2.]], &Device::Cpu)?` | 每个运算都返回 `Result`，用 `?` 传出错误（形状不对是一个错误，不是异常）· every op returns a `Result`; `?` passes errors on (a wrong shape is an error value, not an exception) |
 // | `torch.zeros(3, 4)`，`x.shape` | `Tensor::zeros((3, 4), DType::F32, &Device::Cpu)?`，`x.dims()`（或 `x.dims3()?` 取出三个维度 · or the three sizes） | |
-// | `x @ w.T + b` | `x.matmul(&w.t()?)?.broadcast_add(&b)?` | `&a + &b` 要求两边形状相同；形状不同时写 `broadcast_add`、`broadcast_mul`……（PyTorch 自动广播）· `&a + &b` needs equal shapes; with different shapes write `broadcast_add`, `broadcast_mul`, … (PyTorch broadcasts implicitly) |
+// | `x @ w.T + b` | `x.matmul(&w.t()?)?.broadcast_add(&b)?` | `&a + &b` 要求两边形状相同；形状不同时写 `broadcast_add`、`broadcast_sub`、`broadcast_mul`、`broadcast_div`（PyTorch 自动广播）· `&a + &b` needs equal shapes; with different shapes write `broadcast_add`, `broadcast_sub`, `broadcast_mul`, `broadcast_div` (PyTorch broadcasts implicitly) |
 // | `torch.cat([a, b], dim=1)`，`x.sum(dim=1, keepdim=True)` | `Tensor::cat(&[&a, &b], 1)?`，`x.sum_keepdim(1)?`（不保留维度 · without it: `x.sum(1)?`） | |
 // | `emb(ids)`（`nn.Embedding`） | `table.index_select(&ids, 0)?` 或 or `table.embedding(&ids)?` | `ids` 是 `u32` 张量 · a `u32` tensor |
 // | `nn.Linear(n_in, n_out)` | `candle_nn::linear(n_in, n_out, vb.pp("name"))?` | 参数来自 `VarBuilder`：按名字给出张量（后面是 `VarMap`，本项目用有种子的 `din::model::Params`）· parameters come from a `VarBuilder`, tensors by name (backed by a `VarMap`; this project uses the seeded `din::model::Params`) |
 // | `loss.backward(); opt.step(); opt.zero_grad()` | `opt.backward_step(&loss)?`（`candle_nn::Optimizer`） | 每次 `backward` 得到一份新的梯度，不需要清零 · each `backward` returns fresh gradients: nothing to zero |
+// | `x.unsqueeze(1)`，`x.expand(b, l, d)`，`x.view(b * l, -1)`，`x.squeeze(1)` | `x.unsqueeze(1)?`，`x.broadcast_as((b, l, d))?`，`x.reshape((b * l, 4 * d))?`，`x.squeeze(1)?` | `reshape` 要写出每一维，元素总数不变，按行排列的数据不复制 · `reshape` names every dimension; the element count stays, row-major data is not copied |
+// | `x.size(1)`，`b, l, d = x.shape`，`x.T`，`x[:, d:2*d]` | `x.dim(1)?`，`let (b, l, d) = x.dims3()?;`，`x.t()?`，`x.narrow(1, d, d)?` | `narrow(维 dim, 起点 start, 长度 len)` |
+// | `a * b`，`a - b`，`2 * x + 1`，`x.clamp(min=1)` | `(&a * &b)?` 或 or `a.mul(&b)?`，`(&a - &b)?`，`x.affine(2.0, 1.0)?`，`x.maximum(1.0)?` | `affine(乘 mul, 加 add)`：乘一个数再加一个数 · multiply by a number, then add one |
+// | `x.exp()`，`x.log()`，`x.sqrt()`，`x ** 2`，`x.abs()`，`-x`，`x.relu()`，`torch.sigmoid(x)` | `x.exp()?`，`x.log()?`，`x.sqrt()?`，`x.sqr()?`，`x.abs()?`，`x.neg()?`，`x.relu()?`，`candle_nn::ops::sigmoid(&x)?` | |
+// | `x.max(1, keepdim=True).values`，`x.mean(0, keepdim=True)`，`x.sum()`，`x.mean()` | `x.max_keepdim(1)?`，`x.mean_keepdim(0)?`，`x.sum_all()?`，`x.mean_all()?` | `_keepdim` 保留被求和的那一维（长度 1），便于再广播 · `_keepdim` keeps the reduced dimension (length 1) for broadcasting back |
+// | `torch.tensor(v).view(n, l)`，`torch.ones(n, 1)`，`x.device`，`x.dtype` | `Tensor::from_slice(&v, (n, l), &dev)?`（`Tensor::from_vec(v, ..)` 拿走 `Vec` · takes the `Vec`），`Tensor::ones((n, 1), DType::F32, &dev)?`，`x.device()`，`x.dtype()` | |
+// | `x.item()`，`x.tolist()` | `x.to_scalar::<f32>()?`，`x.to_vec1::<f32>()?`（二维 2-D：`to_vec2`） | |
+// | `scores.masked_fill(~mask, -inf).softmax(1)` | `din::model::masked_softmax(&scores, &mask)?` | din 自己的运算，笔记本 3 从零写它 · din's own operation; notebook 3 writes it from scratch |
+// | `x.detach()`，`p.data.copy_(v)` | `x.detach()`，`var.set(&v)?`（`candle_core::Var`；`var.as_tensor()` 是它的张量 · is its tensor） | |
 //
 // ## 练习 · Exercises
 //
 // 1. **查表就是矩阵乘法**（代码）：写 `one_hot_lookup(table, ids)`：先把每个 id 变成 one-hot 行向量，组成 `[ids.len(), rows]` 的 one-hot 矩阵，再乘以嵌入表 `[rows, d]`，返回 (one-hot 矩阵, 乘积 `[ids.len(), d]`)。检查单元先检查 one-hot 矩阵本身（直接查表得不到它，所以直接调用 `Tensor::embedding` 过不了检查），再把乘积和 candle 的查表（`Tensor::embedding`）比较。想一想：为什么真正的实现从不这样做？
-// 2. **传统模型的池化**（代码）：写 `my_masked_mean(hist, mask)`：`hist` 是 `[b, l, d]` 的填充历史，`mask` 是 `[b, l]` 的 0/1；返回 `(和, 个数, 平均)`：每行真实位置的和 `[b, d]`、真实位置的个数 `[b, 1]` 和平均 `[b, d]`，空历史的平均是 0（不要除以 0）。检查单元先核对和与个数（库的 `din::model::masked_mean` 不返回它们，所以直接调用它过不了检查），再把平均和它比较。
+// 2. **传统模型的池化就是固定权重的注意力**（代码）：写 `my_masked_mean(hist, mask)`：`hist` 是 `[b, l, d]` 的填充历史，`mask` 是 `[b, l]` 的 0/1；返回 `(权重, 平均)`：平均给每个位置的权重 `[b, l]`（一行有 n 个真实位置时，真实位置是 1/n，填充位置是 0；空历史全 0，不要除以 0），以及加权和 `Σ_i w_i·h_i`，即平均 `[b, d]`。检查单元先核对权重（库的 `din::model::masked_mean` 只返回平均，所以直接调用它过不了检查），再把平均和它比较。DIN（笔记本 3）保留这个加权和，只把固定的 1/n 换成学出来的权重。
 // 3. **思考**：上面模型的参数里，嵌入表占多少？用 `model.n_params()` 和三张表的行数 × `embed_dim` 算一算。为什么论文要为嵌入表专门设计正则（mini-batch aware regularization，笔记本 5）？
 //
 // 1. **A lookup is a matrix product** (code): write `one_hot_lookup(table, ids)`: turn each id into a one-hot row, stack them into the `[ids.len(), rows]` one-hot matrix, multiply by the `[rows, d]` table, and return (the one-hot matrix, the product `[ids.len(), d]`). The check looks at the one-hot matrix itself first (a plain gather has none, so calling `Tensor::embedding` does not pass), then compares the product with candle's gather (`Tensor::embedding`). Why does no real implementation do it this way?
-// 2. **The base model's pooling** (code): write `my_masked_mean(hist, mask)`: `hist` the padded `[b, l, d]` history, `mask` its `[b, l]` 0/1 mask; return `(sum, count, mean)`: the sum over each row's real positions `[b, d]`, how many there are `[b, 1]`, and their mean `[b, d]`, zeros for an empty history (no division by 0). The check looks at the sum and the count first (`din::model::masked_mean` returns neither, so calling it does not pass), then compares the mean with it.
+// 2. **The base model's pooling is attention with fixed weights** (code): write `my_masked_mean(hist, mask)`: `hist` the padded `[b, l, d]` history, `mask` its `[b, l]` 0/1 mask; return `(weights, mean)`: the weight the mean gives each position, `[b, l]` (1/n at a row's n real positions, 0 at padding; all 0 for an empty history, no division by 0), and the weighted sum `Σ_i w_i·h_i`, which is the mean `[b, d]`. The check looks at the weights first (`din::model::masked_mean` returns only the mean, so calling it does not pass), then compares the mean with it. DIN (notebook 3) keeps this weighted sum and learns the weights instead of the fixed 1/n.
 // 3. **Think**: how much of the model above is embeddings? Use `model.n_params()` and the tables' rows × `embed_dim`. Why does the paper design a regulariser for the embeddings alone (mini-batch aware regularisation, notebook 5)?
 // %% [exercise]
 fn one_hot_lookup(table: &Tensor, ids: &[u32]) -> candle_core::Result<(Tensor, Tensor)> {
+    // 提示 hint: `table.dim(0)?` 是行数 rows；先在 `Vec<f32>` 里置 1（第 k 行第 ids[k] 列），`Tensor::from_vec(v, (ids.len(), rows), table.device())?`，再 `matmul`。
+    // `table.dim(0)?` is rows; set the ones in a `Vec<f32>` (row k, column ids[k]), `Tensor::from_vec(v, (ids.len(), rows), table.device())?`, then `matmul`.
     // BEGIN SOLUTION
     let rows = table.dim(0)?;
     let mut one_hot = vec![0f32; ids.len() * rows];
@@ -214,12 +225,14 @@ fn one_hot_lookup(table: &Tensor, ids: &[u32]) -> candle_core::Result<(Tensor, T
 // %% [check]
 exercises::check_one_hot_lookup(one_hot_lookup);
 // %% [exercise]
-fn my_masked_mean(hist: &Tensor, mask: &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+fn my_masked_mean(hist: &Tensor, mask: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+    // 提示 hint: `mask.sum_keepdim(1)?` → 每行个数 [b, 1]；`.maximum(1.0)?` 让空行不除以 0；`broadcast_div`；`weights.unsqueeze(2)?` → [b, l, 1]，`broadcast_mul(hist)`，`sum(1)` → [b, d]。
+    // `mask.sum_keepdim(1)?` → counts [b, 1]; `.maximum(1.0)?` keeps an empty row from 0/0; `broadcast_div`; `weights.unsqueeze(2)?` → [b, l, 1], `broadcast_mul(hist)`, `sum(1)` → [b, d].
     // BEGIN SOLUTION
-    let summed = hist.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
-    let count = mask.sum_keepdim(1)?;
-    let mean = summed.broadcast_div(&count.maximum(1.0)?)?;
-    Ok((summed, count, mean))
+    let count = mask.sum_keepdim(1)?; // [b, 1] real positions per row
+    let weights = mask.broadcast_div(&count.maximum(1.0)?)?; // 1/n at real positions, 0 at padding
+    let mean = weights.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?; // Σ_i w_i·h_i
+    Ok((weights, mean))
     // END SOLUTION
 }
 // %% [check]

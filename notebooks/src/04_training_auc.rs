@@ -251,9 +251,9 @@ for dims in [vec![32], vec![256], vec![256, 128], vec![256, 128, 64]] {
 // %%
 plot::architecture(cfg.model.embed_dim, &cfg.model.attention_dims, &cfg.model.mlp_dims)?.evcxr_display();
 // %% [markdown]
-// **动手写 · Build it.** 下面的 `MyLinear`、`MyDice`、`MyMlp` 和 `MyDin::new` 已经写好（权重的名字与库相同）。学生版里 `my_din_embedded` 和 `my_din_steps` 的函数体是空的（`todo!()`），由你来写：查三张嵌入表（候选商品、候选类目、用户，以及两段历史 `[B, L, d]`），两个激活单元（笔记本 3 的 4d 输入 → `MyMlp` 给每个位置打分 → masked softmax → 加权求和），头部的输入 `[兴趣_商品, 兴趣_类目, 候选商品, 候选类目, 用户]`，最后 `net.head` 给出每行一个 logit。检查单元用一个训练好的小 DIN 的权重建你的 `MyDin`，在推断和训练两种模式下逐步比较：两个兴趣向量和头部输入（库的公开函数不返回它们），以及 logit 与库的 DIN（误差 ≤ 1e-4）。下面的训练循环用你的 `my_din_steps`，所以写好之前它会停在 `todo!()`。
+// **动手写 · Build it.** 下面的 `MyLinear`、`MyDice`、`MyMlp` 和 `MyDin::new` 已经写好（权重的名字与库相同）。学生版里 `my_din_embedded` 和 `my_din_steps` 的函数体是空的（`todo!()`），由你来写：查三张嵌入表（候选商品、候选类目、用户，以及两段历史 `[B, L, d]`），两个激活单元（笔记本 3 的 4d 输入 → `MyMlp` 给每个位置打分 → masked softmax → 加权求和），头部的输入 `[兴趣_商品, 兴趣_类目, 候选商品, 候选类目, 用户]`，最后 `net.head` 给出每行一个 logit。`Batch` 把每行的历史按行排成一维（`b.hist_item` 有 B·L 个 id，第 r 行占第 r·L 到 r·L + L − 1 个，填充是 id 0）：查表得到 `[B·L, d]`，`reshape((B, L, d))` 把它切回每行 L 个位置（按行排列的数据不需要复制）；`b.mask` 同样是 B·L 个 0/1。`DinSteps` 要返回每一步：两个激活单元在 masked softmax 之前的分数 `[B, L]`、两个兴趣向量 `[B, d]`、头部输入 `[B, 5d]` 和 logit `[B]`。检查单元用一个训练好的小 DIN 的权重建你的 `MyDin`，在推断和训练两种模式下按这个顺序逐步比较（分数只比较真实位置；库的激活单元只返回 softmax 之后的权重，所以用库的 `Din` 加上手写的查表过不了检查），最后把 logit 与库的 DIN 比较（误差 ≤ 1e-4）。下面的训练循环用你的 `my_din_steps`，所以写好之前它会停在 `todo!()`。
 //
-// **Build it.** `MyLinear`, `MyDice`, `MyMlp` and `MyDin::new` below are written (weights named as the library names them). In the student's edition the bodies of `my_din_embedded` and `my_din_steps` are empty (`todo!()`): you write them: look up the three embedding tables (target item, target category, user, and the two histories `[B, L, d]`), the two activation units (notebook 3's 4d input → `MyMlp` scores each position → masked softmax → weighted sum), the head input `[interest_item, interest_cate, target_item, target_cate, user]`, and `net.head` gives one logit per row. The check builds your `MyDin` from the weights of a small trained DIN and compares step by step, in evaluation and in training: both interest vectors and the head input (which no public function of the library returns) and the logits against the library's DIN (to 1e-4). The training loop below runs your `my_din_steps`, so until you have written it, it stops at the `todo!()`.
+// **Build it.** `MyLinear`, `MyDice`, `MyMlp` and `MyDin::new` below are written (weights named as the library names them). In the student's edition the bodies of `my_din_embedded` and `my_din_steps` are empty (`todo!()`): you write them: look up the three embedding tables (target item, target category, user, and the two histories `[B, L, d]`), the two activation units (notebook 3's 4d input → `MyMlp` scores each position → masked softmax → weighted sum), the head input `[interest_item, interest_cate, target_item, target_cate, user]`, and `net.head` gives one logit per row. `Batch` stores each row's history flat, row after row (`b.hist_item` holds B·L ids, row r at positions r·L to r·L + L − 1, padding id 0): the lookup gives `[B·L, d]` and `reshape((B, L, d))` cuts it back into rows of L positions (row-major data needs no copy); `b.mask` is B·L zeros and ones likewise. `DinSteps` returns every step: both units' scores before the masked softmax `[B, L]`, both interest vectors `[B, d]`, the head input `[B, 5d]` and the logits `[B]`. The check builds your `MyDin` from the weights of a small trained DIN and compares them in that order, in evaluation and in training (the scores at the real positions only; the library's unit returns only the weights after the softmax, so the library's `Din` with hand-written lookups does not pass), then the logits against the library's DIN (to 1e-4). The training loop below runs your `my_din_steps`, so until you have written it, it stops at the `todo!()`.
 // %% [exercise]
 /// `x·Wᵀ + b`.
 struct MyLinear { w: Tensor, b: Tensor }
@@ -342,29 +342,37 @@ impl MyDin {
 /// both activation units, the head input and the logit.
 #[allow(clippy::too_many_arguments)]
 fn my_din_embedded(net: &MyDin, t_item: &Tensor, t_cate: &Tensor, user: &Tensor, h_item: &Tensor, h_cate: &Tensor, mask: &Tensor, train: bool) -> candle_core::Result<DinSteps> {
+    // 提示 hint: 每个激活单元：候选 [B, d] → `unsqueeze(1)?.broadcast_as((n, l, d))?`；4d 输入 `[t, h, t − h, t ⊙ h]`（`Tensor::cat(.., 2)`）`reshape((n * l, 4 * d))`；`unit.forward(&x, &mask.reshape((n * l, 1))?, train)?.reshape((n, l))?` 是分数；
+    // `masked_softmax(&scores, mask)?` 是权重；`w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?` 是兴趣 [B, d]；头部输入 `Tensor::cat(&[..5 个..], 1)`；`net.head.forward(&x, &Tensor::ones((n, 1), ..)?, train)?.squeeze(1)?` 是 logit [B]。
+    // per unit: the target [B, d] → `unsqueeze(1)?.broadcast_as((n, l, d))?`; the 4d input `[t, h, t − h, t ⊙ h]` (`Tensor::cat(.., 2)`), `reshape((n * l, 4 * d))`; `unit.forward(&x, &mask.reshape((n * l, 1))?, train)?.reshape((n, l))?` are the scores;
+    // `masked_softmax(&scores, mask)?` the weights; `w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?` the interest [B, d]; the head input `Tensor::cat(&[..five..], 1)`; `net.head.forward(&x, &Tensor::ones((n, 1), ..)?, train)?.squeeze(1)?` the logits [B].
     // BEGIN SOLUTION
     let (n, l, d) = h_item.dims3()?;
     // an activation unit: 4d input → one score per position → masked softmax → weighted sum
-    let attend = |unit: &MyMlp, target: &Tensor, hist: &Tensor| -> candle_core::Result<Tensor> {
+    let attend = |unit: &MyMlp, target: &Tensor, hist: &Tensor| -> candle_core::Result<(Tensor, Tensor)> {
         let t = target.unsqueeze(1)?.broadcast_as((n, l, d))?;
         let x = Tensor::cat(&[&t, hist, &(&t - hist)?, &(&t * hist)?], 2)?.reshape((n * l, 4 * d))?;
         let score = unit.forward(&x, &mask.reshape((n * l, 1))?, train)?.reshape((n, l))?;
         let w = masked_softmax(&score, mask)?; // the tutorial configuration normalises (notebook 3)
-        w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)
+        Ok((score, w.unsqueeze(2)?.broadcast_mul(hist)?.sum(1)?))
     };
-    let interest_item = attend(&net.att_item, t_item, h_item)?;
-    let interest_cate = attend(&net.att_cate, t_cate, h_cate)?;
+    let (scores_item, interest_item) = attend(&net.att_item, t_item, h_item)?;
+    let (scores_cate, interest_cate) = attend(&net.att_cate, t_cate, h_cate)?;
     // the head input and the logit
     let head_input = Tensor::cat(&[&interest_item, &interest_cate, t_item, t_cate, user], 1)?;
     let every_row = Tensor::ones((n, 1), head_input.dtype(), head_input.device())?;
     let logit = net.head.forward(&head_input, &every_row, train)?.squeeze(1)?;
-    Ok(DinSteps { interest_item, interest_cate, head_input, logit })
+    Ok(DinSteps { scores_item, scores_cate, interest_item, interest_cate, head_input, logit })
     // END SOLUTION
 }
 
 /// DIN on a batch of ids: the embedding lookups (`tables` = the item, category and user tables),
 /// then [`my_din_embedded`].
 fn my_din_steps(net: &MyDin, tables: &[Tensor], b: &Batch, train: bool) -> candle_core::Result<DinSteps> {
+    // 提示 hint: `Batch` 把历史存成一维：`b.hist_item` 有 B·L 个 id，第 r 行的历史是第 r·L … r·L + L − 1 个（按行排列，填充位置是 id 0）。`tables[0].index_select(&Tensor::new(ids, &dev)?, 0)?` 查出 [B·L, d]，
+    // `reshape((n, l, d))?` 把它按行切成 [B, L, d]（不复制数据）；`b.mask` 同样是 B·L 个 0/1：`Tensor::from_slice(&b.mask, (n, l), &dev)?`。候选和用户各 B 个 id，查出来就是 [B, d]。
+    // `Batch` stores histories flat: `b.hist_item` holds B·L ids, row r's history at positions r·L … r·L + L − 1 (row-major, padding is id 0). `tables[0].index_select(&Tensor::new(ids, &dev)?, 0)?` gives [B·L, d],
+    // and `reshape((n, l, d))?` cuts it into rows, [B, L, d] (no copy); `b.mask` is B·L zeros and ones likewise: `Tensor::from_slice(&b.mask, (n, l), &dev)?`. Targets and users are B ids each: their lookups are [B, d].
     // BEGIN SOLUTION
     let dev = Device::Cpu;
     let (n, l, d) = (b.size, b.max_len, tables[0].dim(1)?);
@@ -406,6 +414,10 @@ fn my_predict(net: &MyDin, tables: &[Tensor], split: &Split) -> candle_core::Res
 /// One epoch: for each batch of rows in `plan`, forward, loss, `backward_step`; prints the loss
 /// four times and returns the epoch's mean training loss.
 fn my_train_epoch(net: &MyDin, tables: &[Tensor], opt: &mut AdamW, split: &Split, plan: &[Vec<usize>]) -> candle_core::Result<f64> {
+    // 提示 hint: 对 `plan` 里的每一批行：`Batch::from_split(split, rows)`，`my_forward(net, tables, &b, true)?`，`my_bce(&logit, &Tensor::from_slice(&b.label, b.size, &Device::Cpu)?)?`，`opt.backward_step(&loss)?`；
+    // `loss.to_scalar::<f32>()?` 取出损失，按 `b.size` 加权求平均。
+    // for each batch of rows in `plan`: `Batch::from_split(split, rows)`, `my_forward(net, tables, &b, true)?`, `my_bce(&logit, &Tensor::from_slice(&b.label, b.size, &Device::Cpu)?)?`, `opt.backward_step(&loss)?`;
+    // `loss.to_scalar::<f32>()?` reads the loss; average it weighted by `b.size`.
     // BEGIN SOLUTION
     let (mut sum, mut n) = (0.0f64, 0usize);
     for (k, rows) in plan.iter().enumerate() {
@@ -564,6 +576,8 @@ println!("your DIN through fit 你的 DIN 经 fit 训练: test AUC {:.4}  GAUC {
 // %% [exercise]
 /// The hour of day (0–23, UTC) of a Unix time in seconds.
 fn hour_of_day(unix_seconds: i64) -> u32 {
+    // 提示 hint: 一天 86,400 秒、一小时 3,600 秒；1970 年以前的时间是负数：`%` 会给出负余数，`rem_euclid` 不会。
+    // a day is 86,400 s, an hour 3,600 s; times before 1970 are negative: `%` gives a negative remainder there, `rem_euclid` does not.
     // BEGIN SOLUTION
     (unix_seconds.rem_euclid(86_400) / 3_600) as u32
     // END SOLUTION
@@ -610,6 +624,8 @@ impl MyDinHour {
 
 /// Logits `[B]` of an embedded batch whose `context` holds each row's hour.
 fn my_din_hour(net: &MyDinHour, x: &Lookup, train: bool) -> candle_core::Result<Tensor> {
+    // 提示 hint: `x.context` 是每行的小时 id（`Option<Tensor>`，u32 [B]）；`net.hour.index_select(hours, 0)?` → [B, d]，加到 `x.user` 上，再调用 `my_din_embedded(&net.din, ..)` 取 `.logit`。
+    // `x.context` holds each row's hour id (`Option<Tensor>`, u32 [B]); `net.hour.index_select(hours, 0)?` → [B, d], add it to `x.user`, then call `my_din_embedded(&net.din, ..)` and take `.logit`.
     // BEGIN SOLUTION
     let hours = x.context.as_ref().ok_or_else(|| candle_core::Error::Msg("the batch has no hours".into()))?;
     let user = (&x.user + net.hour.index_select(hours, 0)?)?;
@@ -670,27 +686,34 @@ println!("with the hour 加上小时: test AUC {:.4}  GAUC {:.4}; without 不加
 // %% [markdown]
 // ## 练习 · Exercises
 //
-// 1. **不会溢出的交叉熵**（代码）：写 `bce(z, y)`：logit `z`、标签 `y` 的二元交叉熵。照公式 `−y·ln σ(z) − (1−y)·ln(1−σ(z))` 直接写，在 z = ±200 时会得到 inf 或 NaN；改写成 `max(z, 0) − z·y + ln(1 + e^{−|z|})`。检查单元和训练用的 `din::train::bce_with_logits` 比较。
+// 1. **不会溢出的交叉熵和它的梯度**（代码）：写 `bce(z, y)`，返回 `(损失, dℓ/dz)`：logit `z`、标签 `y` 的二元交叉熵和它对 z 的导数。照公式 `−y·ln σ(z) − (1−y)·ln(1−σ(z))` 直接写，在 z = ±200 时会得到 inf 或 NaN；改写成 `max(z, 0) − z·y + ln(1 + e^{−|z|})`。导数化简后是 `σ(z) − y`：预测减标签，永远在 (−1, 1) 之间，这也是训练直接用 logit 算损失的原因。检查单元把损失和训练用的 `din::train::bce_with_logits` 比较，把梯度和 `σ(z) − y` 比较（库的损失函数不返回梯度，所以直接调用它过不了检查）。
 // 2. **按定义算 AUC**（代码）：写 `auc_by_pairs(scores, labels)`，返回对数 `(排对的, 并列的, 全部)`：所有 (正, 负) 对里，分数把正样本排在前面的有几对、分数相同的有几对、一共几对；AUC = (排对 + 并列/2) / 全部（**分数相同的对算 ½**）。检查单元先核对这三个数（库按排名算 AUC，不给出对数，所以直接调用库过不了检查），再核对 AUC；它的分数有很多并列。
 // 3. **GAUC**（代码）：写 `gauc_by_hand(scores, labels, users)`，返回 `(每个用户, GAUC)`：每个有两种标签的用户的 `(用户, 他自己的 AUC, 行数)`（按用户 id 从小到大；只有一种标签的用户跳过），以及这些 AUC 按行数加权的平均。检查单元先核对每个用户的那一项（库的 `gauc` 只返回总数，所以直接调用它过不了检查），再核对 GAUC。可以用你的 `auc_by_pairs` 的对数。
 // 4. **思考**：把 `train_cfg.patience` 改成 1、`epochs` 改成 10，重新训练：在哪个 epoch 停？恢复的是哪个 epoch 的权重？
 // 5. **改模型**：把 4.8 里 `MyDin` 的 `MyDice` 换成 PReLU（每个神经元一个斜率，初始 0.25），用同一个循环重新训练：测试 AUC 和速度各变了多少？和笔记本 5 里库的 Dice 对 PReLU 比较。
 //
-// 1. **A cross-entropy that does not overflow** (code): write `bce(z, y)`, the binary cross-entropy of logit `z` and label `y`. Written as `−y·ln σ(z) − (1−y)·ln(1−σ(z))` it gives inf or NaN at z = ±200; rewrite it as `max(z, 0) − z·y + ln(1 + e^{−|z|})`. The check compares with `din::train::bce_with_logits`, the loss training uses.
+// 1. **A cross-entropy that does not overflow, and its gradient** (code): write `bce(z, y)` returning `(loss, dloss/dz)`: the binary cross-entropy of logit `z` and label `y` and its derivative in z. Written as `−y·ln σ(z) − (1−y)·ln(1−σ(z))` it gives inf or NaN at z = ±200; rewrite it as `max(z, 0) − z·y + ln(1 + e^{−|z|})`. The derivative simplifies to `σ(z) − y`: prediction minus label, always within (−1, 1), which is why training computes the loss from the logit. The check compares the loss with `din::train::bce_with_logits`, the loss training uses, and the gradient with `σ(z) − y` (the library's loss returns no gradient, so calling it does not pass).
 // 2. **AUC by its definition** (code): write `auc_by_pairs(scores, labels)` returning the pair counts `(right, tied, all)`: of all (positive, negative) pairs, how many the scores rank right, how many they tie, how many there are; the AUC is (right + tied/2) / all (**a tie counts ½**). The check looks at the three counts first (the library computes AUC from ranks and gives no counts, so calling it does not pass), then at the AUC; its scores have many ties.
 // 3. **GAUC** (code): write `gauc_by_hand(scores, labels, users)` returning `(per user, GAUC)`: `(user, that user's own AUC, rows)` for every user with both labels (in increasing user order; users with one label only are skipped), and those AUCs averaged with the row counts as weights. The check looks at each user's entry first (the library's `gauc` returns only the total, so calling it does not pass), then at the GAUC. You may use your `auc_by_pairs`'s counts.
 // 4. **Think**: set `train_cfg.patience = 1`, `epochs = 10` and retrain: at which epoch does it stop, and which epoch's weights are restored?
 // 5. **Change the model**: in 4.8, replace `MyDin`'s `MyDice` with PReLU (one slope per neuron, starting at 0.25) and retrain with the same loop: how much do the test AUC and the speed change? Compare with the library's Dice vs PReLU in notebook 5.
 // %% [exercise]
-fn bce(z: f64, y: f64) -> f64 {
+fn bce(z: f64, y: f64) -> (f64, f64) {
+    // 提示 hint: `z.max(0.0)`、`z.abs()`、`(-z.abs()).exp().ln_1p()`（= ln(1 + e^{−|z|})，不会溢出）；σ(z) 在 z < 0 时写成 e^z / (1 + e^z)，这样不会算 e^{−z} 的大数。
+    // `z.max(0.0)`, `z.abs()`, `(-z.abs()).exp().ln_1p()` (= ln(1 + e^{−|z|}), no overflow); for z < 0 write σ(z) = e^z / (1 + e^z) so that no e^{−z} of a large number is computed.
     // BEGIN SOLUTION
-    z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()
+    let loss = z.max(0.0) - z * y + (-z.abs()).exp().ln_1p();
+    // σ(z) without exp of a large positive number
+    let sigma = if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) };
+    (loss, sigma - y)
     // END SOLUTION
 }
 // %% [check]
 exercises::check_bce(bce);
 // %% [exercise]
 fn auc_by_pairs(scores: &[f32], labels: &[f32]) -> (f64, f64, f64) {
+    // 提示 hint: 两重循环：i 是正样本（label 1.0）、j 是负样本（0.0）；`>` 算排对，`==` 算并列。
+    // two loops: i a positive (label 1.0), j a negative (0.0); `>` counts right, `==` tied.
     // BEGIN SOLUTION
     let (mut right, mut tied, mut pairs) = (0.0, 0.0, 0.0);
     for (i, &si) in scores.iter().enumerate() {
@@ -712,6 +735,8 @@ fn auc_by_pairs(scores: &[f32], labels: &[f32]) -> (f64, f64, f64) {
 exercises::check_auc(auc_by_pairs);
 // %% [exercise]
 fn gauc_by_hand(scores: &[f32], labels: &[f32], users: &[u32]) -> (Vec<(u32, f64, usize)>, f64) {
+    // 提示 hint: `BTreeMap<u32, Vec<usize>>` 按用户收集行号（按 id 有序）；只有一种标签的用户跳过；每个用户的 AUC 用你的 `auc_by_pairs`，按行数加权平均。
+    // collect each user's row numbers in a `BTreeMap<u32, Vec<usize>>` (ordered by id); skip users with one label only; each user's AUC from your `auc_by_pairs`, averaged weighted by rows.
     // BEGIN SOLUTION
     let mut rows: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
     for (i, &u) in users.iter().enumerate() {

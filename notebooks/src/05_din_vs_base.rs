@@ -349,24 +349,28 @@ let din_hard: (Model, Metrics) = run(&hard_ds, "DIN, in-category negatives", Mod
 // %% [markdown]
 // ## 练习 · Exercises
 //
-// 1. **RelaImpr**（代码）：写 `my_rela_impr(auc_model, auc_base)`，返回两个模型相对随机猜的提升 `AUC − 0.5` 和 RelaImpr（百分数）。检查单元先核对两个提升（库的 `rela_impr` 只返回 RelaImpr，直接调用它过不了检查）。论文的表格用 GAUC 算它；5.1 打印了两种：为什么用 GAUC 算的不同？
+// 1. **RelaImpr 反过来用**（代码）：写 `auc_for_rela_impr(auc_base, rela_impr)`：传统模型的 AUC 是 `auc_base` 时，一个模型要达到多少 AUC，才比它好 `rela_impr`%（论文公式 11 反解出 AUC）？提示：RelaImpr 衡量的是相对随机猜的提升 `AUC − 0.5`。检查单元用四组 (基准, RelaImpr) 核对你的 AUC，再把它代回 `din::metrics::rela_impr`，要得到同样的 RelaImpr（库只会由两个 AUC 算 RelaImpr，直接调用它过不了检查）。论文的表格用 GAUC 算它；5.1 打印了两种：为什么用 GAUC 算的不同？
 // 2. **手写 Dice**（代码）：写 `my_dice(x, alpha, eps)`：`x` 是 `[n, d]` 的一个 batch；按列求均值和（有偏）方差，`p = sigmoid((x − mean)/sqrt(var + eps))`，返回 `(p, p·x + (1 − p)·α·x)`。检查单元先核对开关 `p`（库的 `Dice` 层不返回它，所以直接调用它过不了检查），再和库里 `Dice` 的训练前向比较（α 随机）。
 // 3. **让注意力没用**（思考 + 运行）：把演示世界改成每个用户只有一个兴趣、历史很短（`DemoConfig { interests: (1, 1), events: (4, 8), .. }`），重新训练两个模型：DIN 还比传统模型好吗？为什么？（当历史里的每个行为都和候选同样相关时，平均就已经是最好的“注意力”。）
 //
-// 1. **RelaImpr** (code): write `my_rela_impr(auc_model, auc_base)` returning both models' lifts over chance, `AUC − 0.5`, and RelaImpr in percent. The check looks at the two lifts first (the library's `rela_impr` returns only RelaImpr, so calling it does not pass). The paper's tables compute it on GAUC; section 5.1 prints both: why does the GAUC one differ?
+// 1. **RelaImpr the other way round** (code): write `auc_for_rela_impr(auc_base, rela_impr)`: when the base model's AUC is `auc_base`, which AUC must a model reach to improve on it by `rela_impr` percent (the paper's eq. 11 solved for the model's AUC)? Hint: RelaImpr measures the lift over chance, `AUC − 0.5`. The check tries four (base, RelaImpr) pairs, then puts your AUC back into `din::metrics::rela_impr`, which must give the RelaImpr asked for (the library only computes RelaImpr from two AUCs, so calling it does not pass). The paper's tables compute it on GAUC; section 5.1 prints both: why does the GAUC one differ?
 // 2. **Dice by hand** (code): write `my_dice(x, alpha, eps)`: `x` an `[n, d]` batch; per column the mean and (biased) variance, `p = sigmoid((x − mean)/sqrt(var + eps))`, return `(p, p·x + (1 − p)·α·x)`. The check looks at the switch `p` first (the library's `Dice` layer does not return it, so calling the layer does not pass), then compares with the library's `Dice` in training (random α).
 // 3. **Make attention useless** (think and run): give every demo user a single interest and a short history (`DemoConfig { interests: (1, 1), events: (4, 8), .. }`) and retrain both models: is DIN still better than the base model, and why? (When every history item is as relevant to the candidate as every other, the average already is the best "attention".)
 // %% [exercise]
-fn my_rela_impr(auc_model: f64, auc_base: f64) -> (f64, f64, f64) {
+fn auc_for_rela_impr(auc_base: f64, rela_impr: f64) -> f64 {
+    // 提示 hint: RelaImpr = (AUC_model − 0.5) / (AUC_base − 0.5) − 1（×100%）；把它解出 AUC_model。
+    // RelaImpr = (AUC_model − 0.5) / (AUC_base − 0.5) − 1 (×100%); solve it for AUC_model.
     // BEGIN SOLUTION
-    let (lift_model, lift_base) = (auc_model - 0.5, auc_base - 0.5);
-    (lift_model, lift_base, (lift_model / lift_base - 1.0) * 100.0)
+    let lift_base = auc_base - 0.5; // the base model's lift over chance
+    0.5 + lift_base * (1.0 + rela_impr / 100.0)
     // END SOLUTION
 }
 // %% [check]
-exercises::check_rela_impr(my_rela_impr);
+exercises::check_rela_impr(auc_for_rela_impr);
 // %% [exercise]
 fn my_dice(x: &Tensor, alpha: &Tensor, eps: f64) -> candle_core::Result<(Tensor, Tensor)> {
+    // 提示 hint: `x.mean_keepdim(0)?` 是每列均值 [1, d]；有偏方差 = `broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?`；`(var + eps)?.sqrt()?`；`candle_nn::ops::sigmoid`；`p.affine(-1.0, 1.0)?` 是 1 − p；`x.broadcast_mul(alpha)?` 是 α·x。
+    // `x.mean_keepdim(0)?` is each column's mean, [1, d]; the biased variance `broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?`; `(var + eps)?.sqrt()?`; `candle_nn::ops::sigmoid`; `p.affine(-1.0, 1.0)?` is 1 − p; `x.broadcast_mul(alpha)?` is α·x.
     // BEGIN SOLUTION
     let mean = x.mean_keepdim(0)?;
     let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;

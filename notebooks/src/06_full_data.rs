@@ -99,14 +99,16 @@ if !found.is_empty() {
 // ## 练习 · Exercises
 //
 // 1. **只有一个事件的用户**（代码）：写 `single_event_users(events)`：哪些用户只有一个事件（split 无法为他们生成任何样本）？按 id 从小到大返回他们的 id。检查单元核对这个列表，个数和 `din::data::build` 的统计比较（统计只有个数，没有名单）。在完整数据上，这样的用户有多少（上面的统计）？
-// 2. **平均历史长度**（代码）：写 `mean_train_history(events, max_len)`，返回 `(直方图, 平均)`：无泄漏划分的训练行（正负样本都算）的历史长度直方图（第 l 项 = 历史长度为 l 的行数）和平均历史长度，历史截断到最近 `max_len` 个事件。检查单元先核对直方图（split 的统计里只有平均值）。提示：一个有 n 个事件的用户，第 k 个目标（k = 1 … n − 3）的历史长度是 min(k, max_len)，正负样本各一行，历史相同。
+// 2. **平均历史长度**（代码）：写 `mean_train_history(events_per_user, max_len)`：只给每个用户的事件数 `events_per_user`，返回 `(直方图, 平均)`：无泄漏划分的训练行（正负样本都算）的历史长度直方图（第 l 项 = 历史长度为 l 的行数）和平均历史长度，历史截断到最近 `max_len` 个事件。检查单元数出随机事件日志里每个用户的事件数交给你的函数，再和 `din::data::build` 对同一日志的划分比较（split 要的是事件而不是个数，所以直接调用它过不了检查；它的统计里也只有平均值）。提示：一个有 n 个事件的用户，第 k 个目标（k = 1 … n − 3）的历史长度是 min(k, max_len)，正负样本各一行，历史相同。
 // 3. **思考**：真实数据的平均历史比演示世界长还是短？按笔记本 5 的练习 3，这对 DIN 相对传统模型的提升意味着什么？
 //
 // 1. **Users with a single event** (code): write `single_event_users(events)`: which users have exactly one event (the split can make no sample of them)? Return their ids in increasing order. The check looks at the list and compares its length with `din::data::build`'s statistics (which give the count, not the users). How many such users does the full data have (statistics above)?
-// 2. **Mean history length** (code): write `mean_train_history(events, max_len)` returning `(histogram, mean)`: the histogram of the history lengths of the leak-free split's training rows (positives and negatives; entry l = the rows whose history has length l) and their mean, histories cut to the newest `max_len` events. The check looks at the histogram first (the split's statistics hold only the mean). Hint: for a user with n events, the k-th target (k = 1 … n − 3) has a history of min(k, max_len), one positive and one negative row with that history.
+// 2. **Mean history length** (code): write `mean_train_history(events_per_user, max_len)`: given only each user's number of events, return `(histogram, mean)`: the histogram of the history lengths of the leak-free split's training rows (positives and negatives; entry l = the rows whose history has length l) and their mean, histories cut to the newest `max_len` events. The check counts each user's events in random event logs, hands the counts to your function and compares with `din::data::build`'s split of the same logs (the split takes events, not counts, so calling it does not pass; its statistics hold only the mean anyway). Hint: for a user with n events, the k-th target (k = 1 … n − 3) has a history of min(k, max_len), one positive and one negative row with that history.
 // 3. **Think**: are the real histories longer or shorter than the demo world's? After notebook 5's exercise 3, what does that mean for DIN's gain over the base model?
 // %% [exercise]
 fn single_event_users(events: &Events) -> Vec<i64> {
+    // 提示 hint: `BTreeMap<i64, usize>` 数每个用户的事件（`events.user`），它的键已经有序；留下个数为 1 的。
+    // count each user's events (`events.user`) in a `BTreeMap<i64, usize>`, whose keys are ordered; keep those with a count of 1.
     // BEGIN SOLUTION
     let mut n: BTreeMap<i64, usize> = BTreeMap::new();
     for &u in &events.user {
@@ -118,14 +120,12 @@ fn single_event_users(events: &Events) -> Vec<i64> {
 // %% [check]
 exercises::check_single_event_users(single_event_users);
 // %% [exercise]
-fn mean_train_history(events: &Events, max_len: usize) -> (Vec<usize>, f64) {
+fn mean_train_history(events_per_user: &[usize], max_len: usize) -> (Vec<usize>, f64) {
+    // 提示 hint: 一个有 n 个事件的用户，第 k 个目标（k = 1 … n − 3）的历史长度是 min(k, max_len)，正负样本各一行（所以每个 k 加 2）；n < 4 时没有训练行；空直方图的平均是 0。
+    // a user with n events has targets k = 1 … n − 3 with histories of min(k, max_len), one positive and one negative row each (add 2 per k); n < 4 gives no training row; the mean of an empty histogram is 0.
     // BEGIN SOLUTION
-    let mut n: BTreeMap<i64, usize> = BTreeMap::new();
-    for &u in &events.user {
-        *n.entry(u).or_insert(0) += 1;
-    }
     let mut hist = vec![0usize; max_len + 1];
-    for &c in n.values() {
+    for &c in events_per_user {
         for k in 1..c.saturating_sub(2) {
             hist[k.min(max_len)] += 2; // a positive and a negative with this history
         }

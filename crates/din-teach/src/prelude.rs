@@ -28,8 +28,8 @@ pub use din::{self, tune_process};
 pub use polars::{self, prelude::CsvReadOptions, prelude::DataFrame, prelude::SerReader};
 
 pub use crate::tutorial::{
-    cached_din, example_as_tutorial, train_model, CachedModel, TutorialConfig, EXAMPLE_CANDIDATES,
-    EXAMPLE_HISTORY,
+    cached_din, example_as_tutorial, train_model, CachedModel, ExampleCheck, TutorialConfig,
+    EXAMPLE_CANDIDATES, EXAMPLE_HISTORY,
 };
 pub use din::analysis::{attention_auc, embedding_rows, pca2};
 pub use din::checkpoint::{read_reports, RunMetrics};

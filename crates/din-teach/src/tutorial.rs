@@ -205,17 +205,123 @@ pub fn tutorial_example(model: &Model, world: &DemoWorld, ds: &Dataset) -> Resul
     predict(model, &ds.vocab, ds.config.max_len, &q)
 }
 
-/// Does the example come out the way the tutorial says? For candidate 篮球, 篮球鞋 and 篮球 outweigh
-/// 连衣裙 and 口红; for candidate 口红, 连衣裙 and 口红 outweigh 篮球鞋 and 篮球.
+/// What the tutorial says of its example, measured on a prediction: for candidate 篮球, DIN gives
+/// 篮球鞋 and 篮球 high weight and 连衣裙 and 口红 low weight; for candidate 口红, 连衣裙 and 口红
+/// high and 篮球鞋 and 篮球 low.
+///
+/// "High" and "low" are read as ratios of weights, which mean the same under every
+/// [`din::model::WeightNorm`] that gives positive weights: an item weighs *clearly more* than
+/// another when it has at least [`ExampleCheck::CLEARLY`] times its weight. The tutorial's
+/// statement holds when, for each candidate, each of its two items weighs clearly more than each
+/// of the other two ([`ExampleCheck::as_tutorial`]).
+///
+/// ```
+/// use din_teach::tutorial::ExampleCheck;
+/// // history 篮球鞋, 连衣裙, 篮球, 口红; rows: candidate 篮球, candidate 口红
+/// let c = ExampleCheck::new([0.45, 0.02, 0.5, 0.03], [0.01, 0.2, 0.02, 0.77]);
+/// assert!(c.as_tutorial());
+/// // 连衣裙 only a little above 篮球 for 口红: an ordering, not the tutorial's "high"
+/// let c = ExampleCheck::new([0.45, 0.02, 0.5, 0.03], [0.01, 0.03, 0.02, 0.94]);
+/// assert!(!c.as_tutorial() && c.lipstick_pair_ratio() < ExampleCheck::CLEARLY);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExampleCheck {
+    /// Candidate 篮球's weights on the history 篮球鞋, 连衣裙, 篮球, 口红.
+    pub basketball: [f32; 4],
+    /// Candidate 口红's weights on the same history.
+    pub lipstick: [f32; 4],
+}
+
+impl ExampleCheck {
+    /// How many times another item's weight an item needs to weigh "clearly more".
+    pub const CLEARLY: f32 = 2.0;
+
+    /// The check of two rows of weights (history order 篮球鞋, 连衣裙, 篮球, 口红).
+    pub fn new(basketball: [f32; 4], lipstick: [f32; 4]) -> ExampleCheck {
+        ExampleCheck {
+            basketball,
+            lipstick,
+        }
+    }
+
+    /// The check of a prediction of the example ([`tutorial_example`]); `None` for a model
+    /// without attention weights (the base model) or another shape of query.
+    pub fn of(p: &Prediction) -> Option<ExampleCheck> {
+        let w = p.item_attention.as_ref()?;
+        let row = |k: usize| -> Option<[f32; 4]> { w.get(k)?.as_slice().try_into().ok() };
+        Some(ExampleCheck::new(row(0)?, row(1)?))
+    }
+
+    /// `min(w[high]) / max(w[low])`: how many times the lighter of the two items that should
+    /// weigh high outweighs the heavier of the two that should weigh low.
+    fn ratio(w: &[f32; 4], high: [usize; 2], low: [usize; 2]) -> f32 {
+        let hi = w[high[0]].min(w[high[1]]);
+        let lo = w[low[0]].max(w[low[1]]);
+        if lo > 0.0 {
+            hi / lo
+        } else if hi > 0.0 {
+            f32::INFINITY
+        } else {
+            0.0
+        }
+    }
+
+    /// Candidate 篮球: how many times `min(篮球鞋, 篮球)` outweighs `max(连衣裙, 口红)`.
+    pub fn basketball_pair_ratio(&self) -> f32 {
+        Self::ratio(&self.basketball, [0, 2], [1, 3])
+    }
+
+    /// Candidate 口红: how many times `min(连衣裙, 口红)` outweighs `max(篮球鞋, 篮球)`. Below 1, 连衣裙
+    /// is not even above the basketball items.
+    pub fn lipstick_pair_ratio(&self) -> f32 {
+        Self::ratio(&self.lipstick, [1, 3], [0, 2])
+    }
+
+    /// The tutorial's statement: both ratios at least [`ExampleCheck::CLEARLY`].
+    pub fn as_tutorial(&self) -> bool {
+        self.basketball_pair_ratio() >= Self::CLEARLY && self.lipstick_pair_ratio() >= Self::CLEARLY
+    }
+}
+
+impl std::fmt::Display for ExampleCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verdict = |r: f32| {
+            if r >= Self::CLEARLY {
+                "✓"
+            } else {
+                "✗"
+            }
+        };
+        let row = |w: &[f32; 4]| {
+            EXAMPLE_HISTORY
+                .iter()
+                .zip(w)
+                .map(|(n, x)| format!("{n} {x:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (b, l) = (self.basketball_pair_ratio(), self.lipstick_pair_ratio());
+        writeln!(f, "  篮球: {}", row(&self.basketball))?;
+        writeln!(
+            f,
+            "    min(篮球鞋, 篮球) / max(连衣裙, 口红) = {b:.3e} {} (教程 tutorial: ≥ {})",
+            verdict(b),
+            Self::CLEARLY
+        )?;
+        writeln!(f, "  口红: {}", row(&self.lipstick))?;
+        write!(
+            f,
+            "    min(连衣裙, 口红) / max(篮球鞋, 篮球) = {l:.3e} {} (教程 tutorial: ≥ {})",
+            verdict(l),
+            Self::CLEARLY
+        )
+    }
+}
+
+/// Does the example come out the way the tutorial says ([`ExampleCheck::as_tutorial`])? False for
+/// a prediction without attention weights.
 pub fn example_as_tutorial(p: &Prediction) -> bool {
-    let Some(w) = &p.item_attention else {
-        return false;
-    };
-    // history order: 篮球鞋, 连衣裙, 篮球, 口红
-    let (ball, lip) = (&w[0], &w[1]);
-    let min = |a: f32, b: f32| a.min(b);
-    let max = |a: f32, b: f32| a.max(b);
-    min(ball[0], ball[2]) > max(ball[1], ball[3]) && min(lip[1], lip[3]) > max(lip[0], lip[2])
+    ExampleCheck::of(p).is_some_and(|c| c.as_tutorial())
 }
 
 /// Run the tutorial; writes figures and `report.json` to `out` when given.

@@ -166,9 +166,13 @@ pub(super) fn compare_tensor(
     if got.dims() != want.dims() {
         return Verdict::fail(
             exercise,
-            format!("形状不对：得到 {:?}，应为 {:?}", got.dims(), want.dims()),
             format!(
-                "wrong shape: got {:?}, expected {:?}",
+                "{what_zh}的形状不对：得到 {:?}，应为 {:?}",
+                got.dims(),
+                want.dims()
+            ),
+            format!(
+                "{what_en}: wrong shape: got {:?}, expected {:?}",
                 got.dims(),
                 want.dims()
             ),

@@ -44,42 +44,34 @@ pub fn check_one_hot_lookup(
     )
 }
 
-/// 练习 2: the base model's pooling by hand. `f(hist [b, l, d], mask [b, l])` returns
-/// `(sum [b, d], count [b, 1], mean [b, d])`: the sum of each row's real positions, how many there
-/// are, and their mean (0 for an empty history). The sum and the count are checked first (the
-/// library's `masked_mean` returns neither, so calling it does not pass), then the mean against it.
+/// 练习 2: the base model's pooling by hand, as attention with fixed weights. `f(hist [b, l, d],
+/// mask [b, l])` returns `(weights [b, l], mean [b, d])`: the weight the mean gives each position,
+/// `1/n` at a row's `n` real positions and 0 at padding (an empty row all 0, no division by 0),
+/// and the pooled vector `Σ_i w_i·h_i`. The weights are checked first: no function of the library
+/// returns them (`din::model::masked_mean` gives only the mean), so calling it does not pass; then
+/// the mean against `masked_mean`. DIN (notebook 3) keeps this sum and learns the weights instead.
 pub fn check_masked_mean(
-    f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)>,
+    f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<(Tensor, Tensor)>,
 ) -> Verdict {
     const EX: &str = "check_masked_mean";
     let hist = randn(&[4, 5, 3], 22);
     let lens = [5usize, 2, 0, 1];
     let mask = mask_of(&lens, 5);
-    let (sum, count, mean) =
-        match run_learner(EX, "你的函数", "your function", || f(&hist, &mask)) {
-            Ok(r) => r,
-            Err(v) => return v,
-        };
-    let want_sum = hist
-        .broadcast_mul(&mask.unsqueeze(2).expect("mask"))
-        .and_then(|t| t.sum(1));
-    let want_count = Tensor::from_vec(
-        lens.iter().map(|&n| n as f32).collect::<Vec<f32>>(),
-        (4, 1),
-        &Device::Cpu,
-    );
+    let (weights, mean) = match run_learner(EX, "你的函数", "your function", || f(&hist, &mask))
+    {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let want_weights: Vec<f32> = lens
+        .iter()
+        .flat_map(|&n| (0..5).map(move |i| if i < n { 1.0 / n as f32 } else { 0.0 }))
+        .collect();
     for (got, want, zh, en) in [
         (
-            sum,
-            want_sum,
-            "每行真实位置的和",
-            "the sum over each row's real positions",
-        ),
-        (
-            count,
-            want_count,
-            "每行真实位置的个数",
-            "the count of each row's real positions",
+            weights,
+            Tensor::from_vec(want_weights, (4, 5), &Device::Cpu),
+            "每个位置的权重（真实位置 1/n，填充 0）",
+            "the weight of each position (1/n at real positions, 0 at padding)",
         ),
         (
             mean,
@@ -88,15 +80,15 @@ pub fn check_masked_mean(
             "the masked mean",
         ),
     ] {
-        let v = compare_tensor(EX, || Ok(got), want, 1e-5, zh, en);
+        let v = compare_tensor(EX, || Ok(got), want, 1e-6, zh, en);
         if !v.passed {
             return v;
         }
     }
     Verdict::pass(
         EX,
-        "和、个数、平均都对（空历史的平均是 0）",
-        "the sum, the count and the mean are right (an empty history's mean is 0)",
+        "权重和平均都对（空历史的权重和平均都是 0）",
+        "the weights and the mean are right (an empty history's are all 0)",
     )
 }
 
@@ -106,43 +98,31 @@ mod tests {
 
     #[test]
     fn checks_pass_answers_written_out_and_fail_library_shortcuts_and_wrong_answers() {
-        // masked mean: sum, count and mean by hand pass; the library's mean with made-up sums
-        // and counts does not; a mean over all positions (padding included) fails
-        let parts = |h: &Tensor, m: &Tensor| -> candle_core::Result<(Tensor, Tensor)> {
-            Ok((
-                h.broadcast_mul(&m.unsqueeze(2)?)?.sum(1)?,
-                m.sum_keepdim(1)?,
-            ))
-        };
-        assert!(
-            check_masked_mean(|h, m| {
-                let (s, n) = parts(h, m)?;
-                let mean = s.broadcast_div(&n.maximum(1.0)?)?;
-                Ok((s, n, mean))
-            })
-            .passed
-        );
+        // masked mean: weights 1/n and their weighted sum, written out, pass
+        let weights = |m: &Tensor| m.broadcast_div(&m.sum_keepdim(1)?.maximum(1.0)?);
+        let v = check_masked_mean(|h, m| {
+            let w = weights(m)?;
+            let mean = w.unsqueeze(2)?.broadcast_mul(h)?.sum(1)?;
+            Ok((w, mean))
+        });
+        assert!(v.passed, "{v}");
+        // the library's mean (the shortest call that computes the answer) with the mask as the
+        // weights does not pass, nor with the mean in their place
+        let v = check_masked_mean(|h, m| Ok((m.clone(), din::model::masked_mean(h, m)?)));
+        assert!(!v.passed && v.en.contains("weight of each position"), "{v}");
         let v = check_masked_mean(|h, m| {
             let mean = din::model::masked_mean(h, m)?;
-            Ok((mean.clone(), m.sum_keepdim(1)?, mean))
-        });
-        assert!(!v.passed && v.en.contains("sum"), "{v}");
-        let v = check_masked_mean(|h, m| {
-            let (s, n) = parts(h, m)?;
-            Ok((s, n, h.mean(1)?))
-        });
-        assert!(!v.passed && v.en.contains("differs"), "{v}");
-        // wrong shape
-        let v = check_masked_mean(|h, m| {
-            let (s, n) = parts(h, m)?;
-            Ok((s, n, h.sum(2)?))
+            Ok((mean.clone(), mean))
         });
         assert!(!v.passed && v.en.contains("wrong shape"), "{v}");
+        // a mean over all positions (padding included) fails
+        let v = check_masked_mean(|h, m| Ok((weights(m)?, h.mean(1)?)));
+        assert!(!v.passed && v.en.contains("masked mean differs"), "{v}");
         // NaN: 0/0 on the empty row
         let v = check_masked_mean(|h, m| {
-            let (s, n) = parts(h, m)?;
-            let mean = s.broadcast_div(&n)?;
-            Ok((s, n, mean))
+            let w = m.broadcast_div(&m.sum_keepdim(1)?)?;
+            let mean = w.unsqueeze(2)?.broadcast_mul(h)?.sum(1)?;
+            Ok((w, mean))
         });
         assert!(!v.passed && v.en.contains("NaN"), "{v}");
         // one-hot: a gather gives the right rows but no one-hot matrix, and does not pass

@@ -11,22 +11,51 @@ use super::check::{
 };
 use super::reference::{dice_mlp_weights, trained_unit_case, unit_steps_reference};
 
-/// 练习 3.1: the tutorial's 3d input. `f(t, h)` with the targets `t: [b, d]` and the histories
-/// `h: [b, l, d]` returns `[b, l, 3d]` = `[h, t, h ⊙ t]` at every position (the target broadcast
-/// over the history); compared with [`AttentionInput::Three`]'s `build` on the broadcast target
-/// (which takes equal shapes, so calling it as it is does not pass).
-pub fn check_input_3d(f: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>) -> Verdict {
+/// 练习 3.1: the tutorial's 3d input, and the fast paths' split of the first layer. `f(t, h, w)`
+/// with the targets `t: [b, d]`, the histories `h: [b, l, d]` and a first-layer weight
+/// `w: [H, 3d]` returns `(x, t_part)`:
+/// * `x: [b, l, 3d]` = `[h, t, h ⊙ t]` at every position (the target broadcast over the history);
+/// * `t_part: [b, H]` = `t · W_tᵀ`, the target's share of the first layer, `W_t` being the
+///   columns of `w` that meet `t` in `x`. Since `x·wᵀ = h·W_hᵀ + t·W_tᵀ + (h ⊙ t)·W_pᵀ`, the
+///   target's share is the same at every position: the library's fast paths compute it once per
+///   row instead of once per position and never build `x` (`din_kernels::attention`).
+///
+/// `x` is compared with [`AttentionInput::Three`]'s `build` on the broadcast target, `t_part`
+/// with `t · W_tᵀ`; no function of the library returns `t_part`, so calling the library does not
+/// pass.
+pub fn check_input_3d(
+    f: impl Fn(&Tensor, &Tensor, &Tensor) -> candle_core::Result<(Tensor, Tensor)>,
+) -> Verdict {
     const EX: &str = "check_input_3d";
-    let (t, h) = (randn(&[3, 4], 31), randn(&[3, 5, 4], 32));
-    compare_tensor(
+    let (t, h, w) = (
+        randn(&[3, 4], 31),
+        randn(&[3, 5, 4], 32),
+        randn(&[6, 12], 34),
+    );
+    let (x, t_part) = match run_learner(EX, "你的函数", "your function", || f(&t, &h, &w)) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let v = compare_tensor(
         EX,
-        || f(&t, &h),
+        || Ok(x),
         t.unsqueeze(1)
             .and_then(|t| t.broadcast_as((3, 5, 4)))
             .and_then(|tb| AttentionInput::Three.build(&tb, &h)),
         1e-6,
         "3d 输入",
         "the 3d input",
+    );
+    if !v.passed {
+        return v;
+    }
+    compare_tensor(
+        EX,
+        || Ok(t_part),
+        w.narrow(1, 4, 4).and_then(|wt| t.matmul(&wt.t()?)),
+        1e-5,
+        "候选在第一层里的那一份 t·W_tᵀ",
+        "the target's share of the first layer, t·W_tᵀ",
     )
 }
 
@@ -318,13 +347,49 @@ mod tests {
     #[test]
     fn checks_pass_answers_written_out_and_fail_library_shortcuts_and_wrong_answers() {
         // an error
-        let v = check_input_3d(|t, _h| t.reshape(999));
+        let v = check_input_3d(|t, _h, _w| Ok((t.reshape(999)?, t.clone())));
         assert!(!v.passed && v.en.contains("error"), "{v}");
-        // the library's build as it is (equal shapes only) does not pass; broadcast first, it does
-        assert!(!check_input_3d(|t, h| AttentionInput::Three.build(t, h)).passed);
         let broadcast = |t: &Tensor, h: &Tensor| t.unsqueeze(1)?.broadcast_as(h.dims());
-        assert!(check_input_3d(|t, h| AttentionInput::Three.build(&broadcast(t, h)?, h)).passed);
-        assert!(!check_input_3d(|t, h| AttentionInput::Four.build(&broadcast(t, h)?, h)).passed);
+        // the library's build as it is (equal shapes only) does not pass
+        let v = check_input_3d(|t, h, _w| {
+            let x = AttentionInput::Three.build(t, h)?;
+            Ok((x.clone(), x))
+        });
+        assert!(!v.passed && v.en.contains("error"), "{v}");
+        // broadcast first, the library builds the input, but its share of the first layer is no
+        // output of the library: the whole first layer in its place does not pass
+        let v = check_input_3d(|t, h, w| {
+            let x = AttentionInput::Three.build(&broadcast(t, h)?, h)?;
+            let z = x.broadcast_matmul(&w.t()?)?;
+            Ok((x, z))
+        });
+        assert!(
+            !v.passed && v.en.contains("share of the first layer"),
+            "{v}"
+        );
+        // the wrong columns of w (the history's) fail
+        let v = check_input_3d(|t, h, w| {
+            let x = AttentionInput::Three.build(&broadcast(t, h)?, h)?;
+            Ok((x, t.matmul(&w.narrow(1, 0, 4)?.t()?)?))
+        });
+        assert!(
+            !v.passed && v.en.contains("share of the first layer"),
+            "{v}"
+        );
+        // written out: passes
+        let v = check_input_3d(|t, h, w| {
+            let d = t.dim(1)?;
+            let tb = broadcast(t, h)?;
+            let x = Tensor::cat(&[h, &tb, &(h * &tb)?], 2)?;
+            Ok((x, t.matmul(&w.narrow(1, d, d)?.t()?)?))
+        });
+        assert!(v.passed, "{v}");
+        // the 4d input fails
+        let v = check_input_3d(|t, h, w| {
+            let x = AttentionInput::Four.build(&broadcast(t, h)?, h)?;
+            Ok((x, t.matmul(&w.narrow(1, 4, 4)?.t()?)?))
+        });
+        assert!(!v.passed && v.en.contains("wrong shape"), "{v}");
         // shifting by a max that includes the padding's 0 underflows on the row near −400
         let v = check_masked_softmax(|s, m| {
             let shift = (s * m)?.max_keepdim(1)?;

@@ -16,10 +16,12 @@ use super::reference::{
 };
 use super::UnitWeights;
 
-/// 练习 4.1: binary cross-entropy of one logit `z` and label `y`, written so that it stays finite
-/// for any logit: `f(z, y)`; compared with [`din::train::bce_with_logits`] for logits from −200
-/// to 200 (`−y·ln σ(z) − (1−y)·ln(1−σ(z))` as written gives inf or NaN there).
-pub fn check_bce(f: impl Fn(f64, f64) -> f64) -> Verdict {
+/// 练习 4.1: binary cross-entropy of one logit `z` and label `y`, and its gradient, written so
+/// that both stay finite for any logit: `f(z, y)` returns `(loss, dloss/dz)`. The loss is compared
+/// with [`din::train::bce_with_logits`] and the gradient with `σ(z) − y` (computed here without
+/// overflow), for logits from −200 to 200: `−y·ln σ(z) − (1−y)·ln(1−σ(z))` as written gives inf
+/// or NaN there. The library's loss function returns no gradient, so calling it does not pass.
+pub fn check_bce(f: impl Fn(f64, f64) -> (f64, f64)) -> Verdict {
     const EX: &str = "check_bce";
     let cases: Vec<(f64, f64)> = [-200.0, -30.0, -2.5, -0.1, 0.0, 0.7, 4.0, 40.0, 200.0]
         .iter()
@@ -31,30 +33,51 @@ pub fn check_bce(f: impl Fn(f64, f64) -> f64) -> Verdict {
             .and_then(|zt| Tensor::new(&[y], &Device::Cpu).map(|yt| (zt, yt)))
             .and_then(|(zt, yt)| din::train::bce_with_logits(&zt, &yt))
             .and_then(|l| l.to_scalar::<f64>());
+        // σ(z) − y without exp of a large positive number
+        let sigma = if z >= 0.0 {
+            1.0 / (1.0 + (-z).exp())
+        } else {
+            z.exp() / (1.0 + z.exp())
+        };
         match r {
-            Ok(v) => want.push(v),
+            Ok(v) => want.push((v, sigma - y)),
             Err(e) => return internal(EX, e),
         }
     }
-    let got = match guard(|| cases.iter().map(|&(z, y)| f(z, y)).collect::<Vec<f64>>()) {
+    let got = match guard(|| cases.iter().map(|&(z, y)| f(z, y)).collect::<Vec<_>>()) {
         Ok(g) => g,
         Err((zh, en)) => return Verdict::fail(EX, zh, en),
     };
-    let v = compare_values(EX, &got, &want, 1e-9, "BCE", "BCE");
-    if v.passed {
-        return v;
+    for (part, (zh, en)) in [
+        ("损失", "the loss"),
+        ("梯度 dℓ/dz", "the gradient dloss/dz"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let pick = |p: &(f64, f64)| if part == 0 { p.0 } else { p.1 };
+        let (g, w): (Vec<f64>, Vec<f64>) = (
+            got.iter().map(pick).collect(),
+            want.iter().map(pick).collect(),
+        );
+        // say which (z, y) failed first
+        if let Some(k) = g
+            .iter()
+            .zip(&w)
+            .position(|(g, w)| !g.is_finite() || (g - w).abs() > 1e-9)
+        {
+            let (z, y) = cases[k];
+            return Verdict::fail(
+                EX,
+                format!("{zh}：z = {z}, y = {y} 时得到 {}，应为 {}", g[k], w[k]),
+                format!("{en}: at z = {z}, y = {y} got {}, expected {}", g[k], w[k]),
+            );
+        }
     }
-    // say which (z, y) failed
-    let k = got
-        .iter()
-        .zip(&want)
-        .position(|(g, w)| !g.is_finite() || (g - w).abs() > 1e-9)
-        .unwrap_or(0);
-    let (z, y) = cases[k];
-    Verdict::fail(
+    Verdict::pass(
         EX,
-        format!("z = {z}, y = {y}：得到 {}，应为 {}", got[k], want[k]),
-        format!("z = {z}, y = {y}: got {}, expected {}", got[k], want[k]),
+        "z 从 −200 到 200：损失和梯度都有限，并与库一致",
+        "z from −200 to 200: the loss and the gradient are finite and match the library",
     )
 }
 
@@ -202,6 +225,11 @@ pub fn check_gauc(f: impl Fn(&[f32], &[f32], &[u32]) -> (Vec<(u32, f64, usize)>,
 /// Every step of a DIN forward pass written by hand, so that each can be checked.
 #[derive(Debug, Clone)]
 pub struct DinSteps {
+    /// `[B, L]`: the item activation unit's score of every history position, before the masked
+    /// softmax (padding positions are not compared).
+    pub scores_item: Tensor,
+    /// `[B, L]`: the category unit's scores, likewise.
+    pub scores_cate: Tensor,
     /// `[B, d]`: the item history pooled by the item activation unit.
     pub interest_item: Tensor,
     /// `[B, d]`: the category history pooled by the category unit.
@@ -216,9 +244,11 @@ pub struct DinSteps {
 /// from a `VarBuilder` (weights named as the library names them); `f(net, tables, batch, train)`
 /// runs it on a batch, `tables` = the item, category and user embedding tables, and returns
 /// every step ([`DinSteps`]). Run on a small DIN trained here, its weights handed to `build`, in
-/// evaluation and in training: the pooled interest vectors and the head input are compared with a
-/// computation of this module (no public function of the library returns them for a batch), the
-/// logits with the library's own DIN (padded layout, `Kernels::Reference`), to 1e-5.
+/// evaluation and in training, the steps are compared in order with a computation of this module:
+/// the units' scores before the masked softmax at the real positions (no public function of the
+/// library returns them: the library's unit returns the weights after it, so the library's `Din`
+/// with hand-written lookups does not pass), both interest vectors, the head input and the logits,
+/// then the logits with the library's own DIN (padded layout, `Kernels::Reference`), to 1e-4.
 pub fn check_din_forward<N>(
     build: impl Fn(&ModelConfig, candle_nn::VarBuilder<'static>) -> candle_core::Result<N>,
     f: impl Fn(&N, &[Tensor], &din::data::Batch, bool) -> candle_core::Result<DinSteps>,
@@ -232,6 +262,7 @@ pub fn check_din_forward<N>(
         cfg,
         vb,
         tables,
+        mask,
         want,
     } = match din_forward_case(&model, &batch) {
         Ok(c) => c,
@@ -253,21 +284,39 @@ pub fn check_din_forward<N>(
             Ok(s) => s,
             Err(v) => return v,
         };
-        if let Some(v) = first_wrong_step(EX, train, &din_steps(&got, &want[k])) {
+        // the scores at the real positions only (a wrong shape is reported as it is)
+        let real = |s: &Tensor| {
+            if s.dims() == mask.dims() {
+                s.mul(&mask).unwrap_or_else(|_| s.clone())
+            } else {
+                s.clone()
+            }
+        };
+        let real_scores = [real(&got.scores_item), real(&got.scores_cate)];
+        if let Some(v) = first_wrong_step(EX, train, &din_steps(&got, &real_scores, &want[k])) {
             return v;
         }
     }
     Verdict::pass(
         EX,
-        "推断和训练两种模式下，两个兴趣向量、头部输入和 logit 都与库一致（训练好的权重）",
-        "both interest vectors, the head input and the logits all match, in evaluation and in \
-         training (trained weights)",
+        "推断和训练两种模式下，两个激活单元的分数、兴趣向量、头部输入和 logit 都与库一致（训练好的权重）",
+        "both units' scores and interest vectors, the head input and the logits all match, in \
+         evaluation and in training (trained weights)",
     )
 }
 
-/// What [`check_din_forward`] expects in one mode: the item and the category interest vectors, the
-/// head input and the logits (this module's computation), and the logits of the library's DIN.
-type DinWant = (Tensor, Tensor, Tensor, Tensor, Tensor);
+/// What [`check_din_forward`] expects in one mode (this module's computation, then the library's
+/// DIN for the logits).
+struct DinWant {
+    /// Both units' scores at the real positions (0 at padding), item then category.
+    scores: [Tensor; 2],
+    /// Both interest vectors, item then category.
+    interest: [Tensor; 2],
+    head_input: Tensor,
+    logit: Tensor,
+    /// The logits of the library's DIN.
+    library_logit: Tensor,
+}
 
 /// The case [`check_din_forward`] runs on.
 struct DinCase {
@@ -277,6 +326,8 @@ struct DinCase {
     vb: candle_nn::VarBuilder<'static>,
     /// Copies of its embedding tables: item, category, user.
     tables: Vec<Tensor>,
+    /// The batch's `[B, L]` mask.
+    mask: Tensor,
     /// What is expected in evaluation, then in training.
     want: Vec<DinWant>,
 }
@@ -316,46 +367,71 @@ fn din_forward_case(model: &Model, batch: &din::data::Batch) -> din::Result<DinC
         )?;
         let every_row = Tensor::ones((b, 1), DType::F32, &Device::Cpu)?;
         let logit = dice_mlp_reference(&head, &head_input, &every_row, train)?.squeeze(1)?;
-        want.push((item.interest, cate.interest, head_input, logit, lib.logit));
+        want.push(DinWant {
+            scores: [(&item.scores * &x.mask)?, (&cate.scores * &x.mask)?],
+            interest: [item.interest, cate.interest],
+            head_input,
+            logit,
+            library_logit: lib.logit,
+        });
     }
     Ok(DinCase {
         cfg,
         vb,
         tables,
+        mask: x.mask.clone(),
         want,
     })
 }
 
-/// The steps [`check_din_forward`] compares, in order: the two interest vectors, the head input
-/// and the logits with this module's computation, then the logits with the library's DIN.
-fn din_steps<'a>(got: &'a DinSteps, want: &'a DinWant) -> [Step<'a>; 5] {
-    let (i_item, i_cate, head_input, logit, lib_logit) = want;
+/// The steps [`check_din_forward`] compares, in order: the two units' scores (`real_scores`: the
+/// learner's at the real positions), the two interest vectors, the head input and the logits with
+/// this module's computation, then the logits with the library's DIN.
+fn din_steps<'a>(
+    got: &'a DinSteps,
+    real_scores: &'a [Tensor; 2],
+    want: &'a DinWant,
+) -> [Step<'a>; 7] {
     [
         (
+            &real_scores[0],
+            &want.scores[0],
+            1e-4,
+            "商品激活单元 masked softmax 之前的分数（真实位置）",
+            "the item unit's scores before the masked softmax (real positions)",
+        ),
+        (
+            &real_scores[1],
+            &want.scores[1],
+            1e-4,
+            "类目激活单元 masked softmax 之前的分数（真实位置）",
+            "the category unit's scores before the masked softmax (real positions)",
+        ),
+        (
             &got.interest_item,
-            i_item,
+            &want.interest[0],
             1e-5,
             "商品历史的兴趣向量",
             "the item history's interest vector",
         ),
         (
             &got.interest_cate,
-            i_cate,
+            &want.interest[1],
             1e-5,
             "类目历史的兴趣向量",
             "the category history's interest vector",
         ),
         (
             &got.head_input,
-            head_input,
+            &want.head_input,
             1e-5,
             "头部的输入 [兴趣, 兴趣, 候选, 候选类目, 用户]",
             "the head input [interest, interest, target, target category, user]",
         ),
-        (&got.logit, logit, 1e-4, "logit", "the logits"),
+        (&got.logit, &want.logit, 1e-4, "logit", "the logits"),
         (
             &got.logit,
-            lib_logit,
+            &want.library_logit,
             1e-4,
             "logit（与库的 DIN 比较）",
             "the logits (against the library's DIN)",

@@ -6,44 +6,41 @@ use din::model::{Dice, Mode, Params};
 
 use super::check::{compare_tensor, compare_values, guard, internal, randn, run_learner, Verdict};
 
-/// 练习 1 of notebook 5: RelaImpr (paper, eq. 11). `f(auc_model, auc_base)` returns the two
-/// lifts over chance, `auc − 0.5`, and RelaImpr in percent. The lifts are checked first (the
-/// library's `rela_impr` returns only RelaImpr), then RelaImpr against it.
-pub fn check_rela_impr(f: impl Fn(f64, f64) -> (f64, f64, f64)) -> Verdict {
+/// 练习 1 of notebook 5: RelaImpr (paper, eq. 11) solved for the model's AUC. `f(auc_base,
+/// rela_impr)` returns the AUC a model needs to improve on a base model of AUC `auc_base` by
+/// `rela_impr` percent: RelaImpr measures the lift over chance, `AUC − 0.5`, so the answer is
+/// `0.5 + (auc_base − 0.5)·(1 + rela_impr/100)`. Checked on four (base, RelaImpr) pairs, and the
+/// answer put back into [`din::metrics::rela_impr`] must give the RelaImpr asked for. The
+/// library computes RelaImpr from two AUCs, not this inverse, so calling it does not pass.
+pub fn check_rela_impr(f: impl Fn(f64, f64) -> f64) -> Verdict {
     const EX: &str = "check_rela_impr";
-    let pairs = [(0.8871, 0.8620), (0.70, 0.65), (0.60, 0.62), (0.95, 0.90)];
-    let got = match guard(|| pairs.iter().map(|&(m, b)| f(m, b)).collect::<Vec<_>>()) {
+    let cases = [(0.8620, 10.0), (0.65, 50.0), (0.62, -10.0), (0.90, 8.74)];
+    let got = match guard(|| cases.iter().map(|&(b, r)| f(b, r)).collect::<Vec<f64>>()) {
         Ok(g) => g,
         Err((zh, en)) => return Verdict::fail(EX, zh, en),
     };
-    let lifts: Vec<f64> = got.iter().flat_map(|g| [g.0, g.1]).collect();
-    let want_lifts: Vec<f64> = pairs
+    // the AUC, then the round trip through the library's RelaImpr
+    let want: Vec<f64> = cases
         .iter()
-        .flat_map(|&(m, b)| [m - 0.5, b - 0.5])
+        .map(|&(b, r)| 0.5 + (b - 0.5) * (1.0 + r / 100.0))
         .collect();
-    let v = compare_values(
-        EX,
-        &lifts,
-        &want_lifts,
-        1e-12,
-        "相对随机猜的提升 AUC − 0.5",
-        "the lifts over chance, AUC − 0.5",
-    );
+    let v = compare_values(EX, &got, &want, 1e-9, "需要的 AUC", "the AUC needed");
     if !v.passed {
         return v;
     }
-    let want: Vec<f64> = pairs
+    let back: Vec<f64> = cases
         .iter()
-        .map(|&(m, b)| din::metrics::rela_impr(m, b))
+        .zip(&got)
+        .map(|(&(b, _), &m)| din::metrics::rela_impr(m, b))
         .collect();
-    let got: Vec<f64> = got.iter().map(|g| g.2).collect();
+    let asked: Vec<f64> = cases.iter().map(|&(_, r)| r).collect();
     compare_values(
         EX,
-        &got,
-        &want,
-        1e-9,
-        "提升和 RelaImpr",
-        "the lifts and RelaImpr",
+        &back,
+        &asked,
+        1e-6,
+        "代回 din::metrics::rela_impr 得到的 RelaImpr",
+        "RelaImpr of your AUC by din::metrics::rela_impr",
     )
 }
 
@@ -106,14 +103,17 @@ mod tests {
 
     #[test]
     fn checks_pass_answers_written_out_and_fail_library_shortcuts_and_wrong_answers() {
-        // RelaImpr: the library's number without the lifts does not pass
-        let v = check_rela_impr(|m, b| (0.0, 0.0, din::metrics::rela_impr(m, b)));
-        assert!(!v.passed && v.en.contains("lifts"), "{v}");
-        assert!(
-            check_rela_impr(|m, b| (m - 0.5, b - 0.5, ((m - 0.5) / (b - 0.5) - 1.0) * 100.0))
-                .passed
-        );
-        assert!(!check_rela_impr(|m, b| (m - 0.5, b - 0.5, (m - b) / b * 100.0)).passed);
+        // RelaImpr solved for the model's AUC: written out, passes
+        assert!(check_rela_impr(|b, r| 0.5 + (b - 0.5) * (1.0 + r / 100.0)).passed);
+        // the library's RelaImpr of the two numbers (the shortest call) does not
+        let v = check_rela_impr(din::metrics::rela_impr);
+        assert!(!v.passed && v.en.contains("AUC needed"), "{v}");
+        // a relative improvement of the AUC itself (not of the lift over chance) does not
+        let v = check_rela_impr(|b, r| b * (1.0 + r / 100.0));
+        assert!(!v.passed && v.en.contains("AUC needed"), "{v}");
+        // a stub
+        let v = check_rela_impr(|_, _| todo!());
+        assert!(!v.passed && v.en.contains("not written yet"), "{v}");
         let switch = |x: &Tensor, eps: f64| -> candle_core::Result<Tensor> {
             let mean = x.mean_keepdim(0)?;
             let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;

@@ -46,11 +46,15 @@ pub fn check_single_event_users(f: impl Fn(&Events) -> Vec<i64>) -> Verdict {
     )
 }
 
-/// 练习 6.2: `f(events, max_len)` = the histogram of the history lengths of the training rows the
-/// leak-free split makes with `max_len` (histories cut to the newest `max_len` events; entry `k`
-/// counts the rows with `k` events) and their mean; compared with the split's own rows and
-/// [`din::data::SplitStats::mean_train_history`].
-pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> (Vec<usize>, f64)) -> Verdict {
+/// 练习 6.2: the history lengths of the leak-free split, from the number of events per user
+/// alone. `f(events_per_user, max_len)` returns the histogram of the history lengths of the
+/// training rows the split makes (histories cut to the newest `max_len` events; entry `k` counts
+/// the rows with `k` events) and their mean. The check counts each user's events in random event
+/// logs, hands the counts to `f` and compares with the rows of [`din::data::build`]'s split of the
+/// same logs and [`din::data::SplitStats::mean_train_history`]. The split takes events, not
+/// counts, so calling it does not pass: the exercise is the counting (one positive and one
+/// negative row per target, targets 1 … n − 3).
+pub fn check_mean_train_history(f: impl Fn(&[usize], usize) -> (Vec<usize>, f64)) -> Verdict {
     const EX: &str = "check_mean_train_history";
     for (seed, max_len) in [(64u64, 3usize), (65, 50)] {
         let ev = some_events(seed);
@@ -73,7 +77,12 @@ pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> (Vec<usize>, f64))
             }
             Err(e) => return internal(EX, e),
         };
-        let (got_hist, got) = match guard(|| f(&ev, max_len)) {
+        let mut per_user = std::collections::BTreeMap::new();
+        for &u in &ev.user {
+            *per_user.entry(u).or_insert(0usize) += 1;
+        }
+        let counts: Vec<usize> = per_user.into_values().collect();
+        let (got_hist, got) = match guard(|| f(&counts, max_len)) {
             Ok(g) => g,
             Err((zh, en)) => return Verdict::fail(EX, zh, en),
         };
@@ -84,9 +93,9 @@ pub fn check_mean_train_history(f: impl Fn(&Events, usize) -> (Vec<usize>, f64))
         if trimmed != want_hist {
             return Verdict::fail(
                 EX,
-                format!("max_len {max_len}：历史长度的直方图应为 {want_hist:?}，你给出 {got_hist:?}"),
+                format!("每个用户的事件数 {counts:?}，max_len {max_len}：历史长度的直方图应为 {want_hist:?}，你给出 {got_hist:?}"),
                 format!(
-                    "max_len {max_len}: the histogram of history lengths should be {want_hist:?}, yours is {got_hist:?}"
+                    "events per user {counts:?}, max_len {max_len}: the histogram of history lengths should be {want_hist:?}, yours is {got_hist:?}"
                 ),
             );
         }
@@ -136,23 +145,34 @@ mod tests {
             vec![0; n]
         });
         assert!(!v.passed, "{v}");
-        // mean history: the split's mean without the histogram does not pass
-        let v = check_mean_train_history(|ev, max_len| {
-            let cfg = SplitConfig {
-                max_len,
-                ..Default::default()
-            };
-            (Vec::new(), build(ev, cfg).unwrap().stats.mean_train_history)
+        // mean history: the split's mean (it takes events, not counts) without the histogram does
+        // not pass
+        let v = check_mean_train_history(|_counts, _max_len| {
+            let ev = some_events(64);
+            (
+                Vec::new(),
+                build(&ev, SplitConfig::default())
+                    .unwrap()
+                    .stats
+                    .mean_train_history,
+            )
+        });
+        assert!(!v.passed && v.en.contains("histogram"), "{v}");
+        // positives only: half the rows
+        let v = check_mean_train_history(|counts, max_len| {
+            let mut hist = vec![0usize; max_len + 1];
+            for &c in counts {
+                for k in 1..c.saturating_sub(2) {
+                    hist[k.min(max_len)] += 1;
+                }
+            }
+            (hist, 0.0)
         });
         assert!(!v.passed && v.en.contains("histogram"), "{v}");
         // written out from the event counts (notebook 6's solution): passes
-        let by_hand = |ev: &Events, max_len: usize| {
-            let mut n = std::collections::BTreeMap::new();
-            for &u in &ev.user {
-                *n.entry(u).or_insert(0usize) += 1;
-            }
+        let by_hand = |counts: &[usize], max_len: usize| {
             let mut hist = vec![0usize; max_len + 1];
-            for &c in n.values() {
+            for &c in counts {
                 for k in 1..c.saturating_sub(2) {
                     hist[k.min(max_len)] += 2;
                 }

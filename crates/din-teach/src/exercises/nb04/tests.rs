@@ -1,8 +1,6 @@
 //! The tests of notebook 4's checks.
 
 use super::*;
-use crate::exercises::reference::trained_unit_case;
-use din::model::Layout;
 
 #[test]
 fn checks_pass_answers_written_out_and_fail_library_shortcuts_and_wrong_answers() {
@@ -50,13 +48,34 @@ fn checks_pass_answers_written_out_and_fail_library_shortcuts_and_wrong_answers(
     assert!(check_gauc(|s, l, u| (per_user(s, l, u), din::metrics::gauc(s, l, u).unwrap())).passed);
     assert!(!check_gauc(|s, l, u| (per_user(s, l, u), din::metrics::auc(s, l).unwrap())).passed);
     // BCE: the formula as written overflows
+    let grad = |z: f64, y: f64| {
+        if z >= 0.0 {
+            1.0 / (1.0 + (-z).exp()) - y
+        } else {
+            z.exp() / (1.0 + z.exp()) - y
+        }
+    };
     let naive = |z: f64, y: f64| {
         let p = 1.0 / (1.0 + (-z).exp());
-        -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+        (-(y * p.ln() + (1.0 - y) * (1.0 - p).ln()), p - y)
     };
     let v = check_bce(naive);
-    assert!(!v.passed && v.en.contains("z = "), "{v}");
-    assert!(check_bce(|z, y| z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()).passed);
+    assert!(!v.passed && v.en.contains("the loss: at z = "), "{v}");
+    let stable = |z: f64, y: f64| z.max(0.0) - z * y + (-z.abs()).exp().ln_1p();
+    assert!(check_bce(|z, y| (stable(z, y), grad(z, y))).passed);
+    // the library's loss (the shortest call that computes it) has no gradient
+    let library = |z: f64, y: f64| {
+        let t = |v: f64| Tensor::new(&[v], &Device::Cpu).unwrap();
+        let l = din::train::bce_with_logits(&t(z), &t(y)).unwrap();
+        (l.to_scalar::<f64>().unwrap(), 0.0)
+    };
+    let v = check_bce(library);
+    assert!(!v.passed && v.en.contains("gradient"), "{v}");
+    // the gradient with the sign the wrong way round fails
+    let v = check_bce(|z, y| (stable(z, y), -grad(z, y)));
+    assert!(!v.passed && v.en.contains("gradient"), "{v}");
+    // a sigmoid written as 1/(1 + e^−z) is finite at −200 too (e^200 is finite in f64): passes
+    assert!(check_bce(|z, y| (stable(z, y), 1.0 / (1.0 + (-z).exp()) - y)).passed);
 }
 
 #[test]
@@ -66,23 +85,69 @@ fn the_din_forward_check_fails_a_stub_and_the_library_network() {
     // a stub
     let v = check_din_forward(build, |_, _, _, _| todo!());
     assert!(!v.passed && v.en.contains("not written yet"), "{v}");
-    // the library's own DIN gives the right logits, but not the steps before them
-    let (model, _) = trained_unit_case().unwrap();
-    let model = model.with_layout(Layout::Padded);
-    let v = check_din_forward(build, move |_net, _tables, b, train| {
-        let x = model.lookup(b).map_err(candle_core::Error::wrap)?;
+    // the library's own DIN with the lookups written by hand (the shortcut): its unit
+    // gives the interest vectors and the weights, `HeadInput::build_from` the head input and its
+    // head the logits, but the scores before the masked softmax are no output of the library
+    let din_build =
+        |cfg: &ModelConfig, vb: candle_nn::VarBuilder<'static>| din::model::Din::new(cfg, vb);
+    let shortcut = |net: &din::model::Din, tables: &[Tensor], b: &din::data::Batch, train| {
+        let (n, l, d) = (b.size, b.max_len, tables[0].dim(1)?);
+        let look =
+            |t: usize, ids: &[u32]| tables[t].index_select(&Tensor::new(ids, &Device::Cpu)?, 0);
+        let mask = Tensor::from_slice(&b.mask, (n, l), &Device::Cpu)?;
         let mode = Mode::new(train, din::model::Kernels::Reference);
-        let out = model.net().forward_t(&x, mode)?;
-        let (n, d) = x.user.dims2()?;
-        let zeros = Tensor::zeros((n, d), DType::F32, &Device::Cpu)?;
+        let (ti, tc, u) = (
+            look(0, &b.target_item)?,
+            look(1, &b.target_cate)?,
+            look(2, &b.user)?,
+        );
+        let hi = look(0, &b.hist_item)?.reshape((n, l, d))?;
+        let hc = look(1, &b.hist_cate)?.reshape((n, l, d))?;
+        let (interest_item, w_item) = net.att_item().forward_padded(&ti, &hi, &mask, mode)?;
+        let (interest_cate, w_cate) = net.att_cate().forward_padded(&tc, &hc, &mask, mode)?;
+        let head_input = din::model::HeadInput::Din.build_from(
+            &interest_item,
+            &interest_cate,
+            [&ti, &tc, &u],
+        )?;
+        let logit = net.head().forward_t(&head_input, None, mode)?.squeeze(1)?;
         Ok(DinSteps {
-            interest_item: zeros.clone(),
-            interest_cate: zeros,
-            head_input: Tensor::zeros((n, 5 * d), DType::F32, &Device::Cpu)?,
-            logit: out.logit,
+            scores_item: w_item,
+            scores_cate: w_cate,
+            interest_item,
+            interest_cate,
+            head_input,
+            logit,
         })
+    };
+    let v = check_din_forward(din_build, shortcut);
+    assert!(
+        !v.passed && v.en.contains("scores before the masked softmax"),
+        "{v}"
+    );
+    // the same with the scores as this module's reference computes them (the unit's MLP on the 4d
+    // input, written out) passes: the rest of the shortcut is right
+    let v = check_din_forward(din_build, move |net, tables, b, train| {
+        let mut s = shortcut(net, tables, b, train)?;
+        let mode = Mode::new(train, din::model::Kernels::Reference);
+        let (n, l, d) = (b.size, b.max_len, tables[0].dim(1)?);
+        let look =
+            |t: usize, ids: &[u32]| tables[t].index_select(&Tensor::new(ids, &Device::Cpu)?, 0);
+        let mask = Tensor::from_slice(&b.mask, (n * l, 1), &Device::Cpu)?;
+        let score = |unit: &din::model::ActivationUnit, t: &Tensor, h: &Tensor| {
+            let tb = t.unsqueeze(1)?.broadcast_as((n, l, d))?;
+            let x = din::model::AttentionInput::Four.build(&tb, h)?;
+            unit.mlp()
+                .forward_t(&x.reshape((n * l, 4 * d))?, Some(&mask), mode)?
+                .reshape((n, l))
+        };
+        let hi = look(0, &b.hist_item)?.reshape((n, l, d))?;
+        let hc = look(1, &b.hist_cate)?.reshape((n, l, d))?;
+        s.scores_item = score(net.att_item(), &look(0, &b.target_item)?, &hi)?;
+        s.scores_cate = score(net.att_cate(), &look(1, &b.target_cate)?, &hc)?;
+        Ok(s)
     });
-    assert!(!v.passed && v.en.contains("interest vector"), "{v}");
+    assert!(v.passed, "{v}");
 }
 
 #[test]
@@ -157,6 +222,8 @@ fn the_training_loop_check_fails_a_stub_and_a_loop_without_the_optimiser_step() 
         )?;
         let logit = net.forward(&x)?.squeeze(1)?;
         Ok(DinSteps {
+            scores_item: logit.clone(),
+            scores_cate: logit.clone(),
             interest_item: logit.clone(),
             interest_cate: logit.clone(),
             head_input: x,
