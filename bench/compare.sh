@@ -8,6 +8,8 @@
 #
 #   bench/compare.sh                    # defaults below; results in out/bench/
 #   TRAIN_ROWS=200000 EPOCHS=1 bench/compare.sh
+# At the end the tables it printed are also appended to the results log,
+# bench/results/<UTC date of the start>-compare.md (RESULTS_LOG=DIR elsewhere, RESULTS_LOG= none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-/tmp/refenv/bin/python}
@@ -22,6 +24,8 @@ PREP_USERS=${PREP_USERS:-0}        # >0: time data prep on the first N users onl
 # torch-rechub's MLPs are Linear → BatchNorm1d → Dice: ours gets the same layout (`--batch-norm`).
 # Without it ours learns much more slowly in the few steps of a one-epoch subset at batch 4096.
 OURS_FLAGS=${OURS_FLAGS:---batch-norm}
+RESULTS_LOG=${RESULTS_LOG-bench/results}   # '' = no results log
+RUN_DATE=$(date -u +%F) RUN_TIME=$(date -u +%H:%M)
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
 
@@ -51,10 +55,13 @@ $PY bench/subset.py "$OUT/split" "$OUT/sub" "$TRAIN_ROWS" "$VAL_ROWS" "$TEST_ROW
 # 4a. the main peer: the careful PyTorch DIN and this crate's defaults, same rows, PEER_EPOCHS
 #     epochs, test AUC after each, at each of PEER_BATCHES (bench/parity.sh's report)
 printf 'defaults\n' > "$OUT/peer_variants.txt"
+PEER_REUSED=$( (find "$OUT/peer" -maxdepth 1 -name '*.json' -size +0 2>/dev/null || true) | wc -l)
+: > "$OUT/peer_table.md"
 # (each value below is expanded before any of them is assigned: OUT is still the outer one)
+# (RESULTS_LOG= : this script's own entry in the results log holds the peer's table)
 env WORLDS=sub WORLD_DIRS="sub=$OUT/sub" VARIANTS="$OUT/peer_variants.txt" OUT="$OUT/peer" \
-  EPOCHS="${PEER_EPOCHS:-3}" BATCHES="${PEER_BATCHES:-256 1024}" THREADS="$THREADS" PY="$PY" \
-  bench/parity.sh | sed -n '1,/^## Ablation/p' | head -n -1 | tee -a "$OUT/log.txt"
+  EPOCHS="${PEER_EPOCHS:-3}" BATCHES="${PEER_BATCHES:-256 1024}" THREADS="$THREADS" PY="$PY" RESULTS_LOG= \
+  bench/parity.sh | sed -n '1,/^## Ablation/p' | head -n -1 | tee -a "$OUT/log.txt" "$OUT/peer_table.md"
 
 # 4b. torch-rechub: training, same rows, same config, same batch sizes
 for bs in $BATCHES; do
@@ -76,7 +83,8 @@ BN=0; case " $OURS_FLAGS " in *" --batch-norm "*) BN=1 ;; esac
 DIN_BENCH_BATCH_NORM=$BN target/release/examples/bench "$OUT/sub" 256,4096 40 | tee "$OUT/stages.txt" | head -n -1
 tail -1 "$OUT/stages.txt" > "$OUT/stages.json"
 
-$PY - "$OUT" "$BATCHES" <<'PY' | tee -a "$OUT/log.txt"
+: > "$OUT/rechub_table.md"
+$PY - "$OUT" "$BATCHES" <<'PY' | tee -a "$OUT/log.txt" "$OUT/rechub_table.md"
 import json, sys
 out, batches = sys.argv[1], sys.argv[2].split()
 j = lambda n: json.load(open(f"{out}/{n}"))
@@ -97,3 +105,34 @@ try:
 except FileNotFoundError:
     pass
 PY
+
+# 7. the results log: this run's tables appended to RESULTS_LOG/<UTC date of the start>-compare.md
+if [ -n "$RESULTS_LOG" ]; then
+  mkdir -p "$RESULTS_LOG"
+  log_file="$RESULTS_LOG/$RUN_DATE-compare.md"
+  rev=$(git rev-parse --short HEAD 2>/dev/null || echo "outside git")
+  if [ "$rev" != "outside git" ] && ! git diff --quiet HEAD -- crates bench ':(exclude)bench/results' Cargo.toml Cargo.lock; then
+    rev="$rev + uncommitted changes in crates/, bench/ or Cargo.*"
+  fi
+  cpu=$( (lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1) || true)
+  [ -s "$log_file" ] || printf '# %s: bench/compare.sh runs\n\nAppended by `bench/compare.sh` at the end of each run, newest last.\n' "$RUN_DATE" > "$log_file"
+  {
+    printf '\n## %s UTC, %s\n\n' "$RUN_TIME" "$rev"
+    printf 'Machine: %s, nproc %s, threads used %s; load average at the end: %s.\n' \
+      "${cpu:-unknown CPU}" "$(nproc)" "$THREADS" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+    printf 'Settings: TRAIN_ROWS=%s VAL_ROWS=%s TEST_ROWS=%s EPOCHS=%s BATCHES="%s" PEER_EPOCHS=%s PEER_BATCHES="%s" FULL=%s PREP_USERS=%s OURS_FLAGS="%s"; %s min in all.\n' \
+      "$TRAIN_ROWS" "$VAL_ROWS" "$TEST_ROWS" "$EPOCHS" "$BATCHES" "${PEER_EPOCHS:-3}" "${PEER_BATCHES:-256 1024}" \
+      "${FULL:-1}" "$PREP_USERS" "$OURS_FLAGS" "$((SECONDS / 60))"
+    if [ "$PEER_REUSED" -gt 0 ]; then
+      printf 'The PyTorch DIN peer: %s result files were already in %s/peer and were reused (bench/parity.sh skips them): its numbers may come from an earlier run.\n' "$PEER_REUSED" "$OUT"
+    fi
+    printf '\n'
+    sed 's/^#/##/' "$OUT/peer_table.md"
+    printf '\n### torch-rechub, same rows (this crate with %s)\n' "$OURS_FLAGS"
+    cat "$OUT/rechub_table.md"
+    printf '\n### The Rust harness: stage breakdown, FLOP bound, serving\n\n```text\n'
+    head -n -1 "$OUT/stages.txt"
+    printf '```\n'
+  } >> "$log_file"
+  echo "results log: $log_file"
+fi

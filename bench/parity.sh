@@ -9,7 +9,10 @@
 #   WORLDS=many BATCHES=256 EPOCHS=1 bench/parity.sh  # a quick look
 #   VARIANTS=bench/parity_variants.txt bench/parity.sh
 #   WORLDS=sub WORLD_DIRS="sub=out/bench/sub" bench/parity.sh  # a split directory of your own
-# Results: out/parity/*.json (one JSON line each) and the table on stdout (also out/parity/table.md).
+# Results: out/parity/*.json (one JSON line each) and the table on stdout (also out/parity/table.md),
+# and at the end the same tables appended to the results log, bench/results/<UTC date of the
+# start>-parity.md (RESULTS_LOG=DIR elsewhere, RESULTS_LOG= none). Result files already in OUT are
+# reused, not re-measured; the log entry says how many.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-/tmp/refenv/bin/python}
@@ -20,6 +23,8 @@ WORLDS=${WORLDS:-"few many"}
 THREADS=${THREADS:-2}
 VARIANTS=${VARIANTS:-bench/parity_variants.txt}
 WORLD_DIRS=${WORLD_DIRS:-}         # NAME=SPLIT_DIR ...: worlds already split (bench/compare.sh)
+RESULTS_LOG=${RESULTS_LOG-bench/results}   # '' = no results log
+RUN_DATE=$(date -u +%F) RUN_TIME=$(date -u +%H:%M)
 mkdir -p "$OUT"
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
 
@@ -53,6 +58,24 @@ world() {
   # shellcheck disable=SC2086
   $PY bench/subset.py "$OUT/$name/split" "$OUT/$name/sub" $rows
 }
+
+# The result files this run prints, and how many of them are there already (reused, not re-run).
+expected_results() {
+  local w bs name rest
+  for w in $WORLDS; do
+    for bs in $BATCHES; do
+      echo "$OUT/torch_${w}_${bs}.json"
+      (grep -v '^\s*#' "$VARIANTS" | grep -v '^\s*$' || true) | while read -r name rest; do
+        echo "$OUT/din_${w}_${bs}_${name}.json"
+      done
+    done
+  done
+}
+RESULTS_TOTAL=$(expected_results | wc -l)
+RESULTS_REUSED=$(expected_results | while read -r f; do if [ -s "$f" ]; then echo; fi; done | wc -l)
+if [ "$RESULTS_REUSED" -gt 0 ]; then
+  echo "parity.sh: $RESULTS_REUSED of $RESULTS_TOTAL result files are already in $OUT and are reused" >&2
+fi
 
 for w in $WORLDS; do
   world "$w"
@@ -113,3 +136,29 @@ for w in worlds:
             d = j(f"din_{w}_{bs}_{n}.json")
             print(f"| {n} | {settings[n] or '(the defaults)'} | {cell(aucs(d))} | {aucs(d)[0] - aucs(t)[0]:+.4f} |")
 PY
+
+# The results log: the tables above appended to RESULTS_LOG/<UTC date of the start>-parity.md
+if [ -n "$RESULTS_LOG" ]; then
+  mkdir -p "$RESULTS_LOG"
+  log_file="$RESULTS_LOG/$RUN_DATE-parity.md"
+  rev=$(git rev-parse --short HEAD 2>/dev/null || echo "outside git")
+  if [ "$rev" != "outside git" ] && ! git diff --quiet HEAD -- crates bench ':(exclude)bench/results' Cargo.toml Cargo.lock; then
+    rev="$rev + uncommitted changes in crates/, bench/ or Cargo.*"
+  fi
+  cpu=$( (lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1) || true)
+  [ -s "$log_file" ] || printf '# %s: bench/parity.sh runs\n\nAppended by `bench/parity.sh` at the end of each run, newest last.\n' "$RUN_DATE" > "$log_file"
+  {
+    printf '\n## %s UTC, %s\n\n' "$RUN_TIME" "$rev"
+    printf 'Machine: %s, nproc %s, threads used %s; load average at the end: %s.\n' \
+      "${cpu:-unknown CPU}" "$(nproc)" "$THREADS" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+    printf 'Settings: WORLDS="%s" BATCHES="%s" EPOCHS=%s VARIANTS=%s OUT=%s; %s min in all.\n' \
+      "$WORLDS" "$BATCHES" "$EPOCHS" "$VARIANTS" "$OUT" "$((SECONDS / 60))"
+    if [ "$RESULTS_REUSED" -gt 0 ]; then
+      printf '%s of the %s result files were already in %s and were reused, not re-measured: their numbers come from an earlier run.\n' \
+        "$RESULTS_REUSED" "$RESULTS_TOTAL" "$OUT"
+    fi
+    printf '\n'
+    sed 's/^#/##/' "$OUT/table.md"
+  } >> "$log_file"
+  echo "results log: $log_file" >&2
+fi
