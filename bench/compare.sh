@@ -108,18 +108,9 @@ PY
 
 # 7. the results log: this run's tables appended to RESULTS_LOG/<UTC date of the start>-compare.md
 if [ -n "$RESULTS_LOG" ]; then
-  mkdir -p "$RESULTS_LOG"
-  log_file="$RESULTS_LOG/$RUN_DATE-compare.md"
-  rev=$(git rev-parse --short HEAD 2>/dev/null || echo "outside git")
-  if [ "$rev" != "outside git" ] && ! git diff --quiet HEAD -- crates bench ':(exclude)bench/results' Cargo.toml Cargo.lock; then
-    rev="$rev + uncommitted changes in crates/, bench/ or Cargo.*"
-  fi
-  cpu=$( (lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1) || true)
-  [ -s "$log_file" ] || printf '# %s: bench/compare.sh runs\n\nAppended by `bench/compare.sh` at the end of each run, newest last.\n' "$RUN_DATE" > "$log_file"
+  . bench/results_log.sh
+  results_log_entry compare
   {
-    printf '\n## %s UTC, %s\n\n' "$RUN_TIME" "$rev"
-    printf 'Machine: %s, nproc %s, threads used %s; load average at the end: %s.\n' \
-      "${cpu:-unknown CPU}" "$(nproc)" "$THREADS" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
     printf 'Settings: TRAIN_ROWS=%s VAL_ROWS=%s TEST_ROWS=%s EPOCHS=%s BATCHES="%s" PEER_EPOCHS=%s PEER_BATCHES="%s" FULL=%s PREP_USERS=%s OURS_FLAGS="%s"; %s min in all.\n' \
       "$TRAIN_ROWS" "$VAL_ROWS" "$TEST_ROWS" "$EPOCHS" "$BATCHES" "${PEER_EPOCHS:-3}" "${PEER_BATCHES:-256 1024}" \
       "${FULL:-1}" "$PREP_USERS" "$OURS_FLAGS" "$((SECONDS / 60))"

@@ -139,18 +139,9 @@ PY
 
 # The results log: the tables above appended to RESULTS_LOG/<UTC date of the start>-parity.md
 if [ -n "$RESULTS_LOG" ]; then
-  mkdir -p "$RESULTS_LOG"
-  log_file="$RESULTS_LOG/$RUN_DATE-parity.md"
-  rev=$(git rev-parse --short HEAD 2>/dev/null || echo "outside git")
-  if [ "$rev" != "outside git" ] && ! git diff --quiet HEAD -- crates bench ':(exclude)bench/results' Cargo.toml Cargo.lock; then
-    rev="$rev + uncommitted changes in crates/, bench/ or Cargo.*"
-  fi
-  cpu=$( (lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1) || true)
-  [ -s "$log_file" ] || printf '# %s: bench/parity.sh runs\n\nAppended by `bench/parity.sh` at the end of each run, newest last.\n' "$RUN_DATE" > "$log_file"
+  . bench/results_log.sh
+  results_log_entry parity
   {
-    printf '\n## %s UTC, %s\n\n' "$RUN_TIME" "$rev"
-    printf 'Machine: %s, nproc %s, threads used %s; load average at the end: %s.\n' \
-      "${cpu:-unknown CPU}" "$(nproc)" "$THREADS" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
     printf 'Settings: WORLDS="%s" BATCHES="%s" EPOCHS=%s VARIANTS=%s OUT=%s; %s min in all.\n' \
       "$WORLDS" "$BATCHES" "$EPOCHS" "$VARIANTS" "$OUT" "$((SECONDS / 60))"
     if [ "$RESULTS_REUSED" -gt 0 ]; then

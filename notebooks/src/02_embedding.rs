@@ -90,7 +90,7 @@ let as_target: Vec<f32> = padded.lookup(&q)?.target_item.get(0)?.to_vec1::<f32>(
 println!("item {} ({}) as history: {:?}", h0, world.item(ds.vocab.items.raw(h0).unwrap()).unwrap().name, &as_history[..5]);
 println!("same item as target:      {:?}", &as_target[..5]);
 println!("identical: {}", as_history == as_target);
-let n_emb: usize = model0.embeddings().tables.iter().map(|t| t.data.len()).sum();
+let n_emb: usize = model0.embeddings().tables().iter().map(|t| t.data.len()).sum();
 println!("parameters: embeddings {}, network {}, total {}", n_emb, model0.n_params() - n_emb, model0.n_params());
 // %% [markdown]
 // **整个模型 · The whole model.** `println!("{model}")` 像 PyTorch 的 `print(model)` 一样列出模型：先是配置，然后每个模块一行（它的张量和形状，以及其中要训练的标量个数），最后是三个嵌入表。Dice 的 `running_mean`、`running_var` 存在模型里，却不是训练出来的（训练时用当前 batch 的统计量，它们只随之滑动更新），所以不计入 "trained"；上面的 `n_params()` 把它们也算进去了，单元的最后一行把两者对上。

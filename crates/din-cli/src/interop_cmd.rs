@@ -34,7 +34,7 @@ pub fn export(a: ExportArgs, ui: &Ui) -> Result<()> {
             a.out.display()
         )
     })?;
-    let rows = run.model.embeddings().tables.each_ref().map(|t| t.rows);
+    let rows = run.model.embeddings().tables().each_ref().map(|t| t.rows);
     let c = run.model.config();
     ui.say(format!(
         "{n} tensors written to {} (torch-rechub DIN: embed_dim {}, attention_mlp_params dims {:?}, \

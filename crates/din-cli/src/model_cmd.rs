@@ -125,8 +125,6 @@ pub struct TrainArgs {
     resume: Option<PathBuf>,
     #[arg(long, hide = true)]
     pause_at_step: Option<u64>,
-    #[arg(long, hide = true)]
-    fault_nan_at_step: Option<u64>,
 }
 
 /// Load a CSV (split with `split`) or a split directory.
@@ -176,7 +174,6 @@ pub fn train(a: TrainArgs, ui: &Ui) -> Result<()> {
     let no_val = ds.val.is_empty();
     let opts = RunOptions {
         resume,
-        fault_nan_at_step: a.fault_nan_at_step,
         ..RunOptions::default()
     };
     let mut progress = train_progress(ui, no_val, a.pause_at_step);

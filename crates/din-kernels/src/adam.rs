@@ -33,6 +33,9 @@ pub struct AdamStep<T> {
 }
 
 impl<T: Real> AdamStep<T> {
+    /// The constants of step `step` (1-based) with learning rate `lr`, moment decays `beta1`,
+    /// `beta2` (each in `[0, 1)`), `eps` and `weight_decay`, applied AdamW-style when
+    /// `decoupled_decay`. An error for step 0 or a beta outside `[0, 1)`.
     pub fn new(
         lr: f64,
         beta1: f64,

@@ -80,9 +80,13 @@ impl UnitInput {
 /// target `t`, the history item `h`, the difference `t − h` (if present) and the product `t ⊙ h`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputBlocks {
+    /// Block of the target `t`.
     pub target: usize,
+    /// Block of the history item `h`.
     pub history: usize,
+    /// Block of `t − h`; `None` for [`UnitInput::Three`], which has no difference term.
     pub difference: Option<usize>,
+    /// Block of the product `t ⊙ h`.
     pub product: usize,
 }
 
@@ -96,8 +100,12 @@ pub struct UnitSaved<T> {
 
 /// Scores `[N]`, the state for the backward pass, and every hidden layer's batch statistics.
 pub struct UnitForward<T> {
+    /// The unit's output for each history position, `[N]` (the MLP's last Linear, no
+    /// normalisation over positions).
     pub scores: Vec<T>,
+    /// What [`backward`] needs from this pass.
     pub saved: UnitSaved<T>,
+    /// Batch statistics of each hidden layer, first to last, for the running averages.
     pub stats: Vec<LayerStats>,
 }
 

@@ -23,6 +23,7 @@ use crate::{cast, check_len, Real, Result};
 /// Statistics a Dice (or BatchNorm) forward normalised with, per neuron.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DiceStats {
+    /// Mean, `[d]`.
     pub mean: Vec<f64>,
     /// Biased variance.
     pub var: Vec<f64>,
@@ -33,9 +34,11 @@ pub struct DiceStats {
 /// What a Dice forward returns: the output, the gates (kept for the backward) and the statistics.
 #[derive(Debug, Clone)]
 pub struct DiceForward<T> {
+    /// The output, `[n, d]` like `x`.
     pub y: Vec<T>,
     /// `p = sigmoid(x̂)` per element.
     pub p: Vec<T>,
+    /// The statistics `x` was normalised with: the batch's, or the fixed ones passed in.
     pub stats: DiceStats,
 }
 

@@ -29,6 +29,7 @@
 //! ([`simd`]), and three system calls ([`sys`]). The public API is safe.
 
 // Kernels are generic over `num_traits::Float`, which has no `AddAssign`.
+#![warn(missing_docs)]
 #![allow(clippy::assign_op_pattern)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -50,14 +51,23 @@ pub enum Error {
     /// A buffer has the wrong number of elements.
     #[error("{kernel}: `{what}` has {got} elements, expected {expected}")]
     Length {
+        /// The kernel that refused (`"matmul"`, `"dice backward"`, …).
         kernel: &'static str,
+        /// Which argument has the wrong length.
         what: &'static str,
+        /// The length the other arguments' sizes require.
         expected: usize,
+        /// The length it has.
         got: usize,
     },
     /// Inconsistent sizes, indices or configuration.
     #[error("{kernel}: {msg}")]
-    Invalid { kernel: &'static str, msg: String },
+    Invalid {
+        /// The kernel that refused.
+        kernel: &'static str,
+        /// What is inconsistent.
+        msg: String,
+    },
 }
 
 /// Result alias of this crate.
@@ -91,6 +101,7 @@ pub(crate) fn invalid(kernel: &'static str, msg: impl Into<String>) -> Error {
 
 /// The element types of the kernels (`f32`, `f64`), each with its logistic sigmoid.
 pub trait Real: Float + Send + Sync + std::fmt::Debug + Default + 'static {
+    /// The logistic sigmoid `1 / (1 + e^(-x))`.
     fn sigmoid(x: Self) -> Self;
     /// `x` as `f64` (exact).
     fn f64(self) -> f64 {

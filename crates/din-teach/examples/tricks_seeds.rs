@@ -6,6 +6,8 @@
 //! ```sh
 //! cargo run --release -p din-teach --example tricks_seeds [SEEDS=2026,1,2,3]
 //! ```
+mod common;
+
 use din::metrics::Metrics;
 use din::model::{Activation, ModelConfig, ModelKind};
 use din::synth::demo_dataset;
@@ -14,13 +16,7 @@ use din_teach::tutorial::{train_model, TutorialConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     din::tune_process();
-    let seeds: Vec<u64> = match std::env::args().nth(1) {
-        Some(s) => s
-            .split(',')
-            .map(|x| x.trim().parse::<u64>())
-            .collect::<Result<_, _>>()?,
-        None => vec![2026, 1, 2, 3],
-    };
+    let seeds: Vec<u64> = common::seeds_arg(&[2026, 1, 2, 3])?;
     let (_world, ds) = demo_dataset(800, 2026)?;
     let tut = TutorialConfig::default();
     let train = TrainConfig {

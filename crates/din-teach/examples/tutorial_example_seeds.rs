@@ -7,6 +7,8 @@
 //! ```sh
 //! cargo run --release -p din-teach --example tutorial_example_seeds [SEEDS=2026,1,2,3]
 //! ```
+mod common;
+
 use din::model::{ModelKind, WeightNorm};
 use din::synth::demo_dataset;
 use din::train::TrainConfig;
@@ -14,13 +16,7 @@ use din_teach::tutorial::{train_model, tutorial_example, ExampleCheck, TutorialC
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     din::tune_process();
-    let seeds: Vec<u64> = match std::env::args().nth(1) {
-        Some(s) => s
-            .split(',')
-            .map(|x| x.trim().parse::<u64>())
-            .collect::<Result<_, _>>()?,
-        None => vec![2026, 1, 2, 3],
-    };
+    let seeds: Vec<u64> = common::seeds_arg(&[2026, 1, 2, 3])?;
     let tut = TutorialConfig::default();
     let (world, ds) = demo_dataset(tut.users, tut.seed)?;
     for norm in [WeightNorm::Softmax, WeightNorm::Sigmoid] {

@@ -28,6 +28,7 @@
 //! # Ok::<(), din::Error>(())
 //! ```
 
+#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};

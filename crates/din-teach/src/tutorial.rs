@@ -32,8 +32,9 @@ pub use din::synth::demo_dataset;
 use din::synth::DemoWorld;
 use din::train::{fit, predict_split, History, Progress, TrainConfig};
 
-/// The tutorial's example.
+/// The tutorial's example: the history, oldest first (item names of the demo world).
 pub const EXAMPLE_HISTORY: [&str; 4] = ["篮球鞋", "连衣裙", "篮球", "口红"];
+/// The candidates the tutorial's example scores after [`EXAMPLE_HISTORY`].
 pub const EXAMPLE_CANDIDATES: [&str; 2] = ["篮球", "口红"];
 
 /// Settings of the tutorial run.
@@ -52,9 +53,13 @@ pub const EXAMPLE_CANDIDATES: [&str; 2] = ["篮球", "口红"];
 /// 0.842) and ranks 篮球 above 连衣裙 for candidate 口红.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TutorialConfig {
+    /// Users of the demo world ([`demo_dataset`]).
     pub users: usize,
+    /// Seed of the demo world's events and of the split's negatives ([`demo_dataset`]).
     pub seed: u64,
+    /// Network settings of both models (`kind` is set to DIN, then to the base model).
     pub model: ModelConfig,
+    /// Training settings of both models.
     pub train: TrainConfig,
 }
 
@@ -84,17 +89,25 @@ impl Default for TutorialConfig {
 /// One trained model's results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelResult {
+    /// Which model: DIN or the base model.
     pub kind: ModelKind,
+    /// Metrics on the test split, with the best validation epoch's weights.
     pub test: Metrics,
+    /// Per-step losses and per-epoch metrics of its training.
     pub history: History,
+    /// Its test ROC curve: `(false positive rate, true positive rate)` points
+    /// ([`din::metrics::roc_points`]).
     pub roc: Vec<(f64, f64)>,
 }
 
 /// Everything the tutorial run produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TutorialReport {
+    /// Counts of the demo dataset's split.
     pub data: SplitStats,
+    /// DIN's results.
     pub din: ModelResult,
+    /// The base model's results (history pooled with w_i = 1/n).
     pub base: ModelResult,
     /// RelaImpr of DIN over the base model, on test AUC, in percent.
     pub rela_impr: f64,
@@ -102,10 +115,13 @@ pub struct TutorialReport {
     pub attention_auc: Option<f64>,
     /// The tutorial's example, scored by the trained DIN.
     pub example: Prediction,
+    /// The example's history by item name ([`EXAMPLE_HISTORY`]).
     pub example_history: Vec<String>,
+    /// The example's candidates by item name ([`EXAMPLE_CANDIDATES`]).
     pub example_candidates: Vec<String>,
     /// Whether the example comes out as the tutorial says.
     pub example_as_tutorial: bool,
+    /// Wall-clock seconds of the whole run (data, both trainings, evaluation).
     pub seconds: f64,
 }
 
@@ -178,7 +194,9 @@ pub fn cached_din(
 
 /// What [`cached_din`] returns.
 pub struct CachedModel {
+    /// The trained DIN.
     pub model: Model,
+    /// Its training history (read from the run directory when loaded).
     pub history: History,
     /// The run directory the model was loaded from; `None` when it was trained now.
     pub loaded_from: Option<PathBuf>,

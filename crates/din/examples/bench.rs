@@ -171,7 +171,7 @@ fn throughput(ds: &Dataset, cfg: ModelConfig, v: Variant, bs: usize, steps: usiz
     }
     let mut moments: Vec<(Vec<f32>, Vec<f32>)> = if v.dense_tables {
         m.embeddings()
-            .tables
+            .tables()
             .iter()
             .map(|t| (vec![0f32; t.data.len()], vec![0f32; t.data.len()]))
             .collect()
@@ -187,7 +187,12 @@ fn throughput(ds: &Dataset, cfg: ModelConfig, v: Variant, bs: usize, steps: usiz
         }
         tr.step(&mut m, &b)?;
         if v.dense_tables {
-            for (t, (mm, vv)) in m.embeddings_mut().tables.iter_mut().zip(moments.iter_mut()) {
+            for (t, (mm, vv)) in m
+                .embeddings_mut()
+                .tables_mut()
+                .iter_mut()
+                .zip(moments.iter_mut())
+            {
                 for ((w, a), c) in t.data.iter_mut().zip(mm.iter_mut()).zip(vv.iter_mut()) {
                     let g = 0f32; // rows outside the batch get a zero gradient, but are still updated
                     *a = 0.9 * *a + 0.1 * g;
@@ -566,10 +571,10 @@ fn main() -> Res<()> {
                     let t3 = Instant::now();
                     let g = loss.backward()?;
                     let t4 = Instant::now();
-                    tr.dense.step(&g)?;
+                    let (dense, sparse) = tr.optimisers_mut();
+                    dense.step(&g)?;
                     let t5 = Instant::now();
-                    tr.sparse
-                        .step(m.embeddings_mut(), &touched, &g, tr.dense.step)?;
+                    sparse.step(m.embeddings_mut(), &touched, &g, dense.step_count())?;
                     let t6 = Instant::now();
                     Ok([t0, t1, t2, t3, t4, t5, t6])
                 })?;

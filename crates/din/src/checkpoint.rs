@@ -54,9 +54,13 @@ pub const FORMAT: u32 = 1;
 /// `config.json` of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
+    /// Run-directory format version; [`load`] accepts only [`FORMAT`].
     pub format: u32,
+    /// The network's configuration (what [`Model::from_tensors`] needs to rebuild it).
     pub model: ModelConfig,
+    /// The training configuration the run used.
     pub train: TrainConfig,
+    /// The split configuration of the training data.
     pub split: SplitConfig,
     /// Where the training data came from (a CSV or a split directory).
     pub data: String,
@@ -65,23 +69,37 @@ pub struct RunConfig {
 /// `metrics.json` of a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunMetrics {
+    /// Validation metrics of the best epoch (the weights kept).
     pub val: Metrics,
+    /// Test metrics of the kept weights; `None` in the metrics saved after each epoch, before
+    /// training has finished.
     pub test: Option<Metrics>,
+    /// Validation AUC of the best epoch (NaN when it is undefined, e.g. no validation rows).
     #[serde(deserialize_with = "crate::metrics::nan_if_null")]
     pub best_val_auc: f64,
+    /// 1-based epoch whose weights were kept.
     pub best_epoch: usize,
+    /// Epochs trained so far (fewer than configured after early stopping).
     pub epochs_run: usize,
+    /// True when training stopped early for lack of validation improvement.
     pub stopped_early: bool,
+    /// Training rows used per epoch (after any `max_train_rows` subsampling).
     pub train_rows: usize,
+    /// Seconds spent in optimisation steps over all epochs (evaluation excluded).
     pub train_s: f64,
+    /// Training samples per second over all epochs (evaluation excluded).
     pub train_samples_per_s: f64,
 }
 
 /// A loaded run.
 pub struct Run {
+    /// The run directory it was loaded from.
     pub dir: PathBuf,
+    /// Its `config.json`.
     pub config: RunConfig,
+    /// Its `vocab.json`: the id maps the model's embedding tables are indexed by.
     pub vocab: Vocab,
+    /// The network with the weights of `model.safetensors`, on the requested device.
     pub model: Model,
 }
 
@@ -175,7 +193,7 @@ pub fn load(dir: &Path, device: &Device) -> Result<Run> {
             )
         })?;
     let rows = vocab.table_rows();
-    let have = model.embeddings.tables.each_ref().map(|t| t.rows);
+    let have = model.embeddings.tables().each_ref().map(|t| t.rows);
     if have != rows {
         return Err(Error::checkpoint(
             dir,

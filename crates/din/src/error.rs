@@ -14,15 +14,24 @@ pub enum Error {
     /// Bad input data: `file:line: column `field`: message` (line and field when known).
     #[error("{}", format_data_error(path, *line, field.as_deref(), msg))]
     Data {
+        /// The file holding the bad data.
         path: PathBuf,
+        /// 1-based line in the file (a CSV's header is line 1), when known.
         line: Option<usize>,
+        /// Name of the offending column or field, when known.
         field: Option<String>,
+        /// What is wrong with the data.
         msg: String,
     },
     /// A file could not be read or written. The reason is in the message itself and is not
     /// repeated as a `source` (error reporters such as anyhow would print it twice).
     #[error("{}: {err}", path.display())]
-    Io { path: PathBuf, err: std::io::Error },
+    Io {
+        /// The file or directory that could not be read or written.
+        path: PathBuf,
+        /// The operating system's error.
+        err: std::io::Error,
+    },
     /// A configuration value is out of range or inconsistent.
     #[error("invalid config: {0}")]
     Config(String),
@@ -36,13 +45,23 @@ pub enum Error {
     Literal(String),
     /// A run directory or checkpoint that cannot be used.
     #[error("checkpoint {}: {msg}", path.display())]
-    Checkpoint { path: PathBuf, msg: String },
+    Checkpoint {
+        /// The run directory or checkpoint file.
+        path: PathBuf,
+        /// Why it cannot be used (a missing file, a format version or shape mismatch, …).
+        msg: String,
+    },
     /// Training diverged or could not proceed.
     #[error("training: {0}")]
     Training(String),
     /// A download failed.
     #[error("download {url}: {msg}")]
-    Download { url: String, msg: String },
+    Download {
+        /// The address being downloaded.
+        url: String,
+        /// What went wrong (network or HTTP error, a truncated body, a file of the wrong format).
+        msg: String,
+    },
     /// A figure could not be drawn.
     #[error("plot: {0}")]
     Plot(String),

@@ -18,6 +18,7 @@
 //! The CPU kernels of the fast training path are in the crate [`din_kernels`] (safe, checked
 //! functions; all of the project's `unsafe` code is there); this crate has none.
 
+#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 /// The README's library example, compiled and run as a doctest.

@@ -131,12 +131,16 @@ pub fn rela_impr(auc_model: f64, auc_base: f64) -> f64 {
 /// and `null` reads back as NaN, e.g. the validation metrics of a split without validation rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
+    /// [`auc`] over all rows (NaN when only one class is present).
     #[serde(deserialize_with = "nan_if_null")]
     pub auc: f64,
+    /// [`gauc`], the per-user AUC weighted by rows (NaN when no user has both classes).
     #[serde(deserialize_with = "nan_if_null")]
     pub gauc: f64,
+    /// [`logloss`] of the predicted probabilities (NaN without rows).
     #[serde(deserialize_with = "nan_if_null")]
     pub logloss: f64,
+    /// Number of rows scored.
     pub rows: usize,
 }
 

@@ -30,23 +30,34 @@ use crate::model::Model;
 /// A request: one user, their history (oldest first) and the candidates to score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Query {
+    /// Raw user id.
     pub user: i64,
+    /// Raw item ids the user interacted with, oldest first (may be empty).
     pub history: Vec<i64>,
+    /// Raw item ids to score.
     pub candidates: Vec<i64>,
 }
 
 /// Scores, attention weights and the ids that were not in the training vocabulary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
+    /// The raw candidate ids, in the query's order.
     pub candidates: Vec<i64>,
+    /// Predicted click probability of each candidate, aligned with `candidates`.
     pub ctr: Vec<f32>,
     /// The history actually used (after keeping the most recent `max_len`).
     pub history: Vec<i64>,
     /// `[candidate][history position]` weights of the item and category activation units (DIN).
     pub item_attention: Option<Vec<Vec<f32>>>,
+    /// The same for the category activation unit. Both are `None` for the base model (no
+    /// attention).
     pub cate_attention: Option<Vec<Vec<f32>>>,
+    /// True when the user id was not in the training vocabulary (scored with the
+    /// out-of-vocabulary row).
     pub unseen_user: bool,
+    /// Raw ids of the kept history not in the training vocabulary, sorted, without duplicates.
     pub unseen_history: Vec<i64>,
+    /// Raw candidate ids not in the training vocabulary, sorted, without duplicates.
     pub unseen_candidates: Vec<i64>,
     /// History items dropped because the history was longer than `max_len`.
     pub truncated: usize,

@@ -40,9 +40,9 @@ pub const STATE_FILE: &str = "train_state.safetensors";
 pub struct RunOptions {
     /// Continue the run in the directory from its last completed epoch.
     pub resume: bool,
-    /// Fault injection for tests: the loss of this (1-based) step becomes NaN.
+    /// A fault injected for tests ([`crate::train::Fault::nan_at_step`]); none by default.
     #[doc(hidden)]
-    pub fault_nan_at_step: Option<u64>,
+    pub fault: crate::train::Fault,
     /// Bytes to keep free on the run directory's disk beyond what the checkpoints need: training
     /// is refused before it starts when the disk has less than both together (default 0).
     pub keep_free_bytes: u64,
@@ -50,9 +50,13 @@ pub struct RunOptions {
 
 /// The outcome of [`train_in_dir`].
 pub struct TrainedRun {
+    /// The run directory (checkpoint, `config.json`, `history.json`, `metrics.json`).
     pub dir: PathBuf,
+    /// The trained model, the best epoch's weights restored.
     pub model: Model,
+    /// The training history.
     pub history: History,
+    /// What `metrics.json` holds: the best validation AUC and the test metrics.
     pub metrics: RunMetrics,
     /// The completed epoch training resumed after, when resuming.
     pub resumed_from: Option<usize>,
@@ -139,8 +143,7 @@ pub fn train_in_dir(
         dir,
         (model.n_params() as u64 * 4 * 7).saturating_add(opts.keep_free_bytes),
     )?;
-    let mut trainer = Trainer::new(&model, &ds.train, config.train.clone())?;
-    trainer.fault_nan_at_step = opts.fault_nan_at_step;
+    let mut trainer = Trainer::new(&model, &ds.train, config.train.clone())?.with_fault(opts.fault);
     let context = serde_json::to_value(Context {
         config,
         data: fingerprint(ds),
@@ -169,19 +172,19 @@ pub fn train_in_dir(
     model.fill_oov_rows();
     let probs = predict_split(&model, &ds.test, config.train.eval_batch_size)?;
     let test = Metrics::compute(&probs, &ds.test.label, &ds.test.user);
-    let metrics = run_metrics(&trainer.history, Some(test));
+    let metrics = run_metrics(trainer.history(), Some(test));
     checkpoint::save(
         dir,
         &model,
         None,
         config,
-        Some(&trainer.history),
+        Some(trainer.history()),
         Some(&metrics),
     )?;
     Ok(TrainedRun {
         dir: dir.to_path_buf(),
         model,
-        history: trainer.history,
+        history: trainer.into_history(),
         metrics,
         resumed_from,
     })
@@ -250,13 +253,13 @@ fn run_epochs(
         let done = !go_on || epoch == config.train.epochs;
         trainer.save_state(model, &state_path, epoch, done, context.clone())?;
         if let Some(best) = best_tensors(trainer, model)? {
-            let metrics = run_metrics(&trainer.history, None);
+            let metrics = run_metrics(trainer.history(), None);
             checkpoint::save_tensors(
                 dir,
                 &best,
                 None,
                 config,
-                Some(&trainer.history),
+                Some(trainer.history()),
                 Some(&metrics),
             )?;
         }

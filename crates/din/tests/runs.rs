@@ -141,7 +141,7 @@ fn nan_keeps_last_epoch_and_resume_equals_uninterrupted_run() {
     let nan_step = steps_per_epoch + steps_per_epoch / 2;
     let opts = RunOptions {
         resume: false,
-        fault_nan_at_step: Some(nan_step),
+        fault: din::train::Fault::nan_at_step(nan_step),
         ..RunOptions::default()
     };
     let e = train(&broken, &ds, &cfg, &opts)
@@ -293,7 +293,7 @@ fn prediction_reports_unseen_ids_and_handles_empty_and_long_histories() {
     assert_eq!(p.unseen_candidates, vec![888_888]);
     assert!(p.ctr.iter().all(|c| c.is_finite() && *c > 0.0 && *c < 1.0));
     // the OOV rows are the mean of the known rows
-    let t = &run.model.embeddings().tables[0];
+    let t = &run.model.embeddings().tables()[0];
     let mean0: f64 = (1..t.rows - 1).map(|r| t.row(r)[0] as f64).sum::<f64>() / (t.rows - 2) as f64;
     assert!((t.row(t.rows - 1)[0] as f64 - mean0).abs() < 1e-5);
 

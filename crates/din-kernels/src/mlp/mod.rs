@@ -105,17 +105,22 @@ pub struct LayerAt {
     pub gamma: usize,
     /// Dice's or PReLU's α `[width]` (other activations: none, where the next block starts).
     pub alpha: usize,
+    /// Inputs of the layer (the previous layer's width, or the stack's input width).
     pub fan_in: usize,
+    /// Neurons of the layer (its output width).
     pub width: usize,
 }
 
 /// Where everything is in the flat parameter vector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offsets {
+    /// Each hidden layer's offsets, first to last.
     pub layers: Vec<LayerAt>,
     /// Output weight `[last width]` and bias `[1]`.
     pub out_w: usize,
+    /// Offset of the output bias (the last parameter).
     pub out_b: usize,
+    /// Number of parameters (the length of `theta`).
     pub total: usize,
 }
 
@@ -159,18 +164,22 @@ impl Stack {
         Stack { act, ..self }
     }
 
+    /// The hidden layers' activation.
     pub fn activation(&self) -> Activation {
         self.act
     }
 
+    /// Input width (columns of `x`).
     pub fn first_in(&self) -> usize {
         self.first_in
     }
 
+    /// Widths of the hidden layers, first to last.
     pub fn hidden(&self) -> &[usize] {
         &self.hidden
     }
 
+    /// True when every hidden layer has BatchNorm between its Linear and its activation.
     pub fn batch_norm(&self) -> bool {
         self.bn
     }
@@ -218,7 +227,10 @@ impl Stack {
 /// BatchNorm's (with BatchNorm; the mean includes the Linear bias) and Dice's (Dice layers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerStats {
+    /// BatchNorm's statistics of the Linear output (mean with the bias); `None` without
+    /// BatchNorm.
     pub batch_norm: Option<DiceStats>,
+    /// Dice's statistics of its input `u`; `None` for other activations.
     pub dice: Option<DiceStats>,
 }
 
@@ -243,8 +255,11 @@ impl<T> Saved<T> {
 /// What a forward pass returns: one output per row, the state for the backward pass, and the
 /// batch statistics of every hidden layer.
 pub struct Forward<T> {
+    /// The MLP's output, one value per row, `[n]`.
     pub out: Vec<T>,
+    /// What the backward pass needs from this pass.
     pub saved: Saved<T>,
+    /// Batch statistics of each hidden layer, first to last, for the running averages.
     pub stats: Vec<LayerStats>,
 }
 

@@ -15,6 +15,7 @@ use din::rng::Rng;
 pub struct Verdict {
     /// Which exercise (the checking function's name).
     pub exercise: String,
+    /// True when the learner's code passed the check.
     pub passed: bool,
     /// What was found, in Chinese.
     pub zh: String,

@@ -155,6 +155,7 @@ pub struct DiceLayerWeights {
     pub alpha: Tensor,
     /// Dice's running mean and variance, `[out]` (used in evaluation).
     pub running_mean: Tensor,
+    /// Dice's running variance, `[out]` (with `running_mean`, what evaluation normalises by).
     pub running_var: Tensor,
 }
 
@@ -166,6 +167,7 @@ pub struct UnitWeights {
     pub hidden: Vec<DiceLayerWeights>,
     /// The output layer: `[1, last hidden]` and `[1]`: one score per position.
     pub w_out: Tensor,
+    /// The output layer's bias, `[1]`.
     pub b_out: Tensor,
     /// Whether the weights are a masked softmax of the scores ([`WeightNorm::Softmax`]); otherwise
     /// the raw scores, zero at padding (the paper).

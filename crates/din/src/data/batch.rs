@@ -8,15 +8,26 @@ use crate::rng::Rng;
 /// with mask 0. `max_len` is at least 1 so tensors never have a zero dimension.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
+    /// Number of rows `B`.
     pub size: usize,
+    /// Padded history length `L`: the longest history among the rows, or more when padded to a
+    /// minimum ([`Batch::from_rows`]); at least 1.
     pub max_len: usize,
+    /// Dense user index of each row, `[B]`.
     pub user: Vec<u32>,
+    /// Dense index of each row's candidate item, `[B]`.
     pub target_item: Vec<u32>,
+    /// Dense category index of each row's candidate item, `[B]`.
     pub target_cate: Vec<u32>,
+    /// History item indices, oldest first, `[B, L]` row-major; padding is 0.
     pub hist_item: Vec<u32>,
+    /// History category indices, aligned with `hist_item`, `[B, L]` row-major; padding is 0.
     pub hist_cate: Vec<u32>,
+    /// 1.0 at real history positions, 0.0 at padding, `[B, L]` row-major.
     pub mask: Vec<f32>,
+    /// Number of real history positions of each row (its unpadded length), `[B]`.
     pub hist_len: Vec<u32>,
+    /// Click label of each row, `[B]`: 1.0 for a positive, 0.0 for a sampled negative.
     pub label: Vec<f32>,
     /// The rows' context ids ([`Split::context`]), or empty when the split has none.
     pub context: Vec<u32>,
@@ -25,11 +36,17 @@ pub struct Batch {
 /// One row as the batcher sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct RowRef<'a> {
+    /// Dense user index.
     pub user: u32,
+    /// History item indices, oldest first, without padding.
     pub hist_item: &'a [u32],
+    /// History category indices, aligned with `hist_item`.
     pub hist_cate: &'a [u32],
+    /// Dense index of the candidate item.
     pub target_item: u32,
+    /// Dense category index of the candidate item.
     pub target_cate: u32,
+    /// 1.0 for a positive, 0.0 for a sampled negative.
     pub label: f32,
 }
 
@@ -124,6 +141,7 @@ impl Split {
 /// How to cut a split into batches.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchOrder {
+    /// Rows per batch; one batch of each pass may hold fewer (the remainder). 0 counts as 1.
     pub batch_size: usize,
     /// Shuffle with this seed (None: file order).
     pub shuffle: Option<u64>,

@@ -18,9 +18,13 @@ pub const COLUMNS: [&str; 4] = ["user_id", "item_id", "time", "cate_id"];
 /// An interaction log held column-wise, in file order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Events {
+    /// Raw user id of each event (`user_id`).
     pub user: Vec<i64>,
+    /// Raw item id of each event (`item_id`).
     pub item: Vec<i64>,
+    /// Time of each event (`time`, Unix seconds in the Amazon data); the split uses only its order.
     pub time: Vec<i64>,
+    /// Raw category id of each event's item (`cate_id`).
     pub cate: Vec<i64>,
 }
 

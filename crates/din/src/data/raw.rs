@@ -48,21 +48,34 @@ pub const UNKNOWN_CATE: &str = "<unknown>";
 /// Counts from a conversion (the `--json` output of `din data prepare-raw`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RawStats {
+    /// Reviews converted into events (valid review lines).
     pub reviews: usize,
+    /// Distinct reviewers.
     pub users: usize,
+    /// Distinct reviewed items (items that appear only in the metadata are not counted).
     pub items: usize,
+    /// Distinct categories of the reviewed items, [`UNKNOWN_CATE`] included when used.
     pub cates: usize,
+    /// Review lines skipped (without `strict`) because they are not a JSON object with the three
+    /// fields.
     pub malformed_review_lines: usize,
+    /// Metadata lines skipped (without `strict`) because they do not parse or have no `asin`.
     pub malformed_meta_lines: usize,
+    /// Reviewed items with no metadata line (given [`UNKNOWN_CATE`]).
     pub items_without_meta: usize,
+    /// Reviewed items whose metadata yields no category (missing or empty `categories`, or an
+    /// empty last path), given [`UNKNOWN_CATE`].
     pub items_with_empty_category: usize,
 }
 
 /// The raw strings behind the dense ids of a converted file (index = id).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RawIds {
+    /// `reviewerID` of each user id.
     pub users: Vec<String>,
+    /// `asin` of each item id.
     pub items: Vec<String>,
+    /// Category name of each category id (the last entry of an item's last category path).
     pub cates: Vec<String>,
 }
 

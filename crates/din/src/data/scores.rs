@@ -12,11 +12,17 @@ use crate::error::{Error, Result};
 /// null.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scores {
+    /// Position of each row in its split (0, 1, …).
     pub row: Vec<u32>,
+    /// Raw user id of each row (null for the out-of-vocabulary index).
     pub user_id: Vec<Option<i64>>,
+    /// Raw id of each row's candidate item (null for the out-of-vocabulary index).
     pub target_item: Vec<Option<i64>>,
+    /// Raw category id of each row's candidate item (null for padding or out-of-vocabulary).
     pub target_cate: Vec<Option<i64>>,
+    /// Each row's label: 1.0 for a positive, 0.0 for a sampled negative.
     pub label: Vec<f32>,
+    /// The model's score of each row (`din eval` writes the predicted click probability).
     pub score: Vec<f32>,
 }
 

@@ -90,8 +90,11 @@ impl IdMap {
 /// The three id maps of a dataset plus each item's category (dense indices).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Vocab {
+    /// Raw user id ↔ user index.
     pub users: IdMap,
+    /// Raw item id ↔ item index.
     pub items: IdMap,
+    /// Raw category id ↔ category index.
     pub cates: IdMap,
     /// `item_cate[item_index]` = category index of that item (0 for padding / OOV).
     pub item_cate: Vec<u32>,

@@ -182,10 +182,10 @@ pub fn masked_softmax(score: &Tensor, mask: &Tensor) -> Result<Tensor> {
 /// [`ActivationUnitConfig::init`]; the module docs run one.
 #[derive(Debug, Clone)]
 pub struct ActivationUnit {
-    pub(crate) mlp: Mlp,
-    pub(crate) input: AttentionInput,
-    pub(crate) norm: WeightNorm,
-    pub(crate) dim: usize,
+    mlp: Mlp,
+    input: AttentionInput,
+    norm: WeightNorm,
+    dim: usize,
 }
 
 /// An activation unit's settings: `ActivationUnitConfig { mlp: MlpConfig { dims: vec![8],
@@ -213,7 +213,9 @@ pub struct ActivationUnit {
 pub struct ActivationUnitConfig {
     /// The unit's MLP (default: hidden widths `[256, 128]`, the tutorial's, with Dice).
     pub mlp: MlpConfig,
+    /// What the MLP sees of a (target, history item) pair (default [`AttentionInput::Four`]).
     pub input: AttentionInput,
+    /// How scores become weights (default raw scores, [`WeightNorm::None`]).
     pub norm: WeightNorm,
 }
 
@@ -228,7 +230,11 @@ impl Default for ActivationUnitConfig {
 }
 
 impl ActivationUnitConfig {
-    /// The unit for embeddings of width `dim`.
+    /// The unit for embeddings of width `dim`, its MLP's weights under `vb.pp("mlp")`.
+    ///
+    /// # Shapes
+    /// * the MLP takes `[N, input.width() · dim]` (4d or 3d) to `[N, 1]`, one score per
+    ///   (target, history position) pair; see [`ActivationUnit::forward_t`].
     pub fn init(&self, dim: usize, vb: VarBuilder) -> Result<ActivationUnit> {
         Ok(ActivationUnit {
             mlp: self.mlp.init(self.input.width() * dim, vb.pp("mlp"))?,
@@ -255,13 +261,22 @@ impl ActivationUnit {
         self.norm
     }
 
+    /// Turn scores into weights with `norm` from now on (the MLP's weights are untouched).
+    pub(crate) fn set_norm(&mut self, norm: WeightNorm) {
+        self.norm = norm;
+    }
+
     /// The embedding width `d` it takes.
     pub fn dim(&self) -> usize {
         self.dim
     }
 
-    /// `target: [B, d]`, `hist`: the history in `x`'s layout. Returns the interest vector `[B, d]`
-    /// and the weights `[B, L]` (0 at padding).
+    /// The unit on a batch, in the layout of `x` ([`ActivationUnit::forward_padded`] or
+    /// [`ActivationUnit::forward_packed`]).
+    ///
+    /// # Shapes
+    /// * `target`: `[B, d]`; `hist`: `[B, L, d]` (padded) or `[N, d]` (packed), as in `x`;
+    /// * output: the interest vectors `[B, d]` and the weights `[B, L]` (0 at padding).
     pub fn forward_t(
         &self,
         target: &Tensor,
@@ -275,7 +290,12 @@ impl ActivationUnit {
         }
     }
 
-    /// The tutorial's formula on the padded `[B, L, d]` history.
+    /// The tutorial's formula on the padded history: the input built per position, the MLP's
+    /// score, the weights ([`WeightNorm`]), the weighted sum.
+    ///
+    /// # Shapes
+    /// * `target`: `[B, d]`; `hist`: `[B, L, d]`; `mask`: `[B, L]` (1 = real position);
+    /// * output: the interest vectors `[B, d]` and the weights `[B, L]` (0 at padding).
     pub fn forward_padded(
         &self,
         target: &Tensor,
@@ -304,7 +324,14 @@ impl ActivationUnit {
         }
     }
 
-    /// Same result on the packed `[N, d]` history, with the first layer split by linearity.
+    /// Same result on the packed history, with the first layer split by linearity (the
+    /// target's share once per row), on the fused kernels in training when they apply.
+    ///
+    /// # Shapes
+    /// * `target`: `[B, d]`; `hist`: `[N, d]`, the N real positions of the batch, position `i` in
+    ///   row `x.seg[i]`;
+    /// * output: the interest vectors `[B, d]` and the weights `[B, L]` (`L = x.max_len`, 0 past
+    ///   each row's length).
     pub fn forward_packed(
         &self,
         target: &Tensor,
@@ -439,6 +466,9 @@ impl ActivationUnit {
     /// candidate and position against `H·d` saved). Evaluation only: with running statistics
     /// every (candidate, position) pair is computed on its own, which is what makes sharing
     /// exact.
+    ///
+    /// # Shapes
+    /// * `targets`: `[C, d]`; `hist`: `[n, d]`; output: `[C, d]` and `[C, n]`.
     pub fn forward_shared(
         &self,
         targets: &Tensor,

@@ -5,7 +5,7 @@
 //! use din::data::{Batch, RowRef};
 //! use din::model::{Embeddings, Layout, Mode, ModelConfig, Network, Params};
 //! let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
-//! let net = Network::new(&cfg, Params::seeded(7).var_builder(DType::F32, &Device::Cpu))?;
+//! let net: Network = cfg.init(Params::seeded(7).var_builder(DType::F32, &Device::Cpu))?;
 //! // two samples: a history of two items, and an empty history
 //! let row = |hist: &'static [u32], target| RowRef { user: 1, hist_item: hist, hist_cate: hist,
 //!     target_item: target, target_cate: target, label: 1.0 };
@@ -143,16 +143,26 @@ impl HeadInput {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
+    /// DIN or the base model (default DIN).
     pub kind: ModelKind,
+    /// Embedding width `d`, the columns of all three tables (default 64).
     pub embed_dim: usize,
+    /// Hidden widths of each activation unit's MLP, before its one-unit output (DIN only;
+    /// default `[256, 128]`).
     pub attention_dims: Vec<usize>,
+    /// Hidden widths of the head MLP, before its one-unit output, the logit (default `[256, 128]`).
     pub mlp_dims: Vec<usize>,
     /// Activation of the head MLP (DIN paper: Dice).
     pub activation: Activation,
     /// Activation of the attention MLP (torch-rechub's default: Dice).
     pub attention_activation: Activation,
+    /// What the activation units see of a (target, history item) pair (DIN only; default
+    /// [`AttentionInput::Four`]).
     pub attention_input: AttentionInput,
+    /// How the activation units turn scores into weights (DIN only; default raw,
+    /// [`WeightNorm::None`]).
     pub weight_norm: WeightNorm,
+    /// How the base model pools the histories (base model only; default [`Pooling::Mean`]).
     pub pooling: Pooling,
     /// Linear → BatchNorm → activation in every MLP layer, as torch-rechub's `MLP` does.
     pub batch_norm: bool,
@@ -233,6 +243,34 @@ impl ModelConfig {
         }
     }
 
+    /// The network this configuration describes, its weights under `vb` (DIN or the base model,
+    /// by [`ModelConfig::kind`]): the one way to build [`Network`], [`Din`] and [`BaseModel`],
+    /// as [`MlpConfig::init`] builds an [`Mlp`]. [`crate::model::Model::new`] calls it with the
+    /// model's seeded parameters.
+    ///
+    /// # Shapes
+    /// * embeddings of width `d = embed_dim`; the activation units take `[t, h, t − h, t ⊙ h]`
+    ///   (`4d`, or `3d` for [`AttentionInput::Three`]) and the head `[B, head_input.width(d)]`
+    ///   (5d by default); see [`Din::forward_t`] and [`BaseModel::forward_t`] for the pass.
+    ///
+    /// ```
+    /// use candle_core::{DType, Device};
+    /// use din::model::{ModelConfig, ModelKind, Network, Params};
+    /// let vb = Params::seeded(1).var_builder(DType::F32, &Device::Cpu);
+    /// let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
+    /// let Network::Din(din) = cfg.init(vb.clone())? else { unreachable!() };
+    /// assert_eq!(din.head().hidden()[0].linear().weight().dims(), &[8, 5 * 4]);
+    /// let base = ModelConfig { kind: ModelKind::Base, ..cfg }.init(vb.pp("base"))?;
+    /// assert!(matches!(base, Network::Base(_)));
+    /// # Ok::<(), candle_core::Error>(())
+    /// ```
+    pub fn init(&self, vb: VarBuilder) -> Result<Network> {
+        Ok(match self.kind {
+            ModelKind::Din => Network::Din(Din::new(self, vb)?),
+            ModelKind::Base => Network::Base(BaseModel::new(self, vb)?),
+        })
+    }
+
     /// Check the configuration; the message names the bad field.
     pub fn validate(&self) -> crate::Result<()> {
         self.check().map_err(crate::Error::Config)
@@ -311,14 +349,16 @@ impl Output {
 /// * output: an [`Output`]: `logit [B]` and the attention weights `[B, L]` of both units.
 ///
 /// Weights: `attention.item.mlp.*`, `attention.cate.mlp.*` (the two [`ActivationUnit`]s),
-/// `mlp.*` (the head [`Mlp`]). Built by [`Din::new`] from a [`ModelConfig`]; the embedding tables
+/// `mlp.*` (the head [`Mlp`]). Built by [`ModelConfig::init`]; the embedding tables
 /// live beside it in [`Model`](super::Model).
 ///
 /// ```
 /// use candle_core::{DType, Device};
-/// use din::model::{Din, Embeddings, Layout, Mode, ModelConfig, Params};
+/// use din::model::{Embeddings, Layout, Mode, ModelConfig, Network, Params};
 /// let cfg = ModelConfig { embed_dim: 4, attention_dims: vec![8], mlp_dims: vec![8], ..Default::default() };
-/// let din = Din::new(&cfg, Params::seeded(7).var_builder(DType::F32, &Device::Cpu))?;
+/// let Network::Din(din) = cfg.init(Params::seeded(7).var_builder(DType::F32, &Device::Cpu))? else {
+///     unreachable!("kind is Din by default")
+/// };
 /// let (_world, ds) = din::synth::demo_dataset(30, 1)?;
 /// let emb = Embeddings::random(ds.vocab.table_rows(), 4, 0.05, 7);
 /// let batch = din::data::Batch::from_split(&ds.test, &[0, 1, 2]);
@@ -330,26 +370,28 @@ impl Output {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Din {
-    pub(crate) att_item: ActivationUnit,
-    pub(crate) att_cate: ActivationUnit,
-    pub(crate) head: Mlp,
-    pub(crate) head_input: HeadInput,
+    att_item: ActivationUnit,
+    att_cate: ActivationUnit,
+    head: Mlp,
+    head_input: HeadInput,
     /// See [`ModelConfig::attend_padding`].
-    pub(crate) attend_padding: Option<usize>,
+    attend_padding: Option<usize>,
 }
 
 /// The base model: same embeddings and head, history pooled by masked mean (or sum).
 ///
 /// # Shapes
 /// As [`Din`]: a [`Lookup`] of B rows in, an [`Output`] with `logit [B]` and no attention out.
-/// Weights: `mlp.*` (the head) only. Built by [`BaseModel::new`] from a [`ModelConfig`] (its
+/// Weights: `mlp.*` (the head) only. Built by [`ModelConfig::init`] with `kind: Base` (its
 /// `pooling`, `mlp_dims`, `activation`, `batch_norm`).
 ///
 /// ```
 /// use candle_core::{DType, Device};
-/// use din::model::{BaseModel, Embeddings, Layout, Mode, ModelConfig, ModelKind, Params};
+/// use din::model::{Embeddings, Layout, Mode, ModelConfig, ModelKind, Network, Params};
 /// let cfg = ModelConfig { kind: ModelKind::Base, embed_dim: 4, mlp_dims: vec![8], ..Default::default() };
-/// let base = BaseModel::new(&cfg, Params::seeded(7).var_builder(DType::F32, &Device::Cpu))?;
+/// let Network::Base(base) = cfg.init(Params::seeded(7).var_builder(DType::F32, &Device::Cpu))? else {
+///     unreachable!("kind is Base")
+/// };
 /// let (_world, ds) = din::synth::demo_dataset(30, 1)?;
 /// let emb = Embeddings::random(ds.vocab.table_rows(), 4, 0.05, 7);
 /// let batch = din::data::Batch::from_split(&ds.test, &[0, 1, 2]);
@@ -361,25 +403,27 @@ pub struct Din {
 /// ```
 #[derive(Debug, Clone)]
 pub struct BaseModel {
-    pub(crate) pooling: Pooling,
-    pub(crate) head: Mlp,
-    pub(crate) head_input: HeadInput,
+    pooling: Pooling,
+    head: Mlp,
+    head_input: HeadInput,
 }
 
 /// DIN or the base model.
 #[derive(Debug, Clone)]
 pub enum Network {
+    /// DIN ([`ModelKind::Din`]).
     Din(Din),
+    /// The base model ([`ModelKind::Base`]).
     Base(BaseModel),
 }
 
 impl Din {
-    /// The activation unit over the item history (weights `att_item.*`).
+    /// The activation unit over the item history (weights `attention.item.*`).
     pub fn att_item(&self) -> &ActivationUnit {
         &self.att_item
     }
 
-    /// The activation unit over the category history (weights `att_cate.*`).
+    /// The activation unit over the category history (weights `attention.cate.*`).
     pub fn att_cate(&self) -> &ActivationUnit {
         &self.att_cate
     }
@@ -399,7 +443,15 @@ impl Din {
         self.attend_padding
     }
 
-    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+    /// Normalise both units' weights with `norm` from now on (the trained weights are untouched;
+    /// see [`crate::model::Model::with_weight_norm`], which also checks the configuration).
+    pub(crate) fn set_weight_norm(&mut self, norm: WeightNorm) {
+        self.att_item.set_norm(norm);
+        self.att_cate.set_norm(norm);
+    }
+
+    /// The DIN of `cfg` (see [`ModelConfig::init`]).
+    fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         let d = cfg.embed_dim;
         let unit_cfg = ActivationUnitConfig {
             mlp: MlpConfig {
@@ -423,7 +475,12 @@ impl Din {
         })
     }
 
-    /// The whole DIN forward pass.
+    /// The whole DIN forward pass: both activation units, the head input, the head.
+    ///
+    /// # Shapes
+    /// * `x`: a [`Lookup`] of B rows: targets and user `[B, d]`, histories `[B, L, d]` with a
+    ///   `[B, L]` mask (padded) or `[N, d]` (packed);
+    /// * output: `logit [B]` and the weights `[B, L]` of the item and the category units.
     pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         // 兴趣激活: one activation unit per history feature
         let (mut interest_item, w_item) =
@@ -500,11 +557,13 @@ impl Din {
 pub struct RequestLookup {
     /// `[C, d]`: the user's row, repeated.
     pub user: Tensor,
-    /// `[C, d]` each.
+    /// `[C, d]`: the candidates' items.
     pub target_item: Tensor,
+    /// `[C, d]`: the candidates' categories.
     pub target_cate: Tensor,
-    /// `[n, d]` each: the history, every position real.
+    /// `[n, d]`: the history's items, every position real.
     pub hist_item: Tensor,
+    /// `[n, d]`: the history's categories, aligned with `hist_item`.
     pub hist_cate: Tensor,
     /// As [`Lookup::padding`].
     pub padding: Option<[Tensor; 2]>,
@@ -513,6 +572,10 @@ pub struct RequestLookup {
 impl Din {
     /// [`Din::forward_t`] for one request: the history side of the activation units computed
     /// once for all candidates ([`ActivationUnit::forward_shared`]). Evaluation only.
+    ///
+    /// # Shapes
+    /// * `x`: a [`RequestLookup`]: C candidates `[C, d]`, one history `[n, d]`, the user `[C, d]`;
+    /// * output: `logit [C]` and the weights `[C, n]` of both units.
     pub fn forward_shared(&self, x: &RequestLookup, mode: Mode) -> Result<Output> {
         let (mut item, w_item) =
             self.att_item
@@ -571,7 +634,8 @@ impl BaseModel {
         self.head_input
     }
 
-    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
+    /// The base model of `cfg` (see [`ModelConfig::init`]).
+    fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
         Ok(BaseModel {
             pooling: cfg.pooling,
             head: cfg
@@ -601,6 +665,10 @@ impl BaseModel {
     }
 
     /// [`BaseModel::forward_t`] for one request: the history pooled once for all candidates.
+    ///
+    /// # Shapes
+    /// * `x`: a [`RequestLookup`] of C candidates and one history `[n, d]`; output: `logit [C]`,
+    ///   no weights.
     pub fn forward_shared(&self, x: &RequestLookup, mode: Mode) -> Result<Output> {
         let c = x.target_item.dim(0)?;
         let pool = |h: &Tensor| -> Result<Tensor> {
@@ -622,6 +690,11 @@ impl BaseModel {
         })
     }
 
+    /// The base model's forward pass: both histories pooled (mean or sum), the head input, the
+    /// head.
+    ///
+    /// # Shapes
+    /// * `x`: a [`Lookup`] of B rows (either layout); output: `logit [B]`, no weights.
     pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         let (item, cate) = (self.pool(&x.hist_item, x)?, self.pool(&x.hist_cate, x)?);
         let input = self.head_input.build(&item, &cate, x)?;
@@ -634,13 +707,10 @@ impl BaseModel {
 }
 
 impl Network {
-    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Self> {
-        Ok(match cfg.kind {
-            ModelKind::Din => Network::Din(Din::new(cfg, vb)?),
-            ModelKind::Base => Network::Base(BaseModel::new(cfg, vb)?),
-        })
-    }
-
+    /// The network's forward pass ([`Din::forward_t`] or [`BaseModel::forward_t`]).
+    ///
+    /// # Shapes
+    /// * `x`: a [`Lookup`] of B rows; output: `[B]` logits, and for DIN the `[B, L]` weights.
     pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         match self {
             Network::Din(m) => m.forward_t(x, mode),
@@ -649,6 +719,9 @@ impl Network {
     }
 
     /// One request's candidates, the history side computed once (evaluation only).
+    ///
+    /// # Shapes
+    /// * `x`: a [`RequestLookup`] of C candidates; output: `logit [C]`, DIN's weights `[C, n]`.
     pub fn forward_shared(&self, x: &RequestLookup, mode: Mode) -> Result<Output> {
         match self {
             Network::Din(m) => m.forward_shared(x, mode),

@@ -35,12 +35,17 @@ use crate::rng::Rng;
 /// Which table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TableId {
+    /// Items, target and history items alike (index 0 of [`Embeddings::tables`] and of the
+    /// `[item, cate, user]` row counts).
     Item = 0,
+    /// Categories, target and history categories alike (index 1).
     Cate = 1,
+    /// Users (index 2).
     User = 2,
 }
 
 impl TableId {
+    /// The three tables in index order: item, category, user.
     pub const ALL: [TableId; 3] = [TableId::Item, TableId::Cate, TableId::User];
 
     /// Tensor name in checkpoints.
@@ -58,8 +63,11 @@ impl TableId {
 /// the table reads the last row); the module docs run one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingTable {
+    /// Number of rows: the ids, plus row 0 (padding) and the last row (out-of-vocabulary).
     pub rows: usize,
+    /// Width `d` of each row.
     pub dim: usize,
+    /// The `rows · dim` values, row-major: row `i` is `data[i·dim..(i + 1)·dim]`.
     pub data: Vec<f32>,
 }
 
@@ -119,7 +127,7 @@ pub(crate) use din_kernels::sys::table_vec;
 /// `embedding.item`, `embedding.cate`, `embedding.user`. The module docs run one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embeddings {
-    pub tables: [EmbeddingTable; 3],
+    tables: [EmbeddingTable; 3],
 }
 
 impl Embeddings {
@@ -130,12 +138,29 @@ impl Embeddings {
         Embeddings { tables }
     }
 
+    /// Tables read back (a snapshot, a checkpoint), in [`TableId`] order.
+    pub(crate) fn from_tables(tables: [EmbeddingTable; 3]) -> Self {
+        Embeddings { tables }
+    }
+
+    /// The table `id`.
     pub fn table(&self, id: TableId) -> &EmbeddingTable {
         &self.tables[id as usize]
     }
 
+    /// The table `id`, to update its rows (the optimiser, a checkpoint being loaded).
     pub fn table_mut(&mut self, id: TableId) -> &mut EmbeddingTable {
         &mut self.tables[id as usize]
+    }
+
+    /// The three tables, in [`TableId`] order (item, category, user).
+    pub fn tables(&self) -> &[EmbeddingTable; 3] {
+        &self.tables
+    }
+
+    /// The three tables, to update their rows.
+    pub fn tables_mut(&mut self) -> &mut [EmbeddingTable; 3] {
+        &mut self.tables
     }
 
     /// Set every table's out-of-vocabulary row (the last) to the mean of its known rows
@@ -160,6 +185,7 @@ impl Embeddings {
         }
     }
 
+    /// The embedding width `d` (the three tables share it).
     pub fn dim(&self) -> usize {
         self.tables[0].dim
     }
@@ -238,9 +264,12 @@ fn all_ids(batch: &Batch, t: TableId) -> Vec<u32> {
 /// Rows of one table used by a training batch, as a trainable variable.
 #[derive(Debug, Clone)]
 pub struct TouchedRows {
+    /// The table the rows come from.
     pub table: TableId,
     /// Global row ids, sorted, unique; row `k` of `var` is table row `ids[k]`.
     pub ids: Vec<u32>,
+    /// The rows `[ids.len(), d]` as a trainable variable (the batch's dtype and device); the
+    /// [`Lookup`] indexes it, so its gradient holds the gradients of exactly these rows.
     pub var: Var,
 }
 
@@ -257,24 +286,31 @@ pub enum Layout {
 /// Embedded inputs of one batch.
 #[derive(Debug, Clone)]
 pub struct Lookup {
+    /// The layout of `hist_item` and `hist_cate`.
     pub layout: Layout,
-    /// Batch size B and padded length L.
+    /// Batch size B.
     pub batch: usize,
+    /// Padded history length L ([`Batch::max_len`]).
     pub max_len: usize,
     /// `[B, d]`
     pub user: Tensor,
-    /// `[B, d]` each: v_target of the tutorial (item and category).
+    /// `[B, d]`: the candidate items, v_target of the tutorial.
     pub target_item: Tensor,
+    /// `[B, d]`: the candidates' categories.
     pub target_cate: Tensor,
-    /// History: `[B, L, d]` (padded) or `[N, d]` (packed): V_hist of the tutorial.
+    /// History items: `[B, L, d]` (padded) or `[N, d]` (packed): V_hist of the tutorial.
     pub hist_item: Tensor,
+    /// History categories, aligned with `hist_item`: `[B, L, d]` (padded) or `[N, d]` (packed).
     pub hist_cate: Tensor,
-    /// `[B, L]` 0/1 mask.
+    /// `[B, L]` 0/1 mask (both layouts).
     pub mask: Tensor,
-    /// Packed layout: row of each history position `[N]` (u32), its flat index `b·L + l` `[N]`,
-    /// and history lengths `[B, 1]` (f32).
+    /// `[N]` (u32): the row of each real history position, what the packed layout pools by
+    /// (built for both layouts).
     pub seg: Tensor,
+    /// `[N]` (u32): each real position's flat index `b·L + l` into `[B, L]` (the packed layout
+    /// scatters its attention weights back by it).
     pub pos: Tensor,
+    /// `[B, 1]`: history lengths, in the embeddings' dtype.
     pub lens: Tensor,
     /// Row 0 (padding) of the item and category tables, `[1, d]` each, for models that attend to
     /// padding as torch-rechub does ([`super::ModelConfig::attend_padding`]); set by

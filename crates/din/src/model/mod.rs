@@ -56,6 +56,11 @@ use crate::error::{Error, Result};
 /// `forward_t` gets the embedded batch ([`Lookup`]: targets, user, and the history in the
 /// model's [`Layout`]) and returns one logit per row (and, optionally, attention weights).
 pub trait Trainable: Send + Sync {
+    /// The network on the embedded batch `x`, in `mode` (training or evaluation, kernels).
+    ///
+    /// # Shapes
+    /// * `x`: a [`Lookup`] of B rows; output: `logit [B]` and, optionally, attention weights
+    ///   ([`Output::attention`]).
     fn forward_t(&self, x: &Lookup, mode: Mode) -> candle_core::Result<Output>;
 }
 
@@ -119,10 +124,13 @@ impl<N> Model<N> {
         &self.net
     }
 
+    /// The device of the network's weights and of the embedded batches (the embedding tables
+    /// themselves stay in host memory).
     pub fn device(&self) -> &Device {
         &self.device
     }
 
+    /// The dtype of the network's weights and of the embedded batches (the tables hold f32).
     pub fn dtype(&self) -> DType {
         self.dtype
     }
@@ -190,7 +198,11 @@ impl<N: Trainable> Model<N> {
 
 impl Model {
     /// A freshly initialised model. `table_rows` = rows of the item, category and user tables
-    /// (`IdMap::table_rows`, i.e. ids + padding + OOV).
+    /// (`IdMap::table_rows`, i.e. ids + padding + OOV); the network is `config.init(vb)`
+    /// ([`ModelConfig::init`]) over parameters drawn from `seed`.
+    ///
+    /// # Shapes
+    /// * tables `[table_rows[k], embed_dim]`; the network as [`ModelConfig::init`] builds it.
     pub fn new(
         config: ModelConfig,
         table_rows: [usize; 3],
@@ -200,7 +212,7 @@ impl Model {
     ) -> Result<Model> {
         let net_config = config.clone();
         Model::custom(config, table_rows, seed, device, dtype, |vb| {
-            Network::new(&net_config, vb)
+            net_config.init(vb)
         })
     }
 
@@ -240,8 +252,7 @@ impl Model {
         self.config.weight_norm = norm;
         self.config.validate()?;
         if let Network::Din(net) = &mut self.net {
-            net.att_item.norm = norm;
-            net.att_cate.norm = norm;
+            net.set_weight_norm(norm);
         }
         Ok(self)
     }
@@ -272,7 +283,8 @@ impl Model {
         }
         let n_saved = tensors.len();
         let params = Params::from_tensors(tensors);
-        let net = Network::new(&config, params.var_builder(dtype, device))
+        let net = config
+            .init(params.var_builder(dtype, device))
             .map_err(|e| Error::Config(format!("weights do not match the config: {e}")))?;
         if params.named().len() != n_saved {
             return Err(Error::Config(format!(
@@ -285,7 +297,7 @@ impl Model {
             .map_err(|_| Error::Internal("expected three embedding tables".into()))?;
         Ok(Model {
             config,
-            embeddings: Embeddings { tables },
+            embeddings: Embeddings::from_tables(tables),
             params,
             net,
             device: device.clone(),
@@ -298,6 +310,9 @@ impl Model {
     /// Score `targets` for one user and history, the history side computed once for all of
     /// them: the same logits and attention weights as [`Model::forward`] on a batch of rows that
     /// repeat the history (tested to 1e-5), with less work per candidate.
+    ///
+    /// # Shapes
+    /// * C candidates and a history of n events in; output: `logit [C]`, DIN's weights `[C, n]`.
     pub fn forward_request(
         &self,
         user: u32,
@@ -348,6 +363,9 @@ impl<N: Trainable> Model<N> {
     }
 
     /// Evaluation-mode forward pass (running statistics, no updates).
+    ///
+    /// # Shapes
+    /// * a [`Batch`] of B rows in; output: `logit [B]` and, for DIN, the weights `[B, L]`.
     pub fn forward(&self, batch: &Batch) -> Result<Output> {
         let x = self.lookup(batch)?;
         Ok(self.net.forward_t(&x, self.mode(false))?)
@@ -410,7 +428,7 @@ impl<N: Trainable> Model<N> {
         self.params.count()
             + self
                 .embeddings
-                .tables
+                .tables()
                 .iter()
                 .map(|t| t.data.len())
                 .sum::<usize>()

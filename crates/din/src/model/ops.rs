@@ -47,7 +47,11 @@ pub enum Kernels {
 /// evaluation, and with which [`Kernels`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Mode {
+    /// Training (`true`): Dice and BatchNorm normalise with the batch's statistics and update
+    /// their running averages, and the fused MLP kernels may run. Evaluation (`false`): the
+    /// running statistics, left unchanged.
     pub train: bool,
+    /// Which implementation runs (default [`Kernels::Fused`]).
     pub kernels: Kernels,
 }
 
@@ -425,7 +429,11 @@ pub fn dice(
 /// An MLP's parameters in one flat tensor (in [`Stack::offsets`] order) and its sizes: what the
 /// fused MLP kernels take (built by `Mlp::flatten`).
 pub struct FlatMlp {
+    /// Every parameter, concatenated into one rank-1 tensor `[stack.n_params()]`: per hidden
+    /// layer weight, bias, (BatchNorm γ, β), (Dice's or PReLU's α), then the output weight and
+    /// bias. Built by concatenation, so gradients reach the layers' own weights.
     pub theta: Tensor,
+    /// The MLP's sizes: input and hidden widths, BatchNorm or not, ε per layer, activation.
     pub stack: Stack,
 }
 

@@ -8,11 +8,14 @@ use crate::error::Result;
 /// One line of a line chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    /// Legend label of the line.
     pub name: String,
+    /// `(x, y)` points in drawing order ([`lines`] leaves out those with a non-finite `y`).
     pub points: Vec<(f64, f64)>,
 }
 
 impl Series {
+    /// A series named `name` through `points`.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         Series {
             name: name.into(),

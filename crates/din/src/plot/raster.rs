@@ -19,8 +19,11 @@ pub const PNG_SCALE: f32 = 1.5;
 /// An RGBA image (premultiplied alpha, row-major).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Raster {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// Pixels, 4 bytes (R, G, B, A) each, `width × height` of them, row by row from the top.
     pub rgba: Vec<u8>,
 }
 

@@ -24,11 +24,16 @@ use crate::rng::Rng;
 /// Size and seed of the Amazon-scale world.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AmazonConfig {
+    /// Number of users (raw ids `0..users`), each with at least 5 events.
     pub users: usize,
+    /// Number of items (raw ids `0..items`); raised to `cates` if smaller, so every category has
+    /// an item.
     pub items: usize,
+    /// Number of categories (raw ids `0..cates`, at least 1).
     pub cates: usize,
     /// Latent interests (groups of categories).
     pub interests: usize,
+    /// Seed of the catalogue and of every user's event stream: same seed, same log.
     pub seed: u64,
 }
 

@@ -27,7 +27,9 @@ use crate::rng::Rng;
 /// One interest group of the demo world.
 #[derive(Debug, Clone, Copy)]
 pub struct Interest {
+    /// Chinese name of the group (篮球, 时尚, …); [`DemoWorld::interest_name`] returns it.
     pub name: &'static str,
+    /// English name of the group.
     pub name_en: &'static str,
     /// (item, item in English, category)
     pub items: [(&'static str, &'static str, &'static str); 8],
@@ -227,6 +229,7 @@ pub fn partner(g: usize) -> Option<usize> {
 /// Knobs of the demo world's users.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DemoConfig {
+    /// Number of users (raw ids `0..users`).
     pub users: usize,
     /// Interests per user, inclusive range.
     pub interests: (usize, usize),
@@ -234,6 +237,7 @@ pub struct DemoConfig {
     pub events: (usize, usize),
     /// Probability that a user's next interest is the partner of one they already hold.
     pub partner_prob: f64,
+    /// Seed of every user's stream: same seed, same log.
     pub seed: u64,
 }
 
@@ -252,15 +256,20 @@ impl Default for DemoConfig {
 /// One item of the demo world.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoItem {
+    /// Chinese name (口红, …).
     pub name: String,
+    /// English name (lipstick, …).
     pub name_en: String,
+    /// Index of the item's interest group in [`INTERESTS`].
     pub interest: usize,
+    /// Category raw id: the index of its name in [`DemoWorld::cates`].
     pub cate: usize,
 }
 
 /// The demo world's catalogue and ground truth.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoWorld {
+    /// Every item; an item's raw id is its index (group-major, eight per group).
     pub items: Vec<DemoItem>,
     /// Category names; a category's raw id is its index.
     pub cates: Vec<String>,

@@ -44,15 +44,21 @@ pub const BUCKET_MAX_BATCH: usize = 512;
 /// demo world with softmax weights: every weight of the item unit ≈ 1e-21 after two epochs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// At most this many passes over the training rows (fewer when early stopping ends it).
     pub epochs: usize,
+    /// Training rows per optimisation step.
     pub batch_size: usize,
+    /// Adam's learning rate, for the network and the embedding rows alike.
     pub lr: f64,
+    /// Weight decay: decoupled (AdamW) or added to the gradient (Adam), as `optimizer` says.
     pub weight_decay: f64,
+    /// Adam or AdamW (see above for why AdamW is the default).
     pub optimizer: OptimizerKind,
     /// λ of mini-batch aware regularisation (0 = off).
     pub mba_lambda: f64,
     /// Stop after this many epochs without a better validation AUC (0 = never stop early).
     pub patience: usize,
+    /// Seed of the weights' initialisation, of the batch order and of the training subset.
     pub seed: u64,
     /// Batch rows of similar history length together (less padding, same samples). Off by
     /// default: batches of alike rows learn worse (Amazon-scale world, one epoch on 100k rows at
@@ -60,6 +66,7 @@ pub struct TrainConfig {
     /// longest histories into a few huge batches (batch 4096: peak memory 2.8 GB vs 1.3 GB, AUC
     /// 0.524 vs 0.651 after 90k rows). Applied only to batches of up to [`BUCKET_MAX_BATCH`] rows.
     pub bucket_by_length: bool,
+    /// Rows per forward pass when scoring validation and test rows (memory, not results).
     pub eval_batch_size: usize,
     /// Train on a fixed, seeded subset of this many training rows (for quick runs and benchmarks).
     pub max_train_rows: Option<usize>,
@@ -126,37 +133,51 @@ impl TrainConfig {
 /// One optimisation step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
+    /// The 1-based epoch it belongs to.
     pub epoch: usize,
+    /// The 1-based global step (counted across epochs).
     pub step: u64,
+    /// The batch's mean training loss (binary cross-entropy).
     pub loss: f64,
 }
 
 /// One epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
+    /// The 1-based epoch.
     pub epoch: usize,
+    /// Mean training loss over the epoch's rows.
     pub train_loss: f64,
+    /// AUC, GAUC and logloss on the validation rows after the epoch (NaN without any).
     pub val: Metrics,
+    /// Seconds in the epoch's optimisation steps (evaluation excluded).
     pub train_seconds: f64,
+    /// Training rows per second over those steps.
     pub samples_per_s: f64,
 }
 
 /// What happened during training (serialisable, for plots).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
+    /// Every optimisation step, in order.
     pub steps: Vec<StepRecord>,
+    /// Every completed epoch, in order.
     pub epochs: Vec<EpochRecord>,
     /// 1-based epoch whose weights were kept.
     pub best_epoch: usize,
+    /// The validation AUC of that epoch (NaN without validation rows).
     #[serde(deserialize_with = "crate::metrics::nan_if_null")]
     pub best_val_auc: f64,
+    /// Whether early stopping ended training before `epochs`.
     pub stopped_early: bool,
+    /// Training rows per epoch (after `max_train_rows`).
     pub train_rows: usize,
     /// Seconds spent in optimisation steps (evaluation excluded).
     pub train_seconds: f64,
 }
 
 impl History {
+    /// How many epochs were completed.
     pub fn epochs_run(&self) -> usize {
         self.epochs.len()
     }
@@ -246,18 +267,28 @@ impl std::fmt::Display for History {
 /// Progress events for callers that want to show progress (the library itself prints nothing).
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
+    /// An epoch begins.
     EpochStart {
+        /// The 1-based epoch.
         epoch: usize,
+        /// How many batches (steps) it has.
         batches: usize,
     },
+    /// A step has been taken.
     Step {
+        /// The 1-based epoch.
         epoch: usize,
+        /// The 1-based batch within the epoch.
         batch: usize,
+        /// The batch's training loss.
         loss: f64,
     },
+    /// The epoch's steps are done; the validation rows are being scored.
     Evaluating {
+        /// The 1-based epoch.
         epoch: usize,
     },
+    /// The epoch is done, with its record.
     EpochEnd(EpochRecord),
 }
 
@@ -288,17 +319,35 @@ pub fn row_frequencies(split: &Split, emb: &Embeddings) -> [Vec<u32>; 3] {
     f
 }
 
-/// The training loop state, so that a run can be stepped, checkpointed and resumed.
+/// The training loop state, so that a run can be stepped, checkpointed and resumed. Its state is
+/// read through [`Trainer::config`], [`Trainer::history`] and [`Trainer::optimisers_mut`]; it
+/// changes only by stepping, [`Trainer::epoch`] and resuming ([`crate::train::state`]).
 pub struct Trainer {
-    pub config: TrainConfig,
-    pub dense: DenseAdam,
-    pub sparse: SparseAdam,
-    pub history: History,
+    config: TrainConfig,
+    dense: DenseAdam,
+    sparse: SparseAdam,
+    history: History,
     best: Option<Snapshot>,
     bad_epochs: usize,
-    /// Fault injection for tests: the loss of this (1-based) step is replaced by NaN.
+    fault: Fault,
+}
+
+/// A fault injected into training, for the tests of what a run does when training breaks (built
+/// only by [`Fault::nan_at_step`]; the default injects nothing).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fault {
+    nan_at_step: Option<u64>,
+}
+
+impl Fault {
+    /// The loss of this (1-based) step is replaced by NaN.
     #[doc(hidden)]
-    pub fault_nan_at_step: Option<u64>,
+    pub fn nan_at_step(step: u64) -> Fault {
+        Fault {
+            nan_at_step: Some(step),
+        }
+    }
 }
 
 impl Trainer {
@@ -317,9 +366,43 @@ impl Trainer {
             history: History::default(),
             best: None,
             bad_epochs: 0,
-            fault_nan_at_step: None,
+            fault: Fault::default(),
             config,
         })
+    }
+
+    /// The same trainer with `fault` injected (for tests).
+    #[doc(hidden)]
+    pub fn with_fault(self, fault: Fault) -> Trainer {
+        Trainer { fault, ..self }
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// What training has recorded so far: the loss of every step, the metrics of every epoch,
+    /// the best epoch.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// How many optimisation steps it has taken.
+    pub fn steps_taken(&self) -> u64 {
+        self.dense.step_count()
+    }
+
+    /// [`Trainer::history`], taken out of the trainer.
+    pub fn into_history(self) -> History {
+        self.history
+    }
+
+    /// The optimisers of the dense weights and of the embedding rows, for callers that run the
+    /// parts of a step themselves (a profile of the step: `examples/bench.rs`). [`Trainer::step`]
+    /// is the whole step.
+    pub fn optimisers_mut(&mut self) -> (&mut DenseAdam, &mut SparseAdam) {
+        (&mut self.dense, &mut self.sparse)
     }
 
     /// The training rows actually used (all, or a fixed seeded subset).
@@ -358,19 +441,23 @@ impl Trainer {
             Tensor::from_slice(&batch.label, batch.size, &model.device)?.to_dtype(model.dtype)?;
         let loss = bce_with_logits(&out.logit, &label)?;
         let mut loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        if self.fault_nan_at_step == Some(self.dense.step + 1) {
+        if self.fault.nan_at_step == Some(self.dense.step_count() + 1) {
             loss_value = f64::NAN;
         }
         if !loss_value.is_finite() {
             return Err(Error::Training(format!(
                 "loss became {loss_value} at step {}",
-                self.dense.step + 1
+                self.dense.step_count() + 1
             )));
         }
         let grads = loss.backward()?;
         self.dense.step(&grads)?;
-        self.sparse
-            .step(&mut model.embeddings, &touched, &grads, self.dense.step)?;
+        self.sparse.step(
+            &mut model.embeddings,
+            &touched,
+            &grads,
+            self.dense.step_count(),
+        )?;
         Ok(loss_value)
     }
 
@@ -405,7 +492,7 @@ impl Trainer {
             n += rows.len();
             self.history.steps.push(StepRecord {
                 epoch,
-                step: self.dense.step,
+                step: self.dense.step_count(),
                 loss,
             });
             progress(Progress::Step {

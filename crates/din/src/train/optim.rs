@@ -21,7 +21,7 @@
 //! // AdamW then shrinks by lr·wd·w: 1 − 0.1 − 0.05 = 0.85 and −3 + 0.1 + 0.15 = −2.75
 //! let got = w.as_tensor().to_vec1::<f32>()?;
 //! assert!((got[0] - 0.85).abs() < 1e-5 && (got[1] + 2.75).abs() < 1e-5, "{got:?}");
-//! assert_eq!(adam.step, 1);
+//! assert_eq!(adam.step_count(), 1);
 //! # Ok::<(), din::Error>(())
 //! ```
 
@@ -40,7 +40,10 @@ use crate::model::{Embeddings, TableId, TouchedRows};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
+    /// Adam with the weight decay added to the gradient (PyTorch's `Adam(weight_decay=…)`, the
+    /// tutorial's torch-rechub).
     Adam,
+    /// Adam with decoupled weight decay (Loshchilov & Hutter): the default.
     AdamW,
 }
 
@@ -52,11 +55,17 @@ crate::names::named_enum!(OptimizerKind, "optimizer", {
 /// Adam hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AdamConfig {
+    /// Coupled (Adam) or decoupled (AdamW) weight decay.
     pub kind: OptimizerKind,
+    /// Learning rate.
     pub lr: f64,
+    /// Decay of the first moment (0.9 in training).
     pub beta1: f64,
+    /// Decay of the second moment (0.999 in training).
     pub beta2: f64,
+    /// Added to the second moment's square root (1e-8 in training).
     pub eps: f64,
+    /// Weight decay (see `kind`).
     pub weight_decay: f64,
 }
 
@@ -64,7 +73,7 @@ pub struct AdamConfig {
 pub struct DenseAdam {
     cfg: AdamConfig,
     slots: Vec<(Var, Tensor, Tensor)>,
-    pub step: u64,
+    step: u64,
 }
 
 /// The kernels' constants of step `step` of this configuration.
@@ -126,6 +135,12 @@ fn adam_cpu<T: Real + candle_core::WithDType>(
 }
 
 impl DenseAdam {
+    /// How many steps it has taken (the global step of the bias correction; 0 before the first).
+    pub fn step_count(&self) -> u64 {
+        self.step
+    }
+
+    /// Adam over `vars` (the network's weights), every moment starting at zero.
     pub fn new(vars: Vec<Var>, cfg: AdamConfig) -> Result<Self> {
         let mut slots = Vec::with_capacity(vars.len());
         for v in vars {
@@ -212,14 +227,19 @@ impl DenseAdam {
 /// row is in a batch; bias correction uses the global step, as TensorFlow's LazyAdam does).
 pub struct SparseAdam {
     cfg: AdamConfig,
-    pub m: [Vec<f32>; 3],
-    pub v: [Vec<f32>; 3],
+    /// The first and second moments of every row of the three tables (row-major, like the
+    /// tables); read and written by the training state's save and resume (`state.rs`).
+    pub(super) m: [Vec<f32>; 3],
+    pub(super) v: [Vec<f32>; 3],
     /// Mini-batch aware regularisation: λ and `1/n_j` per row (0 for rows never in training).
-    pub mba_lambda: f64,
-    pub inv_freq: [Vec<f32>; 3],
+    mba_lambda: f64,
+    inv_freq: [Vec<f32>; 3],
 }
 
 impl SparseAdam {
+    /// Lazy Adam over the rows of `emb`'s three tables, moments at zero; `freq` counts each row's
+    /// occurrences in the training rows ([`crate::train::row_frequencies`]), which scale the
+    /// mini-batch aware regularisation of strength `mba_lambda` (0 = off).
     pub fn new(emb: &Embeddings, cfg: AdamConfig, mba_lambda: f64, freq: [Vec<u32>; 3]) -> Self {
         let zeros =
             |t: TableId| crate::model::embedding::table_vec(emb.table(t).data.len(), |_| 0.0);

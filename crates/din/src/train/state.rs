@@ -25,7 +25,7 @@
 //! // a model and trainer made afresh (another seed) continue exactly where this one stopped
 //! let mut resumed = Trainer::new(&other, &ds.train, TrainConfig::default())?;
 //! let info = resumed.load_state(&mut other, &path)?;
-//! assert_eq!((info.epoch, resumed.dense.step, other.embeddings()), (1, 1, model.embeddings()));
+//! assert_eq!((info.epoch, resumed.steps_taken(), other.embeddings()), (1, 1, model.embeddings()));
 //! std::fs::remove_file(&path).unwrap();
 //! # Ok::<(), din::Error>(())
 //! ```
@@ -49,8 +49,11 @@ pub struct StateInfo {
     pub epoch: usize,
     /// Whether training has ended (all epochs run, or stopped early).
     pub finished: bool,
+    /// Optimisation steps taken (Adam's bias correction continues from it).
     pub dense_step: u64,
+    /// Epochs since the last improvement of the validation AUC (early stopping continues from it).
     pub bad_epochs: usize,
+    /// The training history so far.
     pub history: History,
     /// Anything the caller wants to check on resume (the run's configuration, a data fingerprint).
     pub context: serde_json::Value,
@@ -119,7 +122,7 @@ fn snapshot_from(
         .map_err(|_| Error::Internal("expected three tables".into()))?;
     Ok(Snapshot {
         dense,
-        embeddings: Embeddings { tables },
+        embeddings: Embeddings::from_tables(tables),
     })
 }
 
@@ -174,7 +177,7 @@ impl Trainer {
         let info = StateInfo {
             epoch,
             finished,
-            dense_step: self.dense.step,
+            dense_step: self.dense.step_count(),
             bad_epochs: self.bad_epochs,
             history: self.history.clone(),
             context,

@@ -80,16 +80,17 @@ fn checks_pass_answers_written_out_and_fail_library_shortcuts_and_wrong_answers(
 
 #[test]
 fn the_din_forward_check_fails_a_stub_and_the_library_network() {
-    let build =
-        |cfg: &ModelConfig, vb: candle_nn::VarBuilder<'static>| din::model::Network::new(cfg, vb);
+    let build = |cfg: &ModelConfig, vb: candle_nn::VarBuilder<'static>| cfg.init(vb);
     // a stub
     let v = check_din_forward(build, |_, _, _, _| todo!());
     assert!(!v.passed && v.en.contains("not written yet"), "{v}");
     // the library's own DIN with the lookups written by hand (the shortcut): its unit
     // gives the interest vectors and the weights, `HeadInput::build_from` the head input and its
     // head the logits, but the scores before the masked softmax are no output of the library
-    let din_build =
-        |cfg: &ModelConfig, vb: candle_nn::VarBuilder<'static>| din::model::Din::new(cfg, vb);
+    let din_build = |cfg: &ModelConfig, vb: candle_nn::VarBuilder<'static>| match cfg.init(vb)? {
+        din::model::Network::Din(net) => Ok(net),
+        din::model::Network::Base(_) => candle_core::bail!("the check's model is a DIN"),
+    };
     let shortcut = |net: &din::model::Din, tables: &[Tensor], b: &din::data::Batch, train| {
         let (n, l, d) = (b.size, b.max_len, tables[0].dim(1)?);
         let look =
@@ -169,7 +170,7 @@ fn the_context_check_passes_the_hour_added_to_the_user_and_fails_without_it() {
     let build = |cfg: &ModelConfig, vb: candle_nn::VarBuilder<'static>| {
         let hour = vb.get((24, cfg.embed_dim), "hour")?;
         Ok(Net {
-            din: din::model::Network::new(cfg, vb)?,
+            din: cfg.init(vb)?,
             hour,
         })
     };

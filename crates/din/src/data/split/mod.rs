@@ -148,7 +148,9 @@ pub const OFFICIAL_SEED: u64 = 1234;
 /// Histories of all rows, stored once: rows point into these parallel arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistPool {
+    /// Item index at each position.
     pub items: Vec<u32>,
+    /// Category index at each position, aligned with `items`.
     pub cates: Vec<u32>,
     /// The event time of each position, as in the log (filled by [`build`], whose pools hold
     /// every event of every user in time order; empty where the times are not known, as in a pool
@@ -159,12 +161,20 @@ pub struct HistPool {
 /// One split (train, val or test): column-wise rows whose histories are ranges of a shared pool.
 #[derive(Debug, Clone, Default)]
 pub struct Split {
+    /// The history pool the rows' histories point into (shared between the splits of one
+    /// [`build`]).
     pub pool: Arc<HistPool>,
+    /// Dense user index of each row.
     pub user: Vec<u32>,
+    /// Dense index of each row's candidate item.
     pub target_item: Vec<u32>,
+    /// Dense category index of each row's candidate item.
     pub target_cate: Vec<u32>,
+    /// Each row's label: 1.0 for a positive (the event that followed), 0.0 for a sampled negative.
     pub label: Vec<f32>,
+    /// Where each row's history starts in `pool`.
     pub hist_start: Vec<usize>,
+    /// Length of each row's history: it is `pool[hist_start..hist_start + hist_len]`, oldest first.
     pub hist_len: Vec<u32>,
     /// A context id per row (hour of day, device, page, …), or empty: the data of this crate have
     /// no context features and the built-in models ignore this column; a network of your own
@@ -462,6 +472,7 @@ impl Split {
 /// ([`Split::with_negatives_in_category`]).
 #[derive(Debug, Clone)]
 pub struct InCategory {
+    /// The rows with their negatives redrawn (positives unchanged, same order).
     pub split: Split,
     /// Negatives now from the positive's category.
     pub redrawn: usize,
@@ -472,12 +483,19 @@ pub struct InCategory {
 /// Counts describing a split run (also the `--json` output of `din data split`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SplitStats {
+    /// Events in the log.
     pub events: usize,
+    /// Distinct users in the log (dropped ones included).
     pub users: usize,
+    /// Distinct items in the log.
     pub items: usize,
+    /// Distinct categories in the log.
     pub cates: usize,
+    /// Rows of the train split (positives and negatives).
     pub train_rows: usize,
+    /// Rows of the validation split (0 under [`Protocol::Official`]).
     pub val_rows: usize,
+    /// Rows of the test split (positives and negatives).
     pub test_rows: usize,
     /// Users with a single event (no target after a history): no rows, counted here.
     pub users_single_event: usize,
@@ -487,17 +505,25 @@ pub struct SplitStats {
     pub negatives_impossible: usize,
     /// Items seen with more than one category (the first one in file order is used).
     pub items_with_conflicting_cate: usize,
+    /// Mean history length of the train rows, in events.
     pub mean_train_history: f64,
 }
 
 /// Train/validation/test samples with their vocabulary.
 #[derive(Debug, Clone)]
 pub struct Dataset {
+    /// Id maps fitted on every event of the log, and each item's category.
     pub vocab: Vocab,
+    /// The configuration the splits were built with.
     pub config: SplitConfig,
+    /// Training rows: every target before the validation one (before the test pair under
+    /// [`Protocol::Official`]).
     pub train: Split,
+    /// Validation rows (each user's second-to-last target; empty under [`Protocol::Official`]).
     pub val: Split,
+    /// Test rows (each user's last target).
     pub test: Split,
+    /// Counts describing the split.
     pub stats: SplitStats,
 }
 

@@ -11,9 +11,13 @@ use crate::model::ops::Mode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
+    /// The DIN paper's Dice ([`Dice`]): per-neuron α and running statistics. The default.
     Dice,
+    /// PReLU ([`Prelu`]): one learned slope per neuron for negative inputs.
     Prelu,
+    /// ReLU, `max(0, x)`: no weights.
     Relu,
+    /// The logistic sigmoid, `1 / (1 + e^−x)`: no weights.
     Sigmoid,
     /// torch-rechub's `Dice` ([`RechubDice`]): each row normalised across its own neurons, one
     /// shared α, no running statistics. For the `torch-rechub` preset and imported models.
@@ -32,10 +36,16 @@ crate::names::named_enum!(Activation, "activation", {
 /// An activation layer.
 #[derive(Debug, Clone)]
 pub enum Act {
+    /// A [`Dice`] layer ([`Activation::Dice`]).
     Dice(Dice),
+    /// A [`Prelu`] layer ([`Activation::Prelu`]).
     Prelu(Prelu),
+    /// ReLU ([`Activation::Relu`]), no weights.
     Relu,
+    /// Sigmoid ([`Activation::Sigmoid`]), no weights.
     Sigmoid,
+    /// torch-rechub's Dice, a [`RechubDice`] layer ([`Activation::RechubDice`]); the fused
+    /// kernels do not run it ([`Act::kernel`] is `None`).
     RechubDice(RechubDice),
 }
 

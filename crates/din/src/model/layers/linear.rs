@@ -65,6 +65,10 @@ impl Linear {
     }
 
     /// A layer whose weight is drawn as `init` says.
+    ///
+    /// # Shapes
+    /// * as [`Linear::new`]: `weight [out_dim, in_dim]`, `bias [out_dim]`; `[N, in_dim]` to
+    ///   `[N, out_dim]`.
     pub fn with_init(
         in_dim: usize,
         out_dim: usize,

@@ -9,6 +9,7 @@ use crate::model::ops::{self, Mode};
 /// Settings that every layer of an [`Mlp`] shares ([`crate::model::ModelConfig`] carries them).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LayerOptions {
+    /// How every Linear's weight is drawn (default [`LinearInit::KaimingNormal`]).
     pub linear_init: LinearInit,
     /// [`Dice::with_momentum`] of every Dice layer.
     pub dice_momentum: f64,
