@@ -7,16 +7,49 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each phase's wall time goes to out/figures/test_phases.json at the end (scripts/figures.py makes
+# README's table of current figures from it).
+PHASES=() PHASE_NAME="" PHASE_T0=$SECONDS T_START=$SECONDS
+phase() {  # phase NAME: the previous phase ends, NAME begins
+  if [ -n "$PHASE_NAME" ]; then PHASES+=("$PHASE_NAME=$((SECONDS - PHASE_T0))"); fi
+  PHASE_NAME=$1 PHASE_T0=$SECONDS
+}
+write_phases() {
+  phase ""
+  mkdir -p out/figures
+  python3 - "$((SECONDS - T_START))" "${PHASES[@]}" > out/figures/test_phases.json <<'PY'
+import json, os, platform, subprocess, sys, time
+def cpu():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+phases = dict(p.split("=", 1) for p in sys.argv[2:])
+print(json.dumps({"command": "scripts/test.sh", "commit": rev, "date": time.strftime("%Y-%m-%d", time.gmtime()),
+                  "cpu": cpu(), "cores": os.cpu_count(), "total_s": int(sys.argv[1]),
+                  "phases_s": {k: int(v) for k, v in phases.items()},
+                  "skip_notebooks": os.environ.get("SKIP_NOTEBOOKS", "0") == "1"}, indent=1))
+PY
+}
+
+phase "notebook sources"
 echo "== notebooks up to date with their sources (notebooks/src/*.rs → teacher's and student's editions)"
 python3 scripts/make_notebooks.py --check
 
+phase "cargo test"
 echo "== cargo test (release profile: dependencies are built once for tests and the CLI)"
 cargo test --release --workspace
 
+phase "SIMD levels"
 echo "== the kernels at every SIMD level (DIN_SIMD=avx512|avx2|base, and emulated AVX2 / baseline CPUs)"
 scripts/simd_levels.sh
 
 if [ "${SKIP_LINT:-0}" != 1 ]; then
+  phase "fmt and clippy"
   echo "== cargo fmt --check / clippy"
   if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
   if cargo clippy --version >/dev/null 2>&1; then
@@ -25,14 +58,19 @@ if [ "${SKIP_LINT:-0}" != 1 ]; then
 fi
 
 if [ "${SKIP_NOTEBOOKS:-0}" != 1 ] && [ -x scripts/run_notebooks.sh ] && ls notebooks/*.ipynb >/dev/null 2>&1; then
+  phase "notebooks"
   echo "== notebooks (evcxr kernel)"
   scripts/run_notebooks.sh
+  phase "HTML book"
   echo "== the HTML book (nbconvert) opened in headless Chromium"
   scripts/book.sh --test
+  phase "JupyterLab test"
   echo "== JupyterLab as a participant uses it, in headless Chromium (scripts/lab_test.sh; installs JupyterLab when missing)"
   NB_LAB=1 scripts/setup_notebooks.sh | tail -n 6
   scripts/lab_test.sh
+  phase "student pack"
   echo "== the student pack: no solutions inside, its first cells run (scripts/test_student_pack.sh)"
   scripts/test_student_pack.sh
 fi
-echo "== all tests passed"
+write_phases
+echo "== all tests passed ($((SECONDS - T_START)) s; phases in out/figures/test_phases.json)"

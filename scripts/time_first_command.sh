@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Times README's first command as a new user meets it: a fresh clone of this repository's HEAD
+# (cargo's download cache in ~/.cargo is shared: a machine that never built anything also
+# downloads the crates), then `cargo run --release -p din-cli -- tutorial` from a cold build.
+# Writes out/figures/first_command.json (scripts/figures.py puts it into README's table) and keeps
+# the clone's path in it, so that `bash .ci/run` can follow in the same clone.
+#
+#   scripts/time_first_command.sh            # clone into a temporary folder
+#   CLONE=/tmp/fresh scripts/time_first_command.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CLONE=${CLONE:-$(mktemp -d /tmp/din-fresh-XXXXXX)}
+rm -rf "$CLONE"
+git clone -q "$ROOT" "$CLONE"
+cd "$CLONE"
+echo "== $CLONE: cargo run --release -p din-cli -- tutorial --json (cold build)"
+t0=$SECONDS
+cargo run --release -p din-cli -- tutorial --json | tee "$CLONE/tutorial.log" | tail -n 1 > "$CLONE/tutorial.json"
+total=$((SECONDS - t0))
+mkdir -p "$ROOT/out/figures"
+python3 - "$total" "$CLONE" > "$ROOT/out/figures/first_command.json" <<'PY'
+import json, os, subprocess, sys, time
+total, clone = int(sys.argv[1]), sys.argv[2]
+report = json.load(open(os.path.join(clone, "tutorial.json")))
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+rev = subprocess.run(["git", "-C", clone, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+print(json.dumps({"command": "cargo run --release -p din-cli -- tutorial", "commit": rev,
+                  "date": time.strftime("%Y-%m-%d", time.gmtime()), "cpu": cpu, "cores": os.cpu_count(),
+                  "total_s": total, "tutorial_s": round(report["seconds"], 1),
+                  "din_test_auc": report["din_test_auc"], "base_test_auc": report["base_test_auc"],
+                  "clone": clone}, indent=1))
+PY
+cat "$ROOT/out/figures/first_command.json"
