@@ -94,4 +94,11 @@ LAB_TOKEN=$TOKEN LAB_SERVER_LOG=$OUT/server.log LAB_OUT=$OUT \
 rc=$?
 set -e
 if [ "$rc" = 124 ]; then echo "JupyterLab test: timed out after ${LAB_TEST_TIMEOUT:-1200} s" >&2; fi
+if [ "$rc" = 0 ]; then
+  # the server's spare kernels go with it, then the warm kernel's own test (restart, two at once)
+  kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null
+  echo "== the warm kernel (scripts/kernel/din_warm_kernel.py): two notebooks at once, a restart, the other edition"
+  JUPYTER_CONFIG_DIR=$TMP/config timeout 900 "$VENV/bin/python" scripts/test_warm_kernel.py
+  rc=$?
+fi
 exit "$rc"

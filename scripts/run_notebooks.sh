@@ -31,6 +31,9 @@ NB_LAB=${NB_LAB:-0} scripts/setup_notebooks.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 export JUPYTER_PATH="$VENV/share/jupyter"
 export JUPYTER_DATA_DIR="$VENV/share/jupyter"
+# no spare kernel waiting for the next notebook (scripts/kernel/din_warm_kernel.py): its start would
+# compete with the notebook being executed and timed
+export DIN_WARM_KERNEL=0
 
 # 2. the kernel (scripts/evcxr_kernel.sh) builds in target/evcxr-notebooks/kernel-N, the first
 #    free slot: the notebooks run one after another in kernel-0, which setup_notebooks.sh warmed,

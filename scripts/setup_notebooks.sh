@@ -83,11 +83,34 @@ want = {
     "CARGO_PROFILE_DEV_OVERFLOW_CHECKS": "false",
 }
 argv = [launcher, "--control_file", "{connection_file}"]
-if any(env.get(k) != v for k, v in want.items()) or spec.get("argv") != argv:
+# scripts/kernel/din_warm_kernel.py: a prepared kernel waits for the next notebook (registered below)
+provisioner = {"provisioner_name": "din-warm-evcxr", "config": {}}
+meta = spec.setdefault("metadata", {})
+if any(env.get(k) != v for k, v in want.items()) or spec.get("argv") != argv or meta.get("kernel_provisioner") != provisioner:
     env.update(want)
     spec["argv"] = argv
+    meta["kernel_provisioner"] = provisioner
     json.dump(spec, open(path, "w"), indent=2)
-    print("   kernel: " + launcher + "; environment: " + ", ".join(f"{k}={v}" for k, v in want.items()))
+    print("   kernel: " + launcher + "; environment: " + ", ".join(f"{k}={v}" for k, v in want.items())
+          + "; provisioner din-warm-evcxr")
+PY
+# The warm-kernel provisioner and its server extension (scripts/kernel/din_warm_kernel.py), made
+# importable in .venv-nb without a build: a .pth line, a dist-info with the provisioner's entry
+# point, and the extension enabled in the venv's Jupyter server config.
+"$VENV/bin/python" - "$ROOT/scripts/kernel" "$VENV" <<'PY'
+import json, os, sys, sysconfig
+src, venv = sys.argv[1], sys.argv[2]
+site = sysconfig.get_paths()["purelib"]
+open(os.path.join(site, "din_warm_kernel.pth"), "w").write(src + "\n")
+info = os.path.join(site, "din_warm_kernel-1.0.dist-info")
+os.makedirs(info, exist_ok=True)
+open(os.path.join(info, "METADATA"), "w").write("Metadata-Version: 2.1\nName: din-warm-kernel\nVersion: 1.0\n")
+open(os.path.join(info, "entry_points.txt"), "w").write(
+    "[jupyter_client.kernel_provisioners]\ndin-warm-evcxr = din_warm_kernel:WarmEvcxrProvisioner\n")
+conf = os.path.join(venv, "etc", "jupyter", "jupyter_server_config.d")
+os.makedirs(conf, exist_ok=True)
+json.dump({"ServerApp": {"jpserver_extensions": {"din_warm_kernel": True}}},
+          open(os.path.join(conf, "din_warm_kernel.json"), "w"), indent=1)
 PY
 finish 3 "kernel 'rust' registered" "$what"
 
@@ -146,15 +169,18 @@ PY
   mkdir -p "$BUILD0" && echo "$KEY" > "$STAMP"
   what="filled"
 fi
-# A second notebook open at the same time runs in kernel-1 (scripts/evcxr_kernel.sh): a copy of the
-# warm kernel-0 makes its first cells as quick as the first notebook's (measured in environment.md)
-BUILD1=$ROOT/target/evcxr-notebooks/kernel-1
-if ! "$VENV/bin/python" scripts/evcxr_stamp.py --check "$BUILD1"; then
-  if flock -n "$ROOT/target/evcxr-notebooks/kernel-1.lock" true 2>/dev/null || ! command -v flock >/dev/null; then
-    rm -rf "$BUILD1" && cp -a "$BUILD0" "$BUILD1" && rm -f "$BUILD1"/prelude-failed.log
-    echo "   kernel-1 (a second notebook open at once) copied from kernel-0"
+# A second notebook open at the same time runs in kernel-1 (scripts/evcxr_kernel.sh), and the spare
+# kernel that waits for the next notebook (scripts/kernel/din_warm_kernel.py) in another: copies of
+# the warm kernel-0 make their first cells as quick as the first notebook's (environment.md)
+for n in 1 2; do
+  BUILDN=$ROOT/target/evcxr-notebooks/kernel-$n
+  if ! "$VENV/bin/python" scripts/evcxr_stamp.py --check "$BUILDN"; then
+    if flock -n "$ROOT/target/evcxr-notebooks/kernel-$n.lock" true 2>/dev/null || ! command -v flock >/dev/null; then
+      rm -rf "$BUILDN" && cp -a "$BUILD0" "$BUILDN" && rm -f "$BUILDN"/prelude-failed.log
+      echo "   kernel-$n copied from kernel-0"
+    fi
   fi
-fi
+done
 finish 4 "evcxr compile cache" "$what"
 
 # Fonts (not a timed phase): JupyterLab draws Chinese with the browser's fonts. On a Linux desktop

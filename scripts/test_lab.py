@@ -164,26 +164,29 @@ class Lab:
         return json.loads(body) if body else None
 
     def shut_down_kernels(self):
-        """Delete every session (and its kernel) and wait until the kernel processes are gone, so
-        that the next notebook's kernel gets the warm build folder kernel-0 again."""
+        """Delete every session (and its kernel) and wait until a prepared build folder
+        (kernel-0 … kernel-2, which the setup warms) is free again, so that the next notebook's kernel
+        gets one (a spare kernel, scripts/kernel/din_warm_kernel.py, may hold another)."""
         for s in self.api("GET", "/api/sessions"):
             self.api("DELETE", f"/api/sessions/{s['id']}")
         t0 = time.time()
         while self.api("GET", "/api/kernels") and time.time() - t0 < 60:
             time.sleep(0.5)
-        lock = os.path.join(ROOT, "target", "evcxr-notebooks", "kernel-0.lock")
-        if os.path.exists(lock):
-            import fcntl
-            with open(lock, "a") as f:
-                while time.time() - t0 < 60:
+        import fcntl
+        locks = [os.path.join(ROOT, "target", "evcxr-notebooks", f"kernel-{n}.lock") for n in range(3)]
+        locks = [p for p in locks if os.path.exists(p)]
+        while locks and time.time() - t0 < 60:
+            for path in locks:
+                with open(path, "a") as f:
                     try:
                         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                         fcntl.flock(f, fcntl.LOCK_UN)
-                        break
+                        return
                     except OSError:
-                        time.sleep(0.5)
-                else:
-                    self.notes.append("kernel-0's lock still held 60 s after the kernels were shut down")
+                        pass
+            time.sleep(0.5)
+        if locks:
+            self.notes.append("every prepared build folder still locked 60 s after the kernels were shut down")
 
     # ---------------------------------------------------------------- page helpers
     def open_until_idle(self, page, rel, n_cells, entry):

@@ -26,6 +26,7 @@ ROOT=$PWD
 VENV=$ROOT/.venv-nb
 NB=${STUDENT_PACK_TEST_NOTEBOOK:-01_data.ipynb}
 export PATH="$HOME/.cargo/bin:$PATH"
+export DIN_WARM_KERNEL=0  # no spare kernel (scripts/kernel/din_warm_kernel.py) beside the one timed
 T0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - T0 )); }
 fail() { echo "test_student_pack: FAILED: $*" >&2; exit 1; }
