@@ -12,7 +12,8 @@ Sources (a row whose source is missing is left out, and the script says which):
   notebooks/*.ipynb               the committed, executed notebooks (their cells' execution times)
   bench/README.md                 its "Current table" (bench/parity.sh)
 
-Every figure keeps the commit, date and CPU its source names. Standard library only.
+README's rows name the machine; the results log (bench/results/<date>-figures.md, appended by --write)
+keeps each row's commit and date too. Standard library only.
 """
 import glob
 import json
@@ -41,7 +42,15 @@ def mins(s):
 
 
 def where(src):
-    return f"{src.get('cpu', '?')}, {src.get('cores', '?')} cores, commit {src.get('commit', '?')}, {src.get('date', '?')}"
+    """The machine in README; the commit and date too in the results log (`full`). A source's
+    `note` (e.g. what ran beside it) follows the machine."""
+    machine = f"{src.get('cpu', '?')}, {src.get('cores', '?')} cores"
+    if src.get("note"):
+        machine += f" ({src['note']})"
+    return machine if not FULL else f"{machine}, commit {src.get('commit', '?')}, {src.get('date', '?')}"
+
+
+FULL = False  # rows for the results log: with commits and dates (README carries neither)
 
 
 def notebook_seconds():
@@ -116,7 +125,8 @@ def rows():
     if ratios:
         out.append(("training vs a careful PyTorch DIN on the same rows",
                     f"{min(ratios):.1f}–{max(ratios):.1f}× the samples/s (4 worlds × batches)",
-                    f"bench/README.md, current table: commit {commit}, {date}", "`bench/parity.sh`"))
+                    "bench/README.md, current table" + (f": commit {commit}, {date}" if FULL else ""),
+                    "`bench/parity.sh`"))
     return out, missing
 
 
@@ -129,6 +139,7 @@ def table():
 
 
 def main(argv):
+    global FULL
     text, missing = table()
     for m in missing:
         print(f"figures.py: no {m}: its row is left out", file=sys.stderr)
@@ -143,7 +154,17 @@ def main(argv):
     head, rest = readme.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     open(path, "w", encoding="utf-8").write(head + text + tail)
-    print("figures.py: README.md's table rewritten")
+    # the same rows with their commits and dates go to the results log
+    FULL = True
+    full, _ = table()
+    day = datetime.now().strftime("%Y-%m-%d")
+    log = os.path.join(ROOT, "bench", "results", f"{day}-figures.md")
+    new = not os.path.exists(log)
+    with open(log, "a", encoding="utf-8") as f:
+        if new:
+            f.write(f"# {day}: README's current figures\n\nAppended by `python3 scripts/figures.py --write`, newest last.\n")
+        f.write(f"\n## {datetime.now().strftime('%H:%M')}\n\n" + "\n".join(full.splitlines()[1:-1]) + "\n")
+    print(f"figures.py: README.md's table rewritten; with commits and dates in {os.path.relpath(log, ROOT)}")
     return 0
 
 

@@ -25,7 +25,8 @@ total, clone = int(sys.argv[1]), sys.argv[2]
 report = json.load(open(os.path.join(clone, "tutorial.json")))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
 rev = subprocess.run(["git", "-C", clone, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-print(json.dumps({"command": "cargo run --release -p din-cli -- tutorial", "commit": rev,
+load = open("/proc/loadavg").read().split()[:3]
+print(json.dumps({"command": "cargo run --release -p din-cli -- tutorial", "commit": rev, "load_at_end": load,
                   "date": time.strftime("%Y-%m-%d", time.gmtime()), "cpu": cpu, "cores": os.cpu_count(),
                   "total_s": total, "tutorial_s": round(report["seconds"], 1),
                   "din_test_auc": report["din_test_auc"], "base_test_auc": report["base_test_auc"],
