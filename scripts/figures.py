@@ -41,16 +41,13 @@ def mins(s):
     return f"{m} min {s:02d} s" if m else f"{s} s"
 
 
-def where(src):
+def where(src, full):
     """The machine in README; the commit and date too in the results log (`full`). A source's
     `note` (e.g. what ran beside it) follows the machine."""
     machine = f"{src.get('cpu', '?')}, {src.get('cores', '?')} cores"
     if src.get("note"):
         machine += f" ({src['note']})"
-    return machine if not FULL else f"{machine}, commit {src.get('commit', '?')}, {src.get('date', '?')}"
-
-
-FULL = False  # rows for the results log: with commits and dates (README carries neither)
+    return machine if not full else f"{machine}, commit {src.get('commit', '?')}, {src.get('date', '?')}"
 
 
 def notebook_seconds():
@@ -83,14 +80,15 @@ def parity_ratio():
     return ratios, measured.groups() if measured else ("?", "?")
 
 
-def rows():
+def rows(full=False):
+    """The table's rows; `full`: for the results log, with commits and dates (README has neither)."""
     out, missing = [], []
     first = load("out/figures/first_command.json")
     if first:
         out.append(("the first command in a fresh clone (cold release build, then the tutorial)",
                     f"{mins(first['total_s'])}; the tutorial {first['tutorial_s']:.0f} s of it "
                     f"(DIN test AUC {first['din_test_auc']:.4f}, base {first['base_test_auc']:.4f})",
-                    where(first), "`scripts/time_first_command.sh`"))
+                    where(first, full), "`scripts/time_first_command.sh`"))
     else:
         missing.append("out/figures/first_command.json (scripts/time_first_command.sh)")
     phases = load("out/figures/test_phases.json")
@@ -98,7 +96,7 @@ def rows():
         p = phases["phases_s"]
         detail = ", ".join(f"{k} {mins(v)}" for k, v in p.items())
         out.append(("the second command (the tests)", f"{mins(phases['total_s'])}: {detail}",
-                    where(phases), "`scripts/test.sh`"))
+                    where(phases, full), "`scripts/test.sh`"))
     else:
         missing.append("out/figures/test_phases.json of a full run (scripts/test.sh)")
     lab = load("out/lab/lab.json")
@@ -112,7 +110,7 @@ def rows():
                 bits.append(f"median cell {e['median_cell_s']:.1f} s")
             parts.append(f"{e['notebook']} ({e['edition']}): " + ", ".join(bits))
         out.append(("a prepared notebook in JupyterLab, from the click", "; ".join(parts),
-                    f"{where(lab)}; headless Chromium, {lab.get('total_s', 0):.0f} s in all"
+                    f"{where(lab, full)}; headless Chromium, {lab.get('total_s', 0):.0f} s in all"
                     + ("" if lab.get("passed") else ", test FAILED"), "`scripts/lab_test.sh`"))
     else:
         missing.append("out/lab/lab.json (scripts/lab_test.sh)")
@@ -125,13 +123,13 @@ def rows():
     if ratios:
         out.append(("training vs a careful PyTorch DIN on the same rows",
                     f"{min(ratios):.1f}–{max(ratios):.1f}× the samples/s (4 worlds × batches)",
-                    "bench/README.md, current table" + (f": commit {commit}, {date}" if FULL else ""),
+                    "bench/README.md, current table" + (f": commit {commit}, {date}" if full else ""),
                     "`bench/parity.sh`"))
     return out, missing
 
 
-def table():
-    out, missing = rows()
+def table(full=False):
+    out, missing = rows(full)
     lines = [BEGIN, "| what | time | measured on | command |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in out]
     lines.append(END)
@@ -139,7 +137,6 @@ def table():
 
 
 def main(argv):
-    global FULL
     text, missing = table()
     for m in missing:
         print(f"figures.py: no {m}: its row is left out", file=sys.stderr)
@@ -155,8 +152,7 @@ def main(argv):
     tail = rest.split(END, 1)[1]
     open(path, "w", encoding="utf-8").write(head + text + tail)
     # the same rows with their commits and dates go to the results log
-    FULL = True
-    full, _ = table()
+    full, _ = table(full=True)
     day = datetime.now().strftime("%Y-%m-%d")
     log = os.path.join(ROOT, "bench", "results", f"{day}-figures.md")
     new = not os.path.exists(log)

@@ -17,7 +17,7 @@ library and the scripts use holds unchanged inside it:
     crates/din, din-kernels, din-teach, din-cli     the library, the notebooks' `:dep`, the `din` command
     notebooks/student/0N_*.ipynb                    the student edition (`:dep ../../crates/din-teach`
                                                      resolves to the pack's crates/din-teach)
-    scripts/setup_notebooks.sh, evcxr_kernel.sh, evcxr_stamp.py, evcxr_cache.py
+    scripts/setup_notebooks.sh, evcxr_kernel.sh, evcxr_stamp.py, evcxr_cache.py, kernel/din_warm_kernel.py
     scripts/make_notebooks.py only the notebooks' setup-cell text (SETUP), which the two scripts
                               above read; the generator itself stays with the teacher
 
@@ -63,7 +63,7 @@ ROOT = os.path.normpath(os.path.join(HERE, ".."))
 
 CRATES = ["crates/din", "crates/din-kernels", "crates/din-teach", "crates/din-cli"]
 SCRIPTS = ["scripts/setup_notebooks.sh", "scripts/evcxr_kernel.sh", "scripts/evcxr_stamp.py",
-           "scripts/evcxr_cache.py"]
+           "scripts/evcxr_cache.py", "scripts/kernel/din_warm_kernel.py"]
 FILES = ["environment.md", "data/README.md"]
 MARKER = ".student-pack"
 

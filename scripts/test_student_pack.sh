@@ -119,6 +119,11 @@ dep=$(grep -ho ':dep din-teach = { path = \\"[^\\]*' "$PACK/notebooks/student/$N
 [ -n "$dep" ] || fail "no :dep din-teach line in $NB"
 target=$(cd "$PACK/notebooks/student" && cd "$dep" 2>/dev/null && pwd -P) || fail ":dep path $dep does not resolve"
 [ "$target" = "$(cd "$PACK" && pwd -P)/crates/din-teach" ] || fail ":dep path $dep resolves to $target, outside the pack's crates/din-teach"
+# every script the pack's set-up names (the kernel, its stamp and cache helpers, the warm-kernel
+# provisioner it registers) is inside the pack
+for s in $(grep -o 'scripts/[A-Za-z0-9_./-]*' "$PACK/scripts/setup_notebooks.sh" | sort -u); do
+  [ -e "$PACK/$s" ] || fail "the pack's scripts/setup_notebooks.sh names $s, which the pack lacks"
+done
 HOST=$(rustc -vV | sed -n 's/^host: //p')
 cp "$PACK/Cargo.lock" "$TMP/lock-before"
 (cd "$PACK" && cargo metadata --locked --offline --format-version 1 --filter-platform "$HOST" >/dev/null) ||
@@ -166,18 +171,10 @@ from nbclient import NotebookClient
 path, pack, scripts, log = sys.argv[1:5]
 sys.path.insert(0, scripts)
 from run_notebooks import BAD  # the same error patterns as scripts/run_notebooks.py
+from time_first_cells import first_cells  # the cells up to din's first result
 
 nb = nbformat.read(path, as_version=4)
-# code cells up to the first after the imports that binds a value (scripts/time_first_cells.py)
-cells, seen_imports = [], False
-for i, c in enumerate(nb.cells):
-    if c.cell_type != "code":
-        continue
-    cells.append(i)
-    tags = c.get("metadata", {}).get("tags", [])
-    if seen_imports and "let " in c.source:
-        break
-    seen_imports = seen_imports or "imports" in tags
+cells = first_cells(nb)
 for i in cells:
     nb.cells[i].outputs = []
 client = NotebookClient(nb, timeout=900, startup_timeout=300, kernel_name="rust-student-pack",

@@ -24,7 +24,6 @@ the process that started them exits.
 import asyncio
 import atexit
 import fcntl
-import json
 import os
 import signal
 import subprocess

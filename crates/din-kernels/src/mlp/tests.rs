@@ -43,28 +43,25 @@ fn gradients_match_finite_differences() {
             assert!(y.contains(&0.0) && y.iter().any(|&v| v > 0.0));
         }
         let (dth, dx) = backward(&st, &theta, &x, &wts, &f.saved).unwrap();
-        let h = 1e-6;
-        for i in 0..theta.len() {
-            let (mut a, mut b) = (theta.clone(), theta.clone());
-            a[i] += h;
-            b[i] -= h;
-            let num = (loss(&a, &x) - loss(&b, &x)) / (2.0 * h);
-            assert!(
-                (num - dth[i]).abs() < 1e-5 * (1.0 + num.abs()),
-                "{act:?} bn={bn} θ[{i}]: {num} vs {}",
-                dth[i]
-            );
-        }
-        for i in 0..x.len() {
-            let (mut a, mut b) = (x.clone(), x.clone());
-            a[i] += h;
-            b[i] -= h;
-            let num = (loss(&theta, &a) - loss(&theta, &b)) / (2.0 * h);
-            assert!(
-                (num - dx[i]).abs() < 1e-5 * (1.0 + num.abs()),
-                "{act:?} bn={bn} x[{i}]"
-            );
-        }
+        let what = format!("{act:?} bn={bn}");
+        assert_central_differences(&theta, &dth, |th| loss(th, &x), &format!("{what} θ"));
+        assert_central_differences(&x, &dx, |xx| loss(&theta, xx), &format!("{what} x"));
+    }
+}
+
+/// `grad` against central differences of `f` at `v` (step 1e-6, relative tolerance 1e-5).
+fn assert_central_differences(v: &[f64], grad: &[f64], f: impl Fn(&[f64]) -> f64, what: &str) {
+    let h = 1e-6;
+    for i in 0..v.len() {
+        let (mut a, mut b) = (v.to_vec(), v.to_vec());
+        a[i] += h;
+        b[i] -= h;
+        let num = (f(&a) - f(&b)) / (2.0 * h);
+        assert!(
+            (num - grad[i]).abs() < 1e-5 * (1.0 + num.abs()),
+            "{what}[{i}]: {num} vs {}",
+            grad[i]
+        );
     }
 }
 
