@@ -259,9 +259,9 @@ let din_hard: (Model, Metrics) = run(&hard_ds, "DIN, in-category negatives", Mod
 // %% [markdown]
 // ### 5.6.5 线上打分的代价 · Serving cost
 //
-// 打分一个候选要对历史的每个位置跑一次激活单元：代价 ∝ 候选数 × 历史长度。第一层可以按线性拆开（issue 42，`Model::forward_request`）：$W\,[t, h, t-h, t\odot h] = (W_t + W_d)\,t + (W_h - W_d)\,h + W_p\,(t\odot h)$，其中 $h$ 那一项每个请求只算一次，每个（候选, 位置）只剩 $W_p\,(t\odot h)$。`predict` 就走这条路。下面数一数每个候选的乘加次数，并在同一个请求（一个用户、最长的测试历史、1,024 个候选）上计时两条路径：
+// 打分一个候选要对历史的每个位置跑一次激活单元：代价 ∝ 候选数 × 历史长度。第一层可以按线性拆开（issue 42，`Model::forward_request`）：$W\,[t, h, t-h, t\odot h] = (W_t + W_d)\,t + (W_h - W_d)\,h + W_p\,(t\odot h)$，其中 $h$ 那一项每个请求只算一次，每个（候选, 位置）只剩 $W_p\,(t\odot h)$。`predict` 就走这条路；在 CPU 上它再把（候选, 位置）对按块送进一个内核（`din_kernels::score`：每块在缓存里时就做完每层的偏置、归一化和激活，块分给各线程），`ActivationUnit::scores_shared` 是同一计算的张量运算版本。下面数一数每个候选的乘加次数，并在同一个请求（一个用户、最长的测试历史、1,024 个候选）上计时两条路径：
 //
-// Scoring one candidate runs the activation unit once per history position: cost ∝ candidates × history length. The first layer splits by linearity (issue 42, `Model::forward_request`): $W\,[t, h, t-h, t\odot h] = (W_t + W_d)\,t + (W_h - W_d)\,h + W_p\,(t\odot h)$, where the $h$ term is computed once per request and each (candidate, position) pair needs only $W_p\,(t\odot h)$. `predict` takes this path. The cell counts multiply-adds per candidate and times both paths on one request (one user, the longest test history, 1,024 candidates):
+// Scoring one candidate runs the activation unit once per history position: cost ∝ candidates × history length. The first layer splits by linearity (issue 42, `Model::forward_request`): $W\,[t, h, t-h, t\odot h] = (W_t + W_d)\,t + (W_h - W_d)\,h + W_p\,(t\odot h)$, where the $h$ term is computed once per request and each (candidate, position) pair needs only $W_p\,(t\odot h)$. `predict` takes this path; on the CPU it then feeds the (candidate, position) pairs a block at a time through one kernel (`din_kernels::score`: each layer's bias, normalisation and activation applied while the block is in cache, blocks shared between the threads); `ActivationUnit::scores_shared` is the same computation in tensor ops. The cell counts multiply-adds per candidate and times both paths on one request (one user, the longest test history, 1,024 candidates):
 // %%
 {
     let (d, h1, h2) = (cfg.model.embed_dim, cfg.model.attention_dims[0], cfg.model.attention_dims[1]);

@@ -8,21 +8,22 @@
 //! per row and no `[N, 4d]` input is built; then the hidden layers run as [`crate::mlp`]'s.
 //!
 //! ```
-//! use din_kernels::attention::{self, UnitInput};
+//! use din_kernels::attention::{self, Packed, UnitInput};
 //! use din_kernels::mlp::Stack;
 //! let d = 2; // embedding width
 //! let stack = Stack::new(4 * d, vec![3], false, vec![(0.0, 1e-8)])?;
 //! let theta: Vec<f64> = (0..stack.n_params()).map(|i| (i as f64 * 0.7).sin()).collect();
 //! let targets = [0.1, 0.2, -0.3, 0.4]; // 2 rows
 //! let hist = [0.5, -0.5, 0.1, 0.1, 0.9, 0.0]; // 3 positions: two of row 0, one of row 1
-//! let seg = [0, 0, 1];
-//! let fwd = attention::forward(&stack, UnitInput::Four, d, &theta, &targets, &hist, &seg)?;
+//! let x = Packed { t: &targets, h: &hist, seg: &[0, 0, 1] };
+//! let fwd = attention::forward(&stack, UnitInput::Four, d, &theta, x)?;
 //! assert_eq!(fwd.scores.len(), 3);
 //! let (dtheta, dt, dh) =
-//!     attention::backward(&stack, UnitInput::Four, d, &theta, &targets, &hist, &seg, &[1.0; 3], &fwd.saved)?;
+//!     attention::backward(&stack, UnitInput::Four, d, &theta, x, &[1.0; 3], &fwd.saved)?;
 //! assert_eq!((dtheta.len(), dt.len(), dh.len()), (theta.len(), 4, 6));
 //! // a position pointing past the batch is an error
-//! assert!(attention::forward(&stack, UnitInput::Four, d, &theta, &targets, &hist, &[0, 0, 2]).is_err());
+//! let past = Packed { seg: &[0, 0, 2], ..x };
+//! assert!(attention::forward(&stack, UnitInput::Four, d, &theta, past).is_err());
 //! # Ok::<(), din_kernels::Error>(())
 //! ```
 
@@ -109,16 +110,28 @@ pub struct UnitForward<T> {
     pub stats: Vec<LayerStats>,
 }
 
+/// One batch of a unit's inputs: the targets `t: [B, d]` and the packed history `h: [N, d]`,
+/// position `i` belonging to row `seg[i]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Packed<'a, T> {
+    /// The rows' targets, `[B, d]` row-major.
+    pub t: &'a [T],
+    /// The batch's real history positions, `[N, d]` row-major.
+    pub h: &'a [T],
+    /// The row of each position, `[N]`, each below B.
+    pub seg: &'a [u32],
+}
+
 /// Sizes of a call: (rows B, positions N), checked.
-fn check(
+fn check<T>(
     st: &Stack,
     input: UnitInput,
     d: usize,
     theta: usize,
-    t: usize,
-    h: usize,
-    seg: &[u32],
+    x: Packed<T>,
 ) -> Result<(usize, usize)> {
+    let Packed { t, h, seg } = x;
+    let (t, h) = (t.len(), h.len());
     const K: &str = "attention unit";
     if st.first_in() != input.width() * d {
         return Err(invalid(
@@ -142,18 +155,16 @@ fn check(
     Ok((b, seg.len()))
 }
 
-/// The unit's scores of a training step: `t: [B, d]` targets, `h: [N, d]` packed history,
-/// `seg[i]` the row of position `i`.
+/// The unit's scores of a training step on the batch `x`.
 pub fn forward<T: Real>(
     st: &Stack,
     input: UnitInput,
     d: usize,
     theta: &[T],
-    t: &[T],
-    h: &[T],
-    seg: &[u32],
+    x: Packed<T>,
 ) -> Result<UnitForward<T>> {
-    let (b, n) = check(st, input, d, theta.len(), t.len(), h.len(), seg)?;
+    let (b, n) = check(st, input, d, theta.len(), x)?;
+    let Packed { t, h, seg } = x;
     let first = st.offsets().layers[0];
     let (h1, kd) = (first.width, first.fan_in);
     let at = input.blocks();
@@ -218,19 +229,17 @@ pub fn forward<T: Real>(
 
 /// The chain rule through [`forward`] from `g = dL/dscores: [N]`: gradients of the parameters,
 /// the targets and the history.
-#[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     st: &Stack,
     input: UnitInput,
     d: usize,
     theta: &[T],
-    t: &[T],
-    h: &[T],
-    seg: &[u32],
+    x: Packed<T>,
     g: &[T],
     sv: &UnitSaved<T>,
 ) -> Result<(Vec<T>, Vec<T>, Vec<T>)> {
-    let (b, n) = check(st, input, d, theta.len(), t.len(), h.len(), seg)?;
+    let (b, n) = check(st, input, d, theta.len(), x)?;
+    let Packed { t, h, seg } = x;
     check_theta("attention unit backward", st, theta)?;
     check_saved("attention unit backward", &sv.stack, st, g.len())?;
     check_len("attention unit backward", "scores gradient", n, g.len())?;

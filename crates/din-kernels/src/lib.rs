@@ -40,6 +40,7 @@ pub mod elementwise;
 pub mod matmul;
 pub mod mlp;
 pub mod par;
+pub mod score;
 pub mod simd;
 pub mod sys;
 

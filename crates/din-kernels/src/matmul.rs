@@ -54,6 +54,35 @@ pub fn matmul_into<T: Real>(
     Ok(())
 }
 
+/// [`matmul_into`] on the calling thread alone, for callers that share work between threads
+/// themselves (blocks of a larger computation).
+pub fn matmul_into_seq<T: Real>(
+    c: &mut [T],
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+    dims: (usize, usize, usize),
+    accumulate: bool,
+) -> Result<()> {
+    check(a.len(), b.len(), Some(c.len()), dims)?;
+    // SAFETY: as in `matmul_into`: `c` holds exactly m×n initialised elements, `a` and `b` the
+    // sizes the strides describe (checked above).
+    unsafe {
+        raw(
+            c.as_mut_ptr(),
+            a,
+            ta,
+            b,
+            tb,
+            dims,
+            accumulate,
+            gemm::Parallelism::None,
+        )
+    };
+    Ok(())
+}
+
 /// A new `m×n` buffer `a·b` (see [`matmul_into`]), written by the kernel without zeroing it first.
 pub fn matmul<T: Real>(
     a: &[T],

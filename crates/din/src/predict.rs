@@ -123,8 +123,7 @@ impl std::fmt::Display for Prediction {
     }
 }
 
-/// Candidates scored together in one [`Model::forward_request`] call.
-pub const REQUEST_CHUNK: usize = 256;
+pub use crate::model::REQUEST_CHUNK;
 
 /// Score `q.candidates` for `q.user` with history `q.history`.
 pub fn predict(model: &Model, vocab: &Vocab, max_len: usize, q: &Query) -> Result<Prediction> {
@@ -163,8 +162,9 @@ pub fn predict(model: &Model, vocab: &Vocab, max_len: usize, q: &Query) -> Resul
     let mut ctr = Vec::with_capacity(targets.len());
     let (mut wi, mut wc) = (Vec::new(), Vec::new());
     // The history side of the activation units is computed once per chunk of candidates
-    // (`Model::forward_request`); chunks bound the `[candidates · history, H]` activations.
-    for chunk in targets.chunks(REQUEST_CHUNK) {
+    // (`Model::forward_request`): all of them on the CPU kernel, else chunks that bound the
+    // tensor path's `[candidates · history, H]` activations (`Model::request_chunk`).
+    for chunk in targets.chunks(model.request_chunk()?) {
         let out = model.forward_request(user, &hi, &hc, chunk)?;
         ctr.extend(
             out.ctr()?

@@ -97,13 +97,10 @@ impl Preset {
                 dice_momentum: ModelConfig::LEGACY_DICE_MOMENTUM,
                 ..ModelConfig::default()
             },
+            // the default's sizes (embed 64, MLPs 256-128) and raw weights, as the tutorial's
             Preset::TorchRechub => ModelConfig {
-                embed_dim: 64,
-                attention_dims: vec![256, 128],
-                mlp_dims: vec![256, 128],
                 activation: Activation::RechubDice,
                 attention_activation: Activation::RechubDice,
-                weight_norm: WeightNorm::None,
                 batch_norm: true,
                 embed_init_std: 1e-4,
                 head_input: HeadInput::TorchRechub,

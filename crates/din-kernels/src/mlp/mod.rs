@@ -179,6 +179,11 @@ impl Stack {
         &self.hidden
     }
 
+    /// (BatchNorm ε, Dice ε) of each hidden layer, first to last.
+    pub fn eps(&self) -> &[(f64, f64)] {
+        &self.eps
+    }
+
     /// True when every hidden layer has BatchNorm between its Linear and its activation.
     pub fn batch_norm(&self) -> bool {
         self.bn

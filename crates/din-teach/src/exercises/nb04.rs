@@ -627,26 +627,19 @@ fn test_probabilities<N>(
 /// The verdict of [`check_training_loop`] on the test AUC after two epochs (`losses`: their mean
 /// losses).
 fn training_loop_verdict(exercise: &str, auc: f64, losses: &[f64]) -> Verdict {
-    if auc.is_nan() || auc < TRAINING_LOOP_MIN_AUC {
+    let fall = format!("{:.4} → {:.4}", losses[0], losses[1]);
+    let min = TRAINING_LOOP_MIN_AUC;
+    if auc.is_nan() || auc < min {
         return Verdict::fail(
             exercise,
-            format!("两个 epoch 后测试 AUC 只有 {auc:.4}（至少 {TRAINING_LOOP_MIN_AUC}）；损失 {:.4} → {:.4}", losses[0], losses[1]),
-            format!(
-                "after two epochs the test AUC is only {auc:.4} (at least {TRAINING_LOOP_MIN_AUC}); loss {:.4} → {:.4}",
-                losses[0], losses[1]
-            ),
+            format!("两个 epoch 后测试 AUC 只有 {auc:.4}（至少 {min}）；损失 {fall}"),
+            format!("after two epochs the test AUC is only {auc:.4} (at least {min}); loss {fall}"),
         );
     }
     Verdict::pass(
         exercise,
-        format!(
-            "损失 {:.4} → {:.4}，两个 epoch 后测试 AUC {auc:.4}（至少 {TRAINING_LOOP_MIN_AUC}）",
-            losses[0], losses[1]
-        ),
-        format!(
-            "loss {:.4} → {:.4}, test AUC after two epochs {auc:.4} (at least {TRAINING_LOOP_MIN_AUC})",
-            losses[0], losses[1]
-        ),
+        format!("损失 {fall}，两个 epoch 后测试 AUC {auc:.4}（至少 {min}）"),
+        format!("loss {fall}, test AUC after two epochs {auc:.4} (at least {min})"),
     )
 }
 

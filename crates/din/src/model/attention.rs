@@ -69,6 +69,10 @@ use super::embedding::{Layout, Lookup};
 use super::layers::{Mlp, MlpConfig};
 use super::ops::{self, Mode};
 
+/// What an activation unit returns: the interest vectors `[B, d]` (the weighted sums of the
+/// history) and the weights `[B, L]`, 0 at padding.
+pub type Pooled = Result<(Tensor, Tensor)>;
+
 /// The input of the attention MLP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -277,13 +281,7 @@ impl ActivationUnit {
     /// # Shapes
     /// * `target`: `[B, d]`; `hist`: `[B, L, d]` (padded) or `[N, d]` (packed), as in `x`;
     /// * output: the interest vectors `[B, d]` and the weights `[B, L]` (0 at padding).
-    pub fn forward_t(
-        &self,
-        target: &Tensor,
-        hist: &Tensor,
-        x: &Lookup,
-        mode: Mode,
-    ) -> Result<(Tensor, Tensor)> {
+    pub fn forward_t(&self, target: &Tensor, hist: &Tensor, x: &Lookup, mode: Mode) -> Pooled {
         match x.layout {
             Layout::Padded => self.forward_padded(target, hist, &x.mask, mode),
             Layout::Packed => self.forward_packed(target, hist, x, mode),
@@ -302,7 +300,7 @@ impl ActivationUnit {
         hist: &Tensor,
         mask: &Tensor,
         mode: Mode,
-    ) -> Result<(Tensor, Tensor)> {
+    ) -> Pooled {
         let (b, l, d) = hist.dims3()?;
         let t = target.unsqueeze(1)?.broadcast_as((b, l, d))?;
         let input = self.input.build(&t, hist)?;
@@ -332,13 +330,7 @@ impl ActivationUnit {
     ///   row `x.seg[i]`;
     /// * output: the interest vectors `[B, d]` and the weights `[B, L]` (`L = x.max_len`, 0 past
     ///   each row's length).
-    pub fn forward_packed(
-        &self,
-        target: &Tensor,
-        hist: &Tensor,
-        x: &Lookup,
-        mode: Mode,
-    ) -> Result<(Tensor, Tensor)> {
+    pub fn forward_packed(&self, target: &Tensor, hist: &Tensor, x: &Lookup, mode: Mode) -> Pooled {
         let d = self.dim;
         let (b, l) = (x.batch, x.max_len);
         let seg = x.seg.to_vec1::<u32>()?; // row of each position, for the CPU kernels below
@@ -469,12 +461,12 @@ impl ActivationUnit {
     ///
     /// # Shapes
     /// * `targets`: `[C, d]`; `hist`: `[n, d]`; output: `[C, d]` and `[C, n]`.
-    pub fn forward_shared(
-        &self,
-        targets: &Tensor,
-        hist: &Tensor,
-        mode: Mode,
-    ) -> Result<(Tensor, Tensor)> {
+    ///
+    /// With the fused kernels (f32/f64 on the CPU, an MLP [`Mlp::fusable`]) the scores come from
+    /// `din_kernels::score::request_scores`, which runs the pairs a block at a time on each
+    /// thread with every layer's bias, BatchNorm and activation applied while the block is in
+    /// cache; [`ActivationUnit::scores_shared`] is the same computation in tensor ops.
+    pub fn forward_shared(&self, targets: &Tensor, hist: &Tensor, mode: Mode) -> Pooled {
         if mode.train {
             candle_core::bail!(
                 "ActivationUnit::forward_shared scores with running statistics (evaluation only)"
@@ -486,6 +478,34 @@ impl ActivationUnit {
             let zeros = |s: (usize, usize)| Tensor::zeros(s, targets.dtype(), targets.device());
             return Ok((zeros((c, d))?, zeros((c, n))?));
         }
+        let score = if self.request_kernel(targets, mode) && mode.fused_on(hist) {
+            // scores_shared's computation on the CPU kernel: blocks of pairs across threads
+            let flat = self.mlp.flatten()?;
+            let running = self.mlp.running_stats()?;
+            ops::request_scores(&flat, &running, self.input.kernel(), targets, hist)?
+        } else {
+            self.scores_shared(targets, hist, mode)?
+        };
+        let w = match self.norm {
+            WeightNorm::None => score,
+            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
+            WeightNorm::Softmax => candle_nn::ops::softmax_last_dim(&score)?,
+        };
+        Ok((w.matmul(hist)?, w))
+    }
+
+    /// True when [`ActivationUnit::forward_shared`] scores requests of `targets`' dtype and
+    /// device in `mode` on the CPU kernel, which streams blocks of pairs through the MLP (no
+    /// `[C·n, H]` buffer: any number of candidates in one call).
+    pub fn request_kernel(&self, targets: &Tensor, mode: Mode) -> bool {
+        !mode.train && mode.fused_on(targets) && self.mlp.fusable()
+    }
+
+    /// The scores `[C, n]` of [`ActivationUnit::forward_shared`] from tensor ops (any device;
+    /// the reference its CPU kernel is tested against).
+    pub fn scores_shared(&self, targets: &Tensor, hist: &Tensor, mode: Mode) -> Result<Tensor> {
+        let (c, d) = targets.dims2()?;
+        let n = hist.dim(0)?;
         let first = &self.mlp.hidden[0].linear;
         let h1 = first.weight.dim(0)?;
         let [a, wh, wp] = self.first_layer_split()?;
@@ -504,16 +524,7 @@ impl ActivationUnit {
             .broadcast_add(&zt)?
             .broadcast_add(&zh)?
             .reshape((c * n, h1))?;
-        let score = self
-            .mlp
-            .forward_from_first(&z, None, mode)?
-            .reshape((c, n))?;
-        let w = match self.norm {
-            WeightNorm::None => score,
-            WeightNorm::Sigmoid => candle_nn::ops::sigmoid(&score)?,
-            WeightNorm::Softmax => candle_nn::ops::softmax_last_dim(&score)?,
-        };
-        Ok((w.matmul(hist)?, w))
+        self.mlp.forward_from_first(&z, None, mode)?.reshape((c, n))
     }
 }
 

@@ -483,67 +483,57 @@ impl Din {
     /// * output: `logit [B]` and the weights `[B, L]` of the item and the category units.
     pub fn forward_t(&self, x: &Lookup, mode: Mode) -> Result<Output> {
         // 兴趣激活: one activation unit per history feature
-        let (mut interest_item, w_item) =
+        let (interest_item, w_item) =
             self.att_item
                 .forward_t(&x.target_item, &x.hist_item, x, mode)?;
-        let (mut interest_cate, w_cate) =
+        let (interest_cate, w_cate) =
             self.att_cate
                 .forward_t(&x.target_cate, &x.hist_cate, x, mode)?;
-        if let Some(len) = self.attend_padding {
+        let padding = match self.attend_padding {
             // torch-rechub's unmasked attention, for imported models (see ModelConfig)
-            let (Some([pad_item, pad_cate]), false) = (&x.padding, mode.train) else {
-                candle_core::bail!(
-                    "this model attends to padding as torch-rechub does (attend_padding = {len}): \
-                     it is scored through Model::lookup and cannot be trained; import it with \
-                     `din import --zero-padding` to train it further"
-                );
-            };
-            let count = x.lens.affine(-1.0, len as f64)?.relu()?; // padding positions per row
-            [interest_item, interest_cate] = self.add_padding(
-                [interest_item, interest_cate],
-                [&x.target_item, &x.target_cate],
-                [pad_item, pad_cate],
-                &count,
-                mode,
-            )?;
-        }
+            Some(len) => {
+                let (Some(pads), false) = (&x.padding, mode.train) else {
+                    candle_core::bail!(
+                        "this model attends to padding as torch-rechub does (attend_padding = \
+                         {len}): it is scored through Model::lookup and cannot be trained; \
+                         import it with `din import --zero-padding` to train it further"
+                    );
+                };
+                let count = x.lens.affine(-1.0, len as f64)?.relu()?; // padding positions per row
+                Some((pads, count))
+            }
+            None => None,
+        };
         // 拼接 → 深层 DNN → logit (sigmoid gives the CTR)
         let targets = [&x.target_item, &x.target_cate, &x.user];
-        self.head_output(
-            &interest_item,
-            &interest_cate,
-            targets,
-            [w_item, w_cate],
-            mode,
-        )
+        let interests = [interest_item, interest_cate];
+        self.head_output(interests, [w_item, w_cate], targets, padding, mode)
     }
 
-    /// torch-rechub's unmasked attention: each row's interest vectors gain `count` padding
-    /// positions weighted by the unit like a real item (see [`ModelConfig::attend_padding`]).
-    fn add_padding(
-        &self,
-        [item, cate]: [Tensor; 2],
-        [t_item, t_cate]: [&Tensor; 2],
-        [pad_item, pad_cate]: [&Tensor; 2],
-        count: &Tensor,
-        mode: Mode,
-    ) -> Result<[Tensor; 2]> {
-        Ok([
-            (item + self.att_item.padding_term(t_item, pad_item, count, mode)?)?,
-            (cate + self.att_cate.padding_term(t_cate, pad_cate, count, mode)?)?,
-        ])
-    }
-
-    /// The head on the pooled interests and the target and user embeddings `[item, cate, user]`.
+    /// The head on the pooled interests `[item, cate]` and the target and user embeddings
+    /// `[item, cate, user]`. With `padding` (the padding rows' embeddings and each row's count
+    /// of padding positions), torch-rechub's unmasked attention first: each row's interest
+    /// vectors gain `count` padding positions weighted by the unit like a real item (see
+    /// [`ModelConfig::attend_padding`]).
     fn head_output(
         &self,
-        item: &Tensor,
-        cate: &Tensor,
-        targets: [&Tensor; 3],
+        [mut item, mut cate]: [Tensor; 2],
         attention: [Tensor; 2],
+        targets: [&Tensor; 3],
+        padding: Option<(&[Tensor; 2], Tensor)>,
         mode: Mode,
     ) -> Result<Output> {
-        let input = self.head_input.build_from(item, cate, targets)?;
+        if let Some(([pad_item, pad_cate], count)) = padding {
+            item = (item
+                + self
+                    .att_item
+                    .padding_term(targets[0], pad_item, &count, mode)?)?;
+            cate = (cate
+                + self
+                    .att_cate
+                    .padding_term(targets[1], pad_cate, &count, mode)?)?;
+        }
+        let input = self.head_input.build_from(&item, &cate, targets)?;
         Ok(Output {
             logit: self.head.forward_t(&input, None, mode)?.squeeze(1)?,
             attention: Some(attention),
@@ -570,6 +560,12 @@ pub struct RequestLookup {
 }
 
 impl Din {
+    /// True when both activation units score requests like `like` (dtype, device) on the CPU
+    /// kernel in `mode` ([`ActivationUnit::request_kernel`]).
+    pub fn request_kernel(&self, like: &Tensor, mode: Mode) -> bool {
+        self.att_item.request_kernel(like, mode) && self.att_cate.request_kernel(like, mode)
+    }
+
     /// [`Din::forward_t`] for one request: the history side of the activation units computed
     /// once for all candidates ([`ActivationUnit::forward_shared`]). Evaluation only.
     ///
@@ -577,29 +573,26 @@ impl Din {
     /// * `x`: a [`RequestLookup`]: C candidates `[C, d]`, one history `[n, d]`, the user `[C, d]`;
     /// * output: `logit [C]` and the weights `[C, n]` of both units.
     pub fn forward_shared(&self, x: &RequestLookup, mode: Mode) -> Result<Output> {
-        let (mut item, w_item) =
-            self.att_item
-                .forward_shared(&x.target_item, &x.hist_item, mode)?;
-        let (mut cate, w_cate) =
-            self.att_cate
-                .forward_shared(&x.target_cate, &x.hist_cate, mode)?;
-        if let Some(len) = self.attend_padding {
-            let Some([pad_item, pad_cate]) = &x.padding else {
-                candle_core::bail!("attend_padding: the request lookup holds no padding rows");
-            };
-            let (c, n) = (x.target_item.dim(0)?, x.hist_item.dim(0)?);
-            let count = Tensor::full(len.saturating_sub(n) as f32, (c, 1), item.device())?
-                .to_dtype(item.dtype())?;
-            [item, cate] = self.add_padding(
-                [item, cate],
-                [&x.target_item, &x.target_cate],
-                [pad_item, pad_cate],
-                &count,
-                mode,
-            )?;
-        }
+        let (item, w_item) = self
+            .att_item
+            .forward_shared(&x.target_item, &x.hist_item, mode)?;
+        let (cate, w_cate) = self
+            .att_cate
+            .forward_shared(&x.target_cate, &x.hist_cate, mode)?;
+        let padding = match self.attend_padding {
+            Some(len) => {
+                let Some(pads) = &x.padding else {
+                    candle_core::bail!("attend_padding: the request lookup holds no padding rows");
+                };
+                let (c, n) = (x.target_item.dim(0)?, x.hist_item.dim(0)?);
+                let count = Tensor::full(len.saturating_sub(n) as f32, (c, 1), item.device())?
+                    .to_dtype(item.dtype())?;
+                Some((pads, count))
+            }
+            None => None,
+        };
         let targets = [&x.target_item, &x.target_cate, &x.user];
-        self.head_output(&item, &cate, targets, [w_item, w_cate], mode)
+        self.head_output([item, cate], [w_item, w_cate], targets, padding, mode)
     }
 }
 

@@ -34,7 +34,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 pub use attention::{
-    masked_softmax, ActivationUnit, ActivationUnitConfig, AttentionInput, WeightNorm,
+    masked_softmax, ActivationUnit, ActivationUnitConfig, AttentionInput, Pooled, WeightNorm,
 };
 pub use device::{device, DTYPE};
 pub use din::{
@@ -160,6 +160,10 @@ impl<N> Model<N> {
     }
 }
 
+/// Candidates scored together in one [`Model::forward_request`] call on the tensor path (the
+/// CPU kernel takes any number: [`Model::request_chunk`]).
+pub const REQUEST_CHUNK: usize = 256;
+
 impl<N: Trainable> Model<N> {
     /// A model with a network of your own: `build` creates it from a `VarBuilder` whose weights
     /// the model owns (seeded by `seed`), on top of fresh embedding tables of
@@ -178,7 +182,21 @@ impl<N: Trainable> Model<N> {
         let net = build(params.var_builder(dtype, device))?;
         let embeddings =
             Embeddings::random(table_rows, config.embed_dim, config.embed_init_std, seed);
-        Ok(Model {
+        Ok(Model::assemble(
+            config, embeddings, params, net, device, dtype,
+        ))
+    }
+
+    /// A model of these parts, packed layout and fused kernels.
+    fn assemble(
+        config: ModelConfig,
+        embeddings: Embeddings,
+        params: Params,
+        net: N,
+        device: &Device,
+        dtype: DType,
+    ) -> Model<N> {
+        Model {
             config,
             embeddings,
             params,
@@ -187,7 +205,7 @@ impl<N: Trainable> Model<N> {
             dtype,
             layout: Layout::Packed,
             kernels: Kernels::Fused,
-        })
+        }
     }
 
     /// The forward mode of this model: training or evaluation, with its kernels.
@@ -295,16 +313,23 @@ impl Model {
         let tables: [EmbeddingTable; 3] = tables
             .try_into()
             .map_err(|_| Error::Internal("expected three embedding tables".into()))?;
-        Ok(Model {
-            config,
-            embeddings: Embeddings::from_tables(tables),
-            params,
-            net,
-            device: device.clone(),
-            dtype,
-            layout: Layout::Packed,
-            kernels: Kernels::Fused,
-        })
+        let embeddings = Embeddings::from_tables(tables);
+        Ok(Model::assemble(
+            config, embeddings, params, net, device, dtype,
+        ))
+    }
+
+    /// How many candidates one [`Model::forward_request`] call should take: without bound when
+    /// DIN's activation units run on the CPU kernel (it streams blocks of pairs; the base model
+    /// has no pairs), else [`REQUEST_CHUNK`], which bounds the tensor path's
+    /// `[candidates · history, H]` activations.
+    pub fn request_chunk(&self) -> Result<usize> {
+        let like = Tensor::zeros((1, 1), self.dtype, &self.device)?;
+        let streams = match &self.net {
+            Network::Din(net) => net.request_kernel(&like, self.mode(false)),
+            Network::Base(_) => true,
+        };
+        Ok(if streams { usize::MAX } else { REQUEST_CHUNK })
     }
 
     /// Score `targets` for one user and history, the history side computed once for all of

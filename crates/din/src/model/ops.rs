@@ -28,9 +28,10 @@ use std::sync::{Arc, Mutex};
 use candle_core::{
     CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType,
 };
-use din_kernels::attention::{UnitInput, UnitSaved};
+use din_kernels::attention::{Packed, UnitInput, UnitSaved};
 use din_kernels::dice::DiceStats;
 use din_kernels::mlp::{LayerStats, Saved, Stack};
+use din_kernels::score::EvalMlp;
 use din_kernels::Real;
 
 /// Which implementation a forward pass uses.
@@ -109,12 +110,16 @@ trait Elem: Real + WithDType {}
 impl Elem for f32 {}
 impl Elem for f64 {}
 
+/// What a custom op's CPU forward returns: the output's storage and shape.
+type CpuOut = Result<(CpuStorage, Shape)>;
+
+/// The gradients of a two-input op's inputs (`None`: no gradient).
+type Grads2 = Result<(Option<Tensor>, Option<Tensor>)>;
+
 /// A kernel of two f32/f64 inputs with its backward: a candle custom op through [`Op2`].
 trait Kernel2: Send + Sync + 'static {
-    /// The op's name for candle.
+    /// The op's name, for candle and in error messages.
     const NAME: &'static str;
-    /// The op's name in error messages.
-    const LABEL: &'static str;
 
     /// The forward on the inputs' data.
     fn run<T: Elem>(&self, a: &[T], b: &[T]) -> Result<Vec<T>>;
@@ -123,8 +128,7 @@ trait Kernel2: Send + Sync + 'static {
     fn out_shape(&self, l1: &Layout, l2: &Layout) -> Result<Shape>;
 
     /// The inputs' gradients from the output's gradient `g`.
-    fn grads(&self, a: &Tensor, b: &Tensor, g: &Tensor)
-        -> Result<(Option<Tensor>, Option<Tensor>)>;
+    fn grads(&self, a: &Tensor, b: &Tensor, g: &Tensor) -> Grads2;
 }
 
 /// A [`Kernel2`] as a candle [`CustomOp2`]: its forward runs on the contiguous data of two CPU
@@ -136,13 +140,7 @@ impl<K: Kernel2> CustomOp2 for Op2<K> {
         K::NAME
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> CpuOut {
         let k = &self.0;
         let st = match s1 {
             CpuStorage::F32(_) => {
@@ -151,29 +149,18 @@ impl<K: Kernel2> CustomOp2 for Op2<K> {
             CpuStorage::F64(_) => {
                 CpuStorage::F64(k.run(slice::<f64>(s1, l1)?, slice::<f64>(s2, l2)?)?)
             }
-            _ => candle_core::bail!("{}: f32/f64 only", K::LABEL),
+            _ => candle_core::bail!("{}: f32/f64 only", K::NAME),
         };
         Ok((st, k.out_shape(l1, l2)?))
     }
 
-    fn bwd(
-        &self,
-        a: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(&self, a: &Tensor, b: &Tensor, _res: &Tensor, g: &Tensor) -> Grads2 {
         self.0.grads(a, b, g)
     }
 }
 
 /// Two inputs' gradients `da`, `db` as tensors of their shapes, on their devices.
-fn grads2<T: WithDType>(
-    a: &Tensor,
-    da: Vec<T>,
-    b: &Tensor,
-    db: Vec<T>,
-) -> Result<(Option<Tensor>, Option<Tensor>)> {
+fn grads2<T: WithDType>(a: &Tensor, da: Vec<T>, b: &Tensor, db: Vec<T>) -> Grads2 {
     Ok((
         Some(Tensor::from_vec(da, a.shape(), a.device())?),
         Some(Tensor::from_vec(db, b.shape(), b.device())?),
@@ -221,7 +208,6 @@ struct AddBias;
 
 impl Kernel2 for AddBias {
     const NAME: &'static str = "add-bias";
-    const LABEL: &'static str = "add-bias";
 
     fn run<T: Elem>(&self, x: &[T], b: &[T]) -> Result<Vec<T>> {
         din_kernels::elementwise::add_bias(x, b).map_err(kerr)
@@ -231,12 +217,7 @@ impl Kernel2 for AddBias {
         Ok(l1.shape().clone())
     }
 
-    fn grads(
-        &self,
-        _x: &Tensor,
-        _b: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn grads(&self, _x: &Tensor, _b: &Tensor, g: &Tensor) -> Grads2 {
         Ok((Some(g.clone()), Some(col_sum(g)?)))
     }
 }
@@ -268,7 +249,6 @@ struct SegmentPool {
 
 impl Kernel2 for SegmentPool {
     const NAME: &'static str = "segment-pool";
-    const LABEL: &'static str = "segment pool";
 
     fn run<T: Elem>(&self, h: &[T], w: &[T]) -> Result<Vec<T>> {
         din_kernels::elementwise::segment_pool(h, w, &self.seg, self.batch, self.d).map_err(kerr)
@@ -278,12 +258,7 @@ impl Kernel2 for SegmentPool {
         Ok(Shape::from((self.batch, self.d)))
     }
 
-    fn grads(
-        &self,
-        h: &Tensor,
-        w: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn grads(&self, h: &Tensor, w: &Tensor, g: &Tensor) -> Grads2 {
         by_dtype!(h, "segment pool", |T| {
             let (dh, dw) = din_kernels::elementwise::segment_pool_backward(
                 &cpu_vec::<T>(h)?,
@@ -342,7 +317,6 @@ struct DiceOp {
 
 impl Kernel2 for DiceOp {
     const NAME: &'static str = "dice";
-    const LABEL: &'static str = "dice";
 
     fn run<T: Elem>(&self, x: &[T], alpha: &[T]) -> Result<Vec<T>> {
         let fixed = self.fixed.as_ref().map(|(m, v)| (&m[..], &v[..]));
@@ -357,12 +331,7 @@ impl Kernel2 for DiceOp {
         Ok(l1.shape().clone())
     }
 
-    fn grads(
-        &self,
-        x: &Tensor,
-        alpha: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn grads(&self, x: &Tensor, alpha: &Tensor, g: &Tensor) -> Grads2 {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let p = cache.p.take();
         by_dtype!(x, "dice", |T| {
@@ -426,6 +395,29 @@ pub fn dice(
     Ok((y, Some(stats_tensors(stats, x)?)))
 }
 
+/// The activation unit's scores `[C, n]` in evaluation for the candidates `targets: [C, d]`
+/// against one history `hist: [n, d]`, every (candidate, position) pair through the CPU kernel
+/// [`din_kernels::score::request_scores`] (the MLP flattened by `Mlp::flatten`, its running
+/// statistics from `Mlp::running_stats`).
+pub(crate) fn request_scores(
+    mlp: &FlatMlp,
+    running: &[LayerStats],
+    input: UnitInput,
+    targets: &Tensor,
+    hist: &Tensor,
+) -> Result<Tensor> {
+    let (c, d) = targets.dims2()?;
+    let n = hist.dims2()?.0;
+    check_same_dtype("request scores", targets, hist)?;
+    check_same_dtype("request scores", targets, &mlp.theta)?;
+    by_dtype!(targets, "request scores", |T| {
+        let em = EvalMlp::new(&mlp.stack, &cpu_vec::<T>(&mlp.theta)?, running).map_err(kerr)?;
+        let (t, h) = (cpu_vec::<T>(targets)?, cpu_vec::<T>(hist)?);
+        let s = din_kernels::score::request_scores(&em, input, d, &t, &h).map_err(kerr)?;
+        Tensor::from_vec(s, (c, n), targets.device())
+    })
+}
+
 /// An MLP's parameters in one flat tensor (in [`Stack::offsets`] order) and its sizes: what the
 /// fused MLP kernels take (built by `Mlp::flatten`).
 pub struct FlatMlp {
@@ -457,7 +449,6 @@ struct FusedMlp {
 
 impl Kernel2 for FusedMlp {
     const NAME: &'static str = "fused-mlp";
-    const LABEL: &'static str = "fused MLP";
 
     fn run<T: Elem>(&self, theta: &[T], x: &[T]) -> Result<Vec<T>> {
         let fwd = din_kernels::mlp::forward(&self.stack, theta, x).map_err(kerr)?;
@@ -470,12 +461,7 @@ impl Kernel2 for FusedMlp {
         Ok(Shape::from((l2.shape().dims2()?.0, 1)))
     }
 
-    fn grads(
-        &self,
-        theta: &Tensor,
-        x: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn grads(&self, theta: &Tensor, x: &Tensor, g: &Tensor) -> Grads2 {
         by_dtype!(theta, "fused MLP", |T| {
             let saved = take::<Saved<T>>(&self.saved, "fused MLP")?;
             let (dth, dx) = din_kernels::mlp::backward(
@@ -520,16 +506,13 @@ struct FusedUnit {
 
 impl FusedUnit {
     fn run<T: Elem>(&self, theta: &[T], t: &[T], h: &[T]) -> Result<Vec<T>> {
-        let fwd = din_kernels::attention::forward(
-            &self.stack,
-            self.input,
-            self.d,
-            theta,
+        let x = Packed {
             t,
             h,
-            &self.seg,
-        )
-        .map_err(kerr)?;
+            seg: &self.seg,
+        };
+        let fwd = din_kernels::attention::forward(&self.stack, self.input, self.d, theta, x)
+            .map_err(kerr)?;
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = fwd.stats;
         *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(fwd.saved));
         Ok(fwd.scores)
@@ -549,7 +532,7 @@ impl CustomOp3 for FusedUnit {
         l2: &Layout,
         s3: &CpuStorage,
         l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    ) -> CpuOut {
         let st = match s1 {
             CpuStorage::F32(_) => CpuStorage::F32(self.run(
                 slice::<f32>(s1, l1)?,
@@ -576,14 +559,18 @@ impl CustomOp3 for FusedUnit {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         by_dtype!(theta, "fused attention", |T| {
             let saved = take::<UnitSaved<T>>(&self.saved, "fused attention")?;
+            let (t, h) = (cpu_vec::<T>(target)?, cpu_vec::<T>(hist)?);
+            let x = Packed {
+                t: &t,
+                h: &h,
+                seg: &self.seg,
+            };
             let (dth, dt, dh) = din_kernels::attention::backward(
                 &self.stack,
                 self.input,
                 self.d,
                 &cpu_vec::<T>(theta)?,
-                &cpu_vec::<T>(target)?,
-                &cpu_vec::<T>(hist)?,
-                &self.seg,
+                x,
                 &cpu_vec::<T>(g)?,
                 &saved,
             )

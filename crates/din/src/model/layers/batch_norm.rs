@@ -64,6 +64,11 @@ impl BatchNorm {
         self.eps
     }
 
+    /// The running statistics `(mean, var)`, each `[D]`, that evaluation normalises with.
+    pub fn running(&self) -> (&Tensor, &Tensor) {
+        (self.running.mean.as_tensor(), self.running.var.as_tensor())
+    }
+
     /// Fold a training batch's statistics `[D]` (mean, biased variance) into the running ones.
     pub fn update_running(&self, mean: &Tensor, var: &Tensor) -> Result<()> {
         self.running.update(mean, var)

@@ -81,6 +81,11 @@ impl Dice {
         self.eps
     }
 
+    /// The running statistics `(mean, var)`, each `[D]`, that evaluation normalises with.
+    pub fn running(&self) -> (&Tensor, &Tensor) {
+        (self.running.mean.as_tensor(), self.running.var.as_tensor())
+    }
+
     /// Fold a training batch's statistics `[D]` into the running averages (for kernels that
     /// compute Dice themselves, see [`Mlp::update_running`](super::Mlp::update_running)).
     pub fn update_running(&self, mean: &Tensor, var: &Tensor) -> Result<()> {

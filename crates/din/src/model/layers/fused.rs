@@ -2,6 +2,7 @@
 //! they can run, the parameters in their flat order, and the running statistics they return.
 
 use candle_core::{Result, Tensor};
+use din_kernels::dice::DiceStats;
 use din_kernels::mlp::{LayerStats, Stack};
 
 use super::{Act, Mlp};
@@ -69,6 +70,27 @@ impl Mlp {
             theta: Tensor::cat(&parts, 0)?,
             stack,
         })
+    }
+
+    /// Every hidden layer's running statistics (BatchNorm's, Dice's) as the evaluation kernels
+    /// take them ([`din_kernels::score::EvalMlp::new`]), in `f64`.
+    pub fn running_stats(&self) -> Result<Vec<LayerStats>> {
+        let f64s = |t: &Tensor| t.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>();
+        let fixed = |(m, v): (&Tensor, &Tensor)| -> Result<DiceStats> {
+            Ok(din_kernels::score::fixed(f64s(m)?, f64s(v)?))
+        };
+        self.hidden
+            .iter()
+            .map(|layer| {
+                Ok(LayerStats {
+                    batch_norm: layer.bn.as_ref().map(|n| fixed(n.running())).transpose()?,
+                    dice: match &layer.act {
+                        Act::Dice(dice) => Some(fixed(dice.running())?),
+                        _ => None,
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Fold a fused training step's batch statistics into the running averages, as the
