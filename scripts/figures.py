@@ -108,6 +108,8 @@ def rows(full=False):
                 bits.append(f"→ first result {e['click_to_first_result_s']:.0f} s")
             if e.get("median_cell_s"):
                 bits.append(f"median cell {e['median_cell_s']:.1f} s")
+            if e.get("median_library_cell_s"):
+                bits.append(f"a cell that only calls the library {e['median_library_cell_s']:.1f} s (median)")
             parts.append(f"{e['notebook']} ({e['edition']}): " + ", ".join(bits))
         out.append(("a prepared notebook in JupyterLab, from the click", "; ".join(parts),
                     f"{where(lab, full)}; headless Chromium, {lab.get('total_s', 0):.0f} s in all"

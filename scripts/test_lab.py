@@ -80,6 +80,15 @@ fn hour_of_day(unix_seconds: i64) -> u32 {
 PASS_MARK = "✅ 正确 · correct [check_hour_of_day]"
 FAIL_MARK = "❌ 还不对 · not yet [check_hour_of_day]"
 FAIL_MESSAGE = "rem_euclid"  # the check's hint for times before 1970
+# cells that only call the library (issue 48's per-cell goal), typed into the exercise cell and
+# run one after the other before the answers: Shift+Enter → execution count, in the page
+LIBRARY_CELLS = [
+    "let probe_cfg: ModelConfig = ModelConfig::default();",
+    'println!("embed_dim {}", probe_cfg.embed_dim);',
+    "let probe_dims: Vec<usize> = probe_cfg.mlp_dims.clone();",
+    'println!("mlp_dims {:?}", probe_dims);',
+    "din::tune_process();",
+]
 
 # in the page: watch every cell's prompt and output count, with the page's clock (ms since epoch)
 WATCH_JS = """
@@ -487,6 +496,16 @@ def part_b(lab, page, rel):
     entry["median_cell_s"] = median(c["count_s"] for c in per_cell)
     entry["kernel_prelude_says"] = prelude_says(lab, page, cells)
     exc = page.locator(CELL).nth(ex)
+    lib = []
+    for probe in LIBRARY_CELLS:
+        type_into(page, exc, probe)
+        count_s, _ = lab.run_cell(page, ex)
+        lib.append(round(count_s, 2))
+    entry["library_cells_s"] = lib
+    entry["median_library_cell_s"] = median(lib)
+    print(f"    {len(lib)} cells that only call the library: {lib} s (median {median(lib)} s)", flush=True)
+    probs = lab.output_problems(page)
+    lab.check(f"{srel}: no error output from the cells that only call the library", not probs, "; ".join(probs))
 
     for kind, answer, want, mark, extra in (("right", RIGHT, "passed", PASS_MARK, None),
                                             ("wrong", WRONG, "failed", FAIL_MARK, FAIL_MESSAGE)):
