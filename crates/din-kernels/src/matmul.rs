@@ -12,6 +12,8 @@
 //! # Ok::<(), din_kernels::Error>(())
 //! ```
 
+use std::cell::Cell;
+
 use crate::par::in_order;
 use crate::{check_len, Real, Result};
 
@@ -54,33 +56,30 @@ pub fn matmul_into<T: Real>(
     Ok(())
 }
 
-/// [`matmul_into`] on the calling thread alone, for callers that share work between threads
-/// themselves (blocks of a larger computation).
-pub fn matmul_into_seq<T: Real>(
-    c: &mut [T],
-    a: &[T],
-    ta: bool,
-    b: &[T],
-    tb: bool,
-    dims: (usize, usize, usize),
-    accumulate: bool,
-) -> Result<()> {
-    check(a.len(), b.len(), Some(c.len()), dims)?;
-    // SAFETY: as in `matmul_into`: `c` holds exactly m×n initialised elements, `a` and `b` the
-    // sizes the strides describe (checked above).
-    unsafe {
-        raw(
-            c.as_mut_ptr(),
-            a,
-            ta,
-            b,
-            tb,
-            dims,
-            accumulate,
-            gemm::Parallelism::None,
-        )
-    };
-    Ok(())
+thread_local! {
+    /// True while [`on_this_thread`] runs on this thread.
+    static SEQUENTIAL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every product of this module on the calling thread alone, for callers that
+/// share work between threads themselves (blocks of a larger computation on rayon's pool).
+///
+/// ```
+/// use din_kernels::matmul::{matmul, on_this_thread};
+/// let a = [1.0f32, 2.0, 3.0, 4.0];
+/// assert_eq!(on_this_thread(|| matmul(&a, false, &a, false, (2, 2, 2)))?, vec![7.0, 10.0, 15.0, 22.0]);
+/// # Ok::<(), din_kernels::Error>(())
+/// ```
+pub fn on_this_thread<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the flag when `f` returns or unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SEQUENTIAL.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SEQUENTIAL.with(|s| s.replace(true)));
+    f()
 }
 
 /// A new `m×n` buffer `a·b` (see [`matmul_into`]), written by the kernel without zeroing it first.
@@ -126,6 +125,9 @@ pub fn matmul_tn<T: Real>(a: &[T], b: &[T], (m, n, k): (usize, usize, usize)) ->
 }
 
 fn threading((m, n, k): (usize, usize, usize)) -> gemm::Parallelism {
+    if SEQUENTIAL.with(Cell::get) {
+        return gemm::Parallelism::None;
+    }
     let threads = rayon::current_num_threads();
     if threads > 1 && m * n * k >= 1 << 16 {
         gemm::Parallelism::Rayon(threads)
@@ -246,6 +248,18 @@ mod tests {
             let got = pool.install(|| matmul_tn(&a, &b, (m, n, k))).unwrap();
             assert_eq!(got, naive(&a, &b, (m, n, k)), "k = {k}");
         }
+    }
+
+    #[test]
+    fn on_this_thread_is_scoped_and_survives_a_panic() {
+        let big = (512, 512, 512);
+        let par = |d| matches!(threading(d), gemm::Parallelism::Rayon(_));
+        let threaded = par(big); // false on a one-thread pool, true on any other
+        assert!(on_this_thread(|| !par(big)));
+        assert_eq!(par(big), threaded);
+        let _ = std::panic::catch_unwind(|| on_this_thread(|| panic!("inside")));
+        assert_eq!(par(big), threaded, "the flag is restored when f unwinds");
+        assert!(on_this_thread(|| on_this_thread(|| !par(big)) && !par(big)));
     }
 
     #[test]

@@ -32,7 +32,7 @@ use rayon::prelude::*;
 
 use crate::attention::UnitInput;
 use crate::dice::DiceStats;
-use crate::matmul::{matmul, matmul_into_seq};
+use crate::matmul::{matmul, matmul_into, on_this_thread};
 use crate::mlp::{Activation, LayerStats, Stack};
 use crate::simd::wide_kernel;
 use crate::{cast, check_len, invalid, Real, Result};
@@ -40,7 +40,7 @@ use crate::{cast, check_len, invalid, Real, Result};
 /// About how many (candidate, position) rows one block of work holds: whole candidates, at most
 /// `max(1, PAIR_ROWS / n)` of them. A block's buffers for the default unit (256 and 128 neurons,
 /// d = 64) are then 896 KiB in f32, inside a 1 MiB L2 cache; 512 rows scored 7 % faster than 256
-/// and 768 (bench/README.md, "Serving").
+/// and 2 % faster than 768 (bench/README.md, "Serving").
 pub const PAIR_ROWS: usize = 512;
 
 /// Running statistics `(mean, var)` in the form [`LayerStats`] holds them (`inv_std` is left
@@ -303,14 +303,14 @@ impl<T: Real> EvalMlp<T> {
         };
         let h1 = first.width;
         z1.resize(rows * h1, T::zero());
-        matmul_into_seq(z1, pairs, false, x.p_mat, true, (rows, h1, d), false)?;
+        matmul_into(z1, pairs, false, x.p_mat, true, (rows, h1, d), false)?;
         first.activate(z1, Some((&x.zt[c0 * h1..(c0 + cands) * h1], x.zh, n)));
         // the layers above, each from the one below
         let mut prev: &Vec<T> = z1;
         for (l, zl) in self.layers[1..].iter().zip(rest.iter_mut()) {
             zl.resize(rows * l.width, T::zero());
             let dims = (rows, l.width, l.fan_in);
-            matmul_into_seq(zl, prev, false, &l.w, true, dims, false)?;
+            matmul_into(zl, prev, false, &l.w, true, dims, false)?;
             l.activate(zl, None);
             prev = zl;
         }
@@ -402,7 +402,8 @@ pub fn request_scores<T: Real>(
         .enumerate()
         .try_for_each_init(new_scratch, |scr, (bi, out)| {
             let (c0, cands) = (bi * per_block, out.len() / n);
-            mlp.score_block(scr, &x, (c0, &t[c0 * d..(c0 + cands) * d]), out)
+            let block = (c0, &t[c0 * d..(c0 + cands) * d]);
+            on_this_thread(|| mlp.score_block(scr, &x, block, out))
         })?;
     Ok(scores)
 }
