@@ -71,11 +71,19 @@ def parity_ratio():
     """din samples/s ÷ PyTorch samples/s over the rows of bench/README.md's current table."""
     text = open(os.path.join(ROOT, "bench", "README.md"), encoding="utf-8").read()
     sec = text.split("## Current table", 1)[-1].split("\n## ", 1)[0]
-    ratios = []
+    ratios, cols = [], None
     for line in sec.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) > 4 and re.fullmatch(r"[\d,]+", cells[2]) and re.fullmatch(r"[\d,]+", cells[3]):
-            ratios.append(int(cells[2].replace(",", "")) / int(cells[3].replace(",", "")))
+        if "din samples/s" in cells and "PyTorch samples/s" in cells:  # the table's header
+            cols = (cells.index("din samples/s"), cells.index("PyTorch samples/s"))
+            continue
+        if cols is None:
+            continue
+        if not line.strip().startswith("|"):
+            break  # the end of that table (the page may have others below it)
+        din, torch = (cells[i] if i < len(cells) else "" for i in cols)
+        if re.fullmatch(r"[\d,]+", din) and re.fullmatch(r"[\d,]+", torch):
+            ratios.append(int(din.replace(",", "")) / int(torch.replace(",", "")))
     measured = re.search(r"Measured (\S+), commit (\w+)", sec)
     return ratios, measured.groups() if measured else ("?", "?")
 
@@ -109,7 +117,7 @@ def rows(full=False):
             if e.get("median_cell_s"):
                 bits.append(f"median cell {e['median_cell_s']:.1f} s")
             if e.get("median_library_cell_s"):
-                bits.append(f"a cell that only calls the library {e['median_library_cell_s']:.1f} s (median)")
+                bits.append(f"a cell that only calls the library {e['median_library_cell_s']:.2f} s (median)")
             parts.append(f"{e['notebook']} ({e['edition']}): " + ", ".join(bits))
         out.append(("a prepared notebook in JupyterLab, from the click", "; ".join(parts),
                     f"{where(lab, full)}; headless Chromium, {lab.get('total_s', 0):.0f} s in all"
