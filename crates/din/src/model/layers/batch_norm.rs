@@ -29,7 +29,7 @@ use crate::model::ops::Mode;
 pub struct BatchNorm {
     weight: Tensor,
     bias: Tensor,
-    running: Running,
+    pub(super) running: Running,
     eps: f64,
 }
 
@@ -62,11 +62,6 @@ impl BatchNorm {
     /// The ε added to the variance.
     pub fn eps(&self) -> f64 {
         self.eps
-    }
-
-    /// The running statistics `(mean, var)`, each `[D]`, that evaluation normalises with.
-    pub fn running(&self) -> (&Tensor, &Tensor) {
-        (self.running.mean.as_tensor(), self.running.var.as_tensor())
     }
 
     /// Fold a training batch's statistics `[D]` (mean, biased variance) into the running ones.

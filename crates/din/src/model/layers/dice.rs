@@ -34,7 +34,7 @@ use crate::model::ops::{self, Mode};
 #[derive(Debug, Clone)]
 pub struct Dice {
     alpha: Tensor,
-    running: Running,
+    pub(super) running: Running,
     eps: f64,
 }
 
@@ -79,11 +79,6 @@ impl Dice {
     /// The ε added to the variance.
     pub fn eps(&self) -> f64 {
         self.eps
-    }
-
-    /// The running statistics `(mean, var)`, each `[D]`, that evaluation normalises with.
-    pub fn running(&self) -> (&Tensor, &Tensor) {
-        (self.running.mean.as_tensor(), self.running.var.as_tensor())
     }
 
     /// Fold a training batch's statistics `[D]` into the running averages (for kernels that

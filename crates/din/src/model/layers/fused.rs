@@ -83,9 +83,13 @@ impl Mlp {
             .iter()
             .map(|layer| {
                 Ok(LayerStats {
-                    batch_norm: layer.bn.as_ref().map(|n| fixed(n.running())).transpose()?,
+                    batch_norm: layer
+                        .bn
+                        .as_ref()
+                        .map(|n| fixed(n.running.pair()))
+                        .transpose()?,
                     dice: match &layer.act {
-                        Act::Dice(dice) => Some(fixed(dice.running())?),
+                        Act::Dice(dice) => Some(fixed(dice.running.pair())?),
                         _ => None,
                     },
                 })

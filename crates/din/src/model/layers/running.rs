@@ -63,6 +63,11 @@ impl Running {
         Ok((mean, var))
     }
 
+    /// The statistics `(mean, var)`, each `[D]`, that evaluation normalises with.
+    pub(super) fn pair(&self) -> (&Tensor, &Tensor) {
+        (self.mean.as_tensor(), self.var.as_tensor())
+    }
+
     /// Fold batch statistics `[D]` into the running averages.
     pub(super) fn update(&self, mean: &Tensor, var: &Tensor) -> Result<()> {
         let k = self.momentum;
