@@ -148,11 +148,6 @@ impl<T: Real> EvalMlp<T> {
             out_b: theta[off.out_b],
         })
     }
-
-    /// Input width of the first hidden layer.
-    pub fn first_in(&self) -> usize {
-        self.layers.first().map_or(0, |l| l.fan_in)
-    }
 }
 
 impl<T: Real> EvalLayer<T> {

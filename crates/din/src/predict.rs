@@ -164,7 +164,7 @@ pub fn predict(model: &Model, vocab: &Vocab, max_len: usize, q: &Query) -> Resul
     // The history side of the activation units is computed once per chunk of candidates
     // (`Model::forward_request`): all of them on the CPU kernel, else chunks that bound the
     // tensor path's `[candidates · history, H]` activations (`Model::request_chunk`).
-    for chunk in targets.chunks(model.request_chunk()?) {
+    for chunk in targets.chunks(model.request_chunk()) {
         let out = model.forward_request(user, &hi, &hc, chunk)?;
         ctr.extend(
             out.ctr()?

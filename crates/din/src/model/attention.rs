@@ -60,7 +60,7 @@
 //! # Ok::<(), candle_core::Error>(())
 //! ```
 
-use candle_core::{Result, Tensor, D};
+use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::VarBuilder;
 use din_kernels::attention::{InputBlocks, UnitInput};
 use serde::{Deserialize, Serialize};
@@ -478,7 +478,7 @@ impl ActivationUnit {
             let zeros = |s: (usize, usize)| Tensor::zeros(s, targets.dtype(), targets.device());
             return Ok((zeros((c, d))?, zeros((c, n))?));
         }
-        let score = if self.request_kernel(targets, mode) && mode.fused_on(hist) {
+        let score = if self.request_kernel(targets.device(), targets.dtype(), mode) {
             // scores_shared's computation on the CPU kernel: blocks of pairs across threads
             let flat = self.mlp.flatten()?;
             let running = self.mlp.running_stats()?;
@@ -494,11 +494,11 @@ impl ActivationUnit {
         Ok((w.matmul(hist)?, w))
     }
 
-    /// True when [`ActivationUnit::forward_shared`] scores requests of `targets`' dtype and
-    /// device in `mode` on the CPU kernel, which streams blocks of pairs through the MLP (no
-    /// `[C·n, H]` buffer: any number of candidates in one call).
-    pub fn request_kernel(&self, targets: &Tensor, mode: Mode) -> bool {
-        !mode.train && mode.fused_on(targets) && self.mlp.fusable()
+    /// True when [`ActivationUnit::forward_shared`] scores requests of `dtype` on `device` in
+    /// `mode` on the CPU kernel, which streams blocks of pairs through the MLP (no `[C·n, H]`
+    /// buffer: any number of candidates in one call).
+    pub fn request_kernel(&self, device: &Device, dtype: DType, mode: Mode) -> bool {
+        !mode.train && mode.fused_for(device, dtype) && self.mlp.fusable()
     }
 
     /// The scores `[C, n]` of [`ActivationUnit::forward_shared`] from tensor ops (any device;

@@ -22,7 +22,7 @@
 //! # Ok::<(), din::Error>(())
 //! ```
 
-use candle_core::{Result, Tensor};
+use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
@@ -560,10 +560,11 @@ pub struct RequestLookup {
 }
 
 impl Din {
-    /// True when both activation units score requests like `like` (dtype, device) on the CPU
-    /// kernel in `mode` ([`ActivationUnit::request_kernel`]).
-    pub fn request_kernel(&self, like: &Tensor, mode: Mode) -> bool {
-        self.att_item.request_kernel(like, mode) && self.att_cate.request_kernel(like, mode)
+    /// True when both activation units score requests of `dtype` on `device` on the CPU kernel
+    /// in `mode` ([`ActivationUnit::request_kernel`]).
+    pub fn request_kernel(&self, device: &Device, dtype: DType, mode: Mode) -> bool {
+        self.att_item.request_kernel(device, dtype, mode)
+            && self.att_cate.request_kernel(device, dtype, mode)
     }
 
     /// [`Din::forward_t`] for one request: the history side of the activation units computed

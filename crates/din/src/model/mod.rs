@@ -323,13 +323,16 @@ impl Model {
     /// DIN's activation units run on the CPU kernel (it streams blocks of pairs; the base model
     /// has no pairs), else [`REQUEST_CHUNK`], which bounds the tensor path's
     /// `[candidates · history, H]` activations.
-    pub fn request_chunk(&self) -> Result<usize> {
-        let like = Tensor::zeros((1, 1), self.dtype, &self.device)?;
+    pub fn request_chunk(&self) -> usize {
         let streams = match &self.net {
-            Network::Din(net) => net.request_kernel(&like, self.mode(false)),
+            Network::Din(net) => net.request_kernel(&self.device, self.dtype, self.mode(false)),
             Network::Base(_) => true,
         };
-        Ok(if streams { usize::MAX } else { REQUEST_CHUNK })
+        if streams {
+            usize::MAX
+        } else {
+            REQUEST_CHUNK
+        }
     }
 
     /// Score `targets` for one user and history, the history side computed once for all of

@@ -26,7 +26,7 @@ use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 use candle_core::{
-    CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType,
+    CpuStorage, CustomOp2, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, WithDType,
 };
 use din_kernels::attention::{Packed, UnitInput, UnitSaved};
 use din_kernels::dice::DiceStats;
@@ -81,10 +81,15 @@ impl Mode {
     /// True when the fused kernels may run on `x` in this mode: `Kernels::Fused`, and `x` a
     /// rank-2 f32/f64 CPU tensor.
     pub fn fused_on(self, x: &Tensor) -> bool {
+        self.fused_for(x.device(), x.dtype()) && x.rank() == 2
+    }
+
+    /// True when the fused kernels may run on rank-2 tensors of `dtype` on `device` in this
+    /// mode: `Kernels::Fused`, f32/f64, the CPU.
+    pub fn fused_for(self, device: &Device, dtype: DType) -> bool {
         self.kernels == Kernels::Fused
-            && x.device().is_cpu()
-            && matches!(x.dtype(), DType::F32 | DType::F64)
-            && x.rank() == 2
+            && device.is_cpu()
+            && matches!(dtype, DType::F32 | DType::F64)
     }
 }
 
