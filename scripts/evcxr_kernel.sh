@@ -33,6 +33,30 @@ command -v "$EVCXR" >/dev/null 2>&1 || EVCXR=evcxr_jupyter
 # candle's element-wise pool on the calling thread: see din::tune_process (1.2-1.3x faster training)
 export CANDLE_NUM_THREADS=${CANDLE_NUM_THREADS:-1}
 BASE=${DIN_EVCXR_BUILD_ROOT:-$ROOT/target/evcxr-notebooks}
+
+# The cells' own crate (evcxr names it `ctx`) at opt-level 0, every dependency (din, candle,
+# polars) at the kernel's opt-level 3 (kernel.json): a cell's crate repeats every item and variable
+# of the session, and optimising it (LLVM and its local ThinLTO across 16 codegen units) was most of
+# a late cell's rustc time (environment.md section 8, "Where a cell's second goes"). A package
+# override outranks CARGO_PROFILE_DEV_OPT_LEVEL and cannot be given in the environment, so it goes
+# into a cargo config above the build folders (evcxr rewrites each folder's own .cargo/config.toml).
+# DIN_CELL_OPT_LEVEL=3 compiles the cells optimised again (for a hot loop written in a cell).
+write_cell_profile() {
+  local want level=${DIN_CELL_OPT_LEVEL:-0}
+  case "$level" in
+    0|1|2|3) ;;
+    *) echo "evcxr_kernel.sh: DIN_CELL_OPT_LEVEL=$level is not 0, 1, 2 or 3; the cells compile at opt-level 0" >&2
+       level=0 ;;
+  esac
+  want="# Written by scripts/evcxr_kernel.sh (not in git): the cells' crate at opt-level $level
+[profile.dev.package.ctx]
+opt-level = $level"
+  if [ "$(cat "$BASE/.cargo/config.toml" 2>/dev/null)" != "$want" ]; then
+    # written aside and renamed: a kernel building at this moment reads the old file or the new one
+    mkdir -p "$BASE/.cargo" && printf '%s\n' "$want" > "$BASE/.cargo/config.toml.$$" \
+      && mv -f "$BASE/.cargo/config.toml.$$" "$BASE/.cargo/config.toml"
+  fi
+}
 PYTHON=python3
 [ -x "$ROOT/.venv-nb/bin/python" ] && PYTHON=$ROOT/.venv-nb/bin/python
 
@@ -92,10 +116,10 @@ start() {  # start evcxr for build folder $1 (empty: a temporary one)
   exec "$EVCXR" "$@"
 }
 
+write_cell_profile
 if [ -n "${EVCXR_TMPDIR:-}" ]; then
   start "$EVCXR_TMPDIR" "$@"
 fi
-mkdir -p "$BASE"
 if ! command -v flock >/dev/null 2>&1; then
   echo "evcxr_kernel.sh: flock(1) not found (util-linux); using $BASE/kernel-0 unlocked: open one notebook at a time" >&2
   export EVCXR_TMPDIR="$BASE/kernel-0"

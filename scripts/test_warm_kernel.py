@@ -65,6 +65,11 @@ def main():
     km1, kc1, s = start(teacher)
     status, out = run(kc1, CELL)
     check(f"first kernel in notebooks/ ready in {s:.1f} s runs a cell", status == "ok" and out.endswith("/notebooks"), out)
+    # the cells' own crate at opt-level 0, the dependencies at 3 (scripts/evcxr_kernel.sh)
+    profile = os.path.join(ROOT, "target", "evcxr-notebooks", ".cargo", "config.toml")
+    text = open(profile).read() if os.path.exists(profile) else ""
+    check("the kernel compiles the cells' crate at opt-level 0",
+          "[profile.dev.package.ctx]" in text and "opt-level = 0" in text, text.strip() or f"no {profile}")
     t0 = time.time()
     while os.path.realpath(teacher) not in din_warm_kernel._spares and time.time() - t0 < 60:
         time.sleep(0.5)  # the spare starts a while after a cold start (SPARE_DELAY_COLD_S)
