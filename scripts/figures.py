@@ -8,6 +8,7 @@ Sources (a row whose source is missing is left out, and the script says which):
   out/figures/first_command.json  scripts/time_first_command.sh (fresh clone: cold build + tutorial)
   out/figures/test_phases.json    scripts/test.sh (each phase's wall time; `bash .ci/run` in a fresh
                                   clone for the figure a new machine sees: copy the clone's file here)
+  out/figures/setup_from_nothing.json  scripts/time_setup_from_nothing.sh (the notebooks' set-up, empty HOME)
   out/lab/lab.json                scripts/lab_test.sh (JupyterLab in headless Chromium)
   notebooks/*.ipynb               the committed, executed notebooks (their cells' execution times)
   bench/README.md                 its "Current table" (bench/parity.sh)
@@ -107,6 +108,15 @@ def rows(full=False):
                     where(phases, full), "`scripts/test.sh`"))
     else:
         missing.append("out/figures/test_phases.json of a full run (scripts/test.sh)")
+    setup = load("out/figures/setup_from_nothing.json")
+    if setup and setup.get("phases"):
+        names = {"Jupyter": "Jupyter", "evcxr_jupyter": "evcxr", "evcxr compile cache": "compile cache and kernel-0"}
+        detail = ", ".join(f"{short} {mins(ph['seconds'])}" for ph in setup["phases"]
+                           for key, short in names.items() if ph["phase"].startswith(key))
+        out.append(("the notebooks' set-up from nothing", f"{mins(setup['total_s'])}: {detail}",
+                    where(setup, full), "`scripts/time_setup_from_nothing.sh`"))
+    else:
+        missing.append("out/figures/setup_from_nothing.json (scripts/time_setup_from_nothing.sh)")
     lab = load("out/lab/lab.json")
     if lab and lab.get("notebooks"):
         parts = []

@@ -57,8 +57,9 @@ for line in open(os.path.join(work, "setup.log")):
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
 rev = subprocess.run(["git", "-C", os.path.join(work, "clone"), "rev-parse", "--short", "HEAD"],
                      capture_output=True, text=True).stdout.strip()
+note = "fresh clone, empty HOME: crates downloaded, evcxr compiled; cores busy {:.0%}".format(busy(t0, t1) or 0)
 print(json.dumps({"command": "scripts/time_setup_from_nothing.sh", "commit": rev, "cpu": cpu,
-                  "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d", time.gmtime()),
+                  "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d", time.gmtime()), "note": note,
                   "total_s": round(t1 - t0), "cores_busy": busy(t0, t1), "phases": phases,
                   "work": work}, indent=1))
 PY
