@@ -19,9 +19,12 @@ keeps each row's commit and date too. Standard library only.
 import glob
 import json
 import os
+import platform
 import re
 import statistics
+import subprocess
 import sys
+import time
 from datetime import datetime
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -40,6 +43,18 @@ def load(rel):
 def mins(s):
     m, s = divmod(int(round(s)), 60)
     return f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def measured_on(repo=ROOT):
+    """Where and when a measurement is taken, as the measuring scripts record it in their JSON (the
+    fields `where` reads): `repo`'s commit, today's date (UTC), the CPU's name and its cores."""
+    cpu = platform.processor() or "unknown"
+    try:
+        cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), cpu)
+    except OSError:
+        pass
+    rev = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return {"commit": rev, "date": time.strftime("%Y-%m-%d", time.gmtime()), "cpu": cpu, "cores": os.cpu_count()}
 
 
 def where(src, full):

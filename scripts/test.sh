@@ -18,19 +18,11 @@ write_phases() {
   phase ""
   mkdir -p out/figures
   python3 - "$((SECONDS - T_START))" "${PHASES[@]}" > out/figures/test_phases.json <<'PY'
-import json, os, platform, subprocess, sys, time
-def cpu():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+import json, os, sys
+sys.path.insert(0, "scripts")
+from figures import measured_on
 phases = dict(p.split("=", 1) for p in sys.argv[2:])
-print(json.dumps({"command": "scripts/test.sh", "commit": rev, "date": time.strftime("%Y-%m-%d", time.gmtime()),
-                  "cpu": cpu(), "cores": os.cpu_count(), "total_s": int(sys.argv[1]),
+print(json.dumps({"command": "scripts/test.sh", **measured_on("."), "total_s": int(sys.argv[1]),
                   "phases_s": {k: int(v) for k, v in phases.items()},
                   "skip_notebooks": os.environ.get("SKIP_NOTEBOOKS", "0") == "1"}, indent=1))
 PY

@@ -676,11 +676,8 @@ def main():
     lab.report.update({"total_s": round(total, 1), "require_cjk": REQUIRE_CJK, "notes": lab.notes,
                        "failures": lab.failures, "passed": not lab.failures})
     # where it was measured (scripts/figures.py puts it into README's table)
-    import subprocess
-    rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
-    lab.report.update({"commit": rev, "date": time.strftime("%Y-%m-%d", time.gmtime()), "cpu": cpu,
-                       "cores": os.cpu_count()})
+    from figures import measured_on
+    lab.report.update(measured_on(ROOT))
     with open(os.path.join(out, "lab.json"), "w", encoding="utf-8") as f:
         json.dump(lab.report, f, ensure_ascii=False, indent=1)
 

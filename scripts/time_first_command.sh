@@ -19,15 +19,14 @@ t0=$SECONDS
 cargo run --release -p din-cli -- tutorial --json | tee "$CLONE/tutorial.log" | tail -n 1 > "$CLONE/tutorial.json"
 total=$((SECONDS - t0))
 mkdir -p "$ROOT/out/figures"
-python3 - "$total" "$CLONE" > "$ROOT/out/figures/first_command.json" <<'PY'
-import json, os, subprocess, sys, time
+python3 - "$total" "$CLONE" "$ROOT/scripts" > "$ROOT/out/figures/first_command.json" <<'PY'
+import json, os, sys
 total, clone = int(sys.argv[1]), sys.argv[2]
+sys.path.insert(0, sys.argv[3])
+from figures import measured_on
 report = json.load(open(os.path.join(clone, "tutorial.json")))
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
-rev = subprocess.run(["git", "-C", clone, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 load = open("/proc/loadavg").read().split()[:3]
-print(json.dumps({"command": "cargo run --release -p din-cli -- tutorial", "commit": rev, "load_at_end": load,
-                  "date": time.strftime("%Y-%m-%d", time.gmtime()), "cpu": cpu, "cores": os.cpu_count(),
+print(json.dumps({"command": "cargo run --release -p din-cli -- tutorial", **measured_on(clone), "load_at_end": load,
                   "total_s": total, "tutorial_s": round(report["seconds"], 1),
                   "din_test_auc": report["din_test_auc"], "base_test_auc": report["base_test_auc"],
                   "clone": clone}, indent=1))

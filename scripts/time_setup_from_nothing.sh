@@ -33,9 +33,11 @@ env -i HOME="$WORK/home" PATH="$TOOLCHAIN:/usr/local/bin:/usr/bin:/bin" LANG=C.U
 t1=$(date +%s.%N)
 kill $SAMPLER 2>/dev/null || true
 mkdir -p "$ROOT/out/figures"
-python3 - "$WORK" "$t0" "$t1" > "$ROOT/out/figures/setup_from_nothing.json" <<'PY'
-import json, os, re, subprocess, sys, time
+python3 - "$WORK" "$t0" "$t1" "$ROOT/scripts" > "$ROOT/out/figures/setup_from_nothing.json" <<'PY'
+import json, os, re, sys
 work, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from figures import measured_on
 samples = [tuple(map(float, l.split())) for l in open(os.path.join(work, "cpu.log")) if len(l.split()) == 3]
 def busy(a, b):
     """share of both cores' time busy between a and b (from the one-second samples)"""
@@ -54,12 +56,8 @@ for line in open(os.path.join(work, "setup.log")):
         a, name = starts[-1]
         phases.append({"phase": name, "seconds": int(m.group(1)), "what": m.group(2),
                        "cores_busy": busy(a, float(stamp))})
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
-rev = subprocess.run(["git", "-C", os.path.join(work, "clone"), "rev-parse", "--short", "HEAD"],
-                     capture_output=True, text=True).stdout.strip()
 note = "fresh clone, empty HOME: crates downloaded, evcxr compiled; cores busy {:.0%}".format(busy(t0, t1) or 0)
-print(json.dumps({"command": "scripts/time_setup_from_nothing.sh", "commit": rev, "cpu": cpu,
-                  "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d", time.gmtime()), "note": note,
+print(json.dumps({"command": "scripts/time_setup_from_nothing.sh", **measured_on(os.path.join(work, "clone")), "note": note,
                   "total_s": round(t1 - t0), "cores_busy": busy(t0, t1), "phases": phases,
                   "work": work}, indent=1))
 PY
